@@ -1,0 +1,40 @@
+# Switchyard: `make run` for the main job on built-in defaults, `make test` for the tests.
+SWIFT ?= swift
+DEBIAN_PACKAGES := libzmq3-dev libopenmpi-dev openmpi-bin libopenblas-dev pkg-config
+RELEASE_BIN := .build/release/switchyard
+# mpirun refuses root without these; harmless for an ordinary user.
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+
+.PHONY: deps build test run bench clean
+
+# Installs the native libraries only when pkg-config or mpirun cannot find them.
+deps:
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libzmq ompi openblas && command -v mpirun >/dev/null 2>&1; then \
+		echo "deps: libzmq, Open MPI and OpenBLAS found"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing $(DEBIAN_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+		echo "deps: installing $(DEBIAN_PACKAGES) with sudo"; \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
+	else \
+		echo "deps: missing native libraries and no root or sudo to install them." >&2; \
+		echo "deps: as root, run: apt-get install $(DEBIAN_PACKAGES)" >&2; \
+		exit 1; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) test
+
+run: build
+	$(RELEASE_BIN) doctor
+
+bench: build
+	$(RELEASE_BIN) bench machine --json .build/bench-machine.json
+
+clean:
+	rm -rf .build runs

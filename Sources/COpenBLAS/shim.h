@@ -1,0 +1,4 @@
+#ifndef SWITCHYARD_COPENBLAS_SHIM_H
+#define SWITCHYARD_COPENBLAS_SHIM_H
+#include <cblas.h>
+#endif

@@ -1,0 +1,190 @@
+import CZeroMQ
+import Foundation
+
+/// A failure reported by libzmq, or a wait that ran past its deadline.
+public enum ZeroMQError: Error, CustomStringConvertible, Equatable {
+    case call(String, errno: Int32, message: String)
+    case timeout(operation: String, milliseconds: Int)
+
+    static func last(_ call: String) -> ZeroMQError {
+        let code = zmq_errno()
+        return .call(call, errno: code, message: String(cString: zmq_strerror(code)))
+    }
+
+    public var description: String {
+        switch self {
+        case let .call(call, errno, message): "ZeroMQ \(call) failed: \(message) (errno \(errno))"
+        case let .timeout(operation, ms): "ZeroMQ \(operation) timed out after \(ms) ms"
+        }
+    }
+}
+
+public enum ZeroMQ {
+    /// The version of the libzmq this process linked, as zmq_version reports it.
+    public static var version: String {
+        var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
+        zmq_version(&major, &minor, &patch)
+        return "\(major).\(minor).\(patch)"
+    }
+}
+
+/// One libzmq context; sockets keep it alive.
+public final class ZMQContext: @unchecked Sendable {
+    let handle: UnsafeMutableRawPointer
+
+    public init() throws {
+        guard let handle = zmq_ctx_new() else { throw ZeroMQError.last("zmq_ctx_new") }
+        self.handle = handle
+    }
+
+    deinit { zmq_ctx_term(handle) }
+}
+
+public enum ZMQSocketKind: Sendable {
+    case pair, dealer, router, push, pull
+
+    var raw: Int32 {
+        switch self {
+        case .pair: ZMQ_PAIR
+        case .dealer: ZMQ_DEALER
+        case .router: ZMQ_ROUTER
+        case .push: ZMQ_PUSH
+        case .pull: ZMQ_PULL
+        }
+    }
+}
+
+/// One part of an outgoing multipart message.
+public enum ZMQPart {
+    /// Bytes libzmq copies into its own message.
+    case copy([UInt8])
+    /// Memory handed to libzmq without a copy; `release` runs exactly once, when libzmq is done
+    /// with it (after the bytes have left, or at once if the send fails).
+    case zeroCopy(UnsafeMutableRawPointer, count: Int, release: @Sendable () -> Void)
+}
+
+/// Holds a zero-copy part's release closure until libzmq calls back.
+private final class ReleaseBox {
+    let release: @Sendable () -> Void
+    init(_ release: @escaping @Sendable () -> Void) { self.release = release }
+}
+
+private let releaseZeroCopy: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { _, hint in
+    guard let hint else { return }
+    let box = Unmanaged<ReleaseBox>.fromOpaque(hint).takeRetainedValue()
+    box.release()
+}
+
+/// A ZeroMQ socket. Not shared between threads: each thread that talks owns its socket.
+public final class ZMQSocket: @unchecked Sendable {
+    private let context: ZMQContext
+    private var handle: UnsafeMutableRawPointer?
+
+    public init(context: ZMQContext, kind: ZMQSocketKind) throws {
+        guard let handle = zmq_socket(context.handle, kind.raw) else { throw ZeroMQError.last("zmq_socket") }
+        self.context = context
+        self.handle = handle
+        var linger: Int32 = 0
+        zmq_setsockopt(handle, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if let handle { zmq_close(handle) }
+        handle = nil
+    }
+
+    private var socket: UnsafeMutableRawPointer {
+        get throws {
+            guard let handle else { throw ZeroMQError.call("socket", errno: ENOTSOCK, message: "socket is closed") }
+            return handle
+        }
+    }
+
+    /// Binds and returns the endpoint actually bound (with the port the system chose for `tcp://host:*`).
+    @discardableResult
+    public func bind(_ endpoint: String) throws -> String {
+        let s = try socket
+        guard zmq_bind(s, endpoint) == 0 else { throw ZeroMQError.last("zmq_bind(\(endpoint))") }
+        var buffer = [CChar](repeating: 0, count: 256)
+        var size = buffer.count
+        guard zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else { throw ZeroMQError.last("zmq_getsockopt(LAST_ENDPOINT)") }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func connect(_ endpoint: String) throws {
+        guard zmq_connect(try socket, endpoint) == 0 else { throw ZeroMQError.last("zmq_connect(\(endpoint))") }
+    }
+
+    public func setIdentity(_ identity: [UInt8]) throws {
+        let s = try socket
+        let rc = identity.withUnsafeBytes { zmq_setsockopt(s, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }
+        guard rc == 0 else { throw ZeroMQError.last("zmq_setsockopt(ROUTING_ID)") }
+    }
+
+    /// Sends all parts as one multipart message. Every zero-copy part is released exactly once,
+    /// whether the send succeeds or not.
+    public func send(_ parts: [ZMQPart]) throws {
+        var failure: ZeroMQError?
+        if handle == nil { failure = ZeroMQError.call("zmq_msg_send", errno: ENOTSOCK, message: "socket is closed") }
+        for (index, part) in parts.enumerated() {
+            var message = zmq_msg_t()
+            switch part {
+            case let .copy(bytes):
+                zmq_msg_init_size(&message, bytes.count)
+                bytes.withUnsafeBytes { source in
+                    if source.count > 0 { zmq_msg_data(&message).copyMemory(from: source.baseAddress!, byteCount: source.count) }
+                }
+            case let .zeroCopy(pointer, count, release):
+                let hint = Unmanaged.passRetained(ReleaseBox(release)).toOpaque()
+                if zmq_msg_init_data(&message, pointer, count, releaseZeroCopy, hint) != 0 {
+                    Unmanaged<ReleaseBox>.fromOpaque(hint).takeRetainedValue().release()
+                    failure = failure ?? ZeroMQError.last("zmq_msg_init_data")
+                    continue
+                }
+            }
+            if failure == nil {
+                let flags = index < parts.count - 1 ? ZMQ_SNDMORE : 0
+                if zmq_msg_send(&message, handle, flags) >= 0 { continue }
+                failure = ZeroMQError.last("zmq_msg_send")
+            }
+            // Not handed to libzmq: closing runs the part's release.
+            zmq_msg_close(&message)
+        }
+        if let failure { throw failure }
+    }
+
+    /// Waits up to `timeoutMilliseconds` for a whole multipart message.
+    public func receive(timeoutMilliseconds: Int) throws -> [[UInt8]] {
+        let s = try socket
+        guard try poll(timeoutMilliseconds: timeoutMilliseconds) else {
+            throw ZeroMQError.timeout(operation: "receive", milliseconds: timeoutMilliseconds)
+        }
+        var parts: [[UInt8]] = []
+        while true {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            // The first part has arrived, and libzmq delivers multipart messages whole.
+            guard zmq_msg_recv(&message, s, 0) >= 0 else { throw ZeroMQError.last("zmq_msg_recv") }
+            let size = zmq_msg_size(&message)
+            let data = zmq_msg_data(&message)!
+            parts.append([UInt8](UnsafeRawBufferPointer(start: data, count: size)))
+            if zmq_msg_more(&message) == 0 { return parts }
+        }
+    }
+
+    /// Whether a message can be read within `timeoutMilliseconds`.
+    public func poll(timeoutMilliseconds: Int) throws -> Bool {
+        var item = zmq_pollitem_t(socket: try socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+        while true {
+            let left = max(0, Int((deadline - ContinuousClock.now) / .milliseconds(1)))
+            let rc = zmq_poll(&item, 1, left)
+            if rc >= 0 { return rc > 0 }
+            // A signal interrupted the wait: wait again for what is left of the deadline.
+            guard zmq_errno() == EINTR, left > 0 else { throw ZeroMQError.last("zmq_poll") }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import SwitchyardKernels
+import SwitchyardTransport
+
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the native libraries and the CPU this machine gives Switchyard.",
+        discussion: """
+        Prints libzmq's version, the MPI library's version, OpenBLAS's configuration and thread
+        count, the CPU's cores and SIMD features, and whether mpirun is on the PATH.
+        Exits 1 naming what is missing.
+
+        Example: switchyard doctor
+        """
+    )
+
+    func run() throws {
+        let cpu = CPUFeatures.current()
+        let mpirun = Executables.find("mpirun")
+        let rows: [(String, String)] = [
+            ("libzmq", ZeroMQ.version),
+            ("MPI library", MPI.libraryVersion),
+            ("OpenBLAS", BLAS.configuration),
+            ("OpenBLAS threads", String(BLAS.threadCount)),
+            ("CPU", cpu.modelName),
+            ("CPU cores", String(cpu.logicalCores)),
+            ("SIMD", cpu.simd.isEmpty ? "none found" : cpu.simd.joined(separator: " ")),
+            ("mpirun", mpirun ?? "not found"),
+        ]
+        print(Table(header: ["component", "found"], rows: rows.map { [$0.0, $0.1] }).render())
+
+        var missing: [String] = []
+        if mpirun == nil { missing.append("mpirun is not on the PATH (install openmpi-bin, or run `make deps`)") }
+        if !missing.isEmpty {
+            for line in missing { FileHandle.standardError.write(Data("switchyard doctor: \(line)\n".utf8)) }
+            throw ExitCode(1)
+        }
+    }
+}
+
+enum Executables {
+    /// The full path of `name` on the PATH, if it is there and executable.
+    static func find(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

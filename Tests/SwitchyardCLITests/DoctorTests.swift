@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import SwitchyardTestSupport
+
+@Suite struct CommandLineTests {
+    let switchyard = TestProducts.executable("switchyard")
+
+    @Test func doctorPrintsEveryComponent() throws {
+        let result = try Subprocess.run(switchyard, ["doctor"], timeout: .seconds(60))
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        for row in ["libzmq", "MPI library", "OpenBLAS", "OpenBLAS threads", "CPU cores", "SIMD", "mpirun"] {
+            #expect(result.stdout.contains("\n\(row) "), "missing row \(row) in\n\(result.stdout)")
+        }
+        #expect(result.stdout.contains("Open MPI"))
+        #expect(result.stdout.range(of: #"libzmq\s+4\.\d+\.\d+"#, options: .regularExpression) != nil)
+    }
+
+    @Test func doctorFailsNamingMpirunWhenItIsNotOnThePath() throws {
+        let result = try Subprocess.run(switchyard, ["doctor"], environment: ["PATH": "/nonexistent"], timeout: .seconds(60))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("mpirun is not on the PATH"))
+    }
+
+    @Test func helpListsOnlyWorkingCommands() throws {
+        let result = try Subprocess.run(switchyard, ["--help"], timeout: .seconds(30))
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("doctor"))
+        #expect(result.stdout.contains("bench"))
+    }
+
+    @Test func usageErrorsExitWithCodeTwo() throws {
+        let unknown = try Subprocess.run(switchyard, ["no-such-command"], timeout: .seconds(30))
+        #expect(unknown.status == 2)
+        let badValue = try Subprocess.run(switchyard, ["bench", "machine", "--gemm-size", "0"], timeout: .seconds(30))
+        #expect(badValue.status == 2)
+        #expect(badValue.stderr.contains("--gemm-size"))
+    }
+
+    @Test func benchMachineReportsRates() throws {
+        let result = try Subprocess.run(switchyard, ["bench", "machine", "--gemm-size", "128", "--buffer-mib", "8"], timeout: .seconds(60))
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("sgemm 128³, 1 thread"))
+        #expect(result.stdout.contains("memory read"))
+    }
+}
