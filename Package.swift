@@ -18,6 +18,8 @@ let package = Package(
 
         // Dense math on the CPU: OpenBLAS products and the machine's SIMD features.
         .target(name: "SwitchyardKernels", dependencies: ["COpenBLAS"]),
+        // Mistral4's architecture: configuration, weights, checkpoints and the forward pass.
+        .target(name: "SwitchyardModel", dependencies: ["SwitchyardKernels"]),
         // Moving bytes between processes: ZeroMQ sockets and MPI point-to-point.
         .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI"]),
 
@@ -25,6 +27,7 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "SwitchyardKernels",
+                "SwitchyardModel",
                 "SwitchyardTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -35,6 +38,7 @@ let package = Package(
         // Starting the package's executables from tests, with deadlines.
         .target(name: "SwitchyardTestSupport", path: "Tests/SwitchyardTestSupport"),
         .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels"]),
+        .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardTestSupport"]),
     ]

@@ -1,0 +1,78 @@
+/// How a weight's numbers are held in memory. Kernels compute in float32 whatever the storage.
+public enum WeightStorage: Sendable {
+    case f32([Float])
+    /// bfloat16 bit patterns: the upper 16 bits of a float32.
+    case bf16([UInt16])
+}
+
+/// A weight matrix in PyTorch's Linear layout: `rows` outputs × `cols` inputs, row-major.
+public struct WeightMatrix: Sendable {
+    public let rows: Int
+    public let cols: Int
+    public let storage: WeightStorage
+
+    public init(rows: Int, cols: Int, storage: WeightStorage) {
+        switch storage {
+        case let .f32(values): precondition(values.count == rows * cols, "f32 storage holds \(values.count) values, not \(rows)×\(cols)")
+        case let .bf16(values): precondition(values.count == rows * cols, "bf16 storage holds \(values.count) values, not \(rows)×\(cols)")
+        }
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    public init(rows: Int, cols: Int, values: [Float]) {
+        self.init(rows: rows, cols: cols, storage: .f32(values))
+    }
+
+    /// Bytes this matrix keeps resident.
+    public var residentBytes: Int {
+        switch storage {
+        case let .f32(v): v.count * 4
+        case let .bf16(v): v.count * 2
+        }
+    }
+
+    /// The values widened to float32 (a copy when stored in 16 bits).
+    public var floats: [Float] {
+        switch storage {
+        case let .f32(v): v
+        case let .bf16(v): v.map(BFloat16.float)
+        }
+    }
+}
+
+/// Conversions between float32 and bfloat16 bit patterns.
+public enum BFloat16 {
+    @inline(__always)
+    public static func float(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+
+    /// Rounds to nearest, ties to even, as PyTorch does; NaN stays NaN.
+    @inline(__always)
+    public static func bits(_ value: Float) -> UInt16 {
+        let x = value.bitPattern
+        if value.isNaN { return UInt16(truncatingIfNeeded: (x >> 16) | 0x40) }
+        let rounding = UInt32(0x7FFF) + ((x >> 16) & 1)
+        return UInt16(truncatingIfNeeded: (x &+ rounding) >> 16)
+    }
+}
+
+/// The three projections of one SiLU-gated expert: down(silu(gate·x) ⊙ up·x).
+public struct ExpertWeights: Sendable {
+    /// [moe_intermediate_size, hidden_size]
+    public let gateProj: WeightMatrix
+    /// [moe_intermediate_size, hidden_size]
+    public let upProj: WeightMatrix
+    /// [hidden_size, moe_intermediate_size]
+    public let downProj: WeightMatrix
+
+    public init(gateProj: WeightMatrix, upProj: WeightMatrix, downProj: WeightMatrix) {
+        precondition(gateProj.rows == upProj.rows && gateProj.cols == upProj.cols, "gate and up projections differ in shape")
+        precondition(downProj.cols == gateProj.rows && downProj.rows == gateProj.cols, "down projection does not match gate")
+        self.gateProj = gateProj
+        self.upProj = upProj
+        self.downProj = downProj
+    }
+
+    public var residentBytes: Int { gateProj.residentBytes + upProj.residentBytes + downProj.residentBytes }
+}
