@@ -16,8 +16,10 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        // Dense math on the CPU: OpenBLAS products and the machine's SIMD features.
-        .target(name: "SwitchyardKernels", dependencies: ["COpenBLAS"]),
+        // Streaming matrix-vector kernels for decode shapes, AVX2+FMA when the CPU has it.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // Dense math on the CPU: OpenBLAS products, streaming kernels and the machine's SIMD features.
+        .target(name: "SwitchyardKernels", dependencies: ["COpenBLAS", "CKernels"]),
         // Mistral4's architecture: configuration, weights, checkpoints and the forward pass.
         .target(name: "SwitchyardModel", dependencies: ["SwitchyardKernels"]),
         // Moving bytes between processes: ZeroMQ sockets and MPI point-to-point.

@@ -1,0 +1,19 @@
+#ifndef SWITCHYARD_CKERNELS_H
+#define SWITCHYARD_CKERNELS_H
+#include <stdint.h>
+
+// Streaming products for few tokens: y[t][r] = sum_c W[r][c] * x[t][c] for rows [row_begin, row_end).
+// W is row-major [rows x cols] (a Linear layer's out x in); x is [tokens x ldx]; y is [tokens x ldy].
+// Each weight row is read from memory once, whatever the number of tokens.
+void sy_stream_bf16(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
+                    float *y, long ldy, long row_begin, long row_end);
+void sy_stream_f32(const float *w, long cols, const float *x, long ldx, long tokens,
+                   float *y, long ldy, long row_begin, long row_end);
+
+// Widens bf16 bit patterns to float32.
+void sy_bf16_to_f32(const uint16_t *src, float *dst, long count);
+
+// Which kernels this CPU runs: "avx2+fma" or "portable".
+const char *sy_kernel_isa(void);
+
+#endif

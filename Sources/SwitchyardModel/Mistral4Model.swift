@@ -1,0 +1,114 @@
+import SwitchyardKernels
+
+/// New tokens of one sequence for one step, with the cache that holds its earlier positions.
+public struct SequenceStep {
+    public let cache: KVCache
+    public let tokens: [Int]
+
+    public init(cache: KVCache, tokens: [Int]) {
+        self.cache = cache
+        self.tokens = tokens
+    }
+}
+
+/// Where the time of a step went, in seconds.
+public struct StepTimings: Sendable {
+    public var attention: Double = 0
+    public var routedExperts: Double = 0
+    public var other: Double = 0
+    public var total: Double { attention + routedExperts + other }
+}
+
+/// A token id outside the vocabulary.
+public struct TokenOutOfRange: Error, CustomStringConvertible {
+    public let token: Int
+    public let vocabSize: Int
+    public var description: String { "token \(token) is outside the vocabulary (0..<\(vocabSize))" }
+}
+
+/// Mistral4's decoder: embedding, layers of MLA attention and (MoE or dense) feed-forward, final
+/// norm, LM head. Routed experts are computed by a backend, in this process or across a cluster.
+public final class Mistral4Model {
+    public let config: ModelConfig
+    public let weights: Mistral4Weights
+    public let router: Router
+    let attention: MLAAttention
+    public private(set) var timings = StepTimings()
+
+    public init(weights: Mistral4Weights) {
+        config = weights.config
+        self.weights = weights
+        router = Router(config: weights.config)
+        attention = MLAAttention(config: weights.config, rope: RotaryEmbedding(config: weights.config),
+                                 scaling: AttentionScaling(config: weights.config))
+    }
+
+    /// Runs one step over a batch of sequences and returns the logits [new tokens × vocab], rows
+    /// in the order of `batch` and of each sequence's tokens. Each cache grows by its tokens.
+    public func step(_ batch: [SequenceStep], experts: RoutedExpertBackend) throws -> [Float] {
+        let c = config, h = c.hiddenSize
+        for sequence in batch {
+            for token in sequence.tokens where !(0..<c.vocabSize).contains(token) {
+                throw TokenOutOfRange(token: token, vocabSize: c.vocabSize)
+            }
+        }
+        let rows = batch.reduce(0) { $0 + $1.tokens.count }
+        var clock = ContinuousClock.now
+        func lap(_ keyPath: WritableKeyPath<StepTimings, Double>) {
+            let now = ContinuousClock.now
+            let elapsed = now - clock
+            timings[keyPath: keyPath] += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            clock = now
+        }
+
+        var hidden = [Float](); hidden.reserveCapacity(rows * h)
+        for sequence in batch { for token in sequence.tokens { hidden.append(contentsOf: weights.embedTokens.row(token)) } }
+
+        for (l, layer) in weights.layers.enumerated() {
+            var normed = hidden
+            rmsNorm(&normed, layer.inputLayernorm, rows: rows)
+            var offset = 0
+            for sequence in batch {
+                let n = sequence.tokens.count
+                let x = Array(normed[(offset * h)..<((offset + n) * h)])
+                let out = attention.forward(layer: l, weights: layer.selfAttn, x: x, tokens: n, cache: sequence.cache)
+                for i in 0..<(n * h) { hidden[offset * h + i] += out[i] }
+                offset += n
+            }
+            lap(\.attention)
+
+            normed = hidden
+            rmsNorm(&normed, layer.postAttentionLayernorm, rows: rows)
+            switch layer.mlp {
+            case let .dense(mlp):
+                add(mlp.forward(normed, tokens: rows), to: &hidden)
+                lap(\.other)
+            case let .moe(gate, shared):
+                let routing = router.route(normed, tokens: rows, gate: gate)
+                if let shared { add(shared.forward(normed, tokens: rows), to: &hidden) }
+                lap(\.other)
+                add(try experts.routedExperts(layer: l, input: normed, tokens: rows, routing: routing), to: &hidden)
+                lap(\.routedExperts)
+            }
+        }
+        for sequence in batch { sequence.cache.advance(by: sequence.tokens.count) }
+
+        rmsNorm(&hidden, weights.norm, rows: rows)
+        let logits = weights.lmHead.apply(hidden, tokens: rows)
+        lap(\.other)
+        return logits
+    }
+
+    public func resetTimings() { timings = StepTimings() }
+
+    func rmsNorm(_ x: inout [Float], _ weight: [Float], rows: Int) {
+        let eps = Float(config.rmsNormEps)
+        x.withUnsafeMutableBufferPointer { x in
+            weight.withUnsafeBufferPointer { Elementwise.rmsNorm(x.baseAddress!, rows: rows, weight: $0.baseAddress!, width: $0.count, eps: eps) }
+        }
+    }
+
+    func add(_ delta: [Float], to x: inout [Float]) {
+        for i in x.indices { x[i] += delta[i] }
+    }
+}

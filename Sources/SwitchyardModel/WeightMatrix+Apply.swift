@@ -1,0 +1,41 @@
+import SwitchyardKernels
+
+extension WeightMatrix {
+    /// y [tokens × rows] = x [tokens × cols] · Wᵀ.
+    public func apply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case let .f32(w):
+            w.withUnsafeBufferPointer { Linear.f32($0.baseAddress!, rows: rows, cols: cols, x: x, tokens: tokens, y: y) }
+        case let .bf16(w):
+            w.withUnsafeBufferPointer { Linear.bf16($0.baseAddress!, rows: rows, cols: cols, x: x, tokens: tokens, y: y) }
+        }
+    }
+
+    public func apply(_ x: [Float], tokens: Int) -> [Float] {
+        precondition(x.count == tokens * cols, "input has \(x.count) values, not \(tokens) × \(cols)")
+        return [Float](unsafeUninitializedCapacity: tokens * rows) { y, count in
+            x.withUnsafeBufferPointer { apply($0.baseAddress!, tokens: tokens, into: y.baseAddress!) }
+            count = tokens * rows
+        }
+    }
+
+    /// Row `index` widened to float32 (an embedding lookup).
+    public func row(_ index: Int) -> ArraySlice<Float> {
+        switch storage {
+        case let .f32(w): w[(index * cols)..<((index + 1) * cols)]
+        case let .bf16(w): ArraySlice(w[(index * cols)..<((index + 1) * cols)].map(BFloat16.float))
+        }
+    }
+}
+
+extension ExpertWeights {
+    /// down(silu(gate · x) ⊙ (up · x)) for `tokens` rows of x.
+    public func forward(_ x: [Float], tokens: Int) -> [Float] {
+        var gate = gateProj.apply(x, tokens: tokens)
+        let up = upProj.apply(x, tokens: tokens)
+        gate.withUnsafeMutableBufferPointer { g in
+            up.withUnsafeBufferPointer { u in Elementwise.siluMultiply(g.baseAddress!, u.baseAddress!, count: g.count) }
+        }
+        return downProj.apply(gate, tokens: tokens)
+    }
+}
