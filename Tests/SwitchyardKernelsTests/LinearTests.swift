@@ -1,0 +1,46 @@
+import Testing
+@testable import SwitchyardKernels
+
+@Suite struct LinearTests {
+    /// x · Wᵀ in double precision, for W [rows × cols] and x [tokens × cols].
+    func reference(_ w: [Float], rows: Int, cols: Int, _ x: [Float], tokens: Int) -> [Double] {
+        var y = [Double](repeating: 0, count: tokens * rows)
+        for t in 0..<tokens {
+            for r in 0..<rows {
+                var s = 0.0
+                for c in 0..<cols { s += Double(w[r * cols + c]) * Double(x[t * cols + c]) }
+                y[t * rows + r] = s
+            }
+        }
+        return y
+    }
+
+    // Token counts on both sides of the streaming limit; widths with SIMD tails; enough rows to split across cores.
+    @Test(arguments: [1, 3, 4, 5, 8, 9, 33], [(rows: 300, cols: 1000), (rows: 7, cols: 13), (rows: 130, cols: 2048)])
+    func f32AndBF16MatchADoubleReference(tokens: Int, shape: (rows: Int, cols: Int)) {
+        var rng = SplitMix64(seed: UInt64(tokens * 1000 + shape.cols))
+        let w = (0..<(shape.rows * shape.cols)).map { _ in rng.nextFloat() - 0.5 }
+        let x = (0..<(tokens * shape.cols)).map { _ in rng.nextFloat() - 0.5 }
+        // bf16 weights: the reference uses the rounded values, so both kernels must agree tightly.
+        let bits = w.map { bf16Bits($0) }
+        let rounded = bits.map { Float(bitPattern: UInt32($0) << 16) }
+        var y32 = [Float](repeating: .nan, count: tokens * shape.rows)
+        var y16 = y32
+        Linear.f32(w, rows: shape.rows, cols: shape.cols, x: x, tokens: tokens, y: &y32)
+        Linear.bf16(bits, rows: shape.rows, cols: shape.cols, x: x, tokens: tokens, y: &y16)
+        let want32 = reference(w, rows: shape.rows, cols: shape.cols, x, tokens: tokens)
+        let want16 = reference(rounded, rows: shape.rows, cols: shape.cols, x, tokens: tokens)
+        let tolerance = 1e-5 * Double(shape.cols).squareRoot()
+        #expect(zip(y32, want32).allSatisfy { abs(Double($0) - $1) < tolerance })
+        #expect(zip(y16, want16).allSatisfy { abs(Double($0) - $1) < tolerance })
+    }
+
+    func bf16Bits(_ v: Float) -> UInt16 {
+        let x = v.bitPattern
+        return UInt16(truncatingIfNeeded: (x &+ 0x7FFF &+ ((x >> 16) & 1)) >> 16)
+    }
+
+    @Test func kernelsReportTheirInstructionSet() {
+        #expect(["avx2+fma", "portable"].contains(Linear.isa))
+    }
+}
