@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import SwitchyardModel
+
+struct ModelInfo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Print a model's dimensions and its parameters by component.",
+        discussion: """
+        Example: switchyard model info mistral-small-4
+                 switchyard model info path/to/config.json --json
+        """
+    )
+
+    @Argument(help: "A preset (mistral-small-4, mini, tiny) or a config.json.")
+    var model: String
+
+    @Flag(help: "Print one JSON object instead of tables.")
+    var json = false
+
+    func run() throws {
+        let config = try ModelShapeOption.resolve(model, option: "MODEL")
+        let count = ParameterCount(config)
+        let components: [(String, Int)] = [
+            ("embedding", count.embedding), ("attention (MLA)", count.attention), ("norms", count.norms),
+            ("routers", count.routers), ("shared experts", count.sharedExperts), ("dense MLP", count.denseMLP),
+            ("routed experts", count.routedExperts), ("LM head", count.lmHead),
+        ]
+        let kvBytesPerToken = config.kvCacheValuesPerTokenPerLayer * config.numHiddenLayers * 2
+        if json {
+            var object: [String: Any] = Dictionary(uniqueKeysWithValues: components.map { ($0.0, $0.1) })
+            object["total"] = count.total
+            object["active"] = count.active
+            object["active_without_embeddings"] = count.activeWithoutEmbeddings
+            object["per_routed_expert"] = count.perRoutedExpert
+            object["kv_cache_bytes_per_token_bf16"] = kvBytesPerToken
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let shape: [(String, String)] = [
+            ("layers", "\(config.numHiddenLayers) (first \(config.firstKDenseReplace) dense)"),
+            ("hidden", "\(config.hiddenSize)"),
+            ("attention", "MLA, \(config.numAttentionHeads) heads, q_lora_rank \(config.qLoraRank.map(String.init) ?? "none"), kv_lora_rank \(config.kvLoraRank), qk \(config.qkNopeHeadDim)+\(config.qkRopeHeadDim), v \(config.vHeadDim)"),
+            ("experts", "\(config.nRoutedExperts) routed (\(config.numExpertsPerTok) active, \(config.nGroup) groups, top \(config.topkGroup)), \(config.nSharedExperts) shared, width \(config.moeIntermediateSize)"),
+            ("vocabulary", "\(config.vocabSize)"),
+            ("rope", "\(config.ropeParameters.ropeType), theta \(config.ropeParameters.ropeTheta), factor \(config.ropeParameters.factor)"),
+            ("KV cache per token", "\(config.kvCacheValuesPerTokenPerLayer * config.numHiddenLayers) values, \(Format.bytes(kvBytesPerToken)) at bf16"),
+        ]
+        print(Table(header: ["shape", model], rows: shape.map { [$0.0, $0.1] }).render())
+        print()
+        let rows = components.map { [$0.0, Format.count($0.1), Format.percent(Double($0.1) / Double(count.total))] }
+            + [["total", Format.count(count.total), "100.0%"],
+               ["active per token", Format.count(count.active), Format.percent(Double(count.active) / Double(count.total))],
+               ["one routed expert", Format.count(count.perRoutedExpert), ""]]
+        print(Table(header: ["component", "parameters", "share"], rows: rows, rightAligned: [1, 2]).render())
+    }
+}
+
+enum Format {
+    /// 118.97B, 6.61B, 25.17M, 4.2K.
+    static func count(_ n: Int) -> String {
+        let v = Double(n)
+        switch v {
+        case 1e9...: return String(format: "%.2fB", v / 1e9)
+        case 1e6...: return String(format: "%.2fM", v / 1e6)
+        case 1e3...: return String(format: "%.1fK", v / 1e3)
+        default: return String(n)
+        }
+    }
+
+    /// Binary units: 22.5 KiB, 5.6 GiB.
+    static func bytes(_ n: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(n), i = 0
+        while v >= 1024, i < units.count - 1 { v /= 1024; i += 1 }
+        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
+    }
+
+    static func percent(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
+}
