@@ -15,19 +15,28 @@ protocol InputError: Error, CustomStringConvertible {}
 @main
 enum Main {
     static func main() {
+        var command: ParsableCommand
         do {
-            var command = try Switchyard.parseAsRoot()
-            try command.run()
-        } catch let error as InputError {
-            FileHandle.standardError.write(Data("switchyard: \(error.description)\n".utf8))
-            exit(2)
+            command = try Switchyard.parseAsRoot()
         } catch {
-            // Usage errors (unknown command, bad flag value) exit 2 as well, not ArgumentParser's 64.
-            if Switchyard.exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((Switchyard.fullMessage(for: error) + "\n").utf8))
-                exit(2)
-            }
+            // Usage errors (unknown command, bad flag value) exit 2, not ArgumentParser's 64.
+            let code = Switchyard.exitCode(for: error)
+            if code == .validationFailure { fail(Switchyard.fullMessage(for: error)) }
             Switchyard.exit(withError: error)
         }
+        do {
+            try command.run()
+        } catch let error as InputError {
+            fail("switchyard: \(error.description)")
+        } catch let error as ValidationError {
+            fail("switchyard: \(error.message)")
+        } catch {
+            Switchyard.exit(withError: error)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        exit(2)
     }
 }
