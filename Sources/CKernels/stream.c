@@ -60,51 +60,55 @@ static inline __m256 load_bf16x8(const uint16_t *p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
-// One weight row against up to 4 tokens: two accumulators per token hide the FMA latency.
-#define SY_STREAM_ROW(LOAD, ROW)                                                              \
-    for (long t0 = 0; t0 < tokens; t0 += 4) {                                                 \
-        long n = tokens - t0 < 4 ? tokens - t0 : 4;                                           \
-        __m256 a0[4], a1[4];                                                                  \
-        for (int i = 0; i < 4; i++) { a0[i] = _mm256_setzero_ps(); a1[i] = _mm256_setzero_ps(); } \
-        long c = 0;                                                                           \
-        for (; c + 16 <= cols; c += 16) {                                                     \
-            __m256 w0 = LOAD(ROW + c), w1 = LOAD(ROW + c + 8);                                \
-            for (long i = 0; i < n; i++) {                                                    \
-                const float *xt = x + (t0 + i) * ldx + c;                                     \
-                a0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xt), a0[i]);                      \
-                a1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xt + 8), a1[i]);                  \
-            }                                                                                 \
-        }                                                                                     \
-        for (long i = 0; i < n; i++) {                                                        \
-            const float *xt = x + (t0 + i) * ldx;                                             \
-            float sum = hsum256(_mm256_add_ps(a0[i], a1[i]));                                 \
-            for (long cc = c; cc < cols; cc++) sum += SCALAR(ROW[cc]) * xt[cc];               \
-            y[(t0 + i) * ldy + r] = sum;                                                      \
-        }                                                                                     \
+// One weight row against N (1-4) tokens, N a constant after inlining so the accumulators stay in
+// registers; two accumulators per token hide the FMA latency.
+#define SY_DEFINE_ROW(NAME, TYPE, LOAD, SCALAR)                                                   \
+    __attribute__((target("avx2,fma"), always_inline))                                           \
+    static inline void NAME(const TYPE *row, long cols, const float *x, long ldx, const long n,    \
+                            float *y, long ldy) {                                                 \
+        __m256 a0[4], a1[4];                                                                      \
+        for (long i = 0; i < n; i++) { a0[i] = _mm256_setzero_ps(); a1[i] = _mm256_setzero_ps(); } \
+        long c = 0;                                                                               \
+        for (; c + 16 <= cols; c += 16) {                                                         \
+            __m256 w0 = LOAD(row + c), w1 = LOAD(row + c + 8);                                    \
+            for (long i = 0; i < n; i++) {                                                        \
+                a0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * ldx + c), a0[i]);             \
+                a1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * ldx + c + 8), a1[i]);         \
+            }                                                                                     \
+        }                                                                                         \
+        for (long i = 0; i < n; i++) {                                                            \
+            float sum = hsum256(_mm256_add_ps(a0[i], a1[i]));                                     \
+            for (long cc = c; cc < cols; cc++) sum += SCALAR(row[cc]) * x[i * ldx + cc];          \
+            y[i * ldy] = sum;                                                                     \
+        }                                                                                         \
     }
 
-#define SCALAR(v) bf16_value(v)
-__attribute__((target("avx2,fma")))
-static void stream_bf16_avx2(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
-                             float *y, long ldy, long r0, long r1) {
-    for (long r = r0; r < r1; r++) {
-        const uint16_t *row = w + r * cols;
-        if (r + 1 < r1) _mm_prefetch((const char *)(row + cols), _MM_HINT_T0);
-        SY_STREAM_ROW(load_bf16x8, row)
-    }
-}
-#undef SCALAR
+#define SY_IDENTITY(v) (v)
+SY_DEFINE_ROW(row_bf16, uint16_t, load_bf16x8, bf16_value)
+SY_DEFINE_ROW(row_f32, float, _mm256_loadu_ps, SY_IDENTITY)
 
-#define SCALAR(v) (v)
-__attribute__((target("avx2,fma")))
-static void stream_f32_avx2(const float *w, long cols, const float *x, long ldx, long tokens,
-                            float *y, long ldy, long r0, long r1) {
-    for (long r = r0; r < r1; r++) {
-        const float *row = w + r * cols;
-        SY_STREAM_ROW(_mm256_loadu_ps, row)
+// Rows in order; tokens in groups of four, each group reusing the row from L1.
+#define SY_DEFINE_STREAM(NAME, TYPE, ROW)                                                         \
+    __attribute__((target("avx2,fma")))                                                          \
+    static void NAME(const TYPE *w, long cols, const float *x, long ldx, long tokens,             \
+                     float *y, long ldy, long r0, long r1) {                                      \
+        for (long r = r0; r < r1; r++) {                                                          \
+            const TYPE *row = w + r * cols;                                                       \
+            for (long t0 = 0; t0 < tokens; t0 += 4) {                                             \
+                const float *xt = x + t0 * ldx;                                                   \
+                float *yt = y + t0 * ldy + r;                                                     \
+                switch (tokens - t0) {                                                            \
+                case 1: ROW(row, cols, xt, ldx, 1, yt, ldy); break;                               \
+                case 2: ROW(row, cols, xt, ldx, 2, yt, ldy); break;                               \
+                case 3: ROW(row, cols, xt, ldx, 3, yt, ldy); break;                               \
+                default: ROW(row, cols, xt, ldx, 4, yt, ldy); break;                              \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
     }
-}
-#undef SCALAR
+
+SY_DEFINE_STREAM(stream_bf16_avx2, uint16_t, row_bf16)
+SY_DEFINE_STREAM(stream_f32_avx2, float, row_f32)
 
 __attribute__((target("avx2")))
 static void bf16_to_f32_avx2(const uint16_t *src, float *dst, long count) {

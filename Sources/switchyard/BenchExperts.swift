@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import SwitchyardKernels
+import SwitchyardModel
+
+struct BenchExperts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experts",
+        abstract: "Measure the routed-expert computation against this machine's own rates, in one run.",
+        discussion: """
+        Uses the mistral-small-4 expert shape (4096 → 2048 → 4096, SiLU-gated) by default.
+        prefill: hundreds of tokens per expert; achieved GFLOP/s ÷ one large OpenBLAS sgemm (target ≥ 0.8).
+        decode: 1–8 tokens per expert, weights streamed from memory (more experts than any cache holds);
+        weight bytes read per second ÷ the memory read bandwidth (target ≥ 0.6).
+
+        Example: switchyard bench experts --json bench-experts.json
+        """
+    )
+
+    @Option(help: "Hidden size of the expert.") var hidden = 4096
+    @Option(help: "Intermediate size of the expert.") var intermediate = 2048
+    @Option(help: "Tokens per expert for the prefill shape.") var prefillTokens = 512
+    @Option(help: "Experts cycled through at decode, so weights come from memory, not cache.") var decodeExperts = 6
+    @Option(help: "Also write the figures to this JSON file.") var json: String?
+
+    func validate() throws {
+        guard hidden > 0, intermediate > 0, prefillTokens > 0, decodeExperts > 0 else {
+            throw ValidationError("--hidden, --intermediate, --prefill-tokens and --decode-experts must be positive")
+        }
+    }
+
+    func run() throws {
+        let cores = Parallelism.cores
+        let sgemm = MachineBaseline.sgemmGFLOPS(n: 2048, threads: cores)
+        let memory = MachineBaseline.memoryReadGBps(bytes: 512 << 20, threads: cores)
+        var rows: [[String]] = [
+            ["baseline", "sgemm 2048³", "", String(format: "%.1f GFLOP/s", sgemm), ""],
+            ["baseline", "memory read", "", String(format: "%.1f GB/s", memory), ""],
+        ]
+        var records: [[String: Any]] = [["measure": "sgemm_2048_gflops", "value": sgemm], ["measure": "memory_read_gbps", "value": memory]]
+
+        for dtype in ["f32", "bf16"] {
+            let expert = Self.randomExpert(hidden: hidden, intermediate: intermediate, bf16: dtype == "bf16", seed: 1)
+            let flops = 2.0 * 3 * Double(hidden) * Double(intermediate) * Double(prefillTokens)
+            let x = Self.randomActivations(tokens: prefillTokens, hidden: hidden)
+            let seconds = MachineBaseline.bestTime(repeats: 3) { _ = expert.forward(x, tokens: prefillTokens) }
+            let gflops = flops / seconds / 1e9
+            rows.append(["prefill", "\(prefillTokens) tokens, \(dtype)", String(format: "%.2f ms", seconds * 1e3),
+                         String(format: "%.1f GFLOP/s", gflops), String(format: "%.2f of sgemm", gflops / sgemm)])
+            records.append(["measure": "prefill_\(dtype)_ratio_to_sgemm", "tokens": prefillTokens, "gflops": gflops, "value": gflops / sgemm])
+        }
+
+        for dtype in ["f32", "bf16"] {
+            let experts = (0..<decodeExperts).map {
+                Self.randomExpert(hidden: hidden, intermediate: intermediate, bf16: dtype == "bf16", seed: UInt64($0 + 10))
+            }
+            let bytes = Double(experts[0].residentBytes)
+            for tokens in [1, 2, 4, 8] {
+                let x = Self.randomActivations(tokens: tokens, hidden: hidden)
+                var next = 0
+                let seconds = MachineBaseline.bestTime(repeats: 3 * decodeExperts) {
+                    _ = experts[next].forward(x, tokens: tokens)
+                    next = (next + 1) % experts.count
+                }
+                let rate = bytes / seconds / 1e9
+                rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), \(dtype)", String(format: "%.2f ms", seconds * 1e3),
+                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", rate / memory)])
+                records.append(["measure": "decode_\(dtype)_\(tokens)_ratio_to_memory", "tokens": tokens, "gbps": rate, "value": rate / memory])
+            }
+        }
+        print("expert \(hidden) → \(intermediate) → \(hidden), kernels: \(Linear.isa), \(cores) cores")
+        print(Table(header: ["shape", "case", "time", "rate", "ratio"], rows: rows, rightAligned: [2, 3, 4]).render())
+        if let json {
+            let data = try JSONSerialization.data(withJSONObject: records, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: json))
+        }
+    }
+
+    static func randomExpert(hidden: Int, intermediate: Int, bf16: Bool, seed: UInt64) -> ExpertWeights {
+        var rng = SplitMix64(seed: seed)
+        func matrix(_ rows: Int, _ cols: Int) -> WeightMatrix {
+            let scale = 1 / Float(cols).squareRoot()
+            let values = (0..<(rows * cols)).map { _ in (rng.nextFloat() - 0.5) * scale }
+            return bf16 ? WeightMatrix(rows: rows, cols: cols, storage: .bf16(values.map(BFloat16.bits)))
+                        : WeightMatrix(rows: rows, cols: cols, values: values)
+        }
+        return ExpertWeights(gateProj: matrix(intermediate, hidden), upProj: matrix(intermediate, hidden), downProj: matrix(hidden, intermediate))
+    }
+
+    static func randomActivations(tokens: Int, hidden: Int) -> [Float] {
+        var rng = SplitMix64(seed: 99)
+        return (0..<(tokens * hidden)).map { _ in rng.nextFloat() - 0.5 }
+    }
+}
