@@ -1,0 +1,73 @@
+import SwitchyardKernels
+
+/// Number formats a synthetic model or a written checkpoint holds its weights in.
+public enum WeightDType: String, Sendable, CaseIterable {
+    case f32
+    case bf16
+
+    public var safetensors: SafetensorsDType { self == .f32 ? .f32 : .bf16 }
+    /// The name transformers writes as config.json's `torch_dtype`.
+    public var torchName: String { self == .f32 ? "float32" : "bfloat16" }
+}
+
+/// Weights generated from a seed: every tensor from (seed, its name) alone, so a process makes
+/// exactly the experts it owns and gets the same numbers as any other process would.
+///
+/// Matrices are uniform with standard deviation 1/√fan_in, which keeps activations finite through
+/// every layer and leaves the router's logits with a spread of about one, so softmax routing sends
+/// tokens to every expert. Norm weights are 1 + 0.05·u.
+public struct SyntheticWeights: WeightSource {
+    public let config: ModelConfig
+    public let seed: UInt64
+    public let dtype: WeightDType
+    /// Shapes of every matrix and vector, experts named one tensor each.
+    private let shapes: [String: [Int]]
+
+    public init(config: ModelConfig, seed: UInt64, dtype: WeightDType = .f32) {
+        self.config = config
+        self.seed = seed
+        self.dtype = dtype
+        let layout = CheckpointLayout(config: config, expertLayout: .perExpert)
+        shapes = Dictionary(uniqueKeysWithValues: layout.tensors.map { ($0.name, $0.shape) })
+    }
+
+    public var fingerprint: String { "synthetic:seed=\(seed):dtype=\(dtype.rawValue)" }
+
+    public func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+        try check(name, [rows, cols])
+        let scale = (3 / Float(cols)).squareRoot()
+        var generator = generator(for: name)
+        let values = (0..<rows * cols).map { _ in (generator.nextFloat() * 2 - 1) * scale }
+        switch dtype {
+        case .f32: return WeightMatrix(rows: rows, cols: cols, values: values)
+        case .bf16: return WeightMatrix(rows: rows, cols: cols, storage: .bf16(values.map(BFloat16.bits)))
+        }
+    }
+
+    public func vector(_ name: String, count: Int) throws -> [Float] {
+        try check(name, [count])
+        var generator = generator(for: name)
+        let values = (0..<count).map { _ in 1 + 0.05 * (generator.nextFloat() * 2 - 1) }
+        return dtype == .f32 ? values : values.map { BFloat16.float(BFloat16.bits($0)) }
+    }
+
+    public func expert(layer: Int, expert: Int) throws -> ExpertWeights {
+        let (i, h) = (config.moeIntermediateSize, config.hiddenSize)
+        return ExpertWeights(
+            gateProj: try matrix(TensorNames.expert(layer, expert, "gate_proj"), rows: i, cols: h),
+            upProj: try matrix(TensorNames.expert(layer, expert, "up_proj"), rows: i, cols: h),
+            downProj: try matrix(TensorNames.expert(layer, expert, "down_proj"), rows: h, cols: i))
+    }
+
+    /// The generator of one tensor: its name hashed together with the seed.
+    private func generator(for name: String) -> SplitMix64 {
+        var mixer = SplitMix64(seed: seed ^ FNV1a64.hash(name))
+        return SplitMix64(seed: mixer.next())
+    }
+
+    private func check(_ name: String, _ shape: [Int]) throws {
+        let file = "synthetic(seed=\(seed))"
+        guard let expected = shapes[name] else { throw CheckpointError(file: file, tensor: name, problem: "is not a tensor of this model") }
+        guard expected == shape else { throw CheckpointError(file: file, tensor: name, problem: "has shape \(expected), not \(shape)") }
+    }
+}

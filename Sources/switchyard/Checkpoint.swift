@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct Checkpoint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write and inspect Mistral4 checkpoints in the Hugging Face safetensors layout.",
+        subcommands: [CheckpointSynth.self]
+    )
+}
