@@ -30,11 +30,14 @@ build: deps
 test: deps
 	$(SWIFT) test
 
+# The main job on built-in defaults: the mini model (128 experts, MLA, YaRN), greedy decoding.
 run: build
 	$(RELEASE_BIN) doctor
+	$(RELEASE_BIN) generate --model mini --tokens 1,20,300,4000,5,60,700,8000 --max-new-tokens 32
 
 bench: build
 	$(RELEASE_BIN) bench machine --json .build/bench-machine.json
+	$(RELEASE_BIN) bench experts --json .build/bench-experts.json
 
 clean:
 	rm -rf .build runs

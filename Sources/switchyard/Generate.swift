@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import SwitchyardModel
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Greedy decoding through the KV cache: prints the new token ids.",
+        discussion: """
+        The prompt runs in one step; each new token then computes only its own position.
+
+        Example: switchyard generate --model mini --tokens 1,2,3 --max-new-tokens 16
+                 switchyard generate --checkpoint ./ckpt --tokens 5,6,7 --max-new-tokens 8 --json
+        Defaults: --model mini, --seed 0, --dtype f32, --max-new-tokens 16.
+        """
+    )
+
+    @OptionGroup var weights: WeightsOptions
+    @Option(help: "Comma-separated prompt token ids.") var tokens: TokenList
+    @Option(help: "Tokens to generate.") var maxNewTokens = 16
+    @Flag(help: "Print one JSON object with prompt, generated and timings.") var json = false
+
+    func validate() throws {
+        guard maxNewTokens >= 0, maxNewTokens <= 100_000 else { throw ValidationError("--max-new-tokens must be in 0...100000, got \(maxNewTokens)") }
+    }
+
+    func run() throws {
+        var clock = ContinuousClock.now
+        let loaded = try weights.load()
+        let loadSeconds = Self.seconds(since: &clock)
+        let generator = Generator(model: loaded.model, experts: loaded.experts)
+        let result = try generator.generate(prompt: tokens.ids, count: maxNewTokens)
+        let shares = loaded.model.timings
+        if json {
+            let object: [String: Any] = [
+                "prompt": tokens.ids,
+                "generated": result.generated,
+                "timings": [
+                    "load_seconds": loadSeconds,
+                    "prefill_seconds": result.prefillSeconds,
+                    "decode_seconds": result.decodeSeconds,
+                    "decode_tokens_per_second": result.decodeTokensPerSecond,
+                    "experts_seconds": shares.routedExperts,
+                    "attention_seconds": shares.attention,
+                    "other_seconds": shares.other,
+                ],
+                "resident_bytes": loaded.residentBytes,
+                "weights": loaded.fingerprint,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print(result.generated.map(String.init).joined(separator: " "))
+        let total = max(shares.total, 1e-12)
+        FileHandle.standardError.write(Data("""
+            weights: \(loaded.fingerprint), resident \(Format.bytes(loaded.residentBytes)), loaded in \(String(format: "%.2f", loadSeconds)) s
+            prefill: \(tokens.ids.count) tokens in \(String(format: "%.3f", result.prefillSeconds)) s; decode: \(String(format: "%.1f", result.decodeTokensPerSecond)) tokens/s
+            time: experts \(Format.percent(shares.routedExperts / total)), attention \(Format.percent(shares.attention / total)), other \(Format.percent(shares.other / total))
+
+            """.utf8))
+    }
+
+    static func seconds(since clock: inout ContinuousClock.Instant) -> Double {
+        let now = ContinuousClock.now
+        defer { clock = now }
+        let d = now - clock
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
