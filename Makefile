@@ -38,6 +38,8 @@ run: build
 bench: build
 	$(RELEASE_BIN) bench machine --json .build/bench-machine.json
 	$(RELEASE_BIN) bench experts --json .build/bench-experts.json
+	$(RELEASE_BIN) bench model --model mini --batch 1 --json .build/bench-model-b1.json
+	$(RELEASE_BIN) bench model --model mini --batch 8 --json .build/bench-model-b8.json
 
 clean:
 	rm -rf .build runs
