@@ -48,9 +48,9 @@ let package = Package(
         .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels"]),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardTestSupport"]),
-        .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire"]),
-        .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardWire"]),
-        .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster"]),
+        .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
+        .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
+        .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardRuntime", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardTestSupport"]),
     ]
 )
