@@ -10,24 +10,25 @@ public struct CRC32C: Sendable {
     public var value: UInt32 { ~state }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var crc = state
-        var index = 0
-        let count = bytes.count
-        let t = CRC32C.tables
-        while count - index >= 8 {
-            let low = crc ^ bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self).littleEndian
-            let high = bytes.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self).littleEndian
-            crc = t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)]
-                ^ t[5 * 256 + Int((low >> 16) & 0xFF)] ^ t[4 * 256 + Int(low >> 24)]
-                ^ t[3 * 256 + Int(high & 0xFF)] ^ t[2 * 256 + Int((high >> 8) & 0xFF)]
-                ^ t[1 * 256 + Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]
-            index += 8
+        state = CRC32C.tables.withUnsafeBufferPointer { t in
+            var crc = state
+            var index = 0
+            let count = bytes.count
+            while count - index >= 8 {
+                let low = crc ^ UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self))
+                let high = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self))
+                crc = t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)]
+                    ^ t[5 * 256 + Int((low >> 16) & 0xFF)] ^ t[4 * 256 + Int(low >> 24)]
+                    ^ t[3 * 256 + Int(high & 0xFF)] ^ t[2 * 256 + Int((high >> 8) & 0xFF)]
+                    ^ t[1 * 256 + Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]
+                index += 8
+            }
+            while index < count {
+                crc = t[Int((crc ^ UInt32(bytes[index])) & 0xFF)] ^ (crc >> 8)
+                index += 1
+            }
+            return crc
         }
-        while index < count {
-            crc = t[Int((crc ^ UInt32(bytes[index])) & 0xFF)] ^ (crc >> 8)
-            index += 1
-        }
-        state = crc
     }
 
     public mutating func update(_ bytes: [UInt8]) {
