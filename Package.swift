@@ -24,6 +24,12 @@ let package = Package(
         .target(name: "SwitchyardModel", dependencies: ["SwitchyardKernels"]),
         // Moving bytes between processes: ZeroMQ sockets and MPI point-to-point.
         .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI"]),
+        // The bytes of coordinator–host messages: frames, checksums, validation against the model.
+        .target(name: "SwitchyardWire", dependencies: ["SwitchyardModel"]),
+        // Expert parallelism as pure values: placement, dispatch plans, combine, host-side math.
+        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardModel", "SwitchyardWire"]),
+        // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
+        .target(name: "SwitchyardCluster", dependencies: ["SwitchyardRuntime", "SwitchyardWire"]),
 
         .executableTarget(
             name: "switchyard",
@@ -31,6 +37,8 @@ let package = Package(
                 "SwitchyardKernels",
                 "SwitchyardModel",
                 "SwitchyardTransport",
+                "SwitchyardCluster",
+                "SwitchyardRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +50,9 @@ let package = Package(
         .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels"]),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
+        .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
+        .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardRuntime", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardTestSupport"]),
     ]
 )

@@ -1,0 +1,98 @@
+import SwitchyardModel
+import SwitchyardRuntime
+import SwitchyardWire
+
+/// A cluster file (docs/CLUSTER.md): which transport joins a coordinator and its expert hosts,
+/// where each listens, which topology device each stands for, and how experts are placed.
+public struct ClusterSpec: Equatable, Sendable {
+    /// The cluster file's path, as given.
+    public var file: String
+    public var comment: String?
+    /// The topology file as written in the cluster file (relative to it).
+    public var topology: String
+    /// The topology file's path resolved against the cluster file's folder.
+    public var topologyPath: String
+    public var transport: ClusterTransport
+    public var payload: PayloadType
+    public var placement: Placement.Strategy
+    public var coordinator: ClusterRole
+    /// Expert hosts in host order: host i is `hosts[i]`.
+    public var hosts: [ClusterRole]
+    /// MPI only: the hostfile to hand to mpirun, resolved against the cluster file's folder.
+    public var hostfilePath: String?
+
+    /// The placement for a model with `experts` routed experts; an explicit list must have one entry per expert.
+    public func placement(experts: Int) throws(ClusterError) -> Placement {
+        do {
+            return try Placement(placement, experts: experts, hosts: hosts.count)
+        } catch {
+            throw ClusterError(file: file, path: placement.jsonPath, problem: error.description)
+        }
+    }
+
+    public func placement(for config: ModelConfig) throws(ClusterError) -> Placement {
+        try placement(experts: config.nRoutedExperts)
+    }
+}
+
+public enum ClusterTransport: String, CaseIterable, Sendable {
+    case zmq
+    case mpi
+    /// Every role in one process; for tests and the simulator.
+    case inproc
+}
+
+/// A coordinator or an expert host: how to reach it, and the device it stands for.
+public struct ClusterRole: Equatable, Sendable {
+    public var endpoint: ClusterEndpoint
+    public var device: DeviceRef
+
+    public init(endpoint: ClusterEndpoint, device: DeviceRef) {
+        self.endpoint = endpoint
+        self.device = device
+    }
+}
+
+public enum ClusterEndpoint: Hashable, Sendable, CustomStringConvertible {
+    /// A ZeroMQ endpoint: `tcp://HOST:PORT` or `ipc://PATH`.
+    case zmq(String)
+    case mpi(rank: Int)
+    /// An in-process endpoint name, `inproc://NAME`.
+    case inproc(String)
+
+    public var description: String {
+        switch self {
+        case let .zmq(endpoint), let .inproc(endpoint): endpoint
+        case let .mpi(rank): "MPI rank \(rank)"
+        }
+    }
+}
+
+/// A GPU of the topology file: node index and GPU index within the node.
+public struct DeviceRef: Hashable, Sendable, CustomStringConvertible {
+    public var node: Int
+    public var gpu: Int
+
+    public init(node: Int, gpu: Int) {
+        self.node = node
+        self.gpu = gpu
+    }
+
+    public var description: String { "node \(node) gpu \(gpu)" }
+}
+
+extension Placement.Strategy {
+    /// The strategy's name in a cluster file.
+    public var name: String {
+        switch self {
+        case .contiguous: "contiguous"
+        case .roundRobin: "round-robin"
+        case .explicit: "explicit"
+        }
+    }
+
+    var jsonPath: String {
+        if case .explicit = self { return "placement.explicit" }
+        return "placement"
+    }
+}

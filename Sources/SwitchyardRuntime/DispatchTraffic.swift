@@ -1,0 +1,43 @@
+import SwitchyardWire
+
+/// The bytes a plan moves for one payload type and hidden size, host by host: what the traffic
+/// ledger records. Computed from the wire format's own sizes, so it equals the encoded frames.
+public struct DispatchTraffic: Equatable, Sendable {
+    public struct Host: Equatable, Sendable {
+        public let host: Int
+        public let tokens: Int
+        public let pairs: Int
+        /// Whole dispatch frame (header, routes, activations); 0 when the host gets no message.
+        public let dispatchBytes: Int
+        /// Whole combine frame the host answers with; 0 when it gets no message.
+        public let combineBytes: Int
+    }
+
+    public let payload: PayloadType
+    public let hidden: Int
+    public let hosts: [Host]
+    /// What sending one activation per (token, expert) pair, and getting one output back per
+    /// pair, would have cost on top: (pairs − tokens) × (12 + 2 × hidden × bytes per value).
+    public let bytesSavedByDeduplication: Int
+
+    public var messages: Int { hosts.filter { $0.dispatchBytes > 0 }.count }
+    public var dispatchBytes: Int { hosts.reduce(0) { $0 + $1.dispatchBytes } }
+    public var combineBytes: Int { hosts.reduce(0) { $0 + $1.combineBytes } }
+}
+
+extension DispatchPlan {
+    public func traffic(payload: PayloadType, hidden: Int) -> DispatchTraffic {
+        var saved = 0
+        let hosts = self.hosts.map { dispatch in
+            let tokens = dispatch.tokenCount, pairs = dispatch.pairCount
+            let active = dispatch.receivesMessage
+            // Per duplicate: a row header (8) and an activation out, a token index (4) and a sum back.
+            saved += (pairs - tokens) * (8 + 4 + 2 * WireLayout.payloadBytes(rows: 1, width: hidden, type: payload))
+            return DispatchTraffic.Host(
+                host: dispatch.host, tokens: tokens, pairs: pairs,
+                dispatchBytes: active ? WireLayout.dispatchFrameBytes(tokens: tokens, pairs: pairs, hidden: hidden, type: payload) : 0,
+                combineBytes: active ? WireLayout.combineFrameBytes(tokens: tokens, hidden: hidden, type: payload) : 0)
+        }
+        return DispatchTraffic(payload: payload, hidden: hidden, hosts: hosts, bytesSavedByDeduplication: saved)
+    }
+}

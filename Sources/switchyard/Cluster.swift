@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import SwitchyardCluster
+import SwitchyardModel
+import SwitchyardRuntime
+
+struct Cluster: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with cluster files: the coordinator, the expert hosts and the placement.",
+        subcommands: [ClusterValidate.self]
+    )
+}
+
+struct ClusterValidate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a cluster file and print its hosts, endpoints, devices and experts per host.",
+        discussion: """
+        Checks every field (docs/CLUSTER.md), then places the model's routed experts on the hosts.
+        Errors name the file and the JSON path, such as hosts[3].port, and exit 2.
+
+        Example: switchyard cluster validate cluster/local-dgx-b200.json --model mistral-small-4
+        Default model: mini.
+        """
+    )
+
+    @Argument(help: "The cluster file (JSON).") var file: String
+    @Option(help: "Model preset whose experts are placed: \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model = ModelPreset.mini.rawValue
+
+    func validate() throws {
+        guard ModelPreset(rawValue: model) != nil else {
+            throw ValidationError("--model must be one of \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")), got \(model)")
+        }
+    }
+
+    func run() throws {
+        let config = ModelPreset(rawValue: model)!.config
+        let spec = try ClusterSpec.load(path: file)
+        let placement = try spec.placement(for: config)
+        let topologyFound = FileManager.default.fileExists(atPath: spec.topologyPath)
+        let facts: [(String, String)] = [
+            ("cluster", spec.file),
+            ("topology", "\(spec.topology) (\(topologyFound ? "found" : "not found") at \(spec.topologyPath))"),
+            ("transport", "\(spec.transport.rawValue), activations as \(spec.payload.rawValue)"),
+            ("model", "\(model): \(config.nRoutedExperts) routed experts on \(config.moeLayerCount) MoE layers, hidden \(config.hiddenSize)"),
+            ("placement", "\(spec.placement.name), \(placement.fingerprint)"),
+        ] + (spec.hostfilePath.map { [("hostfile", $0)] } ?? [])
+        let width = facts.map(\.0.count).max() ?? 0
+        for (name, value) in facts { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
+        print()
+        var rows = [["coordinator", spec.coordinator.endpoint.description, spec.coordinator.device.description, "", ""]]
+        for (index, host) in spec.hosts.enumerated() {
+            let experts = placement.experts(of: index)
+            rows.append(["host \(index)", host.endpoint.description, host.device.description, String(experts.count), ExpertList.render(experts)])
+        }
+        print(Table(header: ["role", "endpoint", "device", "experts", "expert ids"], rows: rows, rightAligned: [3]).render())
+        let idle = placement.idleHosts
+        print("\n\(spec.hosts.count) expert hosts; \(idle.isEmpty ? "every host owns experts" : "host(s) with no experts: \(idle.map(String.init).joined(separator: ", "))")")
+    }
+}
+
+extension ClusterError: InputError {}
+
+/// Expert ids as runs: "0–15", "0, 8, 16, …".
+enum ExpertList {
+    static func render(_ experts: [Int], maxRuns: Int = 8) -> String {
+        var runs: [ClosedRange<Int>] = []
+        for expert in experts {
+            if let last = runs.last, last.upperBound + 1 == expert {
+                runs[runs.count - 1] = last.lowerBound...expert
+            } else {
+                runs.append(expert...expert)
+            }
+        }
+        let shown = runs.prefix(maxRuns).map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)–\($0.upperBound)" }
+        return shown.joined(separator: ", ") + (runs.count > maxRuns ? ", … (\(runs.count - maxRuns) more)" : "")
+    }
+}

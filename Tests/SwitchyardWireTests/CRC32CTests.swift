@@ -1,0 +1,43 @@
+import Testing
+@testable import SwitchyardWire
+
+@Suite struct CRC32CTests {
+    @Test func knownVectors() {
+        // The check value of CRC-32C and RFC 3720's iSCSI test vectors.
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([]) == 0)
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+        #expect(CRC32C.checksum((0..<32).map(UInt8.init)) == 0x46DD_794E)
+        #expect(CRC32C.checksum((0..<32).map { UInt8(31 - $0) }) == 0x113F_DB5C)
+    }
+
+    @Test func incrementalOverAnySplitEqualsOneShot() {
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let whole = CRC32C.checksum(bytes)
+        for first in [0, 1, 7, 8, 9, 63, 64, 500, 999, 1000] {
+            for second in [first, min(1000, first + 3), min(1000, first + 17)] {
+                var crc = CRC32C()
+                crc.update(Array(bytes[0..<first]))
+                crc.update(Array(bytes[first..<second]))
+                crc.update(Array(bytes[second...]))
+                #expect(crc.value == whole, "split at \(first), \(second)")
+            }
+        }
+    }
+
+    @Test func slicingMatchesBitwiseDefinition() {
+        func bitwise(_ bytes: [UInt8]) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+            }
+            return ~crc
+        }
+        for length in [1, 5, 8, 15, 16, 17, 100, 257] {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ length) }
+            #expect(CRC32C.checksum(bytes) == bitwise(bytes), "length \(length)")
+        }
+    }
+}
