@@ -27,7 +27,7 @@ let package = Package(
         // The bytes of coordinator–host messages: frames, checksums, validation against the model.
         .target(name: "SwitchyardWire", dependencies: ["SwitchyardModel"]),
         // Expert parallelism as pure values: placement, dispatch plans, combine, host-side math.
-        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardModel", "SwitchyardWire"]),
+        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardModel", "SwitchyardWire", "SwitchyardTransport"]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
         .target(name: "SwitchyardCluster", dependencies: ["SwitchyardRuntime", "SwitchyardWire"]),
 

@@ -95,7 +95,7 @@ public final class ZMQSocket: @unchecked Sendable {
         handle = nil
     }
 
-    private var socket: UnsafeMutableRawPointer {
+    fileprivate var socket: UnsafeMutableRawPointer {
         get throws {
             guard let handle else { throw ZeroMQError.call("socket", errno: ENOTSOCK, message: "socket is closed") }
             return handle
@@ -184,6 +184,22 @@ public final class ZMQSocket: @unchecked Sendable {
             let rc = zmq_poll(&item, 1, left)
             if rc >= 0 { return rc > 0 }
             // A signal interrupted the wait: wait again for what is left of the deadline.
+            guard zmq_errno() == EINTR, left > 0 else { throw ZeroMQError.last("zmq_poll") }
+        }
+    }
+}
+
+extension ZMQSocket {
+    /// Waits up to `timeoutMilliseconds` for any of `sockets` to have a message; returns the
+    /// index of the first that has one, or nil when the time passes.
+    public static func firstReadable(_ sockets: [ZMQSocket], timeoutMilliseconds: Int) throws -> Int? {
+        var items = try sockets.map { zmq_pollitem_t(socket: try $0.socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+        while true {
+            let left = max(0, Int((deadline - ContinuousClock.now) / .milliseconds(1)))
+            let rc = zmq_poll(&items, Int32(items.count), left)
+            if rc > 0 { return items.firstIndex { $0.revents & Int16(ZMQ_POLLIN) != 0 } }
+            if rc == 0 { return nil }
             guard zmq_errno() == EINTR, left > 0 else { throw ZeroMQError.last("zmq_poll") }
         }
     }

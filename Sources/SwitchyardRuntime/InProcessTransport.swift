@@ -1,0 +1,83 @@
+import Foundation
+import SwitchyardWire
+
+/// Links for a coordinator and expert hosts in one process, each host on its own thread.
+/// Frames are encoded and decoded exactly as over a network, so tests see the real protocol.
+public final class InProcessNetwork: @unchecked Sendable {
+    let toHosts: [Mailbox]
+    let toCoordinator = Mailbox()
+
+    public init(hosts: Int) {
+        toHosts = (0..<hosts).map { _ in Mailbox() }
+    }
+
+    public var coordinator: CoordinatorTransport { InProcessCoordinator(network: self) }
+    public func host(_ index: Int) -> HostTransport { InProcessHost(network: self, index: index) }
+}
+
+/// A queue of messages with a condition to wait on.
+final class Mailbox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var messages: [ReceivedMessage] = []
+
+    func put(_ message: ReceivedMessage) {
+        condition.lock()
+        messages.append(message)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func take(until deadline: ContinuousClock.Instant) -> ReceivedMessage? {
+        condition.lock()
+        defer { condition.unlock() }
+        while messages.isEmpty {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { return nil }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(left.components.seconds) + Double(left.components.attoseconds) * 1e-18))
+        }
+        return messages.removeFirst()
+    }
+}
+
+extension EncodedFrame {
+    /// The three parts as separate byte arrays, as ZeroMQ would deliver them.
+    var parts: [[UInt8]] {
+        [header, metadata, payload.map { rows in rows.withUnsafeBytes { [UInt8]($0) } } ?? []]
+    }
+}
+
+final class InProcessCoordinator: CoordinatorTransport {
+    let network: InProcessNetwork
+    init(network: InProcessNetwork) { self.network = network }
+
+    var hostCount: Int { network.toHosts.count }
+
+    func send(_ frame: EncodedFrame, to host: Int) throws {
+        network.toHosts[host].put(ReceivedMessage(host: host, parts: frame.parts))
+    }
+
+    func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
+        network.toCoordinator.take(until: deadline)
+    }
+
+    func close() {}
+}
+
+final class InProcessHost: HostTransport {
+    let network: InProcessNetwork
+    let index: Int
+    init(network: InProcessNetwork, index: Int) {
+        self.network = network
+        self.index = index
+    }
+
+    func send(_ frame: EncodedFrame) throws {
+        network.toCoordinator.put(ReceivedMessage(host: index, parts: frame.parts))
+    }
+
+    func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
+        network.toHosts[index].take(until: deadline)
+    }
+
+    func close() {}
+}

@@ -1,0 +1,91 @@
+import Foundation
+import SwitchyardTransport
+import SwitchyardWire
+
+extension EncodedFrame {
+    /// Header and metadata copied into libzmq's messages; the payload handed over in place, kept
+    /// alive by the release closure until libzmq has sent it.
+    var zmqParts: [ZMQPart] {
+        var parts: [ZMQPart] = [.copy(header), .copy(metadata)]
+        if let payload, payload.byteCount > 0 {
+            let (pointer, count) = payload.withUnsafeBytes { (UnsafeMutableRawPointer(mutating: $0.baseAddress!), $0.count) }
+            parts.append(.zeroCopy(pointer, count: count, release: { withExtendedLifetime(payload) {} }))
+        } else {
+            parts.append(.copy([]))
+        }
+        return parts
+    }
+}
+
+/// The coordinator's ZeroMQ links: a DEALER connected to each host's endpoint (`tcp://` between
+/// machines, `ipc://` on one). Hosts bind; the coordinator connects, so hosts can start first.
+public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
+    let context: ZMQContext
+    let sockets: [ZMQSocket]
+    public let endpoints: [String]
+
+    public init(endpoints: [String]) throws {
+        let context = try ZMQContext()
+        self.context = context
+        self.endpoints = endpoints
+        sockets = try endpoints.map { endpoint in
+            let socket = try ZMQSocket(context: context, kind: .dealer)
+            do { try socket.connect(endpoint) } catch {
+                throw TransportError("cannot connect to expert host at \(endpoint): \(error)")
+            }
+            return socket
+        }
+    }
+
+    public var hostCount: Int { sockets.count }
+
+    public func send(_ frame: EncodedFrame, to host: Int) throws {
+        try sockets[host].send(frame.zmqParts)
+    }
+
+    public func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
+        guard let ready = try ZMQSocket.firstReadable(sockets, timeoutMilliseconds: deadline.millisecondsLeft) else { return nil }
+        return ReceivedMessage(host: ready, parts: try sockets[ready].receive(timeoutMilliseconds: 0))
+    }
+
+    public func close() { sockets.forEach { $0.close() } }
+}
+
+/// An expert host's ZeroMQ link: a ROUTER bound at the host's endpoint. It answers whichever
+/// peer last wrote, so a coordinator that reconnects is served again.
+public final class ZeroMQHostTransport: HostTransport {
+    let context: ZMQContext
+    let socket: ZMQSocket
+    let index: Int
+    public let boundEndpoint: String
+    private var peer: [UInt8]?
+
+    public init(endpoint: String, host index: Int) throws {
+        if endpoint.hasPrefix("ipc://") {
+            // The socket file's folder must exist; a stale socket file from a killed run is replaced.
+            let path = String(endpoint.dropFirst("ipc://".count))
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        }
+        context = try ZMQContext()
+        socket = try ZMQSocket(context: context, kind: .router)
+        self.index = index
+        do { boundEndpoint = try socket.bind(endpoint) } catch {
+            throw TransportError("expert host \(index) cannot listen at \(endpoint): \(error)")
+        }
+    }
+
+    public func send(_ frame: EncodedFrame) throws {
+        guard let peer else { throw TransportError("expert host \(index) has no coordinator to answer") }
+        try socket.send([.copy(peer)] + frame.zmqParts)
+    }
+
+    public func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
+        guard try socket.poll(timeoutMilliseconds: deadline.millisecondsLeft) else { return nil }
+        var parts = try socket.receive(timeoutMilliseconds: 0)
+        guard !parts.isEmpty else { return nil }
+        peer = parts.removeFirst()
+        return ReceivedMessage(host: index, parts: parts)
+    }
+
+    public func close() { socket.close() }
+}
