@@ -22,6 +22,12 @@ let package = Package(
         .target(name: "SwitchyardModel", dependencies: ["SwitchyardKernels"]),
         // Moving bytes between processes: ZeroMQ sockets and MPI point-to-point.
         .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI"]),
+        // GPU systems described in topology files: nodes, GPUs, fabric, network.
+        .target(name: "SwitchyardTopology"),
+        // Capacity planning and the cluster simulator's cost model: pure functions of model and topology.
+        .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardModel", "SwitchyardKernels"]),
+        // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap.
+        .target(name: "SwitchyardReport", dependencies: ["SwitchyardSimulator"]),
 
         .executableTarget(
             name: "switchyard",
@@ -29,6 +35,9 @@ let package = Package(
                 "SwitchyardKernels",
                 "SwitchyardModel",
                 "SwitchyardTransport",
+                "SwitchyardTopology",
+                "SwitchyardSimulator",
+                "SwitchyardReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,5 +50,7 @@ let package = Package(
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
+        .testTarget(name: "SwitchyardSimulatorTests", dependencies: ["SwitchyardSimulator", "SwitchyardTopology", "SwitchyardModel"]),
     ]
 )
