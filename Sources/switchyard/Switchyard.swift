@@ -5,7 +5,7 @@ struct Switchyard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Expert-parallel runtime for Mixture-of-Experts models shaped like Mistral Small 4.",
-        subcommands: [Doctor.self, Bench.self]
+        subcommands: [Doctor.self, Bench.self, TopologyCommand.self, Plan.self, Simulate.self, Compare.self]
     )
 }
 
