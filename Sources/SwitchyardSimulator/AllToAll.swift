@@ -16,9 +16,9 @@ public enum AllToAll {
                                 dispatchDType: DispatchDType, combineDType: CombineDType, seed: UInt64 = 1) -> AllToAllResult {
         precondition(ranks >= 1 && ranks <= topology.devices.count && topK <= experts)
         let links = LinkModel(topology: topology), count = topology.devices.count
-        var generator = RoutingGenerator(distribution: .uniform, experts: experts, topK: topK, layers: 1, seed: seed)
-        var choices: [Int32] = []
-        generator.route(layer: 0, tokens: ranks * tokensPerRank, into: &choices)
+        let generator = RoutingGenerator(distribution: .uniform, experts: experts, topK: topK, layers: 1, seed: seed)
+        var choices = [Int32](repeating: 0, count: ranks * tokensPerRank * topK)
+        for token in 0..<(ranks * tokensPerRank) { generator.route(step: 0, layer: 0, token: token, into: &choices, at: token * topK) }
         var dispatchPairs = [Double](repeating: 0, count: count * count), combinePairs = dispatchPairs
         let forward = dispatchDType.bytes(hidden: hidden), back = combineDType.bytes(hidden: hidden)
         for token in 0..<(ranks * tokensPerRank) {

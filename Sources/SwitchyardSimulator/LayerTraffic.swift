@@ -49,29 +49,30 @@ let routingMetadataBytes = 8.0
 extension StepState {
     /// Routes a micro-batch, counts tokens per expert and per (source, destination) pair after
     /// per-device deduplication, and times the dispatch, the expert GEMMs and the combine.
-    mutating func route(layer: Int, tokens: Int, share: [Int], generator: inout RoutingGenerator) -> LayerExchange {
+    /// Token j of micro-batch `mb` is the step's token mb + j × microBatches and runs attention on
+    /// attention device j mod A: adding tokens never moves the ones already there.
+    mutating func route(step: Int, layer: Int, microBatch mb: Int, tokens: Int, generator: RoutingGenerator) -> LayerExchange {
         let deployment = sim.deployment, owner = deployment.expertOwner, topK = generator.topK
-        let hidden = sim.footprint.config.hiddenSize
-        generator.route(layer: layer, tokens: tokens, into: &choices)
+        let hidden = sim.footprint.config.hiddenSize, sources = deployment.attentionDevices
+        let microBatches = sim.options.microBatches.count
+        if choices.count < topK { choices = Array(repeating: 0, count: topK) }
         for i in expertTokens.indices { expertTokens[i] = 0 }
         for i in pairTokens.indices { pairTokens[i] = 0; pairSlots[i] = 0 }
-        var token = 0
         var devicesOfToken = [Int](repeating: 0, count: topK)
-        for (i, source) in deployment.attentionDevices.enumerated() {
-            for _ in 0..<share[i] {
-                var distinct = 0
-                for k in 0..<topK {
-                    let expert = Int(choices[token * topK + k])
-                    expertTokens[expert] += 1
-                    let device = owner[expert]
-                    pairSlots[source * deviceCount + device] += 1
-                    if !devicesOfToken[0..<distinct].contains(device) {
-                        devicesOfToken[distinct] = device
-                        distinct += 1
-                        pairTokens[source * deviceCount + device] += 1
-                    }
+        for j in 0..<tokens {
+            generator.route(step: step, layer: layer, token: mb + j * microBatches, into: &choices, at: 0)
+            let source = sources[j % sources.count]
+            var distinct = 0
+            for k in 0..<topK {
+                let expert = Int(choices[k])
+                expertTokens[expert] += 1
+                let device = owner[expert]
+                pairSlots[source * deviceCount + device] += 1
+                if !devicesOfToken[0..<distinct].contains(device) {
+                    devicesOfToken[distinct] = device
+                    distinct += 1
+                    pairTokens[source * deviceCount + device] += 1
                 }
-                token += 1
             }
         }
         let dispatchBytes = sim.options.dispatchDType.bytes(hidden: hidden)

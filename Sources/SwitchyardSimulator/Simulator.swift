@@ -18,14 +18,14 @@ public struct Simulator: Sendable {
 
     public func run() -> SimulationResult {
         let config = footprint.config
-        var generator = RoutingGenerator(distribution: options.routing, experts: config.nRoutedExperts,
+        let generator = RoutingGenerator(distribution: options.routing, experts: config.nRoutedExperts,
                                          topK: config.numExpertsPerTok, layers: config.numHiddenLayers, seed: options.seed)
         var state = StepState(simulator: self)
         var stepSeconds: [Double] = []
         for step in 0..<max(1, options.steps) {
             state.scheduler = LaneScheduler()
             state.scheduler.recording = step == 0
-            stepSeconds.append(state.runStep(&generator))
+            stepSeconds.append(state.runStep(step, generator))
             if step == 0 { state.timeline = state.scheduler.tasks }
         }
         return state.result(stepSeconds: stepSeconds)
@@ -75,7 +75,7 @@ struct StepState {
         portScratch = Array(repeating: 0, count: ports)
     }
 
-    /// Tokens of a micro-batch per attention device, in order.
+    /// Tokens of a micro-batch per attention device (token j on device j mod A).
     func split(_ tokens: Int) -> [Int] {
         let devices = sim.deployment.attentionDevices.count
         return (0..<devices).map { tokens / devices + ($0 < tokens % devices ? 1 : 0) }
@@ -100,7 +100,7 @@ struct StepState {
         return scheduler.run(kind, on: lane, layer: layer, microBatch: mb, ready: ready, duration: seconds)
     }
 
-    mutating func runStep(_ generator: inout RoutingGenerator) -> Double {
+    mutating func runStep(_ step: Int, _ generator: RoutingGenerator) -> Double {
         let config = sim.footprint.config, cost = sim.cost, options = sim.options
         let attention = sim.deployment.attentionDevices, experts = sim.deployment.expertDevices
         let expertLane: Lane = colocated ? .attention : .experts
@@ -124,7 +124,7 @@ struct StepState {
                 afterShared[mb] = record(.shared, .attention, layer, mb, ready: t,
                                          compute(share.map { cost.sharedOrDense(tokens: $0, dense: !moe) }, devices: attention))
                 guard moe else { ready[mb] = afterShared[mb]; continue }
-                routed[mb] = route(layer: layer, tokens: microBatches[mb], share: share, generator: &generator)
+                routed[mb] = route(step: step, layer: layer, microBatch: mb, tokens: microBatches[mb], generator: generator)
                 dispatched[mb] = record(.dispatch, .dispatch, layer, mb, ready: t, routed[mb].dispatchSeconds)
                 exchanges.append((dispatched[mb] - routed[mb].dispatchSeconds, dispatched[mb]))
             }
@@ -138,6 +138,7 @@ struct StepState {
         }
         var stepEnd = 0.0
         for mb in microBatches.indices {
+            // Prefill: one logit per prompt, counted per device as its tokens over the prompt length, rounded up.
             let logits = shares[mb].map { options.phase == .decode ? $0 : ($0 + prompt - 1) / prompt }
             let end = record(.head, .attention, config.numHiddenLayers, mb, ready: ready[mb], compute(logits.map(cost.head), devices: attention))
             stepEnd = max(stepEnd, end)
