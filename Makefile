@@ -35,6 +35,7 @@ run: build
 
 bench: build
 	$(RELEASE_BIN) bench machine --json .build/bench-machine.json
+	$(RELEASE_BIN) bench simulator --json .build/bench-simulator.json
 
 clean:
 	rm -rf .build runs

@@ -58,7 +58,7 @@ struct Compare: ParsableCommand {
         }
         if json { return try printJSON(objects) }
         print("\(model): decode batch \(batch), prefill \(prefillBatch) tokens, context \(context), \(weights.rawValue) weights, \(deploymentOptions.mode.rawValue), overlap \(overlap.rawValue)")
-        print(Table(header: ["topology", "GPUs", "fits bf16", "fits fp8", "decode tok/s", "TPOT", "prefill tok/s", "exchange", "decode bottleneck"],
+        print(Table(header: ["topology", "GPUs", "fits bf16", "fits fp8", "decode tok/s", "TPOT", "prefill tok/s", "exchange share", "decode bottleneck"],
                     rows: rows, rightAligned: [1, 4, 5, 6, 7]).render())
     }
 }
