@@ -38,7 +38,7 @@ struct TopologyShow: ParsableCommand {
         let a = t.achievable
         lines.append(("achievable", String(format: "compute %.0f%%, HBM %.0f%%, scale-up %.0f%%, scale-out %.0f%% of peak",
                                            100 * a.compute, 100 * a.hbm, 100 * a.scaleUp, 100 * a.scaleOut)))
-        lines.append(("totals", String(format: "%d nodes, %d GPUs, %.0f GB memory, %.1f TB/s HBM, %.1f PFLOPS bf16, %.1f PFLOPS fp8",
+        lines.append(("totals", String(format: "%d node\(t.nodes.count == 1 ? "" : "s"), %d GPUs, %.0f GB memory, %.1f TB/s HBM, %.1f PFLOPS bf16, %.1f PFLOPS fp8",
                                        t.nodes.count, t.devices.count, t.totalMemoryBytes / 1e9, t.totalHBMBytesPerSecond / 1e12,
                                        t.totalPeakFLOPS(.bf16) / 1e15, t.totalPeakFLOPS(.fp8) / 1e15)
                       + (t.totalPeakFLOPS(.fp4) > 0 ? String(format: ", %.1f PFLOPS fp4", t.totalPeakFLOPS(.fp4) / 1e15) : "")))
