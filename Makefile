@@ -40,6 +40,7 @@ bench: build
 	$(RELEASE_BIN) bench experts --json .build/bench-experts.json
 	$(RELEASE_BIN) bench model --model mini --batch 1 --json .build/bench-model-b1.json
 	$(RELEASE_BIN) bench model --model mini --batch 8 --json .build/bench-model-b8.json
+	$(RELEASE_BIN) bench simulator --json .build/bench-simulator.json
 
 clean:
 	rm -rf .build runs

@@ -30,6 +30,12 @@ let package = Package(
         .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardModel", "SwitchyardWire", "SwitchyardTransport"]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
         .target(name: "SwitchyardCluster", dependencies: ["SwitchyardRuntime", "SwitchyardWire"]),
+        // GPU systems described in topology files: nodes, GPUs, fabric, network.
+        .target(name: "SwitchyardTopology"),
+        // Capacity planning and the cluster simulator's cost model: pure functions of model and topology.
+        .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardModel", "SwitchyardKernels"]),
+        // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap.
+        .target(name: "SwitchyardReport", dependencies: ["SwitchyardSimulator"]),
 
         .executableTarget(
             name: "switchyard",
@@ -39,6 +45,9 @@ let package = Package(
                 "SwitchyardTransport",
                 "SwitchyardCluster",
                 "SwitchyardRuntime",
+                "SwitchyardTopology",
+                "SwitchyardSimulator",
+                "SwitchyardReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,5 +63,7 @@ let package = Package(
         .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
         .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardRuntime", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
+        .testTarget(name: "SwitchyardSimulatorTests", dependencies: ["SwitchyardSimulator", "SwitchyardTopology", "SwitchyardModel"]),
     ]
 )

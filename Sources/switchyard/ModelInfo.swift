@@ -49,33 +49,10 @@ struct ModelInfo: ParsableCommand {
         ]
         print(Table(header: ["shape", model], rows: shape.map { [$0.0, $0.1] }).render())
         print()
-        let rows = components.map { [$0.0, Format.count($0.1), Format.percent(Double($0.1) / Double(count.total))] }
-            + [["total", Format.count(count.total), "100.0%"],
-               ["active per token", Format.count(count.active), Format.percent(Double(count.active) / Double(count.total))],
-               ["one routed expert", Format.count(count.perRoutedExpert), ""]]
+        let rows = components.map { [$0.0, Format.parameters($0.1), Format.percent(Double($0.1) / Double(count.total))] }
+            + [["total", Format.parameters(count.total), "100.0%"],
+               ["active per token", Format.parameters(count.active), Format.percent(Double(count.active) / Double(count.total))],
+               ["one routed expert", Format.parameters(count.perRoutedExpert), ""]]
         print(Table(header: ["component", "parameters", "share"], rows: rows, rightAligned: [1, 2]).render())
     }
-}
-
-enum Format {
-    /// 118.97B, 6.61B, 25.17M, 4.2K.
-    static func count(_ n: Int) -> String {
-        let v = Double(n)
-        switch v {
-        case 1e9...: return String(format: "%.2fB", v / 1e9)
-        case 1e6...: return String(format: "%.2fM", v / 1e6)
-        case 1e3...: return String(format: "%.1fK", v / 1e3)
-        default: return String(n)
-        }
-    }
-
-    /// Binary units: 22.5 KiB, 5.6 GiB.
-    static func bytes(_ n: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = Double(n), i = 0
-        while v >= 1024, i < units.count - 1 { v /= 1024; i += 1 }
-        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
-    }
-
-    static func percent(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
 }

@@ -5,7 +5,8 @@ struct Switchyard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Expert-parallel runtime for Mixture-of-Experts models shaped like Mistral Small 4.",
-        subcommands: [Doctor.self, ModelCommand.self, Forward.self, Generate.self, Checkpoint.self, Cluster.self, Bench.self]
+        subcommands: [Doctor.self, ModelCommand.self, Forward.self, Generate.self, Checkpoint.self, Cluster.self,
+                      TopologyCommand.self, Plan.self, Simulate.self, Compare.self, Bench.self]
     )
 }
 

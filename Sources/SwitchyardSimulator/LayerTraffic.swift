@@ -1,0 +1,115 @@
+/// What routing one micro-batch through one layer costs on the expert side.
+struct LayerExchange {
+    var dispatchSeconds: Double
+    var combineSeconds: Double
+    /// Per expert device, in `Deployment.expertDevices` order.
+    var expertWork: [Work]
+
+    static let none = LayerExchange(dispatchSeconds: 0, combineSeconds: 0, expertWork: [])
+}
+
+/// Per-step totals of one exchange direction.
+struct ExchangeTotals {
+    var seconds = 0.0
+    var latency = 0.0
+    var sent: [Double]
+    var portBytes: [Double]
+
+    init(devices: Int, ports: Int) {
+        sent = Array(repeating: 0, count: devices)
+        portBytes = Array(repeating: 0, count: ports)
+    }
+
+    mutating func add(_ time: ExchangeTime, pairs: [Double], ports: [Double], devices: Int) {
+        seconds += time.seconds
+        latency += time.latencySeconds
+        for i in ports.indices { portBytes[i] += ports[i] }
+        for s in 0..<devices {
+            var row = 0.0
+            for d in 0..<devices { row += pairs[s * devices + d] }
+            sent[s] += row
+        }
+    }
+
+    func summary(steps: Double, ports: [LinkModel.Port]) -> ExchangeSummary {
+        var busiest: Int?, longest = 0.0
+        for i in ports.indices where portBytes[i] / ports[i].capacity > longest {
+            longest = portBytes[i] / ports[i].capacity
+            busiest = i
+        }
+        return ExchangeSummary(seconds: seconds / steps, latencySeconds: latency / steps,
+                               bytesSentPerDevice: sent.map { $0 / steps }, portBytes: portBytes.map { $0 / steps },
+                               busiestPort: busiest, busiestPortBandwidth: busiest.map { seconds > 0 ? portBytes[$0] / seconds : 0 } ?? 0)
+    }
+}
+
+/// Bytes of routing metadata per (token, expert) pair: an int32 expert id and a float32 gate weight.
+let routingMetadataBytes = 8.0
+
+extension StepState {
+    /// Routes a micro-batch, counts tokens per expert and per (source, destination) pair after
+    /// per-device deduplication, and times the dispatch, the expert GEMMs and the combine.
+    /// Token j of micro-batch `mb` is the step's token mb + j × microBatches and runs attention on
+    /// attention device j mod A: adding tokens never moves the ones already there.
+    mutating func route(step: Int, layer: Int, microBatch mb: Int, tokens: Int, generator: RoutingGenerator) -> LayerExchange {
+        let deployment = sim.deployment, owner = deployment.expertOwner, topK = generator.topK
+        let hidden = sim.footprint.config.hiddenSize, sources = deployment.attentionDevices
+        let microBatches = sim.options.microBatches.count
+        if choices.count < topK { choices = Array(repeating: 0, count: topK) }
+        for i in expertTokens.indices { expertTokens[i] = 0 }
+        for i in pairTokens.indices { pairTokens[i] = 0; pairSlots[i] = 0 }
+        var devicesOfToken = [Int](repeating: 0, count: topK)
+        for j in 0..<tokens {
+            generator.route(step: step, layer: layer, token: mb + j * microBatches, into: &choices, at: 0)
+            let source = sources[j % sources.count]
+            var distinct = 0
+            for k in 0..<topK {
+                let expert = Int(choices[k])
+                expertTokens[expert] += 1
+                let device = owner[expert]
+                pairSlots[source * deviceCount + device] += 1
+                if !devicesOfToken[0..<distinct].contains(device) {
+                    devicesOfToken[distinct] = device
+                    distinct += 1
+                    pairTokens[source * deviceCount + device] += 1
+                }
+            }
+        }
+        let dispatchBytes = sim.options.dispatchDType.bytes(hidden: hidden)
+        let combineBytes = sim.options.combineDType.bytes(hidden: hidden)
+        for s in 0..<deviceCount {
+            for d in 0..<deviceCount {
+                let p = s * deviceCount + d, back = d * deviceCount + s
+                // A device's tokens for its own experts stay where they are.
+                let moved = s == d ? 0 : pairTokens[p]
+                dispatchPairs[p] = Double(moved) * dispatchBytes + (s == d ? 0 : Double(pairSlots[p]) * routingMetadataBytes)
+                combinePairs[back] = Double(moved) * combineBytes
+            }
+        }
+        for p in pairBytes.indices { pairBytes[p] += dispatchPairs[p] + combinePairs[p] }
+        let dispatchTime = sim.links.exchange(pairBytes: dispatchPairs, portBytes: &portScratch)
+        dispatch.add(dispatchTime, pairs: dispatchPairs, ports: portScratch, devices: deviceCount)
+        let combineTime = sim.links.exchange(pairBytes: combinePairs, portBytes: &portScratch)
+        combine.add(combineTime, pairs: combinePairs, ports: portScratch, devices: deviceCount)
+
+        var routed = [Int](repeating: 0, count: deviceCount), active = routed
+        for (expert, n) in expertTokens.enumerated() where n > 0 {
+            routed[owner[expert]] += n
+            active[owner[expert]] += 1
+        }
+        let work = deployment.expertDevices.map { sim.cost.experts(routedTokens: routed[$0], activeExperts: active[$0]) }
+        return LayerExchange(dispatchSeconds: dispatchTime.seconds, combineSeconds: combineTime.seconds, expertWork: work)
+    }
+
+    func result(stepSeconds: [Double]) -> SimulationResult {
+        let steps = Double(stepSeconds.count), ports = sim.links.ports
+        return SimulationResult(
+            options: sim.options, deviceNames: sim.deployment.topology.devices.map(\.name), ports: ports,
+            stepSeconds: stepSeconds, stageSeconds: stageSeconds.mapValues { $0 / steps },
+            laneSeconds: laneSeconds.mapValues { $0 / steps },
+            deviceBusySeconds: deviceBusy.map { $0 / steps }, deviceMemoryBoundSeconds: deviceMemoryBound.map { $0 / steps },
+            dispatch: dispatch.summary(steps: steps, ports: ports), combine: combine.summary(steps: steps, ports: ports),
+            pairBytes: pairBytes.map { $0 / steps }, exchangeWallSeconds: exchangeWall / steps, timeline: timeline,
+            attentionDevices: sim.deployment.attentionDevices, expertDevices: sim.deployment.expertDevices)
+    }
+}

@@ -1,0 +1,103 @@
+import SwitchyardTopology
+
+/// The ports a topology's traffic passes through, and the ports on the path of every
+/// source–destination pair. A port serializes everything that crosses it.
+public struct LinkModel: Sendable {
+    public struct Port: Sendable, Equatable {
+        public enum Kind: String, Sendable { case scaleUp = "scale-up", scaleOut = "scale-out" }
+        public var name: String
+        public var kind: Kind
+        /// Achievable bytes per second: the peak times the topology's fraction.
+        public var capacity: Double
+    }
+
+    public let ports: [Port]
+    public let deviceCount: Int
+    /// CSR layout: pair p = src × deviceCount + dst crosses pathPorts[pathStart[p] ..< pathStart[p + 1]].
+    let pathStart: [Int]
+    let pathPorts: [Int]
+    /// Latency of one message from src to dst, seconds.
+    public let latency: [Double]
+
+    public init(topology: Topology) {
+        let devices = topology.devices, a = topology.achievable
+        var ports: [Port] = []
+        func add(_ name: String, _ kind: Port.Kind, _ capacity: Double) -> Int {
+            ports.append(Port(name: name, kind: kind, capacity: capacity))
+            return ports.count - 1
+        }
+        let fabric = topology.scaleUp
+        let fabricRate = fabric.bytesPerSecondEachWay * a.scaleUp
+        var fabricOut: [Int] = [], fabricIn: [Int] = []
+        var meshLink: [Int: Int] = [:]   // src × count + dst → port, for a full mesh
+        var nodeSwitch: [Int] = []
+        if fabric.switched {
+            for d in devices {
+                fabricOut.append(add("\(d.name) \(fabric.name) out", .scaleUp, fabricRate))
+                fabricIn.append(add("\(d.name) \(fabric.name) in", .scaleUp, fabricRate))
+            }
+            if !fabric.nonBlocking, let aggregate = fabric.aggregateBytesPerSecond {
+                nodeSwitch = topology.nodes.map { add("\($0.name) switch", .scaleUp, aggregate * a.scaleUp) }
+            }
+        } else {
+            for s in devices {
+                let peers = topology.gpuCount(node: s.node) - 1
+                for d in devices where d.node == s.node && d.index != s.index {
+                    meshLink[s.index * devices.count + d.index] = add("\(s.name)→\(d.name) \(fabric.name)", .scaleUp, fabricRate / Double(peers))
+                }
+            }
+        }
+        var nicOut: [Int] = [], nicIn: [Int] = []
+        if let net = topology.scaleOut {
+            let rate = Double(net.nicCount) * net.bytesPerSecondPerNIC * a.scaleOut
+            let owners = net.attachment == .gpu ? devices.map(\.name) : topology.nodes.map(\.name)
+            for owner in owners {
+                nicOut.append(add("\(owner) NIC out", .scaleOut, rate))
+                nicIn.append(add("\(owner) NIC in", .scaleOut, rate))
+            }
+        }
+
+        func intraNode(_ s: Device, _ d: Device) -> [Int] {
+            if !fabric.switched { return [meshLink[s.index * devices.count + d.index]!] }
+            return [fabricOut[s.index]] + (nodeSwitch.isEmpty ? [] : [nodeSwitch[s.node]]) + [fabricIn[d.index]]
+        }
+        var start = [0], path: [Int] = [], latency: [Double] = []
+        for s in devices {
+            for d in devices {
+                if s.index == d.index {
+                    latency.append(0)
+                } else if s.node == d.node {
+                    path += intraNode(s, d)
+                    latency.append(fabric.latencySeconds)
+                } else if let net = topology.scaleOut {
+                    if net.attachment == .node {
+                        path += [nicOut[s.node], nicIn[d.node]]
+                        latency.append(net.latencySeconds)
+                    } else if net.railOptimized, s.localIndex != d.localIndex,
+                              let relay = devices.first(where: { $0.node == d.node && $0.localIndex == s.localIndex }) {
+                        // Over the source's rail to its peer on the destination node, then over the fabric.
+                        path += [nicOut[s.index], nicIn[relay.index]] + intraNode(relay, d)
+                        latency.append(net.latencySeconds + fabric.latencySeconds)
+                    } else {
+                        path += [nicOut[s.index], nicIn[d.index]]
+                        latency.append(net.latencySeconds)
+                    }
+                } else {
+                    latency.append(0)   // unreachable: validation requires a network for several nodes
+                }
+                start.append(path.count)
+            }
+        }
+        self.ports = ports
+        self.deviceCount = devices.count
+        self.pathStart = start
+        self.pathPorts = path
+        self.latency = latency
+    }
+
+    /// The ports a message from `source` to `destination` crosses.
+    public func path(from source: Int, to destination: Int) -> ArraySlice<Int> {
+        let p = source * deviceCount + destination
+        return pathPorts[pathStart[p]..<pathStart[p + 1]]
+    }
+}

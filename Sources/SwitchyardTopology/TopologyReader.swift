@@ -1,0 +1,120 @@
+/// Turns a topology file's JSON into a `Topology`, checking every field as it goes.
+enum TopologyReader {
+    static func topology(_ root: JSONField, defaultName: String) throws -> Topology {
+        _ = try root.object(allowedKeys: ["name", "description", "gpu_models", "nodes", "scale_up", "scale_out", "achievable"])
+        let name = try root.optionalMember("name")?.string() ?? defaultName
+        let description = try root.optionalMember("description")?.string() ?? ""
+        let modelsField = try root.member("gpu_models")
+        let modelEntries = try modelsField.object(allowedKeys: modelKeys(modelsField))
+        guard !modelEntries.isEmpty else { throw modelsField.fail("is empty: name at least one GPU model") }
+        var models: [String: GPUModel] = [:]
+        for key in modelEntries.keys.sorted() { models[key] = try gpuModel(try modelsField.member(key), name: key) }
+
+        let nodesField = try root.member("nodes")
+        let nodeFields = try nodesField.elements()
+        guard !nodeFields.isEmpty else { throw nodesField.fail("is empty: a topology needs at least one node") }
+        var nodes: [Node] = []
+        var nodeNames: Set<String> = []
+        for field in nodeFields {
+            let node = try self.node(field, models: models)
+            guard nodeNames.insert(node.name).inserted else {
+                throw TopologyError(file: field.file, path: "\(field.path).name", problem: "duplicate node name \"\(node.name)\"")
+            }
+            nodes.append(node)
+        }
+        let scaleOut = try root.optionalMember("scale_out").map(scaleOut)
+        if nodes.count > 1, scaleOut == nil {
+            throw TopologyError(file: root.file, path: "$.scale_out", problem: "is missing: \(nodes.count) nodes need a scale-out network")
+        }
+        return Topology(name: name, description: description, gpuModels: models, nodes: nodes,
+                        scaleUp: try scaleUp(try root.member("scale_up")), scaleOut: scaleOut,
+                        achievable: try root.optionalMember("achievable").map(achievable) ?? .defaults)
+    }
+
+    /// Any name is a valid GPU model key.
+    private static func modelKeys(_ field: JSONField) -> Set<String> {
+        if case let .object(members) = field.value { return Set(members.keys) }
+        return []
+    }
+
+    static func gpuModel(_ field: JSONField, name: String) throws -> GPUModel {
+        _ = try field.object(allowedKeys: ["memory", "hbm_bandwidth", "dense_throughput"])
+        let throughputField = try field.member("dense_throughput")
+        _ = try throughputField.object(allowedKeys: Set(NumberFormat.allCases.map(\.rawValue)))
+        var flops: [NumberFormat: Double] = [:]
+        for format in NumberFormat.allCases {
+            if let f = throughputField.optionalMember(format.rawValue) { flops[format] = try f.quantity(.throughput) }
+        }
+        guard flops[.bf16] != nil else { throw TopologyError(file: field.file, path: "\(throughputField.path).bf16", problem: "is missing") }
+        return GPUModel(name: name, memoryBytes: try field.member("memory").quantity(.bytes),
+                        hbmBytesPerSecond: try field.member("hbm_bandwidth").quantity(.bandwidth), denseFLOPS: flops)
+    }
+
+    static func node(_ field: JSONField, models: [String: GPUModel]) throws -> Node {
+        _ = try field.object(allowedKeys: ["name", "gpu_model", "gpus"])
+        let name = try field.member("name").string()
+        guard !name.isEmpty, !name.contains("/") else { throw field.fail("name must be non-empty and contain no \"/\"") }
+        let modelField = try field.member("gpu_model")
+        let model = try modelField.string()
+        guard models[model] != nil else {
+            throw modelField.fail("\"\(model)\" is not in gpu_models (\(models.keys.sorted().joined(separator: ", ")))")
+        }
+        let gpusField = try field.member("gpus")
+        var names: [String]
+        if case .number = gpusField.value {
+            let count = try gpusField.integer()
+            guard count >= 0 else { throw gpusField.fail("must not be negative, got \(count)") }
+            names = (0..<count).map { "gpu\($0)" }
+        } else {
+            names = try gpusField.elements().map { try $0.string() }
+        }
+        guard !names.isEmpty else { throw gpusField.fail("node \"\(name)\" is empty: it has no GPUs") }
+        var seen: Set<String> = []
+        for (i, gpu) in names.enumerated() where !seen.insert(gpu).inserted {
+            throw TopologyError(file: field.file, path: "\(gpusField.path)[\(i)]", problem: "duplicate device name \"\(name)/\(gpu)\"")
+        }
+        return Node(name: name, gpuModel: model, gpuNames: names)
+    }
+
+    static func scaleUp(_ field: JSONField) throws -> ScaleUpFabric {
+        _ = try field.object(allowedKeys: ["name", "bandwidth_each_way", "latency", "switched", "non_blocking", "aggregate_bandwidth"])
+        let switched = try field.optionalMember("switched")?.bool() ?? true
+        let nonBlocking = try field.optionalMember("non_blocking")?.bool() ?? true
+        let aggregate = try field.optionalMember("aggregate_bandwidth")?.quantity(.bandwidth)
+        if switched, !nonBlocking, aggregate == nil {
+            throw TopologyError(file: field.file, path: "\(field.path).aggregate_bandwidth", problem: "is missing: a blocking switched fabric needs its aggregate bandwidth")
+        }
+        return ScaleUpFabric(name: try field.optionalMember("name")?.string() ?? "scale-up",
+                             bytesPerSecondEachWay: try field.member("bandwidth_each_way").quantity(.bandwidth),
+                             latencySeconds: try field.member("latency").quantity(.duration, allowZero: true),
+                             switched: switched, nonBlocking: nonBlocking, aggregateBytesPerSecond: aggregate)
+    }
+
+    static func scaleOut(_ field: JSONField) throws -> ScaleOutNetwork {
+        _ = try field.object(allowedKeys: ["name", "nics_per", "nic_count", "nic_bandwidth", "latency", "rail_optimized"])
+        let perField = try field.member("nics_per")
+        guard let attachment = ScaleOutNetwork.Attachment(rawValue: try perField.string()) else {
+            throw perField.fail("must be \"gpu\" or \"node\", got \(perField.value.display)")
+        }
+        let countField = try field.member("nic_count")
+        let count = try countField.integer()
+        guard count >= 1 else { throw countField.fail("must be at least 1, got \(count)") }
+        let railOptimized = try field.optionalMember("rail_optimized")?.bool() ?? false
+        if railOptimized, attachment == .node {
+            throw TopologyError(file: field.file, path: "\(field.path).rail_optimized", problem: "needs nics_per \"gpu\": rails pair each GPU with its own NIC")
+        }
+        return ScaleOutNetwork(name: try field.optionalMember("name")?.string() ?? "scale-out", attachment: attachment,
+                               nicCount: count, bytesPerSecondPerNIC: try field.member("nic_bandwidth").quantity(.bandwidth),
+                               latencySeconds: try field.member("latency").quantity(.duration, allowZero: true),
+                               railOptimized: railOptimized)
+    }
+
+    static func achievable(_ field: JSONField) throws -> AchievableFractions {
+        _ = try field.object(allowedKeys: ["compute", "hbm", "scale_up", "scale_out"])
+        let d = AchievableFractions.defaults
+        return AchievableFractions(compute: try field.optionalMember("compute")?.fraction() ?? d.compute,
+                                   hbm: try field.optionalMember("hbm")?.fraction() ?? d.hbm,
+                                   scaleUp: try field.optionalMember("scale_up")?.fraction() ?? d.scaleUp,
+                                   scaleOut: try field.optionalMember("scale_out")?.fraction() ?? d.scaleOut)
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import SwitchyardModel
+import SwitchyardReport
+import SwitchyardSimulator
+import SwitchyardTopology
+
+struct SimulateStep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Simulate decode or prefill steps: step time, its breakdown, throughput, the bottleneck, traffic per link.",
+        discussion: """
+        The default subcommand of `simulate`.
+        Example: switchyard simulate --model mistral-small-4 --topology hgx-h100-x4 --phase decode --batch 256 --routing zipf:1.1 --report out
+        Defaults: --mode disaggregated with 1 coordinator GPU, --placement contiguous, --context 8192,
+        --routing uniform, --weights fp8, --dispatch-dtype bf16, --combine-dtype bf16, --overlap none,
+        --steps 1, --seed 1.
+        """
+    )
+
+    @Option(help: "A model preset (mistral-small-4, mini, tiny) or a config.json.") var model: String
+    @Option(help: "A topology file or preset name (see topologies/).") var topology: String
+    @OptionGroup var deploymentOptions: DeploymentOptions
+    @Option(help: "decode or prefill.") var phase: Phase
+    @Option(help: "Tokens in a step: sequences at decode, prompt tokens at prefill.") var batch: Int
+    @Option(help: "Decode: positions each token attends to. Prefill: prompt length.") var context = 8192
+    @Option(help: "Expert choice: uniform or zipf:S (seeded, deterministic).") var routing: RoutingDistribution = .uniform
+    @Option(help: "Weight format: bf16, fp8 or nvfp4.") var weights: WeightFormat = .fp8
+    @Option(name: .customLong("kv-dtype"), help: "KV cache format: bf16 or fp8.") var kvDType: KVCacheDType = .bf16
+    @Option(name: .customLong("dispatch-dtype"), help: "Activations sent to experts: bf16 or fp8 (with scales).") var dispatchDType: DispatchDType = .bf16
+    @Option(name: .customLong("combine-dtype"), help: "Partial sums sent back: bf16 or fp32.") var combineDType: CombineDType = .bf16
+    @Option(help: "none, or pingpong (two micro-batches overlap attention and experts).") var overlap: Overlap = .none
+    @Option(help: "Steps to simulate (each with fresh routing); figures are averages.") var steps = 1
+    @Option(help: "Seed of the routing generator.") var seed: UInt64 = 1
+    @Flag(help: "Print JSON instead of tables.") var json = false
+    @Option(help: "Write a self-contained HTML report (timeline and traffic heatmap) into this folder.") var report: String?
+
+    func validate() throws {
+        guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
+        guard context > 0 else { throw ValidationError("--context must be positive, got \(context)") }
+        guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be in 1...100000, got \(steps)") }
+    }
+
+    func run() throws {
+        let config = try ModelArgument.load(model)
+        let topology = try TopologyArgument.load(self.topology)
+        let deployment = try deploymentOptions.deployment(topology, experts: config.nRoutedExperts)
+        let options = SimulationOptions(phase: phase, batch: batch, context: context, routing: routing,
+                                        dispatchDType: dispatchDType, combineDType: combineDType,
+                                        overlap: overlap, steps: steps, seed: seed)
+        let result = Simulator(footprint: ModelFootprint(config: config, weights: weights, kvCache: kvDType),
+                               deployment: deployment, options: options).run()
+        let title = "\(model) on \(topology.name) (\(topology.devices.count) GPUs): \(phase.rawValue), batch \(batch), context \(context), "
+            + "\(deploymentOptions.mode.rawValue)\(deploymentOptions.mode == .disaggregated ? " (\(deploymentOptions.coordinatorGPUs) coordinator GPU\(deploymentOptions.coordinatorGPUs == 1 ? "" : "s"))" : ""), "
+            + "\(deploymentOptions.placement.rawValue), \(routing) routing, \(weights.rawValue) weights, dispatch \(dispatchDType.rawValue), "
+            + "combine \(combineDType.rawValue), overlap \(overlap.rawValue), \(steps) step\(steps == 1 ? "" : "s")"
+        let text = SimulationText(result: result, deployment: deployment)
+        if let report { try writeReport(result, deployment: deployment, title: title, summary: text.summaryRows, into: report) }
+        if json { return try printJSON(text.jsonObject(title: title)) }
+        print(title)
+        print("")
+        print(text.render())
+        if let report { print("\nreport: \(URL(fileURLWithPath: report).appendingPathComponent("index.html").path)") }
+    }
+
+    func writeReport(_ result: SimulationResult, deployment: Deployment, title: String, summary: [(String, String)], into directory: String) throws {
+        let folder = URL(fileURLWithPath: directory)
+        let html = HTMLReport(result: result, title: title, summary: summary).render()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(html.utf8).write(to: folder.appendingPathComponent("index.html"))
+        } catch {
+            throw SimulatorInputError(description: "--report: cannot write \(folder.appendingPathComponent("index.html").path): \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import SwitchyardTopology
+
+struct TopologyShow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print a readable summary of a topology file with totals.",
+        discussion: "Example: switchyard topology show hgx-h100-x4"
+    )
+
+    @Argument(help: "A topology file or a preset's name.") var file: String
+
+    func run() throws {
+        let t = try TopologyArgument.load(file)
+        print("\(t.name): \(t.description)")
+        print("")
+        let models = t.gpuModels.values.sorted { $0.name < $1.name }
+        print(Table(header: ["GPU model", "memory", "HBM", "bf16", "fp8", "fp4"], rows: models.map { m in
+            [m.name, Format.bytes(m.memoryBytes), String(format: "%.2f TB/s", m.hbmBytesPerSecond / 1e12)]
+                + NumberFormat.allCases.map { f in m.denseFLOPS[f].map { String(format: "%.0f TFLOPS", $0 / 1e12) } ?? "–" }
+        }, rightAligned: [1, 2, 3, 4, 5]).render())
+        print("")
+        print(Table(header: ["node", "GPU model", "GPUs"], rows: t.nodes.map {
+            [$0.name, $0.gpuModel, "\($0.gpuNames.count): \($0.gpuNames.joined(separator: " "))"]
+        }).render())
+        print("")
+        let up = t.scaleUp
+        var lines: [(String, String)] = [
+            ("scale-up", "\(up.name): \(Format.rate(up.bytesPerSecondEachWay)) each way per GPU, \(Format.seconds(up.latencySeconds)), "
+                + (up.switched ? (up.nonBlocking ? "switched, non-blocking" : "switched, blocking (\(Format.rate(up.aggregateBytesPerSecond ?? 0)) per node)") : "direct mesh")),
+        ]
+        if let net = t.scaleOut {
+            lines.append(("scale-out", "\(net.name): \(net.nicCount) × \(String(format: "%.0f Gb/s", net.bytesPerSecondPerNIC * 8 / 1e9)) per \(net.attachment == .gpu ? "GPU" : "node"), "
+                          + "\(Format.seconds(net.latencySeconds)), \(net.railOptimized ? "rail-optimized" : "not rail-optimized")"))
+        } else {
+            lines.append(("scale-out", "none"))
+        }
+        let a = t.achievable
+        lines.append(("achievable", String(format: "compute %.0f%%, HBM %.0f%%, scale-up %.0f%%, scale-out %.0f%% of peak",
+                                           100 * a.compute, 100 * a.hbm, 100 * a.scaleUp, 100 * a.scaleOut)))
+        lines.append(("totals", String(format: "%d node\(t.nodes.count == 1 ? "" : "s"), %d GPUs, %.0f GB memory, %.1f TB/s HBM, %.1f PFLOPS bf16, %.1f PFLOPS fp8",
+                                       t.nodes.count, t.devices.count, t.totalMemoryBytes / 1e9, t.totalHBMBytesPerSecond / 1e12,
+                                       t.totalPeakFLOPS(.bf16) / 1e15, t.totalPeakFLOPS(.fp8) / 1e15)
+                      + (t.totalPeakFLOPS(.fp4) > 0 ? String(format: ", %.1f PFLOPS fp4", t.totalPeakFLOPS(.fp4) / 1e15) : "")))
+        if let net = t.scaleOut, t.nodes.count > 1 {
+            let perNode = Double(net.nicCount) * net.bytesPerSecondPerNIC * Double(net.attachment == .gpu ? t.gpuCount(node: 0) : 1)
+            lines.append(("network per node", Format.rate(perNode) + " each way"))
+        }
+        print(KeyValueList.render(lines))
+    }
+}
