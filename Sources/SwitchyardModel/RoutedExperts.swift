@@ -27,6 +27,12 @@ public struct LocalExperts: RoutedExpertBackend, Sendable {
 public struct MissingExpertError: Error, CustomStringConvertible {
     public let layer: Int?
     public let expert: Int
+
+    public init(layer: Int?, expert: Int) {
+        self.layer = layer
+        self.expert = expert
+    }
+
     public var description: String { "expert \(expert) is not held by this process" }
 }
 
