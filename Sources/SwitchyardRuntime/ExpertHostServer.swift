@@ -5,7 +5,8 @@ import SwitchyardWire
 /// An expert host: holds its slice of the routed experts for every layer and answers the
 /// coordinator's frames until told to stop. A bad frame is answered with an error frame and
 /// counted; serving goes on.
-public final class ExpertHostServer {
+/// Owned by the one thread that serves; it is handed over to that thread once, before `serve`.
+public final class ExpertHostServer: @unchecked Sendable {
     public struct Statistics: Sendable, Equatable {
         public var dispatches = 0
         public var badFrames = 0
