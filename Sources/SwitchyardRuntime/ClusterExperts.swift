@@ -45,6 +45,9 @@ public final class ClusterExperts: RoutedExpertBackend {
     public var exchangeTimeout: Duration
     public private(set) var totals: ExchangeTotals
     public private(set) var hosts: [HostInfo] = []
+    /// Called between waits; throws when a host is known to be gone (a child process that exited),
+    /// so a dead host fails the run at once instead of at the deadline.
+    public var liveness: (() throws -> Void)?
     private var step: UInt64 = 0
 
     public init(config: ModelConfig, placement: Placement, payload: PayloadType, transport: CoordinatorTransport,
@@ -79,6 +82,7 @@ public final class ClusterExperts: RoutedExpertBackend {
                 }
                 lastSent = now
             }
+            try liveness?()
             guard let message = try transport.receive(until: min(deadline, now + .milliseconds(200))) else { continue }
             let frame = try decode(message)
             switch frame.body {
@@ -125,7 +129,9 @@ public final class ClusterExperts: RoutedExpertBackend {
         var combine = CombineAccumulator(plan: plan, hidden: config.hiddenSize, address: address)
         let deadline = ContinuousClock.now + exchangeTimeout
         while !combine.isComplete {
-            guard let message = try transport.receive(until: deadline) else {
+            try liveness?()
+            guard let message = try transport.receive(until: min(deadline, ContinuousClock.now + .milliseconds(250))) else {
+                if ContinuousClock.now < deadline { continue }
                 throw ClusterFailure("layer \(layer): no combine within \(exchangeTimeout) from expert host(s) \(combine.missingHosts.map(String.init).joined(separator: ", "))")
             }
             let frame = try decode(message)

@@ -87,5 +87,9 @@ public final class ZeroMQHostTransport: HostTransport {
         return ReceivedMessage(host: index, parts: parts)
     }
 
-    public func close() { socket.close() }
+    public func close() {
+        socket.close()
+        // libzmq leaves an ipc socket's file behind; nobody can connect to it any more.
+        if boundEndpoint.hasPrefix("ipc://") { unlink(String(boundEndpoint.dropFirst("ipc://".count))) }
+    }
 }

@@ -15,11 +15,13 @@ struct Forward: ParsableCommand {
     )
 
     @OptionGroup var weights: WeightsOptions
+    @OptionGroup var cluster: OptionalClusterOptions
     @Option(help: "Comma-separated token ids.") var tokens: TokenList
     @Option(help: "The .npy file to write.") var output: String
 
     func run() throws {
-        let loaded = try weights.load()
+        let loaded = try weights.load(cluster: cluster)
+        defer { loaded.coordinator?.stop() }
         let logits = try loaded.model.step([SequenceStep(cache: KVCache(config: loaded.model.config), tokens: tokens.ids)],
                                            experts: loaded.experts)
         try NumpyArray(shape: [tokens.ids.count, loaded.model.config.vocabSize], values: logits)

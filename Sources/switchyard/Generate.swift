@@ -15,6 +15,7 @@ struct Generate: ParsableCommand {
     )
 
     @OptionGroup var weights: WeightsOptions
+    @OptionGroup var cluster: OptionalClusterOptions
     @Option(help: "Comma-separated prompt token ids.") var tokens: TokenList
     @Option(help: "Tokens to generate.") var maxNewTokens = 16
     @Flag(help: "Print one JSON object with prompt, generated and timings.") var json = false
@@ -25,7 +26,8 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         var clock = ContinuousClock.now
-        let loaded = try weights.load()
+        let loaded = try weights.load(cluster: cluster)
+        defer { loaded.coordinator?.stop() }
         let loadSeconds = Self.seconds(since: &clock)
         let generator = Generator(model: loaded.model, experts: loaded.experts)
         let result = try generator.generate(prompt: tokens.ids, count: maxNewTokens)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardCluster
 import SwitchyardModel
 
 /// Where the weights come from: a preset or config.json with synthetic weights, or a checkpoint.
@@ -15,6 +16,12 @@ struct WeightsOptions: ParsableArguments {
         if model != nil, checkpoint != nil { throw ValidationError("give --model or --checkpoint, not both") }
     }
 
+    /// The same choice as flags, for child processes.
+    var arguments: [String] {
+        if let checkpoint { return ["--checkpoint", checkpoint] }
+        return ["--model", model ?? ModelPreset.mini.rawValue, "--seed", String(seed), "--dtype", dtype.rawValue]
+    }
+
     func source() throws -> (ModelConfig, WeightSource) {
         if let checkpoint {
             let directory = try CheckpointDirectory(URL(fileURLWithPath: checkpoint))
@@ -24,22 +31,43 @@ struct WeightsOptions: ParsableArguments {
         return (config, SyntheticWeights(config: config, seed: seed, dtype: dtype))
     }
 
-    /// The whole model in this process: every routed expert held locally.
-    func load() throws -> LoadedModel {
+    /// The model, its routed experts held here or, with `cluster`, on that cluster's hosts.
+    func load(cluster: OptionalClusterOptions? = nil) throws -> LoadedModel {
         let (config, source) = try source()
         let weights = try Mistral4Weights(config: config, source: source)
+        if let coordinator = try cluster?.launch(weights: self, config: config, source: source) {
+            return LoadedModel(model: Mistral4Model(weights: weights), experts: coordinator.experts, expertBytes: 0,
+                               fingerprint: source.fingerprint, coordinator: coordinator)
+        }
         let experts = try RoutedExpertWeights(config: config, source: source, owned: Array(0..<config.nRoutedExperts))
         return LoadedModel(model: Mistral4Model(weights: weights), experts: LocalExperts(weights: experts, hiddenSize: config.hiddenSize),
-                           fingerprint: source.fingerprint)
+                           expertBytes: experts.residentBytes, fingerprint: source.fingerprint, coordinator: nil)
+    }
+}
+
+/// `--cluster FILE [--transport …]` on commands that otherwise compute in one process.
+struct OptionalClusterOptions: ParsableArguments {
+    @Option(help: "Compute the routed experts on this cluster's expert hosts, started on this machine.") var cluster: String?
+    @Option(help: "Override the cluster file's transport: zmq or inproc.") var transport: ClusterTransport?
+
+    /// Starts the cluster and hands back its expert backend, or nil without --cluster.
+    func launch(weights: WeightsOptions, config: ModelConfig, source: WeightSource) throws -> CoordinatorCluster? {
+        guard let cluster else { return nil }
+        let options = try ClusterOptions.parse(["--cluster", cluster] + (transport.map { ["--transport", $0.rawValue] } ?? []))
+        return try CoordinatorCluster.launch(spec: try options.spec(), options: options, weights: weights, config: config, source: source)
     }
 }
 
 struct LoadedModel {
     let model: Mistral4Model
-    let experts: LocalExperts
+    let experts: RoutedExpertBackend
+    /// Bytes of routed experts held in this process (none when a cluster holds them).
+    let expertBytes: Int
     let fingerprint: String
+    /// The cluster computing the routed experts, to stop when done.
+    let coordinator: CoordinatorCluster?
 
-    var residentBytes: Int { model.weights.residentBytes + experts.weights.residentBytes }
+    var residentBytes: Int { model.weights.residentBytes + expertBytes }
 }
 
 /// `--tokens 1,2,3`.

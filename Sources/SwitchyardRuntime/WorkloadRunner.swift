@@ -1,0 +1,78 @@
+import Foundation
+import SwitchyardModel
+
+/// What a workload measured.
+public struct WorkloadReport: Sendable {
+    public var requests: Int
+    public var promptTokens: Int
+    public var generatedTokens: Int
+    public var steps: Int
+    public var seconds: Double
+    /// Seconds of each step, in order.
+    public var stepSeconds: [Double]
+    public var outputs: [Int: [Int]]
+
+    public var tokensPerSecond: Double { seconds > 0 ? Double(generatedTokens) / seconds : 0 }
+
+    /// The q-quantile (0...1) of step latency, nearest rank.
+    public func stepLatency(quantile q: Double) -> Double {
+        guard !stepSeconds.isEmpty else { return 0 }
+        let sorted = stepSeconds.sorted()
+        let rank = Int((q * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+}
+
+/// Runs requests through a model with greedy decoding, `maxBatch` sequences a step.
+public struct WorkloadRunner {
+    public let model: Mistral4Model
+    public let experts: RoutedExpertBackend
+
+    public init(model: Mistral4Model, experts: RoutedExpertBackend) {
+        self.model = model
+        self.experts = experts
+    }
+
+    /// `progress(stepsDone, tokensGenerated)` is called after each step.
+    public func run(_ requests: [GenerationRequest], maxBatch: Int,
+                    progress: (Int, Int) -> Void = { _, _ in }) throws -> WorkloadReport {
+        var scheduler = BatchScheduler(requests: requests, maxBatch: maxBatch)
+        var caches: [Int: KVCache] = [:]
+        var stepSeconds: [Double] = []
+        var generated = 0
+        let start = ContinuousClock.now
+        while !scheduler.isDone {
+            let entries = scheduler.nextStep()
+            let stepStart = ContinuousClock.now
+            let batch = entries.map { entry in
+                SequenceStep(cache: caches[entry.request, default: KVCache(config: model.config)], tokens: entry.tokens)
+            }
+            for (entry, step) in zip(entries, batch) { caches[entry.request] = step.cache }
+            let logits = try model.step(batch, experts: experts)
+            var row = -1
+            let next = entries.map { entry -> Int in
+                row += entry.tokens.count
+                return Generator.argmax(logits, row: row, width: model.config.vocabSize)
+            }
+            scheduler.complete(next: next)
+            for entry in entries where scheduler.finished[entry.request] != nil { caches[entry.request] = nil }
+            generated += next.count
+            stepSeconds.append(Self.seconds(ContinuousClock.now - stepStart))
+            progress(stepSeconds.count, generated)
+        }
+        return WorkloadReport(requests: requests.count, promptTokens: requests.reduce(0) { $0 + $1.prompt.count },
+                              generatedTokens: generated, steps: stepSeconds.count, seconds: Self.seconds(ContinuousClock.now - start),
+                              stepSeconds: stepSeconds, outputs: scheduler.finished)
+    }
+
+    public static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    /// Deterministic prompts: request r's tokens spread over the vocabulary.
+    public static func syntheticRequests(count: Int, promptTokens: Int, newTokens: Int, vocabSize: Int) -> [GenerationRequest] {
+        (0..<count).map { r in
+            GenerationRequest(id: r, prompt: (0..<promptTokens).map { (1 + r * 7919 + $0 * 104_729) % vocabSize }, newTokens: newTokens)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import SwitchyardCluster
+import SwitchyardRuntime
+import SwitchyardWire
+
+/// `--cluster FILE` and the transport to use with it.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "The cluster file (docs/CLUSTER.md).") var cluster = "cluster/local-dgx-b200.json"
+    @Option(help: "Override the cluster file's transport: zmq, mpi or inproc.") var transport: ClusterTransport?
+    @Option(help: "Seconds to wait for every expert host's handshake.") var handshakeTimeout = 60
+    @Option(help: "Seconds one layer's exchange may take before the run fails.") var exchangeTimeout = 60
+
+    func validate() throws {
+        guard (1...3600).contains(handshakeTimeout), (1...3600).contains(exchangeTimeout) else {
+            throw ValidationError("--handshake-timeout and --exchange-timeout must be in 1...3600 seconds")
+        }
+    }
+
+    func spec() throws -> ClusterSpec { try ClusterSpec.load(path: cluster) }
+
+    /// Flags that carry this choice to a child process.
+    var arguments: [String] {
+        ["--cluster", cluster] + (transport.map { ["--transport", $0.rawValue] } ?? [])
+    }
+}
+
+extension ClusterTransport: ExpressibleByArgument {}
+
+/// The workload `run`, `coordinator` and `mpi-job` drive.
+struct WorkloadOptions: ParsableArguments {
+    @Option(help: "Requests to serve.") var requests = 8
+    @Option(help: "Prompt tokens per request.") var promptTokens = 16
+    @Option(help: "Tokens generated per request.") var newTokens = 16
+    @Option(help: "Sequences stepped together; waiting requests join as others finish.") var maxBatch = 8
+    @Option(help: "Run directory for summary.json. Default: runs/<timestamp>.") var out: String?
+    @Flag(help: "Print nothing while running.") var quiet = false
+
+    func validate() throws {
+        guard (1...100_000).contains(requests), (1...65536).contains(promptTokens), (0...65536).contains(newTokens), (1...4096).contains(maxBatch) else {
+            throw ValidationError("--requests 1...100000, --prompt-tokens 1...65536, --new-tokens 0...65536 and --max-batch 1...4096 are the allowed ranges")
+        }
+    }
+
+    var arguments: [String] {
+        ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
+         "--max-batch", String(maxBatch)] + (out.map { ["--out", $0] } ?? []) + (quiet ? ["--quiet"] : [])
+    }
+}
+

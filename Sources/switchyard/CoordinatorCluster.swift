@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import SwitchyardCluster
+import SwitchyardModel
+import SwitchyardRuntime
+import SwitchyardTransport
+import SwitchyardWire
+
+/// The coordinator's view of a cluster for the length of one command: the routed-expert backend,
+/// and how to stop what was started for it.
+final class CoordinatorCluster {
+    let experts: ClusterExperts
+    let transportName: String
+    private let stopHosts: () -> Void
+
+    private init(experts: ClusterExperts, transportName: String, stopHosts: @escaping () -> Void) {
+        self.experts = experts
+        self.transportName = transportName
+        self.stopHosts = stopHosts
+    }
+
+    /// Starts the cluster's expert hosts on this machine (child processes over ZeroMQ, or threads
+    /// in process) and completes the handshake with each.
+    static func launch(spec: ClusterSpec, options: ClusterOptions, weights: WeightsOptions,
+                       config: ModelConfig, source: WeightSource) throws -> CoordinatorCluster {
+        let placement = try spec.placement(for: config)
+        switch options.transport ?? spec.transport {
+        case .inproc:
+            let cluster = try InProcessCluster(config: config, placement: placement, source: source, payload: spec.payload,
+                                               handshakeTimeout: .seconds(options.handshakeTimeout))
+            cluster.experts.exchangeTimeout = .seconds(options.exchangeTimeout)
+            return CoordinatorCluster(experts: cluster.experts, transportName: "inproc", stopHosts: cluster.stop)
+        case .zmq:
+            let endpoints = try zmqEndpoints(spec)
+            let processes = try ExpertHostProcesses(hosts: spec.hosts.count) { _ in options.arguments + weights.arguments }
+            do {
+                let cluster = try connect(spec: spec, endpoints: endpoints, options: options, config: config, source: source)
+                cluster.experts.liveness = processes.checkAlive
+                try cluster.experts.handshake(timeout: .seconds(options.handshakeTimeout))
+                return CoordinatorCluster(experts: cluster.experts, transportName: "zmq") {
+                    cluster.stop()
+                    processes.stop()
+                }
+            } catch {
+                processes.stop(grace: .zero)
+                throw error
+            }
+        case .mpi:
+            throw ValidationError("an MPI cluster is started by mpirun: switchyard run --launcher mpirun --cluster \(spec.file)")
+        }
+    }
+
+    /// Connects to expert hosts already running (started by hand or a service manager).
+    static func connect(spec: ClusterSpec, endpoints: [String], options: ClusterOptions, config: ModelConfig,
+                        source: WeightSource) throws -> CoordinatorCluster {
+        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints)
+        let experts = ClusterExperts(config: config, placement: try spec.placement(for: config), payload: spec.payload,
+                                     transport: transport, weightsFingerprint: source.fingerprint,
+                                     limits: WireLimits(config: config), exchangeTimeout: .seconds(options.exchangeTimeout))
+        return CoordinatorCluster(experts: experts, transportName: "zmq") {
+            experts.shutdown()
+            // Let the shutdown frames leave before the sockets close.
+            usleep(100_000)
+            transport.close()
+        }
+    }
+
+    static func zmqEndpoints(_ spec: ClusterSpec) throws -> [String] {
+        try spec.hosts.enumerated().map { index, host in
+            guard case let .zmq(endpoint) = host.endpoint else {
+                throw ValidationError("\(spec.file): hosts[\(index)] has \(host.endpoint), which ZeroMQ cannot reach; give it an endpoint or use --transport mpi")
+            }
+            return endpoint
+        }
+    }
+
+    func stop() { stopHosts() }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import SwitchyardCluster
+import SwitchyardModel
+
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Run the coordinator against expert hosts already running, serve the workload, then stop them.",
+        discussion: """
+        For a cluster whose expert hosts were started by hand or by a service manager
+        (switchyard expert-host on each machine): connects to every host's ZeroMQ endpoint, checks
+        in the handshake that each holds this model, placement and weights, serves the workload like
+        `switchyard run`, and sends every host a shutdown unless --keep-hosts.
+
+        Example: switchyard coordinator --cluster cluster/local-dgx-b200.json --model mini --requests 4
+        """
+    )
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var weights: WeightsOptions
+    @OptionGroup var workload: WorkloadOptions
+    @Flag(help: "Leave the expert hosts running afterwards.") var keepHosts = false
+
+    func run() throws {
+        let spec = try cluster.spec()
+        guard (cluster.transport ?? spec.transport) == .zmq else {
+            throw ValidationError("the coordinator command connects over ZeroMQ; for MPI use switchyard run --launcher mpirun, for inproc switchyard run")
+        }
+        let (config, source) = try weights.source()
+        let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
+        let coordinator = try CoordinatorCluster.connect(spec: spec, endpoints: try CoordinatorCluster.zmqEndpoints(spec), options: cluster,
+                                                         config: config, source: source)
+        defer { if !keepHosts { coordinator.stop() } }
+        try coordinator.experts.handshake(timeout: .seconds(cluster.handshakeTimeout))
+        try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: spec, transport: "zmq",
+                                payload: spec.payload.rawValue, weights: source.fingerprint, workload: workload)
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import SwitchyardCluster
+import SwitchyardModel
+import SwitchyardRuntime
+import SwitchyardWire
+
+struct ExpertHostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "expert-host",
+        abstract: "Run one expert-host daemon: hold host K's experts and serve dispatches until shut down.",
+        discussion: """
+        Loads or generates only the routed experts the cluster file's placement gives host K, for
+        every layer, listens at its endpoint (ZeroMQ) and answers the coordinator until a shutdown
+        frame. Bad frames are answered with an error frame and counted; serving goes on.
+        Hosts of an MPI cluster are started by mpirun instead (switchyard run --launcher mpirun).
+
+        Example: switchyard expert-host --cluster cluster/local-dgx-b200.json --host 3 --model mini
+        Defaults: --model mini, --seed 0, --dtype f32.
+        """
+    )
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var weights: WeightsOptions
+    @Option(help: "Which expert host of the cluster file this is (0-based).") var host: Int
+    @Option(help: "Stop when this process (the launcher) is gone.") var parentPid: Int32?
+
+    func run() throws {
+        let spec = try cluster.spec()
+        guard (0..<spec.hosts.count).contains(host) else {
+            throw ValidationError("--host \(host) is not a host of \(spec.file), which has hosts 0...\(spec.hosts.count - 1)")
+        }
+        let transportKind = cluster.transport ?? spec.transport
+        guard transportKind == .zmq, case let .zmq(endpoint) = spec.hosts[host].endpoint else {
+            throw ValidationError("expert-host serves over ZeroMQ; \(spec.file) host \(host) is \(spec.hosts[host].endpoint) over \(transportKind.rawValue) (MPI hosts are started by mpirun: switchyard run --launcher mpirun)")
+        }
+        let (config, source) = try weights.source()
+        let placement = try spec.placement(for: config)
+        let slice = try RoutedExpertWeights(config: config, source: source, owned: placement.experts(of: host))
+        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
+        defer { transport.close() }
+        let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
+                                      weightsFingerprint: source.fingerprint, transport: transport,
+                                      limits: WireLimits(config: config), log: log)
+        log("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(transport.boundEndpoint)")
+        let parent = parentPid
+        let statistics = try server.serve(shouldStop: { parent.map { getppid() != $0 } ?? false })
+        log("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import SwitchyardCluster
+
+/// The mpirun command line for a cluster: one rank for the coordinator and one per expert host,
+/// each running `switchyard mpi-job`.
+struct MPILaunch {
+    let spec: ClusterSpec
+    let cluster: ClusterOptions
+    let weights: WeightsOptions
+    let workload: WorkloadOptions
+
+    var commandLine: [String] {
+        get throws {
+            let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+            var line = ["mpirun", "-np", String(spec.hosts.count + 1)]
+            if getuid() == 0 { line.append("--allow-run-as-root") }
+            if let hostfile = spec.hostfilePath {
+                line += ["--hostfile", hostfile]
+            } else {
+                // All ranks on this machine: more ranks than cores, shared memory and loopback only.
+                line += ["--oversubscribe", "--mca", "btl", "self,vader,tcp", "--mca", "btl_tcp_if_include", "lo",
+                         "--mca", "oob_tcp_if_include", "lo", "--mca", "btl_vader_single_copy_mechanism", "none"]
+            }
+            return line + [executable, "mpi-job", "--cluster", cluster.cluster,
+                           "--handshake-timeout", String(cluster.handshakeTimeout), "--exchange-timeout", String(cluster.exchangeTimeout)]
+                + weights.arguments + workload.arguments
+        }
+    }
+
+    func run() throws {
+        guard let mpirun = Executables.find("mpirun") else {
+            throw ValidationError("mpirun is not on the PATH (install openmpi-bin, or run `make deps`)")
+        }
+        let line = try commandLine
+        print(line.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
+        fflush(nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = Array(line.dropFirst())
+        try process.run()
+        SignalGuard.shared.track(process.processIdentifier)
+        process.waitUntilExit()
+        SignalGuard.shared.untrack(process.processIdentifier)
+        guard process.terminationStatus == 0 else {
+            throw ClusterLaunchFailure(description: "mpirun exited with status \(process.terminationStatus)")
+        }
+    }
+}
+
+struct ClusterLaunchFailure: Error, CustomStringConvertible {
+    var description: String
+}
