@@ -12,11 +12,14 @@ final class CoordinatorCluster {
     let experts: ClusterExperts
     let transportName: String
     private let stopHosts: () -> Void
+    private let disconnect: () -> Void
 
-    private init(experts: ClusterExperts, transportName: String, stopHosts: @escaping () -> Void) {
+    private init(experts: ClusterExperts, transportName: String, stopHosts: @escaping () -> Void,
+                 disconnect: @escaping () -> Void = {}) {
         self.experts = experts
         self.transportName = transportName
         self.stopHosts = stopHosts
+        self.disconnect = disconnect
     }
 
     /// Starts the cluster's expert hosts on this machine (child processes over ZeroMQ, or threads
@@ -57,12 +60,12 @@ final class CoordinatorCluster {
         let experts = ClusterExperts(config: config, placement: try spec.placement(for: config), payload: spec.payload,
                                      transport: transport, weightsFingerprint: source.fingerprint,
                                      limits: WireLimits(config: config), exchangeTimeout: .seconds(options.exchangeTimeout))
-        return CoordinatorCluster(experts: experts, transportName: "zmq") {
+        return CoordinatorCluster(experts: experts, transportName: "zmq", stopHosts: {
             experts.shutdown()
             // Let the shutdown frames leave before the sockets close.
             usleep(100_000)
             transport.close()
-        }
+        }, disconnect: transport.close)
     }
 
     static func zmqEndpoints(_ spec: ClusterSpec) throws -> [String] {
@@ -75,4 +78,7 @@ final class CoordinatorCluster {
     }
 
     func stop() { stopHosts() }
+
+    /// Leaves hosts started by someone else running: closes this side's links only.
+    func disconnectOnly() { disconnect() }
 }

@@ -31,8 +31,12 @@ struct CoordinatorCommand: ParsableCommand {
         let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
         let coordinator = try CoordinatorCluster.connect(spec: spec, endpoints: try CoordinatorCluster.zmqEndpoints(spec), options: cluster,
                                                          config: config, source: source)
-        defer { if !keepHosts { coordinator.stop() } }
-        try coordinator.experts.handshake(timeout: .seconds(cluster.handshakeTimeout))
+        do { try coordinator.experts.handshake(timeout: .seconds(cluster.handshakeTimeout)) } catch {
+            // Hosts that refused, or never answered, are not ours to stop.
+            coordinator.disconnectOnly()
+            throw error
+        }
+        defer { keepHosts ? coordinator.disconnectOnly() : coordinator.stop() }
         try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: spec, transport: "zmq",
                                 payload: spec.payload.rawValue, weights: source.fingerprint, workload: workload)
     }

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+import SwitchyardTestSupport
+
+/// The cluster commands as a user runs them: real processes over ZeroMQ and under mpirun.
+@Suite(.serialized) struct ClusterRunTests {
+    let switchyard = TestProducts.executable("switchyard")
+    let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
+
+    /// A cluster file in a fresh folder: `hosts` expert hosts on ipc sockets inside it.
+    func clusterFile(hosts: Int, payload: String = "f32", placement: String = "contiguous") throws -> (file: String, folder: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sy-cluster-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let hostList = (0..<hosts).map { #"{"endpoint": "ipc://\#(folder.path)/h\#($0)", "device": {"node": 0, "gpu": \#($0 % 8)}}"# }
+        let json = """
+        {"topology": "dgx-b200.json", "transport": "zmq", "payload": "\(payload)", "placement": "\(placement)",
+         "coordinator": {"endpoint": "ipc://\(folder.path)/coordinator", "device": {"node": 0, "gpu": 0}},
+         "hosts": [\(hostList.joined(separator: ", "))]}
+        """
+        let file = folder.appendingPathComponent("cluster.json").path
+        try json.write(toFile: file, atomically: true, encoding: .utf8)
+        return (file, folder.path)
+    }
+
+    /// Processes started with `--parent-pid pid`: expert hosts a launcher left behind.
+    func orphans(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { candidate in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(candidate)/cmdline") else { return false }
+            let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return zip(args, args.dropFirst()).contains { $0 == "--parent-pid" && $1 == String(pid) }
+        }
+    }
+
+    func readNpy(_ path: String) throws -> [Float] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let headerLength = Int(data[8]) | Int(data[9]) << 8
+        return data.dropFirst(10 + headerLength).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    @Test(arguments: ["zmq", "inproc"])
+    func forwardThroughTheClusterMatchesOneProcess(transport: String) throws {
+        let (file, folder) = try clusterFile(hosts: 8, placement: "round-robin")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let tokens = "5,77,300,12,499,8,64,128,256,3"
+        let one = folder + "/one.npy", split = folder + "/split.npy"
+        let single = try Subprocess.run(switchyard, ["forward", "--model", "tiny", "--seed", "3", "--tokens", tokens, "--output", one])
+        #expect(single.status == 0, "\(single.stderr)")
+        let cluster = try Subprocess.run(switchyard, ["forward", "--model", "tiny", "--seed", "3", "--tokens", tokens, "--output", split,
+                                                      "--cluster", file, "--transport", transport])
+        #expect(cluster.status == 0, "\(cluster.stderr)")
+        let a = try readNpy(one), b = try readNpy(split)
+        #expect(a.count == 10 * 512 && b.count == a.count)
+        let largest = a.map(abs).max()!
+        let worst = zip(a, b).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-5 * largest, "max |Δ| \(worst) of \(largest)")
+    }
+
+    /// The same workload over ZeroMQ processes, threads and mpirun ranks: the same tokens.
+    @Test func runGivesTheSameTokensOverEveryTransport() throws {
+        let (file, folder) = try clusterFile(hosts: 4)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var outputs: [String: [[Int]]] = [:]
+        for (name, extra) in [("zmq", [String]()), ("inproc", ["--transport", "inproc"]), ("mpi", ["--launcher", "mpirun"])] {
+            let out = folder + "/run-\(name)"
+            let result = try Subprocess.run(switchyard, ["run", "--cluster", file, "--model", "tiny", "--requests", "3", "--prompt-tokens", "5",
+                                                         "--new-tokens", "4", "--max-batch", "2", "--out", out] + extra,
+                                            environment: mpiEnvironment, timeout: .seconds(120))
+            #expect(result.status == 0, "\(name): \(result.stderr)")
+            #expect(result.stdout.contains("tokens/s") && result.stdout.contains("step latency p99"), "\(name): \(result.stdout)")
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+            #expect(summary["generated_tokens"] as? Int == 12)
+            #expect(summary["transport"] as? String == name)
+            let layers = summary["layers"] as! [[String: Any]]
+            #expect(layers.count == 2 && layers.allSatisfy { ($0["dispatch_bytes"] as! Int) > 0 && ($0["combine_bytes"] as! Int) > 0 })
+            let generated = (summary["outputs"] as! [[String: Any]]).sorted { ($0["request"] as! Int) < ($1["request"] as! Int) }
+            outputs[name] = generated.map { $0["generated"] as! [Int] }
+        }
+        #expect(outputs["zmq"]?.count == 3 && outputs["zmq"]!.allSatisfy { $0.count == 4 })
+        #expect(outputs["zmq"] == outputs["inproc"])
+        #expect(outputs["zmq"] == outputs["mpi"])
+    }
+
+    @Test func noHostSurvivesSIGTERM() throws {
+        let (file, folder) = try clusterFile(hosts: 4)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: switchyard)
+        process.arguments = ["run", "--cluster", file, "--model", "tiny", "--requests", "100000", "--new-tokens", "1000", "--quiet",
+                             "--out", folder + "/run"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while orphans(of: process.processIdentifier).count < 4, ContinuousClock.now < deadline { usleep(50_000) }
+        #expect(orphans(of: process.processIdentifier).count == 4)
+        usleep(500_000)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + SIGTERM)
+        usleep(200_000)
+        #expect(orphans(of: process.processIdentifier).isEmpty)
+    }
+
+    @Test func aCrashedHostFailsTheRunAndStopsTheOthers() throws {
+        let (file, folder) = try clusterFile(hosts: 4)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: switchyard)
+        process.arguments = ["run", "--cluster", file, "--model", "tiny", "--requests", "100000", "--new-tokens", "1000", "--quiet",
+                             "--out", folder + "/run"]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while orphans(of: process.processIdentifier).count < 4, ContinuousClock.now < deadline { usleep(50_000) }
+        usleep(500_000)
+        let victim = try #require(orphans(of: process.processIdentifier).first)
+        kill(victim, SIGKILL)
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(text.contains("exited"), "\(text)")
+        #expect(orphans(of: process.processIdentifier).isEmpty)
+    }
+
+    @Test func hostsHoldingAnotherModelRefuseTheCoordinatorAndKeepServing() throws {
+        let (file, folder) = try clusterFile(hosts: 2)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let hosts = try (0..<2).map { host -> Process in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: switchyard)
+            p.arguments = ["expert-host", "--cluster", file, "--host", String(host), "--model", "tiny", "--seed", "1"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        defer { hosts.forEach { if $0.isRunning { kill($0.processIdentifier, SIGKILL) } } }
+        let wrong = try Subprocess.run(switchyard, ["coordinator", "--cluster", file, "--model", "tiny", "--seed", "2", "--handshake-timeout", "20",
+                                                    "--out", folder + "/wrong"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("refused") && wrong.stderr.contains("weights fingerprint differs"), "\(wrong.stderr)")
+        #expect(hosts.allSatisfy { $0.isRunning })
+        let right = try Subprocess.run(switchyard, ["coordinator", "--cluster", file, "--model", "tiny", "--seed", "1", "--requests", "2",
+                                                    "--new-tokens", "2", "--out", folder + "/right"])
+        #expect(right.status == 0, "\(right.stderr)")
+        for host in hosts { host.waitUntilExit() }
+        #expect(hosts.allSatisfy { $0.terminationStatus == 0 })
+    }
+}
