@@ -40,6 +40,6 @@ let package = Package(
         .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels"]),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardTestSupport"]),
-        .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
     ]
 )
