@@ -36,7 +36,7 @@ func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
             case .matrix:
                 let (rows, cols) = (tensor.shape[0], tensor.shape[1])
                 #expect(identical(try checkpoint.matrix(tensor.name, rows: rows, cols: cols), try synthetic.matrix(tensor.name, rows: rows, cols: cols)), "\(tensor.name)")
-            case .fusedGateUp, .fusedDown:
+            case .fusedGateUp, .fusedDown, .expertProjection:
                 break
             }
         }
