@@ -16,6 +16,8 @@ public struct CheckpointTensor: Sendable, Equatable {
         case fusedGateUp(layer: Int)
         /// Every expert's down projection, expert after expert.
         case fusedDown(layer: Int)
+        /// One projection ("gate_proj", "up_proj" or "down_proj") of one expert, stored on its own.
+        case expertProjection(layer: Int, expert: Int, projection: String)
     }
 
     public let name: String
@@ -86,9 +88,10 @@ public struct CheckpointLayout: Sendable {
                     add(TensorNames.fusedDown(l), e, h, i, content: .fusedDown(layer: l))
                 case .perExpert:
                     for x in 0..<e {
-                        add(TensorNames.expert(l, x, "gate_proj"), i, h)
-                        add(TensorNames.expert(l, x, "up_proj"), i, h)
-                        add(TensorNames.expert(l, x, "down_proj"), h, i)
+                        for (projection, shape) in [("gate_proj", [i, h]), ("up_proj", [i, h]), ("down_proj", [h, i])] {
+                            list.append(CheckpointTensor(name: TensorNames.expert(l, x, projection), shape: shape,
+                                                         content: .expertProjection(layer: l, expert: x, projection: projection)))
+                        }
                     }
                 }
                 if c.sharedIntermediateSize > 0 {

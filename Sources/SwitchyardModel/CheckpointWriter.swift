@@ -27,10 +27,11 @@ public enum CheckpointWriter {
             ? [CheckpointDirectory.singleFile]
             : shards.indices.map { String(format: "model-%05d-of-%05d.safetensors", $0 + 1, shards.count) }
         var next = 0
+        var experts = ExpertCache(source: source)
         for (shard, name) in zip(shards, names) {
             let writer = try SafetensorsWriter(path: directory.appendingPathComponent(name).path, entries: shard)
             for _ in shard {
-                try writeData(of: layout.tensors[next], from: source, config: config, dtype: dtype, into: writer)
+                try writeData(of: layout.tensors[next], from: source, experts: &experts, config: config, dtype: dtype, into: writer)
                 next += 1
             }
             try writer.finish()
@@ -78,8 +79,8 @@ public enum CheckpointWriter {
         return shards
     }
 
-    private static func writeData(of tensor: CheckpointTensor, from source: WeightSource, config: ModelConfig,
-                                  dtype: WeightDType, into writer: SafetensorsWriter) throws {
+    private static func writeData(of tensor: CheckpointTensor, from source: WeightSource, experts: inout ExpertCache,
+                                  config: ModelConfig, dtype: WeightDType, into writer: SafetensorsWriter) throws {
         switch tensor.content {
         case .vector:
             try writer.append(try source.vector(tensor.name, count: tensor.shape[0]), as: dtype)
@@ -95,6 +96,24 @@ public enum CheckpointWriter {
             for e in 0..<config.nRoutedExperts {
                 try writer.append(try source.expert(layer: layer, expert: e).downProj, as: dtype)
             }
+        case let .expertProjection(layer, e, projection):
+            // Experts are asked for whole, whatever layout the source has; its three tensors come in a row.
+            let expert = try experts.expert(layer: layer, expert: e)
+            try writer.append(projection == "gate_proj" ? expert.gateProj : projection == "up_proj" ? expert.upProj : expert.downProj, as: dtype)
+        }
+    }
+
+    /// The last expert asked for, kept while its three projections are written one after another.
+    private struct ExpertCache {
+        let source: WeightSource
+        var key: (layer: Int, expert: Int)?
+        var weights: ExpertWeights?
+
+        mutating func expert(layer: Int, expert: Int) throws -> ExpertWeights {
+            if let key, key == (layer, expert), let weights { return weights }
+            let loaded = try source.expert(layer: layer, expert: expert)
+            (key, weights) = ((layer, expert), loaded)
+            return loaded
         }
     }
 }

@@ -35,9 +35,7 @@ public struct SyntheticWeights: WeightSource {
 
     public func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
         try check(name, [rows, cols])
-        let scale = (3 / Float(cols)).squareRoot()
-        var generator = generator(for: name)
-        let values = (0..<rows * cols).map { _ in (generator.nextFloat() * 2 - 1) * scale }
+        let values = uniform(name, count: rows * cols, halfWidth: (3 / Float(cols)).squareRoot())
         switch dtype {
         case .f32: return WeightMatrix(rows: rows, cols: cols, values: values)
         case .bf16: return WeightMatrix(rows: rows, cols: cols, storage: .bf16(values.map(BFloat16.bits)))
@@ -46,8 +44,7 @@ public struct SyntheticWeights: WeightSource {
 
     public func vector(_ name: String, count: Int) throws -> [Float] {
         try check(name, [count])
-        var generator = generator(for: name)
-        let values = (0..<count).map { _ in 1 + 0.05 * (generator.nextFloat() * 2 - 1) }
+        let values = uniform(name, count: count, halfWidth: 0.05).map { 1 + $0 }
         return dtype == .f32 ? values : values.map { BFloat16.float(BFloat16.bits($0)) }
     }
 
@@ -59,10 +56,14 @@ public struct SyntheticWeights: WeightSource {
             downProj: try matrix(TensorNames.expert(layer, expert, "down_proj"), rows: h, cols: i))
     }
 
-    /// The generator of one tensor: its name hashed together with the seed.
-    private func generator(for name: String) -> SplitMix64 {
+    /// `count` values uniform in [-halfWidth, halfWidth), from a generator seeded by the seed and the tensor's name.
+    private func uniform(_ name: String, count: Int, halfWidth: Float) -> [Float] {
         var mixer = SplitMix64(seed: seed ^ FNV1a64.hash(name))
-        return SplitMix64(seed: mixer.next())
+        var generator = SplitMix64(seed: mixer.next())
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            for i in 0..<count { out[i] = (generator.nextFloat() * 2 - 1) * halfWidth }
+            initialized = count
+        }
     }
 
     private func check(_ name: String, _ shape: [Int]) throws {

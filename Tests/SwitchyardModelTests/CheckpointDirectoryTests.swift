@@ -36,7 +36,7 @@ func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
             case .matrix:
                 let (rows, cols) = (tensor.shape[0], tensor.shape[1])
                 #expect(identical(try checkpoint.matrix(tensor.name, rows: rows, cols: cols), try synthetic.matrix(tensor.name, rows: rows, cols: cols)), "\(tensor.name)")
-            case .fusedGateUp, .fusedDown:
+            case .fusedGateUp, .fusedDown, .expertProjection:
                 break
             }
         }
@@ -93,6 +93,22 @@ func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
         _ = try checkpoint.vector(TensorNames.finalNorm, count: tiny.hiddenSize)
         _ = try checkpoint.vector(TensorNames.finalNorm, count: tiny.hiddenSize)
         #expect(checkpoint.openedShardCount == 1)
+    }
+
+    @Test func concurrentReadersShareOneOpeningAndCountEveryByte() throws {
+        let dir = try TemporaryDirectory()
+        try CheckpointWriter.write(SyntheticWeights(config: tiny, seed: 8, dtype: .bf16), config: tiny, dtype: .bf16, expertLayout: .fused,
+                                   to: dir.url, shardBytes: 1 << 20)
+        let checkpoint = try CheckpointDirectory(dir.url)
+        let reference = SyntheticWeights(config: tiny, seed: 8, dtype: .bf16)
+        DispatchQueue.concurrentPerform(iterations: 64) { e in
+            let read = try? checkpoint.expert(layer: 1, expert: e)
+            let made = try? reference.expert(layer: 1, expert: e)
+            #expect(read.flatMap { r in made.map { identical(r.upProj, $0.upProj) } } == true, "expert \(e)")
+        }
+        let perExpert = 3 * tiny.moeIntermediateSize * tiny.hiddenSize * 2
+        #expect(checkpoint.totalBytesRead == 64 * perExpert)
+        #expect(checkpoint.openedShardCount <= 2)
     }
 
     // MARK: Bad input: one line naming the file and the tensor

@@ -27,6 +27,19 @@ import Testing
         #expect(file.totalBytesRead == 24 + 6 + 6 + 4 + 2)
     }
 
+    /// Written by Python's safetensors 0.8.0 (`save_file` of an int64 scalar, float32 and float16 arrays).
+    @Test func readsAFileWrittenByTheReferenceLibrary() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("ref.safetensors")
+        try #require(Data(base64Encoded: "EAEAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJmb3JtYXQiOiJwdCJ9LCJzdGVwIjp7ImR0eXBlIjoiSTY0Iiwic2hhcGUiOltdLCJkYXRhX29mZnNldHMiOlswLDhdfSwiYS53ZWlnaHQiOnsiZHR5cGUiOiJGMzIiLCJzaGFwZSI6WzMsNF0sImRhdGFfb2Zmc2V0cyI6WzgsNTZdfSwibiI6eyJkdHlwZSI6IkYzMiIsInNoYXBlIjpbNV0sImRhdGFfb2Zmc2V0cyI6WzU2LDc2XX0sImgud2VpZ2h0Ijp7ImR0eXBlIjoiRjE2Iiwic2hhcGUiOlsxLDNdLCJkYXRhX29mZnNldHMiOls3Niw4Ml19fSAgIAcAAAAAAAAAAAAAAAAAgD8AAABAAABAQAAAgEAAAKBAAADAQAAA4EAAAABBAAAQQQAAIEEAADBBAACAPwAAgD8AAIA/AACAPwAAgD8APgC0/3s=")).write(to: URL(fileURLWithPath: path))
+        let file = try SafetensorsFile(path: path)
+        #expect(file.tensorNames == ["step", "a.weight", "n", "h.weight"])
+        #expect(try file.info("step").shape == [] && file.info("step").dtype == .i64)
+        #expect(try file.floats("a.weight") == (0..<12).map(Float.init))
+        #expect(try file.floats("n") == [1, 1, 1, 1, 1])
+        #expect(try file.floats("h.weight") == [1.5, -0.25, 65504])
+    }
+
     @Test func readsDataAtAnyAlignment() throws {
         let dir = try TemporaryDirectory()
         // A 13-byte header leaves the data unaligned; the reader must not care.

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import SwitchyardModel
+import SwitchyardTestSupport
+
+@Suite struct CheckpointSynthTests {
+    let switchyard = TestProducts.executable("switchyard")
+
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func writesACheckpointThatReadsBackAsTheSyntheticWeights() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", "tiny", "--seed", "5", "--dtype", "bf16",
+                                                     "--layout", "per-expert", "--shard-mib", "1", "--out", out.path], timeout: .seconds(120))
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("model.safetensors.index.json"))
+        #expect(result.stdout.contains("synthetic:seed=5:dtype=bf16"))
+        let checkpoint = try CheckpointDirectory(out)
+        let config = ModelPreset.tiny.config
+        #expect(checkpoint.config == config)
+        let synthetic = SyntheticWeights(config: config, seed: 5, dtype: .bf16)
+        for (layer, expert) in [(0, 0), (1, 127)] {
+            let read = try checkpoint.expert(layer: layer, expert: expert), made = try synthetic.expert(layer: layer, expert: expert)
+            #expect(read.downProj.floats == made.downProj.floats)
+        }
+        let configJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as? [String: Any]
+        #expect(configJSON?["architectures"] as? [String] == ["Mistral4ForCausalLM"])
+        #expect(configJSON?["torch_dtype"] as? String == "bfloat16")
+        #expect(configJSON?["hidden_act"] as? String == "silu")
+    }
+
+    @Test func badDTypeExitsTwoNamingTheFlag() throws {
+        let result = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", "tiny", "--dtype", "f16", "--out", "/tmp/unused"], timeout: .seconds(30))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--dtype"))
+    }
+
+    @Test func unknownModelExitsTwoNamingTheFlag() throws {
+        let result = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", "gigantic", "--out", "/tmp/unused"], timeout: .seconds(30))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--model 'gigantic' is neither a preset"))
+    }
+
+    @Test func invalidConfigFileExitsTwoNamingTheField() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.json")
+        try Data(#"{"model_type": "mistral4", "vocab_size": 10}"#.utf8).write(to: config)
+        let result = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", config.path, "--out", dir.appendingPathComponent("out").path], timeout: .seconds(30))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--model: \(config.path): hidden_size: is missing"), "stderr: \(result.stderr)")
+    }
+}
