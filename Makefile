@@ -30,10 +30,12 @@ build: deps
 test: deps
 	$(SWIFT) test
 
-# The main job on built-in defaults: the mini model (128 experts, MLA, YaRN), greedy decoding.
+# The main job on built-in defaults: the mini model (128 experts, MLA, YaRN) in one process, then
+# across the 8 expert hosts of cluster/local-dgx-b200.json over ZeroMQ, with its summary.
 run: build
 	$(RELEASE_BIN) doctor
 	$(RELEASE_BIN) generate --model mini --tokens 1,20,300,4000,5,60,700,8000 --max-new-tokens 32
+	$(RELEASE_BIN) run --cluster cluster/local-dgx-b200.json --model mini
 
 bench: build
 	$(RELEASE_BIN) bench machine --json .build/bench-machine.json
