@@ -27,7 +27,7 @@ let package = Package(
         // The bytes of coordinator–host messages: frames, checksums, validation against the model.
         .target(name: "SwitchyardWire", dependencies: ["SwitchyardModel"]),
         // Expert parallelism as pure values: placement, dispatch plans, combine, host-side math.
-        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardModel", "SwitchyardWire", "SwitchyardTransport"]),
+        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardKernels", "SwitchyardModel", "SwitchyardWire", "SwitchyardTransport"]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
         .target(name: "SwitchyardCluster", dependencies: ["SwitchyardRuntime", "SwitchyardWire"]),
         // GPU systems described in topology files: nodes, GPUs, fabric, network.

@@ -62,7 +62,7 @@ public enum MachineBaseline {
             let start = ContinuousClock.now
             body()
             let elapsed = ContinuousClock.now - start
-            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            best = min(best, elapsed.inSeconds)
         }
         return best
     }

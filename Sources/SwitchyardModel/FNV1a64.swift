@@ -20,6 +20,13 @@ public struct FNV1a64: Sendable {
         return digest.value
     }
 
+    /// The digest of `bytes` as sixteen lowercase hex digits.
+    public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var digest = FNV1a64()
+        digest.add(bytes)
+        return digest.hex
+    }
+
     /// Sixteen lowercase hex digits.
     public var hex: String {
         let digits = String(value, radix: 16)

@@ -1,3 +1,4 @@
+import SwitchyardKernels
 /// Greedy decoding through the KV cache: the prompt in one step, then one position per step.
 public struct Generator {
     public let model: Mistral4Model
@@ -56,5 +57,5 @@ func seconds(since clock: inout ContinuousClock.Instant) -> Double {
     let now = ContinuousClock.now
     let elapsed = now - clock
     clock = now
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return elapsed.inSeconds
 }

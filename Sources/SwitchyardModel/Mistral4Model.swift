@@ -57,7 +57,7 @@ public final class Mistral4Model {
         func lap(_ keyPath: WritableKeyPath<StepTimings, Double>) {
             let now = ContinuousClock.now
             let elapsed = now - clock
-            timings[keyPath: keyPath] += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            timings[keyPath: keyPath] += elapsed.inSeconds
             clock = now
         }
 

@@ -1,3 +1,4 @@
+import SwitchyardKernels
 import Foundation
 import SwitchyardWire
 
@@ -33,7 +34,7 @@ final class Mailbox: @unchecked Sendable {
         while messages.isEmpty {
             let left = deadline - ContinuousClock.now
             if left <= .zero { return nil }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(left.components.seconds) + Double(left.components.attoseconds) * 1e-18))
+            _ = condition.wait(until: Date(timeIntervalSinceNow: left.inSeconds))
         }
         return messages.removeFirst()
     }

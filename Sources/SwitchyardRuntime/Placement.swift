@@ -1,3 +1,4 @@
+import SwitchyardModel
 import SwitchyardWire
 
 /// Which expert host owns each routed expert (the same slice on every layer).

@@ -1,3 +1,4 @@
+import SwitchyardKernels
 import Foundation
 import SwitchyardModel
 
@@ -66,7 +67,7 @@ public struct WorkloadRunner {
     }
 
     public static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        d.inSeconds
     }
 
     /// Deterministic prompts: request r's tokens spread over the vocabulary.

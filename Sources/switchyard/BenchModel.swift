@@ -38,7 +38,7 @@ struct BenchModel: ParsableCommand {
             next = (0..<batch).map { Generator.argmax(logits, row: $0, width: vocab) }
         }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.inSeconds
         let t = model.timings, total = max(t.total, 1e-12)
         let tokensPerSecond = Double(steps * batch) / seconds
         print("\(loaded.fingerprint), batch \(batch), \(steps) decode steps after \(promptTokens) prompt tokens")

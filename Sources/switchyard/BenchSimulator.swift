@@ -1,3 +1,4 @@
+import SwitchyardKernels
 import ArgumentParser
 import Foundation
 import SwitchyardModel
@@ -69,4 +70,4 @@ struct BenchSimulator: ParsableCommand {
     }
 }
 
-func elapsedSeconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+func elapsedSeconds(_ d: Duration) -> Double { d.inSeconds }

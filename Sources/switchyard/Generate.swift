@@ -66,6 +66,6 @@ struct Generate: ParsableCommand {
         let now = ContinuousClock.now
         defer { clock = now }
         let d = now - clock
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        return d.inSeconds
     }
 }
