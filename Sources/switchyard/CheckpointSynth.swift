@@ -25,21 +25,10 @@ struct CheckpointSynth: ParsableCommand {
 
     func validate() throws {
         guard shardMiB > 0 else { throw ValidationError("--shard-mib must be positive, got \(shardMiB)") }
-        if ModelPreset(rawValue: model) == nil, !FileManager.default.fileExists(atPath: model) {
-            let presets = ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ValidationError("--model '\(model)' is neither a preset (\(presets)) nor an existing config.json")
-        }
     }
 
     func run() throws {
-        let config: ModelConfig
-        if let preset = ModelPreset(rawValue: model) {
-            config = preset.config
-        } else {
-            do { config = try ModelConfig.load(contentsOf: URL(fileURLWithPath: model)) } catch let error as ModelConfigError {
-                throw SynthInputError(description: "--model: \(error.description)")
-            }
-        }
+        let config = try ModelShapeOption.resolve(model, option: "--model")
         let source = SyntheticWeights(config: config, seed: seed, dtype: dtype)
         let directory = URL(fileURLWithPath: out)
         let summary = try CheckpointWriter.write(source, config: config, dtype: dtype, expertLayout: layout,
@@ -51,10 +40,6 @@ struct CheckpointSynth: ParsableCommand {
         print(Table(header: ["file", "MiB"], rows: rows, rightAligned: [1]).render())
         print("\(summary.tensorCount) tensors, \(summary.dataBytes) bytes of \(dtype.rawValue) weights, \(layout.rawValue) experts, \(source.fingerprint)")
     }
-}
-
-private struct SynthInputError: InputError {
-    var description: String
 }
 
 extension WeightDType: ExpressibleByArgument {}

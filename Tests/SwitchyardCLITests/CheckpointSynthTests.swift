@@ -43,7 +43,7 @@ import SwitchyardTestSupport
     @Test func unknownModelExitsTwoNamingTheFlag() throws {
         let result = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", "gigantic", "--out", "/tmp/unused"], timeout: .seconds(30))
         #expect(result.status == 2)
-        #expect(result.stderr.contains("--model 'gigantic' is neither a preset"))
+        #expect(result.stderr.contains("--model: \"gigantic\" is neither a preset"))
     }
 
     @Test func invalidConfigFileExitsTwoNamingTheField() throws {
@@ -53,6 +53,6 @@ import SwitchyardTestSupport
         try Data(#"{"model_type": "mistral4", "vocab_size": 10}"#.utf8).write(to: config)
         let result = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", config.path, "--out", dir.appendingPathComponent("out").path], timeout: .seconds(30))
         #expect(result.status == 2)
-        #expect(result.stderr.contains("--model: \(config.path): hidden_size: is missing"), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("\(config.path): hidden_size: is missing"), "stderr: \(result.stderr)")
     }
 }
