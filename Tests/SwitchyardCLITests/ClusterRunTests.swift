@@ -11,7 +11,7 @@ import SwitchyardTestSupport
     func clusterFile(hosts: Int, payload: String = "f32", placement: String = "contiguous") throws -> (file: String, folder: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sy-cluster-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let hostList = (0..<hosts).map { #"{"endpoint": "ipc://\#(folder.path)/h\#($0)", "device": {"node": 0, "gpu": \#($0 % 8)}}"# }
+        let hostList = (0..<hosts).map { #"{"endpoint": "ipc://\#(folder.path)/h\#($0)", "device": {"node": \#($0 / 8), "gpu": \#($0 % 8)}}"# }
         let json = """
         {"topology": "dgx-b200.json", "transport": "zmq", "payload": "\(payload)", "placement": "\(placement)",
          "coordinator": {"endpoint": "ipc://\(folder.path)/coordinator", "device": {"node": 0, "gpu": 0}},
@@ -38,9 +38,9 @@ import SwitchyardTestSupport
         return data.dropFirst(10 + headerLength).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 
-    @Test(arguments: ["zmq", "inproc"])
-    func forwardThroughTheClusterMatchesOneProcess(transport: String) throws {
-        let (file, folder) = try clusterFile(hosts: 8, placement: "round-robin")
+    @Test(arguments: ["zmq", "inproc"], [1, 2, 8, 32])
+    func forwardThroughTheClusterMatchesOneProcess(transport: String, hosts: Int) throws {
+        let (file, folder) = try clusterFile(hosts: hosts, placement: "round-robin")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let tokens = "5,77,300,12,499,8,64,128,256,3"
         let one = folder + "/one.npy", split = folder + "/split.npy"
@@ -56,11 +56,20 @@ import SwitchyardTestSupport
         #expect(worst <= 1e-5 * largest, "max |Δ| \(worst) of \(largest)")
     }
 
-    /// The same workload over ZeroMQ processes, threads and mpirun ranks: the same tokens.
-    @Test func runGivesTheSameTokensOverEveryTransport() throws {
-        let (file, folder) = try clusterFile(hosts: 4)
+    /// The same workload over ZeroMQ processes, threads and mpirun ranks gives the tokens the
+    /// single-process model generates, whatever the number of hosts.
+    @Test(arguments: [1, 2, 8, 32])
+    func runGivesTheSingleProcessTokensOverEveryTransport(hosts: Int) throws {
+        let (file, folder) = try clusterFile(hosts: hosts)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var outputs: [String: [[Int]]] = [:]
+        // The prompts `run` makes up: request r's token i is (1 + 7919 r + 104729 i) mod vocab.
+        let expected = try (0..<3).map { r -> [Int] in
+            let prompt = (0..<5).map { String((1 + r * 7919 + $0 * 104_729) % 512) }.joined(separator: ",")
+            let single = try Subprocess.run(switchyard, ["generate", "--model", "tiny", "--tokens", prompt, "--max-new-tokens", "4", "--json"])
+            #expect(single.status == 0, "\(single.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as! [String: Any]
+            return object["generated"] as! [Int]
+        }
         for (name, extra) in [("zmq", [String]()), ("inproc", ["--transport", "inproc"]), ("mpi", ["--launcher", "mpirun"])] {
             let out = folder + "/run-\(name)"
             let result = try Subprocess.run(switchyard, ["run", "--cluster", file, "--model", "tiny", "--requests", "3", "--prompt-tokens", "5",
@@ -71,14 +80,12 @@ import SwitchyardTestSupport
             let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
             #expect(summary["generated_tokens"] as? Int == 12)
             #expect(summary["transport"] as? String == name)
+            #expect((summary["hosts"] as? [Any])?.count == hosts)
             let layers = summary["layers"] as! [[String: Any]]
             #expect(layers.count == 2 && layers.allSatisfy { ($0["dispatch_bytes"] as! Int) > 0 && ($0["combine_bytes"] as! Int) > 0 })
             let generated = (summary["outputs"] as! [[String: Any]]).sorted { ($0["request"] as! Int) < ($1["request"] as! Int) }
-            outputs[name] = generated.map { $0["generated"] as! [Int] }
+            #expect(generated.map { $0["generated"] as! [Int] } == expected, "\(name) with \(hosts) hosts")
         }
-        #expect(outputs["zmq"]?.count == 3 && outputs["zmq"]!.allSatisfy { $0.count == 4 })
-        #expect(outputs["zmq"] == outputs["inproc"])
-        #expect(outputs["zmq"] == outputs["mpi"])
     }
 
     @Test func noHostSurvivesSIGTERM() throws {
