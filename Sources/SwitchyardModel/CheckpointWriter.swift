@@ -60,7 +60,7 @@ public enum CheckpointWriter {
         object["torch_dtype"] = dtype.torchName
         object["dtype"] = dtype.torchName
         object["hidden_act"] = "silu"
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return try ConfigJSONText.render(object)
     }
 
     /// Consecutive runs of entries whose data fits in `shardBytes`.

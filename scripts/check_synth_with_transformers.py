@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Check that a checkpoint written by `switchyard checkpoint synth` loads in transformers and
+computes what `switchyard forward` computes.
+
+Run by hand (never by CI), with torch and transformers >= 5 installed:
+
+    python3 -m venv /tmp/venv && /tmp/venv/bin/pip install torch transformers safetensors numpy
+    swift build -c release
+    /tmp/venv/bin/python scripts/check_synth_with_transformers.py [--model tiny] [--dtype f32|bf16]
+
+It writes the checkpoint with the Swift tool, loads it with Mistral4ForCausalLM.from_pretrained,
+runs both on the same tokens and prints the largest logit difference relative to the largest
+logit. Exit status 1 when that exceeds 1e-4 or the greedy next tokens differ.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import Mistral4ForCausalLM
+
+ROOT = Path(__file__).resolve().parent.parent
+SWITCHYARD = ROOT / ".build" / "release" / "switchyard"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="tiny")
+    parser.add_argument("--dtype", default="f32", choices=["f32", "bf16"])
+    parser.add_argument("--seed", default="7")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = Path(tmp) / "ckpt"
+        subprocess.run([SWITCHYARD, "checkpoint", "synth", "--model", args.model, "--seed", args.seed,
+                        "--dtype", args.dtype, "--out", checkpoint], check=True, stdout=subprocess.DEVNULL)
+        vocab = json.loads((checkpoint / "config.json").read_text())["vocab_size"]
+        tokens = [(1 + 37 * i * i + 11 * i) % vocab for i in range(24)]
+        logits_path = Path(tmp) / "logits.npy"
+        subprocess.run([SWITCHYARD, "forward", "--checkpoint", checkpoint, "--tokens", ",".join(map(str, tokens)),
+                        "--output", logits_path], check=True, stderr=subprocess.DEVNULL)
+        ours = np.load(logits_path)
+        model = Mistral4ForCausalLM.from_pretrained(checkpoint, dtype=torch.float32)
+        model.eval()
+        with torch.no_grad():
+            theirs = model(torch.tensor([tokens])).logits[0].float().numpy()
+    worst = float(np.abs(ours - theirs).max())
+    largest = float(np.abs(theirs).max())
+    same_argmax = bool((ours.argmax(-1) == theirs.argmax(-1)).all())
+    print(f"{type(model).__name__} loaded the {args.model} {args.dtype} checkpoint; "
+          f"max |Δlogit| {worst:.3g} of max |logit| {largest:.3g} ({worst / largest:.2g}); "
+          f"greedy next tokens identical: {same_argmax}")
+    return 0 if worst <= 1e-4 * largest and same_argmax else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
