@@ -56,10 +56,19 @@ struct NetworkNamespaceTests {
         return file
     }
 
+    /// A temporary folder of `node`'s own. Machines do not share /tmp, and Open MPI relies on it:
+    /// daemons on one /tmp race to create the job's session directory and one fails.
+    func temporaryFolder(of node: NamespaceNetwork.Node, in folder: String) throws -> String {
+        let path = folder + "/tmp-" + node.name
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
     /// Open MPI's rsh agent for machines that are namespaces. mpirun calls it as
-    /// `agent [options] HOST COMMAND…`, like ssh; it runs COMMAND in HOST's namespace and logs HOST.
+    /// `agent [options] HOST COMMAND…`, like ssh; it runs COMMAND in HOST's namespace, with HOST's
+    /// temporary folder, and logs HOST.
     func rshAgent(in folder: String, network: NamespaceNetwork) throws -> String {
-        let cases = network.nodes.map { "  \($0.address)) ns=\($0.namespace) ;;" }
+        let cases = try network.nodes.map { "  \($0.address)) ns=\($0.namespace) tmp=\(try temporaryFolder(of: $0, in: folder)) ;;" }
         let script = """
         #!/bin/sh
         while [ $# -gt 0 ]; do case "$1" in -*) shift ;; *) break ;; esac; done
@@ -69,6 +78,7 @@ struct NetworkNamespaceTests {
         \(cases.joined(separator: "\n"))
           *) echo "rsh agent: no namespace for $host" >&2; exit 255 ;;
         esac
+        export TMPDIR="$tmp"
         exec \(network.ip) netns exec "$ns" /bin/sh -c "$*"
 
         """
@@ -158,25 +168,39 @@ struct NetworkNamespaceTests {
         let agent = try rshAgent(in: folder, network: network)
         let mpirun = try #require(Executables.find("mpirun"))
         let subnet = "10.77.0.0/24"
-        let before = try network.receivedBytes("a") + network.receivedBytes("b")
+        let expected = try oneProcessTokens(cluster: try zmqClusterFile(in: folder), folder: folder)
+        // The agent starts an orted on each other machine, which connects back to mpirun over the
+        // bridge, as over a real network; the ranks talk TCP only, over the namespaces' subnet.
+        let options = ["plm_rsh_agent": agent, "plm_rsh_no_tree_spawn": "1", "oob_tcp_if_include": subnet,
+                       "pml": "ob1", "btl": "tcp,self", "btl_tcp_if_include": subnet]
+        let job = ["--cluster", cluster, "--handshake-timeout", "20", "--exchange-timeout", "10", "--quiet"] + workload
+        // mpirun by hand on the coordinator's machine, then `switchyard run --launcher mpirun`,
+        // which reads the hostfile from the cluster file and takes the options from OMPI_MCA_*.
+        let launches: [(name: String, line: [String], environment: [String: String])] = [
+            ("mpirun", [mpirun, "--hostfile", folder + "/hosts", "-np", "5", "--map-by", "slot"]
+                + options.sorted { $0.key < $1.key }.flatMap { ["--mca", $0.key, $0.value] }
+                + [switchyard, "mpi-job", "--out", folder + "/mpirun"] + job, [:]),
+            ("run", [switchyard, "run", "--launcher", "mpirun", "--out", folder + "/run"] + job,
+             Dictionary(uniqueKeysWithValues: options.map { ("OMPI_MCA_" + $0.key, $0.value) })),
+        ]
+        var received = 0
+        for launch in launches {
+            try? FileManager.default.removeItem(atPath: folder + "/agent.log")
+            let before = try network.receivedBytes("a") + network.receivedBytes("b")
+            let environment = mpiEnvironment.merging(launch.environment) { $1 }
+                .merging(["TMPDIR": try temporaryFolder(of: network.node("c"), in: folder)]) { $1 }
+            let run = try Subprocess.run(network.ip, network.exec(in: "c", launch.line), environment: environment,
+                                         timeout: .seconds(45))
+            try #require(run.status == 0, "\(launch.name): \(run.stdout)\n\(run.stderr)")
+            received = try network.receivedBytes("a") + network.receivedBytes("b") - before
 
-        // mpirun on the coordinator's machine; the agent starts an orted on each other machine,
-        // which connects back over the bridge, as over a real network. Ranks talk TCP only.
-        let line = [mpirun, "--hostfile", folder + "/hosts", "-np", "5", "--map-by", "slot",
-                    "--mca", "plm_rsh_agent", agent, "--mca", "plm_rsh_no_tree_spawn", "1",
-                    "--mca", "oob_tcp_if_include", subnet, "--mca", "pml", "ob1", "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", subnet,
-                    switchyard, "mpi-job", "--cluster", cluster, "--handshake-timeout", "20", "--exchange-timeout", "10", "--quiet", "--out", folder + "/mpi"]
-            + workload
-        let run = try Subprocess.run(network.ip, network.exec(in: "c", line), environment: mpiEnvironment, timeout: .seconds(45))
-        try #require(run.status == 0, "\(run.stdout)\n\(run.stderr)")
-        let received = try network.receivedBytes("a") + network.receivedBytes("b") - before
-
-        let agentLog = try String(contentsOfFile: folder + "/agent.log", encoding: .utf8)
-        #expect(Set(agentLog.split(separator: "\n")) == ["10.77.0.2", "10.77.0.3"], "the rsh agent was asked for: \(agentLog)")
-        let tokens = try generated(folder + "/mpi")
-        #expect(tokens.count == 3 && tokens.allSatisfy { $0.count == 4 })
-        #expect(received >= (try dispatchedBytes(folder + "/mpi")), "received \(received) bytes")
-        #expect(tokens == (try oneProcessTokens(cluster: try zmqClusterFile(in: folder), folder: folder)))
-        print("NetworkNamespaceTests: mpirun through an rsh agent over namespaces, \(received) bytes into the hosts' machines, \(ContinuousClock.now - started) in all")
+            let agentLog = try String(contentsOfFile: folder + "/agent.log", encoding: .utf8)
+            #expect(Set(agentLog.split(separator: "\n")) == ["10.77.0.2", "10.77.0.3"], "\(launch.name): the rsh agent was asked for: \(agentLog)")
+            let tokens = try generated(folder + "/" + launch.name)
+            #expect(tokens.count == 3 && tokens.allSatisfy { $0.count == 4 })
+            #expect(received >= (try dispatchedBytes(folder + "/" + launch.name)), "\(launch.name): received \(received) bytes")
+            #expect(tokens == expected, "\(launch.name)")
+        }
+        print("NetworkNamespaceTests: mpirun and switchyard run --launcher mpirun through an rsh agent over namespaces, \(received) bytes into the hosts' machines (last run), \(ContinuousClock.now - started) in all")
     }
 }
