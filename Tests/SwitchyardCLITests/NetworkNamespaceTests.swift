@@ -135,7 +135,7 @@ struct NetworkNamespaceTests {
 
         let coordinator = try Subprocess.run(network.ip, network.exec(in: "c", [switchyard, "coordinator", "--cluster", cluster, "--handshake-timeout", "20",
                                                                                "--exchange-timeout", "10", "--out", folder + "/zmq"] + workload),
-                                             timeout: .seconds(45))
+                                             timeout: .seconds(25))
         let logs = (0..<hosts.count).map { (try? String(contentsOfFile: folder + "/host-\($0).log", encoding: .utf8)) ?? "" }
         try #require(coordinator.status == 0, "\(coordinator.stderr)\n\(logs.joined(separator: "\n"))")
         let received = try network.receivedBytes("a") + network.receivedBytes("b") - before
@@ -190,7 +190,7 @@ struct NetworkNamespaceTests {
             let environment = mpiEnvironment.merging(launch.environment) { $1 }
                 .merging(["TMPDIR": try temporaryFolder(of: network.node("c"), in: folder)]) { $1 }
             let run = try Subprocess.run(network.ip, network.exec(in: "c", launch.line), environment: environment,
-                                         timeout: .seconds(45))
+                                         timeout: .seconds(25))
             try #require(run.status == 0, "\(launch.name): \(run.stdout)\n\(run.stderr)")
             received = try network.receivedBytes("a") + network.receivedBytes("b") - before
 
