@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+import SwitchyardTestSupport
+
+/// Several machines, tested on one: expert hosts in network namespaces of their own, joined by a
+/// bridge, reached over TCP by a coordinator in a third, first as ZeroMQ daemons, then as ranks
+/// that mpirun starts through an rsh agent, the way a multi-node launch does. Needs root and
+/// `ip netns`; says why and skips otherwise.
+@Suite(.serialized, .enabled("needs root and `ip netns`", { NamespaceNetwork.isAvailable }))
+struct NetworkNamespaceTests {
+    let switchyard = TestProducts.executable("switchyard")
+    let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
+    /// The coordinator's machine and two machines of two expert hosts each; host k lives on `hostNodes[k]`.
+    let machines = [(name: "c", address: "10.77.0.1"), (name: "a", address: "10.77.0.2"), (name: "b", address: "10.77.0.3")]
+    let hostNodes = ["a", "a", "b", "b"]
+    let workload = ["--model", "tiny", "--requests", "3", "--prompt-tokens", "5", "--new-tokens", "4", "--max-batch", "2"]
+
+    func folder() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sy-netns-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+
+    func address(of node: String) -> String { machines.first { $0.name == node }!.address }
+
+    /// Expert hosts listening on their machine's address, ports 5601…; the topology stands for nodes 0 and 1 of four.
+    func zmqClusterFile(in folder: String) throws -> String {
+        let hosts = hostNodes.enumerated().map { host, node in
+            #"{"endpoint": "tcp://\#(address(of: node)):\#(5601 + host)", "device": {"node": \#(node == "a" ? 0 : 1), "gpu": \#(host % 2)}}"#
+        }
+        let json = """
+        {"topology": "hgx-h100-x4.json", "transport": "zmq", "payload": "f32",
+         "coordinator": {"endpoint": "tcp://\(address(of: "c")):5600", "device": {"node": 0, "gpu": 0}},
+         "hosts": [\(hosts.joined(separator: ", "))]}
+        """
+        let file = folder + "/zmq.json"
+        try json.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// The same cluster as MPI ranks, and the hostfile that puts rank 0 on the coordinator's
+    /// machine and ranks 1…4 (hosts 0…3) two to a machine.
+    func mpiClusterFile(in folder: String) throws -> String {
+        let hosts = hostNodes.enumerated().map { host, node in
+            #"{"rank": \#(host + 1), "device": {"node": \#(node == "a" ? 0 : 1), "gpu": \#(host % 2)}}"#
+        }
+        let json = """
+        {"topology": "hgx-h100-x4.json", "transport": "mpi", "payload": "f32", "hostfile": "hosts",
+         "coordinator": {"rank": 0, "device": {"node": 0, "gpu": 0}},
+         "hosts": [\(hosts.joined(separator: ", "))]}
+        """
+        let slots = machines.map { machine in "\(machine.address) slots=\(machine.name == "c" ? 1 : hostNodes.filter { $0 == machine.name }.count)" }
+        try (slots.joined(separator: "\n") + "\n").write(toFile: folder + "/hosts", atomically: true, encoding: .utf8)
+        let file = folder + "/mpi.json"
+        try json.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// A temporary folder of `node`'s own. Machines do not share /tmp, and Open MPI relies on it:
+    /// daemons on one /tmp race to create the job's session directory and one fails.
+    func temporaryFolder(of node: NamespaceNetwork.Node, in folder: String) throws -> String {
+        let path = folder + "/tmp-" + node.name
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Open MPI's rsh agent for machines that are namespaces. mpirun calls it as
+    /// `agent [options] HOST COMMAND…`, like ssh; it runs COMMAND in HOST's namespace, with HOST's
+    /// temporary folder, and logs HOST.
+    func rshAgent(in folder: String, network: NamespaceNetwork) throws -> String {
+        let cases = try network.nodes.map { "  \($0.address)) ns=\($0.namespace) tmp=\(try temporaryFolder(of: $0, in: folder)) ;;" }
+        let script = """
+        #!/bin/sh
+        while [ $# -gt 0 ]; do case "$1" in -*) shift ;; *) break ;; esac; done
+        host=$1; shift
+        echo "$host" >> \(folder)/agent.log
+        case "$host" in
+        \(cases.joined(separator: "\n"))
+          *) echo "rsh agent: no namespace for $host" >&2; exit 255 ;;
+        esac
+        export TMPDIR="$tmp"
+        exec \(network.ip) netns exec "$ns" /bin/sh -c "$*"
+
+        """
+        let file = folder + "/rsh-agent"
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o755)
+        return file
+    }
+
+    /// Each request's generated tokens, by request, from a run directory's summary.json.
+    func generated(_ runDirectory: String) throws -> [[Int]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: runDirectory + "/summary.json"))
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let outputs = try #require(summary["outputs"] as? [[String: Any]])
+        return outputs.sorted { ($0["request"] as! Int) < ($1["request"] as! Int) }.map { $0["generated"] as! [Int] }
+    }
+
+    func dispatchedBytes(_ runDirectory: String) throws -> Int {
+        let data = try Data(contentsOf: URL(fileURLWithPath: runDirectory + "/summary.json"))
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return (summary["layers"] as! [[String: Any]]).map { $0["dispatch_bytes"] as! Int }.reduce(0, +)
+    }
+
+    /// The tokens of the same workload with every role in this process.
+    func oneProcessTokens(cluster: String, folder: String) throws -> [[Int]] {
+        let result = try Subprocess.run(switchyard, ["run", "--cluster", cluster, "--transport", "inproc", "--quiet", "--out", folder + "/inproc"] + workload,
+                                        timeout: .seconds(60))
+        try #require(result.status == 0, "\(result.stderr)")
+        return try generated(folder + "/inproc")
+    }
+
+    @Test func generationOverZeroMQAcrossNamespaces() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let started = ContinuousClock.now
+        let network = try NamespaceNetwork(nodes: machines)
+        defer {
+            network.remove()
+            #expect(network.leftovers().isEmpty)
+        }
+        let cluster = try zmqClusterFile(in: folder)
+        let hosts = try hostNodes.enumerated().map { host, node -> Process in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: network.ip)
+            process.arguments = network.exec(in: node, [switchyard, "expert-host", "--cluster", cluster, "--host", String(host), "--model", "tiny"])
+            process.standardOutput = FileHandle.nullDevice
+            _ = FileManager.default.createFile(atPath: folder + "/host-\(host).log", contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: folder + "/host-\(host).log")
+            try process.run()
+            return process
+        }
+        defer { hosts.forEach { if $0.isRunning { kill($0.processIdentifier, SIGKILL) } } }
+        let before = try network.receivedBytes("a") + network.receivedBytes("b")
+
+        let coordinator = try Subprocess.run(network.ip, network.exec(in: "c", [switchyard, "coordinator", "--cluster", cluster, "--handshake-timeout", "20",
+                                                                               "--exchange-timeout", "10", "--out", folder + "/zmq"] + workload),
+                                             timeout: .seconds(25))
+        let logs = (0..<hosts.count).map { (try? String(contentsOfFile: folder + "/host-\($0).log", encoding: .utf8)) ?? "" }
+        try #require(coordinator.status == 0, "\(coordinator.stderr)\n\(logs.joined(separator: "\n"))")
+        let received = try network.receivedBytes("a") + network.receivedBytes("b") - before
+
+        // The coordinator's shutdown stops every host.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while hosts.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(20_000) }
+        #expect(hosts.allSatisfy { !$0.isRunning && $0.terminationStatus == 0 }, "\(logs.joined(separator: "\n"))")
+        #expect(logs.allSatisfy { $0.contains("listening at tcp://10.77.0.") }, "\(logs)")
+
+        let tokens = try generated(folder + "/zmq")
+        #expect(tokens.count == 3 && tokens.allSatisfy { $0.count == 4 })
+        // The dispatches crossed the bridge: the hosts' machines received at least their bytes.
+        #expect(received >= (try dispatchedBytes(folder + "/zmq")), "received \(received) bytes")
+        #expect(tokens == (try oneProcessTokens(cluster: cluster, folder: folder)))
+        print("NetworkNamespaceTests: ZeroMQ over namespaces, \(received) bytes into the hosts' machines, \(ContinuousClock.now - started) in all")
+    }
+
+    @Test(.enabled("needs mpirun and orted", { Executables.find("mpirun") != nil && Executables.find("orted") != nil }))
+    func generationUnderMpirunAcrossNamespaces() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let started = ContinuousClock.now
+        let network = try NamespaceNetwork(nodes: machines)
+        defer {
+            network.remove()
+            #expect(network.leftovers().isEmpty)
+        }
+        let cluster = try mpiClusterFile(in: folder)
+        let agent = try rshAgent(in: folder, network: network)
+        let mpirun = try #require(Executables.find("mpirun"))
+        let subnet = "10.77.0.0/24"
+        let expected = try oneProcessTokens(cluster: try zmqClusterFile(in: folder), folder: folder)
+        // The agent starts an orted on each other machine, which connects back to mpirun over the
+        // bridge, as over a real network; the ranks talk TCP only, over the namespaces' subnet.
+        let options = ["plm_rsh_agent": agent, "plm_rsh_no_tree_spawn": "1", "oob_tcp_if_include": subnet,
+                       "pml": "ob1", "btl": "tcp,self", "btl_tcp_if_include": subnet]
+        let job = ["--cluster", cluster, "--handshake-timeout", "20", "--exchange-timeout", "10", "--quiet"] + workload
+        // mpirun by hand on the coordinator's machine, then `switchyard run --launcher mpirun`,
+        // which reads the hostfile from the cluster file and takes the options from OMPI_MCA_*.
+        let launches: [(name: String, line: [String], environment: [String: String])] = [
+            ("mpirun", [mpirun, "--hostfile", folder + "/hosts", "-np", "5", "--map-by", "slot"]
+                + options.sorted { $0.key < $1.key }.flatMap { ["--mca", $0.key, $0.value] }
+                + [switchyard, "mpi-job", "--out", folder + "/mpirun"] + job, [:]),
+            ("run", [switchyard, "run", "--launcher", "mpirun", "--out", folder + "/run"] + job,
+             Dictionary(uniqueKeysWithValues: options.map { ("OMPI_MCA_" + $0.key, $0.value) })),
+        ]
+        var received = 0
+        for launch in launches {
+            try? FileManager.default.removeItem(atPath: folder + "/agent.log")
+            let before = try network.receivedBytes("a") + network.receivedBytes("b")
+            let environment = mpiEnvironment.merging(launch.environment) { $1 }
+                .merging(["TMPDIR": try temporaryFolder(of: network.node("c"), in: folder)]) { $1 }
+            let run = try Subprocess.run(network.ip, network.exec(in: "c", launch.line), environment: environment,
+                                         timeout: .seconds(25))
+            try #require(run.status == 0, "\(launch.name): \(run.stdout)\n\(run.stderr)")
+            received = try network.receivedBytes("a") + network.receivedBytes("b") - before
+
+            let agentLog = try String(contentsOfFile: folder + "/agent.log", encoding: .utf8)
+            #expect(Set(agentLog.split(separator: "\n")) == ["10.77.0.2", "10.77.0.3"], "\(launch.name): the rsh agent was asked for: \(agentLog)")
+            let tokens = try generated(folder + "/" + launch.name)
+            #expect(tokens.count == 3 && tokens.allSatisfy { $0.count == 4 })
+            #expect(received >= (try dispatchedBytes(folder + "/" + launch.name)), "\(launch.name): received \(received) bytes")
+            #expect(tokens == expected, "\(launch.name)")
+        }
+        print("NetworkNamespaceTests: mpirun and switchyard run --launcher mpirun through an rsh agent over namespaces, \(received) bytes into the hosts' machines (last run), \(ContinuousClock.now - started) in all")
+    }
+}
