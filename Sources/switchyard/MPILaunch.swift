@@ -16,7 +16,8 @@ struct MPILaunch {
             var line = ["mpirun", "-np", String(spec.hosts.count + 1)]
             if getuid() == 0 { line.append("--allow-run-as-root") }
             if let hostfile = spec.hostfilePath {
-                line += ["--hostfile", hostfile]
+                // Fill each machine's slots in order: rank 0 (the coordinator) on the first line's machine.
+                line += ["--hostfile", hostfile, "--map-by", "slot"]
             } else {
                 // All ranks on this machine: more ranks than cores, shared memory and loopback only.
                 line += ["--oversubscribe", "--mca", "btl", "self,vader,tcp", "--mca", "btl_tcp_if_include", "lo",

@@ -5,7 +5,13 @@ import SwitchyardTestSupport
 /// The cluster commands as a user runs them: real processes over ZeroMQ and under mpirun.
 @Suite(.serialized) struct ClusterRunTests {
     let switchyard = TestProducts.executable("switchyard")
-    let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
+    /// Root allowed, and a session folder of its own: Open MPI daemons started at the same moment
+    /// by other tests would otherwise race to create the same folder under /tmp.
+    var mpiEnvironment: [String: String] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sy-mpi-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "TMPDIR": folder.path]
+    }
 
     /// A cluster file in a fresh folder: `hosts` expert hosts on ipc sockets inside it.
     func clusterFile(hosts: Int, payload: String = "f32", placement: String = "contiguous") throws -> (file: String, folder: String) {
