@@ -23,13 +23,20 @@ enum ClusterWorkload {
         let moeLayers = (0..<config.numHiddenLayers).filter(config.isMoELayer)
         if !workload.quiet {
             print("\(spec.file): \(experts.hosts.count) expert hosts over \(transport), \(payload) activations, \(weights)")
+            func range(_ values: [Int], _ show: (Int) -> String) -> String {
+                let low = values.min() ?? 0, high = values.max() ?? 0
+                return low == high ? show(low) : "\(show(low))–\(show(high))"
+            }
+            let hostLine = "\(experts.hosts.count), each with \(range(experts.hosts.map(\.experts.count), String.init)) experts, "
+                + "\(range(experts.hosts.map { Int($0.residentBytes) }, Format.bytes)) resident"
             print(Table(header: ["measure", "value"], rows: [
+                ["expert hosts", hostLine],
                 ["requests", "\(report.requests) (\(report.promptTokens) prompt tokens, batch ≤ \(workload.maxBatch))"],
                 ["generated tokens", "\(report.generatedTokens) in \(report.steps) steps"],
                 ["tokens/s", String(format: "%.1f", report.tokensPerSecond)],
                 ["step latency p50", Format.seconds(report.stepLatency(quantile: 0.5))],
                 ["step latency p99", Format.seconds(report.stepLatency(quantile: 0.99))],
-            ], rightAligned: [1]).render())
+            ]).render())
             print()
             let rows = moeLayers.map { l in
                 [String(l), String(totals.dispatchMessages[l]), Format.bytes(totals.dispatchBytes[l]), Format.bytes(totals.combineBytes[l]),

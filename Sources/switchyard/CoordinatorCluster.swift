@@ -35,7 +35,7 @@ final class CoordinatorCluster {
             return CoordinatorCluster(experts: cluster.experts, transportName: "inproc", stopHosts: cluster.stop)
         case .zmq:
             let endpoints = try zmqEndpoints(spec)
-            let processes = try ExpertHostProcesses(hosts: spec.hosts.count) { _ in options.arguments + weights.arguments }
+            let processes = try ExpertHostProcesses(hosts: spec.hosts.count) { _ in options.arguments + weights.arguments + ["--quiet"] }
             do {
                 let cluster = try connect(spec: spec, endpoints: endpoints, options: options, config: config, source: source)
                 cluster.experts.liveness = processes.checkAlive

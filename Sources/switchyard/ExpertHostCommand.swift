@@ -24,6 +24,7 @@ struct ExpertHostCommand: ParsableCommand {
     @OptionGroup var weights: WeightsOptions
     @Option(help: "Which expert host of the cluster file this is (0-based).") var host: Int
     @Option(help: "Stop when this process (the launcher) is gone.") var parentPid: Int32?
+    @Flag(help: "Log only problems (bad frames, refusals), not start and stop.") var quiet = false
 
     func run() throws {
         let spec = try cluster.spec()
@@ -40,12 +41,13 @@ struct ExpertHostCommand: ParsableCommand {
         let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
         defer { transport.close() }
         let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        let info = quiet ? { (_: String) in } : log
         let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
                                       weightsFingerprint: source.fingerprint, transport: transport,
                                       limits: WireLimits(config: config), log: log)
-        log("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(transport.boundEndpoint)")
+        info("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(transport.boundEndpoint)")
         let parent = parentPid
         let statistics = try server.serve(shouldStop: { parent.map { getppid() != $0 } ?? false })
-        log("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
+        info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
     }
 }
