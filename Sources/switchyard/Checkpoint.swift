@@ -2,7 +2,7 @@ import ArgumentParser
 
 struct Checkpoint: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write and inspect Mistral4 checkpoints in the Hugging Face safetensors layout.",
+        abstract: "Write Mistral4 checkpoints in the Hugging Face safetensors layout.",
         subcommands: [CheckpointSynth.self]
     )
 }

@@ -5,8 +5,9 @@ struct Switchyard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Expert-parallel runtime for Mixture-of-Experts models shaped like Mistral Small 4.",
-        subcommands: [Doctor.self, ModelCommand.self, Forward.self, Generate.self, Checkpoint.self, Cluster.self,
-                      TopologyCommand.self, Plan.self, Simulate.self, Compare.self, Run.self, CoordinatorCommand.self, ExpertHostCommand.self, MPIJob.self, Bench.self]
+        subcommands: [Doctor.self, Run.self, Generate.self, Forward.self, ModelCommand.self, Checkpoint.self,
+                      Cluster.self, CoordinatorCommand.self, ExpertHostCommand.self, MPIJob.self,
+                      TopologyCommand.self, Plan.self, Simulate.self, Compare.self, Bench.self]
     )
 }
 
