@@ -60,6 +60,24 @@ public struct Deployment: Sendable {
         }
     }
 
+    /// Roles given device by device, as a cluster file gives them: attention on `attentionDevices`,
+    /// routed expert e on device `expertOwner[e]`.
+    public init(topology: Topology, mode: DeploymentMode, attentionDevices: [Int], expertOwner: [Int]) throws(DeploymentError) {
+        let count = topology.devices.count
+        for device in attentionDevices + expertOwner where !(0..<count).contains(device) {
+            throw DeploymentError(description: "device \(device) is not one of the \(count) GPUs of \(topology.name)")
+        }
+        guard !attentionDevices.isEmpty, !expertOwner.isEmpty else {
+            throw DeploymentError(description: "a deployment needs a device for attention and one for each expert")
+        }
+        self.topology = topology
+        self.mode = mode
+        placement = .contiguous
+        self.attentionDevices = attentionDevices
+        expertDevices = Array(Set(expertOwner)).sorted()
+        self.expertOwner = expertOwner
+    }
+
     public func expertCount(on device: Int) -> Int { expertOwner.reduce(0) { $0 + ($1 == device ? 1 : 0) } }
     public func runsAttention(_ device: Int) -> Bool { attentionDevices.contains(device) }
     public func role(of device: Int) -> String {

@@ -51,8 +51,7 @@ struct SimulateStep: ParsableCommand {
         let result = Simulator(footprint: ModelFootprint(config: config, weights: weights, kvCache: kvDType),
                                deployment: deployment, options: options).run()
         let title = "\(model) on \(topology.name) (\(topology.devices.count) GPUs): \(phase.rawValue), batch \(batch), context \(context), "
-            + "\(deploymentOptions.mode.rawValue)\(deploymentOptions.mode == .disaggregated ? " (\(deploymentOptions.coordinatorGPUs) coordinator GPU\(deploymentOptions.coordinatorGPUs == 1 ? "" : "s"))" : ""), "
-            + "\(deploymentOptions.placement.rawValue), \(routing) routing, \(weights.rawValue) weights, dispatch \(dispatchDType.rawValue), "
+            + "\(deploymentOptions.summary), \(routing) routing, \(weights.rawValue) weights, dispatch \(dispatchDType.rawValue), "
             + "combine \(combineDType.rawValue), overlap \(overlap.rawValue), \(steps) step\(steps == 1 ? "" : "s")"
         let text = SimulationText(result: result, deployment: deployment)
         if let report { try writeReport(result, deployment: deployment, title: title, summary: text.summaryRows, into: report) }

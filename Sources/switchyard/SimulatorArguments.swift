@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardCluster
 import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology
@@ -55,9 +56,38 @@ struct DeploymentOptions: ParsableArguments {
     var placement: PlacementPolicy = .contiguous
     @Option(name: .customLong("coordinator-gpus"), help: "Disaggregated mode: the coordinator runs on the first N GPUs (attention data-parallel over them).")
     var coordinatorGPUs = 1
+    @Option(help: "A cluster file: the coordinator, the expert hosts and the placement stand on the devices it names (instead of --mode, --placement and --coordinator-gpus).")
+    var cluster: String?
+
+    func validate() throws {
+        if cluster != nil, mode != .disaggregated || placement != .contiguous || coordinatorGPUs != 1 {
+            throw ValidationError("--cluster gives the roles and the placement; leave out --mode, --placement and --coordinator-gpus")
+        }
+    }
+
+    /// How the deployment is described in titles.
+    var summary: String {
+        if let cluster { return "roles and placement from \(cluster)" }
+        let coordinator = mode == .disaggregated ? " (\(coordinatorGPUs) coordinator GPU\(coordinatorGPUs == 1 ? "" : "s"))" : ""
+        return "\(mode.rawValue)\(coordinator), \(placement.rawValue)"
+    }
 
     func deployment(_ topology: Topology, experts: Int) throws -> Deployment {
-        try Deployment(topology: topology, experts: experts, mode: mode, placement: placement, coordinatorGPUs: coordinatorGPUs)
+        guard let cluster else {
+            return try Deployment(topology: topology, experts: experts, mode: mode, placement: placement, coordinatorGPUs: coordinatorGPUs)
+        }
+        let spec = try ClusterSpec.load(path: cluster)
+        func device(_ ref: DeviceRef, _ path: String) throws -> Int {
+            guard let found = topology.devices.first(where: { $0.node == ref.node && $0.localIndex == ref.gpu }) else {
+                throw SimulatorInputError(description: "\(cluster): \(path).device: node \(ref.node) gpu \(ref.gpu) is not a GPU of \(topology.name)")
+            }
+            return found.index
+        }
+        let coordinator = try device(spec.coordinator.device, "coordinator")
+        let hosts = try spec.hosts.enumerated().map { try device($0.element.device, "hosts[\($0.offset)]") }
+        let placement = try spec.placement(experts: experts)
+        return try Deployment(topology: topology, mode: .disaggregated, attentionDevices: [coordinator],
+                              expertOwner: (0..<experts).map { hosts[placement.host(of: $0)] })
     }
 }
 
