@@ -37,8 +37,12 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(help: "Print nothing while running.") var quiet = false
 
     func validate() throws {
-        guard (1...100_000).contains(requests), (1...65536).contains(promptTokens), (0...65536).contains(newTokens), (1...4096).contains(maxBatch) else {
-            throw ValidationError("--requests 1...100000, --prompt-tokens 1...65536, --new-tokens 0...65536 and --max-batch 1...4096 are the allowed ranges")
+        let ranges: [(String, Int, ClosedRange<Int>)] = [
+            ("--requests", requests, 1...100_000), ("--prompt-tokens", promptTokens, 1...65536),
+            ("--new-tokens", newTokens, 0...65536), ("--max-batch", maxBatch, 1...4096),
+        ]
+        for (flag, value, range) in ranges where !range.contains(value) {
+            throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
         }
     }
 
