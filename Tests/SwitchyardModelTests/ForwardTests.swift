@@ -6,7 +6,7 @@ import SwitchyardKernels
     let config = ModelPreset.tiny.config
 
     func model() throws -> (Mistral4Model, LocalExperts) {
-        let source = RandomWeights(seed: 3)
+        let source = SyntheticWeights(config: config, seed: 3)
         let weights = try Mistral4Weights(config: config, source: source)
         let experts = try RoutedExpertWeights(config: config, source: source, owned: Array(0..<config.nRoutedExperts))
         return (Mistral4Model(weights: weights), LocalExperts(weights: experts, hiddenSize: config.hiddenSize))
