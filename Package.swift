@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI"]),
         // The bytes of coordinator–host messages: frames, checksums, validation against the model.
         .target(name: "SwitchyardWire", dependencies: ["SwitchyardModel"]),
+        // The traffic ledger: every dispatch and combine as a record, and its aggregates. Pure values.
+        .target(name: "SwitchyardTraffic"),
         // Expert parallelism as pure values: placement, dispatch plans, combine, host-side math.
-        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardModel", "SwitchyardWire", "SwitchyardTransport"]),
+        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardModel", "SwitchyardWire", "SwitchyardTransport", "SwitchyardTraffic"]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
         .target(name: "SwitchyardCluster", dependencies: ["SwitchyardRuntime", "SwitchyardWire"]),
         // GPU systems described in topology files: nodes, GPUs, fabric, network.
@@ -35,7 +37,7 @@ let package = Package(
         // Capacity planning and the cluster simulator's cost model: pure functions of model and topology.
         .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardModel", "SwitchyardKernels"]),
         // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap.
-        .target(name: "SwitchyardReport", dependencies: ["SwitchyardSimulator"]),
+        .target(name: "SwitchyardReport", dependencies: ["SwitchyardSimulator", "SwitchyardTraffic"]),
 
         .executableTarget(
             name: "switchyard",
@@ -48,6 +50,7 @@ let package = Package(
                 "SwitchyardTopology",
                 "SwitchyardSimulator",
                 "SwitchyardReport",
+                "SwitchyardTraffic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +66,7 @@ let package = Package(
         .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
         .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardRuntime", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardRuntime", "SwitchyardReport", "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         .testTarget(name: "SwitchyardSimulatorTests", dependencies: ["SwitchyardSimulator", "SwitchyardTopology", "SwitchyardModel"]),
     ]
