@@ -4,6 +4,8 @@ import Foundation
 struct HeatmapSVG {
     var names: [String]
     var bytes: [Double]
+    /// What the peak is counted over.
+    var caption = "per step"
 
     func render() -> String {
         let n = names.count
@@ -26,7 +28,7 @@ struct HeatmapSVG {
                 parts.append("<rect x=\"\(f(margin + Double(d) * cell))\" y=\"\(f(margin + Double(s) * cell))\" width=\"\(f(cell - 1))\" height=\"\(f(cell - 1))\" fill=\"\(fill)\"><title>\(escape(names[s])) → \(escape(names[d])): \(String(format: "%.2f MiB", b / 1_048_576))</title></rect>")
             }
         }
-        parts.append("<text x=\"0\" y=\"12\">peak \(String(format: "%.2f MiB", peak / 1_048_576)) per step</text>")
+        parts.append("<text x=\"0\" y=\"12\">peak \(String(format: "%.2f MiB", peak / 1_048_576)) \(escape(caption))</text>")
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(size))\" height=\"\(f(size))\" viewBox=\"0 0 \(f(size)) \(f(size))\">\(parts.joined())</svg>"
     }
 }

@@ -6,7 +6,7 @@ struct Switchyard: ParsableCommand {
         commandName: "switchyard",
         abstract: "Expert-parallel runtime for Mixture-of-Experts models shaped like Mistral Small 4.",
         subcommands: [Doctor.self, ModelCommand.self, Forward.self, Generate.self, Checkpoint.self, Cluster.self,
-                      TopologyCommand.self, Plan.self, Simulate.self, Compare.self, Run.self, CoordinatorCommand.self, ExpertHostCommand.self, MPIJob.self, Bench.self]
+                      TopologyCommand.self, Plan.self, Simulate.self, Compare.self, Run.self, ReportCommand.self, TrafficCommand.self, CoordinatorCommand.self, ExpertHostCommand.self, MPIJob.self, Bench.self]
     )
 }
 

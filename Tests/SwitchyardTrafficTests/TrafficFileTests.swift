@@ -5,7 +5,7 @@ import SwitchyardTraffic
 @Suite struct TrafficFileTests {
     func sampleLedger() -> TrafficLedger {
         let context = TrafficContext(hosts: 2, layers: 2, experts: 4, hidden: 8, payload: "f32", transport: "inproc",
-                                     coordinatorNode: 0, hostNodes: [0, 1])
+                                     hostDevices: [DevicePosition(node: 0, gpu: 1), DevicePosition(node: 1, gpu: 0)])
         let recorder = TrafficRecorder(context: context)
         for host in 0..<2 {
             recorder.record(TrafficRecord(kind: .dispatch, step: 0, exchange: 1, layer: 1, host: Int32(host), tokens: 2, slots: 3,
