@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Native libraries, found through pkg-config; `make deps` installs them.
@@ -36,6 +37,8 @@ let package = Package(
         .target(name: "SwitchyardTopology"),
         // Capacity planning and the cluster simulator's cost model: pure functions of model and topology.
         .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardModel", "SwitchyardKernels"]),
+        // A run's Prometheus metrics and the tiny HTTP responder that serves them.
+        .target(name: "SwitchyardMetrics", dependencies: ["SwitchyardTraffic", .product(name: "Prometheus", package: "swift-prometheus")]),
         // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap.
         .target(name: "SwitchyardReport", dependencies: ["SwitchyardSimulator", "SwitchyardTraffic"]),
 
@@ -51,6 +54,7 @@ let package = Package(
                 "SwitchyardSimulator",
                 "SwitchyardReport",
                 "SwitchyardTraffic",
+                "SwitchyardMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,7 +70,7 @@ let package = Package(
         .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
         .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardRuntime", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
-        .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardRuntime", "SwitchyardReport", "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel"]),
+        .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardReport", "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         .testTarget(name: "SwitchyardSimulatorTests", dependencies: ["SwitchyardSimulator", "SwitchyardTopology", "SwitchyardModel"]),
     ]

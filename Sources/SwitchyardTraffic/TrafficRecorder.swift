@@ -29,6 +29,11 @@ public final class TrafficRecorder {
         bytesSaved[layer] += bytesSavedByDeduplication
     }
 
+    /// Tokens routed to each expert of `layer` so far.
+    public func expertTokens(layer: Int) -> ArraySlice<Int> {
+        expertTokens[(layer * context.experts)..<((layer + 1) * context.experts)]
+    }
+
     public func noteStep(seconds: Double, tokens: Int) {
         steps.append(TrafficStep(step: steps.count, seconds: seconds, tokens: tokens))
     }

@@ -35,16 +35,20 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Sequences stepped together; waiting requests join as others finish.") var maxBatch = 8
     @Option(help: "Run directory for summary.json. Default: runs/<timestamp>.") var out: String?
     @Flag(help: "Print nothing while running.") var quiet = false
+    @Option(help: "Serve Prometheus metrics at http://ADDRESS:PORT/metrics while the workload runs (0: any free port).") var metricsPort: Int?
+    @Option(help: "Address the metrics endpoint binds.") var metricsAddress = "127.0.0.1"
 
     func validate() throws {
         guard (1...100_000).contains(requests), (1...65536).contains(promptTokens), (0...65536).contains(newTokens), (1...4096).contains(maxBatch) else {
             throw ValidationError("--requests 1...100000, --prompt-tokens 1...65536, --new-tokens 0...65536 and --max-batch 1...4096 are the allowed ranges")
         }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be in 0...65535, got \(metricsPort)") }
     }
 
     var arguments: [String] {
         ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
          "--max-batch", String(maxBatch)] + (out.map { ["--out", $0] } ?? []) + (quiet ? ["--quiet"] : [])
+            + (metricsPort.map { ["--metrics-port", String($0), "--metrics-address", metricsAddress] } ?? [])
     }
 }
 

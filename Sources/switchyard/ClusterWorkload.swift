@@ -1,5 +1,6 @@
 import Foundation
 import SwitchyardCluster
+import SwitchyardMetrics
 import SwitchyardModel
 import SwitchyardRuntime
 import SwitchyardTraffic
@@ -15,11 +16,17 @@ enum ClusterWorkload {
         experts.traffic = TrafficRecorder(context: trafficContext(spec: spec, config: config, transport: transport, payload: payload))
         var display = ProgressDisplay(quiet: workload.quiet, totalTokens: requests.reduce(0) { $0 + $1.newTokens })
         var tokensPerStep: [Int] = []
+        let metrics = try workload.metricsPort.map { port in try MetricsServer(address: workload.metricsAddress, port: port) }
+        defer { metrics?.endpoint.stop() }
+        var lastStep = ContinuousClock.now
         let report = try WorkloadRunner(model: model, experts: experts).run(requests, maxBatch: workload.maxBatch) { steps, tokens in
             tokensPerStep.append(tokens - tokensPerStep.reduce(0, +))
             experts.traffic.step = Int32(steps)
             let totals = experts.totals
             display.update(steps: steps, tokens: tokens, bytes: totals.dispatchBytes.reduce(0, +) + totals.combineBytes.reduce(0, +))
+            let now = ContinuousClock.now
+            metrics?.metrics.update(from: experts.traffic, stepSeconds: WorkloadRunner.seconds(now - lastStep), generatedTokens: tokensPerStep.last ?? 0)
+            lastStep = now
         }
         display.finish()
         for (seconds, tokens) in zip(report.stepSeconds, tokensPerStep) { experts.traffic.noteStep(seconds: seconds, tokens: tokens) }
