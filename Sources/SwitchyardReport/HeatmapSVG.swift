@@ -29,6 +29,8 @@ struct HeatmapSVG {
             }
         }
         parts.append("<text x=\"0\" y=\"12\">peak \(String(format: "%.2f MiB", peak / 1_048_576)) \(escape(caption))</text>")
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(size))\" height=\"\(f(size))\" viewBox=\"0 0 \(f(size)) \(f(size))\">\(parts.joined())</svg>"
+        // Column labels lean right past the last column.
+        let width = size + 60
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(size))\" viewBox=\"0 0 \(f(width)) \(f(size))\">\(parts.joined())</svg>"
     }
 }
