@@ -15,8 +15,8 @@ enum TrafficRun {
     }
 
     /// The coordinator's ledger with the times of every host file found beside it filled in.
-    static func load(_ directory: URL) throws -> TrafficLedger {
-        let main = directory.appendingPathComponent("traffic.jsonl")
+    static func load(_ directory: URL, main name: String = "traffic.jsonl") throws -> TrafficLedger {
+        let main = directory.appendingPathComponent(name)
         guard let data = FileManager.default.contents(atPath: main.path) else {
             throw TrafficFileError("\(main.path): not found; give the run directory of `switchyard run` (its --out)")
         }

@@ -51,6 +51,17 @@ import SwitchyardTestSupport
         let printed = try Subprocess.run(switchyard, ["traffic", out])
         #expect(printed.status == 0 && printed.stdout.contains("coordinator") && printed.stdout.contains("host imbalance"), "\(printed.stderr)")
         #expect(!printed.stdout.contains("coordinator → host 0         0"))
+
+        // The recorded routing replays through the simulator with the run's bytes per layer.
+        let replay = try Subprocess.run(switchyard, ["simulate", "--model", "tiny", "--topology", "hgx-h100-x4", "--routing", "trace:" + out, "--json"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let replayed = try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as! [String: Any]
+        let perLayer = (replayed["layers"] as! [[String: Any]]).map { ($0["layer"] as! Int, Int($0["bytes"] as! Double)) }
+        #expect(perLayer.map(\.0) == layers.map { $0["layer"] as! Int })
+        for (l, bytes) in perLayer {
+            let layer = layers.first { $0["layer"] as! Int == l }!
+            #expect(bytes == (layer["dispatch_bytes"] as! Int) + (layer["combine_bytes"] as! Int))
+        }
     }
 
     @Test func aBrokenTrafficFileIsAnInputError() throws {
