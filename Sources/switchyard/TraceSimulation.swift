@@ -31,9 +31,10 @@ struct TraceSimulation {
     func run() throws {
         var url = URL(fileURLWithPath: file)
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            url = url.appendingPathComponent("traffic.jsonl")
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw SimulatorInputError(description: "--routing trace:\(file): \(url.path) does not exist; give a run's traffic.jsonl or its run directory")
         }
+        if isDirectory.boolValue { url = url.appendingPathComponent("traffic.jsonl") }
         let ledger = try TrafficRun.load(url.deletingLastPathComponent(), main: url.lastPathComponent)
         let c = ledger.context
         for (role, device) in [("coordinator", c.coordinatorDevice)] + c.hostDevices.enumerated().map({ ("hosts[\($0.offset)]", $0.element) })
