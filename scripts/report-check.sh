@@ -19,8 +19,8 @@ if grep -Ei "Uncaught|SyntaxError|ReferenceError|TypeError" "$log" >/dev/null; t
 fi
 figures=$(grep -o "<svg" "$log.dom" | wc -l)
 [ "$figures" -ge 3 ] || { echo "report-check: the rendered page holds $figures SVG figures, expected at least 3" >&2; exit 1; }
-"$browser" $flags --window-size=1320,2400 --screenshot="$png" "file://$page" >/dev/null 2>&1
+"$browser" $flags --window-size=1320,3600 --screenshot="$png" "file://$page" >/dev/null 2>&1
 size=$(wc -c <"$png")
-# A blank 1320×2400 page compresses to a few KiB; one with heatmaps and bars to far more.
+# A blank 1320×3600 page compresses to a few KiB; one with heatmaps and bars to far more.
 [ "$size" -ge 40000 ] || { echo "report-check: $png is $size bytes: the page looks empty" >&2; exit 1; }
 echo "report-check: $page renders ($figures SVG figures, no script errors): $png"

@@ -6,10 +6,12 @@ struct HeatmapSVG {
     var bytes: [Double]
     /// What the peak is counted over.
     var caption = "per step"
+    /// Largest cell side, in pixels: small multiples pass less.
+    var cellLimit = 28.0
 
     func render() -> String {
         let n = names.count
-        let cell = max(8.0, min(28.0, 640.0 / Double(max(1, n))))
+        let cell = max(8.0, min(cellLimit, 640.0 / Double(max(1, n))))
         let margin = 110.0, size = margin + cell * Double(n) + 10
         let peak = bytes.max() ?? 0
         var parts: [String] = []

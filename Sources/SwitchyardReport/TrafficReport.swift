@@ -23,7 +23,7 @@ public struct TrafficReport {
         let s = summary, names = s.ledger.context.endpointNames
         let steps = s.stepBreakdown.map { StepBreakdownSVG.Step(step: $0.step, seconds: $0.seconds, exchangeSeconds: $0.exchangeSeconds, hostSeconds: $0.hostSeconds) }
         let perLayer = s.layers.map { layer in
-            "<figure id=\"heatmap-layer-\(layer)\"><h3>layer \(layer)</h3>\(HeatmapSVG(names: names, bytes: s.perLayer[layer]!.bytes.map(Double.init), caption: "in layer \(layer)").render())</figure>"
+            "<figure id=\"heatmap-layer-\(layer)\"><h3>layer \(layer)</h3>\(HeatmapSVG(names: names, bytes: s.perLayer[layer]!.bytes.map(Double.init), caption: "in layer \(layer)", cellLimit: 12).render())</figure>"
         }.joined()
         let hosts = s.hostLoad.map { h in
             "<tr><td>host \(h.host)</td><td class=n>\(h.messages)</td><td class=n>\(h.tokens)</td><td class=n>\(h.slots)</td><td class=n>\(bytes(h.dispatchBytes))</td><td class=n>\(bytes(h.combineBytes))</td></tr>"
