@@ -6,7 +6,7 @@ RELEASE_BIN := .build/release/switchyard
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 
-.PHONY: deps build test run bench clean
+.PHONY: deps build test run bench clean report-check
 
 # Installs the native libraries only when pkg-config or mpirun cannot find them.
 deps:
@@ -43,6 +43,17 @@ bench: build
 	$(RELEASE_BIN) bench model --model mini --batch 1 --json .build/bench-model-b1.json
 	$(RELEASE_BIN) bench model --model mini --batch 8 --json .build/bench-model-b8.json
 	$(RELEASE_BIN) bench simulator --json .build/bench-simulator.json
+	$(RELEASE_BIN) bench alltoall --transport zmq --hosts 8 --tokens 256 --json > .build/bench-alltoall-zmq.json
+
+# Renders the default run's report.html in headless Chromium (installed if missing, as root) to a
+# PNG; fails on script errors or an empty page. Not part of `make test`.
+report-check: build
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "report-check: installing chromium"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+	$(RELEASE_BIN) run --quiet --out .build/report-check
+	scripts/report-check.sh .build/report-check .build/report-check/report.png
 
 clean:
 	rm -rf .build runs

@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Native libraries, found through pkg-config; `make deps` installs them.
@@ -26,16 +27,20 @@ let package = Package(
         .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI"]),
         // The bytes of coordinator–host messages: frames, checksums, validation against the model.
         .target(name: "SwitchyardWire", dependencies: ["SwitchyardModel"]),
+        // The traffic ledger: every dispatch and combine as a record, and its aggregates. Pure values.
+        .target(name: "SwitchyardTraffic"),
         // Expert parallelism as pure values: placement, dispatch plans, combine, host-side math.
-        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardKernels", "SwitchyardModel", "SwitchyardWire", "SwitchyardTransport"]),
+        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardKernels", "SwitchyardModel", "SwitchyardWire", "SwitchyardTransport", "SwitchyardTraffic"]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
         .target(name: "SwitchyardCluster", dependencies: ["SwitchyardRuntime", "SwitchyardWire"]),
         // GPU systems described in topology files: nodes, GPUs, fabric, network.
         .target(name: "SwitchyardTopology"),
         // Capacity planning and the cluster simulator's cost model: pure functions of model and topology.
         .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardModel", "SwitchyardKernels"]),
+        // A run's Prometheus metrics and the tiny HTTP responder that serves them.
+        .target(name: "SwitchyardMetrics", dependencies: ["SwitchyardTraffic", .product(name: "Prometheus", package: "swift-prometheus")]),
         // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap.
-        .target(name: "SwitchyardReport", dependencies: ["SwitchyardSimulator"]),
+        .target(name: "SwitchyardReport", dependencies: ["SwitchyardSimulator", "SwitchyardTraffic"]),
 
         .executableTarget(
             name: "switchyard",
@@ -48,6 +53,8 @@ let package = Package(
                 "SwitchyardTopology",
                 "SwitchyardSimulator",
                 "SwitchyardReport",
+                "SwitchyardTraffic",
+                "SwitchyardMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +70,7 @@ let package = Package(
         .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
         .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardRuntime", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardReport", "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         .testTarget(name: "SwitchyardSimulatorTests", dependencies: ["SwitchyardSimulator", "SwitchyardTopology", "SwitchyardModel"]),
     ]

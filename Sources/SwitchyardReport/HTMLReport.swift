@@ -25,13 +25,7 @@ public struct HTMLReport {
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>Switchyard simulation</title>
-        <style>
-        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1280px}
-        h1{font-size:18px} h2{font-size:15px;margin-top:28px}
-        table{border-collapse:collapse;font-size:13px} td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left}
-        td.n{text-align:right;font-variant-numeric:tabular-nums} svg text{font-size:11px;fill:#333}
-        .legend span{display:inline-block;margin-right:14px;font-size:12px} .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
-        </style></head><body>
+        <style>\(reportStyle)</style></head><body>
         <h1>\(escape(title))</h1>
         <table>\(summary.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined())</table>
         <h2>Timeline of one step (\(milliseconds(r.stepSeconds.first ?? 0)))</h2>
@@ -48,6 +42,16 @@ public struct HTMLReport {
         """
     }
 }
+
+/// The reports' one style sheet, inline: no external styles or fonts.
+let reportStyle = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1280px}
+h1{font-size:18px} h2{font-size:15px;margin-top:28px} h3{font-size:13px;margin:14px 0 4px} figure{margin:8px 0}
+table{border-collapse:collapse;font-size:13px} td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums} svg text{font-size:11px;fill:#333}
+.legend span{display:inline-block;margin-right:14px;font-size:12px} .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
+.grid{display:flex;flex-wrap:wrap;gap:12px}
+"""
 
 func escape(_ text: String) -> String {
     text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

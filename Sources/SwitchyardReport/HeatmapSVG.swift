@@ -4,10 +4,14 @@ import Foundation
 struct HeatmapSVG {
     var names: [String]
     var bytes: [Double]
+    /// What the peak is counted over.
+    var caption = "per step"
+    /// Largest cell side, in pixels: small multiples pass less.
+    var cellLimit = 28.0
 
     func render() -> String {
         let n = names.count
-        let cell = max(8.0, min(28.0, 640.0 / Double(max(1, n))))
+        let cell = max(8.0, min(cellLimit, 640.0 / Double(max(1, n))))
         let margin = 110.0, size = margin + cell * Double(n) + 10
         let peak = bytes.max() ?? 0
         var parts: [String] = []
@@ -26,7 +30,9 @@ struct HeatmapSVG {
                 parts.append("<rect x=\"\(f(margin + Double(d) * cell))\" y=\"\(f(margin + Double(s) * cell))\" width=\"\(f(cell - 1))\" height=\"\(f(cell - 1))\" fill=\"\(fill)\"><title>\(escape(names[s])) → \(escape(names[d])): \(String(format: "%.2f MiB", b / 1_048_576))</title></rect>")
             }
         }
-        parts.append("<text x=\"0\" y=\"12\">peak \(String(format: "%.2f MiB", peak / 1_048_576)) per step</text>")
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(size))\" height=\"\(f(size))\" viewBox=\"0 0 \(f(size)) \(f(size))\">\(parts.joined())</svg>"
+        parts.append("<text x=\"0\" y=\"12\">peak \(String(format: "%.2f MiB", peak / 1_048_576)) \(escape(caption))</text>")
+        // Column labels lean right past the last column.
+        let width = size + 60
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(size))\" viewBox=\"0 0 \(f(width)) \(f(size))\">\(parts.joined())</svg>"
     }
 }

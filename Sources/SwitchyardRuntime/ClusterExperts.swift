@@ -1,5 +1,6 @@
 import Foundation
 import SwitchyardModel
+import SwitchyardTraffic
 import SwitchyardWire
 
 /// What the coordinator learned of a host in the handshake.
@@ -45,6 +46,9 @@ public final class ClusterExperts: RoutedExpertBackend {
     public var exchangeTimeout: Duration
     public private(set) var totals: ExchangeTotals
     public private(set) var hosts: [HostInfo] = []
+    /// Every dispatch sent and combine received, with the coordinator's times. Replace it with one
+    /// whose context names the transport and the cluster's nodes.
+    public var traffic: TrafficRecorder
     /// Called between waits; throws when a host is known to be gone (a child process that exited),
     /// so a dead host fails the run at once instead of at the deadline.
     public var liveness: (() throws -> Void)?
@@ -61,6 +65,8 @@ public final class ClusterExperts: RoutedExpertBackend {
         self.weightsFingerprint = weightsFingerprint
         self.exchangeTimeout = exchangeTimeout
         totals = ExchangeTotals(layers: config.numHiddenLayers)
+        traffic = TrafficRecorder(context: TrafficContext(hosts: placement.hostCount, layers: config.numHiddenLayers, experts: config.nRoutedExperts,
+                                                          hidden: config.hiddenSize, payload: "\(payload)", transport: "unknown"))
     }
 
     /// Sends every host what it must hold and waits, up to `timeout`, for each to confirm.
@@ -118,9 +124,16 @@ public final class ClusterExperts: RoutedExpertBackend {
         step += 1
         let address = FrameAddress(step: step, layer: layer, microBatch: 0)
         let plan = try DispatchPlan(routing: routing, placement: placement)
+        traffic.noteRouting(layer: layer, tokensPerExpert: plan.tokensPerExpert,
+                            bytesSavedByDeduplication: plan.traffic(payload: payload, hidden: config.hiddenSize).bytesSavedByDeduplication)
         for frame in plan.dispatchFrames(address: address, activations: input, hidden: config.hiddenSize, payload: payload) {
             let encoded = frame.encoded()
+            let sent = TrafficClock.now()
             try transport.send(encoded, to: frame.host)
+            let hostPlan = plan.hosts[frame.host]
+            traffic.record(TrafficRecord(kind: .dispatch, step: traffic.step, exchange: step, layer: Int32(layer), host: Int32(frame.host),
+                                         tokens: Int32(hostPlan.tokenCount), slots: Int32(hostPlan.pairCount),
+                                         payloadBytes: Int64(encoded.payloadByteCount), wireBytes: Int64(encoded.byteCount), sendNanos: sent))
             totals.dispatchBytes[layer] += encoded.byteCount
             totals.dispatchMessages[layer] += 1
         }
@@ -134,9 +147,16 @@ public final class ClusterExperts: RoutedExpertBackend {
                 if ContinuousClock.now < deadline { continue }
                 throw ClusterFailure("layer \(layer): no combine within \(exchangeTimeout) from expert host(s) \(combine.missingHosts.map(String.init).joined(separator: ", "))")
             }
+            let received = TrafficClock.now()
             let frame = try decode(message)
             if frame.kind == .heartbeat || frame.kind == .hello { continue }
             totals.combineBytes[layer] += message.byteCount
+            if case let .combine(answer) = frame.body, plan.hosts.indices.contains(message.host) {
+                traffic.record(TrafficRecord(kind: .combine, step: traffic.step, exchange: frame.address.step, layer: Int32(frame.address.layer),
+                                             microBatch: Int32(frame.address.microBatch), host: Int32(message.host), tokens: Int32(answer.tokens.count),
+                                             slots: Int32(plan.hosts[message.host].pairCount), payloadBytes: Int64(answer.partialSums.byteCount),
+                                             wireBytes: Int64(message.byteCount), receiveNanos: received))
+            }
             do { try combine.receive(frame) } catch {
                 throw ClusterFailure("layer \(layer): \(error)")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import SwitchyardModel
+import SwitchyardTraffic
 import SwitchyardWire
 
 /// An expert host: holds its slice of the routed experts for every layer and answers the
@@ -24,7 +25,11 @@ public final class ExpertHostServer: @unchecked Sendable {
     let computation: HostComputation
     let log: (String) -> Void
     public private(set) var statistics = Statistics()
+    /// When set, every dispatch received and combine sent, with this host's times.
+    public var traffic: TrafficRecorder?
     private var accepted = false
+    private var receivedAt: Int64 = 0
+    private var receivedBytes = 0
 
     public init(index: Int, config: ModelConfig, placement: Placement, experts: RoutedExpertWeights,
                 weightsFingerprint: String, transport: HostTransport, limits: WireLimits,
@@ -50,6 +55,8 @@ public final class ExpertHostServer: @unchecked Sendable {
     public func serve(poll: Duration = .milliseconds(200), shouldStop: () -> Bool = { false }) throws -> Statistics {
         while !shouldStop() {
             guard let message = try transport.receive(until: ContinuousClock.now + poll) else { continue }
+            receivedAt = TrafficClock.now()
+            receivedBytes = message.byteCount
             let frame: WireFrame
             do {
                 frame = try message.decode(with: decoder)
@@ -93,7 +100,12 @@ public final class ExpertHostServer: @unchecked Sendable {
                     return weights.forward(input, tokens: rows)
                 }
                 statistics.dispatches += 1
-                try transport.send(answer.encoded())
+                let encoded = answer.encoded()
+                let sent = TrafficClock.now()
+                try transport.send(encoded)
+                if let traffic, case let .dispatch(dispatch) = frame.body {
+                    record(traffic, frame, dispatch, combine: encoded, sent: sent)
+                }
             } catch {
                 statistics.badFrames += 1
                 log("expert host \(index): dispatch for \(frame.address) failed: \(error)")
@@ -109,6 +121,18 @@ public final class ExpertHostServer: @unchecked Sendable {
             try reply(.error(Failure(code: .unexpectedFrame, message: "expert host \(index) does not accept \(frame.kind) frames")))
         }
         return false
+    }
+
+    /// The dispatch as it arrived and the combine that answered it; the workload step is the
+    /// coordinator's to know (-1 here).
+    func record(_ traffic: TrafficRecorder, _ frame: WireFrame, _ dispatch: Dispatch, combine: EncodedFrame, sent: Int64) {
+        let a = frame.address, tokens = Int32(dispatch.routes.count), slots = Int32(dispatch.routes.pairCount)
+        traffic.record(TrafficRecord(kind: .dispatch, step: -1, exchange: a.step, layer: Int32(a.layer), microBatch: Int32(a.microBatch),
+                                     host: Int32(index), tokens: tokens, slots: slots, payloadBytes: Int64(dispatch.activations.byteCount),
+                                     wireBytes: Int64(receivedBytes), receiveNanos: receivedAt))
+        traffic.record(TrafficRecord(kind: .combine, step: -1, exchange: a.step, layer: Int32(a.layer), microBatch: Int32(a.microBatch),
+                                     host: Int32(index), tokens: tokens, slots: slots, payloadBytes: Int64(combine.payloadByteCount),
+                                     wireBytes: Int64(combine.byteCount), sendNanos: sent))
     }
 
     func reply(_ body: WireBody, address: FrameAddress = FrameAddress()) throws {

@@ -1,12 +1,16 @@
 import Foundation
 import SwitchyardModel
+import SwitchyardTraffic
 import SwitchyardWire
 
 /// A whole cluster in one process: each expert host a thread with its own slice of experts,
 /// talking to the coordinator through encoded frames. For tests, debugging and `--transport inproc`.
 public final class InProcessCluster {
     public let experts: ClusterExperts
+    /// The links, whose coordinator side counts the bytes it moved.
+    public let network: InProcessNetwork
     private let threads: [Thread]
+    private let servers: [ExpertHostServer]
     private let finished: DispatchGroup
     private let failures: FailureList
 
@@ -18,11 +22,16 @@ public final class InProcessCluster {
         let finished = DispatchGroup()
         let failures = FailureList()
         var threads: [Thread] = []
+        var servers: [ExpertHostServer] = []
         for host in 0..<placement.hostCount {
             let hostSource = hostSources?(host) ?? source
             let slice = try RoutedExpertWeights(config: config, source: hostSource, owned: placement.experts(of: host))
             let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
                                           weightsFingerprint: hostSource.fingerprint, transport: network.host(host), limits: limits)
+            server.traffic = TrafficRecorder(context: TrafficContext(hosts: placement.hostCount, layers: config.numHiddenLayers,
+                                                                     experts: config.nRoutedExperts, hidden: config.hiddenSize,
+                                                                     payload: "\(payload)", transport: "inproc", writer: host))
+            servers.append(server)
             finished.enter()
             let thread = Thread {
                 do { _ = try server.serve() } catch { failures.append("expert host \(host): \(error)") }
@@ -32,7 +41,9 @@ public final class InProcessCluster {
             thread.start()
             threads.append(thread)
         }
+        self.network = network
         self.threads = threads
+        self.servers = servers
         self.finished = finished
         self.failures = failures
         experts = ClusterExperts(config: config, placement: placement, payload: payload, transport: network.coordinator,
@@ -48,6 +59,9 @@ public final class InProcessCluster {
         experts.shutdown()
         _ = finished.wait(timeout: .now() + 10)
     }
+
+    /// Each host's own records (dispatch received, combine sent); complete once `stop` returned.
+    public var hostRecords: [TrafficRecord] { servers.flatMap { $0.traffic?.records ?? [] } }
 
     public var hostFailures: [String] { failures.all }
 }

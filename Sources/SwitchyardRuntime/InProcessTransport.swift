@@ -7,6 +7,8 @@ import SwitchyardWire
 public final class InProcessNetwork: @unchecked Sendable {
     let toHosts: [Mailbox]
     let toCoordinator = Mailbox()
+    /// The coordinator's side, counted as it hands parts over and takes them (one thread uses it).
+    public internal(set) var coordinatorCounters = TransportCounters()
 
     public init(hosts: Int) {
         toHosts = (0..<hosts).map { _ in Mailbox() }
@@ -54,11 +56,15 @@ final class InProcessCoordinator: CoordinatorTransport {
     var hostCount: Int { network.toHosts.count }
 
     func send(_ frame: EncodedFrame, to host: Int) throws {
-        network.toHosts[host].put(ReceivedMessage(host: host, parts: frame.parts))
+        let parts = frame.parts
+        network.coordinatorCounters.sent(parts.reduce(0) { $0 + $1.count })
+        network.toHosts[host].put(ReceivedMessage(host: host, parts: parts))
     }
 
     func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
-        network.toCoordinator.take(until: deadline)
+        let message = network.toCoordinator.take(until: deadline)
+        if let message { network.coordinatorCounters.received(message.byteCount) }
+        return message
     }
 
     func close() {}

@@ -23,6 +23,7 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
     let context: ZMQContext
     let sockets: [ZMQSocket]
     public let endpoints: [String]
+    public private(set) var counters = TransportCounters()
 
     public init(endpoints: [String]) throws {
         let context = try ZMQContext()
@@ -40,12 +41,21 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
     public var hostCount: Int { sockets.count }
 
     public func send(_ frame: EncodedFrame, to host: Int) throws {
-        try sockets[host].send(frame.zmqParts)
+        let parts = frame.zmqParts
+        try sockets[host].send(parts)
+        counters.sent(parts.reduce(0) { total, part in
+            switch part {
+            case let .copy(bytes): total + bytes.count
+            case let .zeroCopy(_, count, _): total + count
+            }
+        })
     }
 
     public func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
         guard let ready = try ZMQSocket.firstReadable(sockets, timeoutMilliseconds: deadline.millisecondsLeft) else { return nil }
-        return ReceivedMessage(host: ready, parts: try sockets[ready].receive(timeoutMilliseconds: 0))
+        let parts = try sockets[ready].receive(timeoutMilliseconds: 0)
+        counters.received(parts.reduce(0) { $0 + $1.count })
+        return ReceivedMessage(host: ready, parts: parts)
     }
 
     public func close() { sockets.forEach { $0.close() } }

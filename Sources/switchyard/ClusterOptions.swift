@@ -35,6 +35,8 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Sequences stepped together; waiting requests join as others finish.") var maxBatch = 8
     @Option(help: "Run directory for summary.json. Default: runs/<timestamp>.") var out: String?
     @Flag(help: "Print nothing while running.") var quiet = false
+    @Option(help: "Serve Prometheus metrics at http://ADDRESS:PORT/metrics while the workload runs (0: any free port).") var metricsPort: Int?
+    @Option(help: "Address the metrics endpoint binds.") var metricsAddress = "127.0.0.1"
 
     func validate() throws {
         let ranges: [(String, Int, ClosedRange<Int>)] = [
@@ -44,11 +46,13 @@ struct WorkloadOptions: ParsableArguments {
         for (flag, value, range) in ranges where !range.contains(value) {
             throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
         }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be in 0...65535, got \(metricsPort)") }
     }
 
     var arguments: [String] {
         ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
          "--max-batch", String(maxBatch)] + (out.map { ["--out", $0] } ?? []) + (quiet ? ["--quiet"] : [])
+            + (metricsPort.map { ["--metrics-port", String($0), "--metrics-address", metricsAddress] } ?? [])
     }
 }
 

@@ -1,7 +1,9 @@
 import Foundation
 import SwitchyardCluster
+import SwitchyardMetrics
 import SwitchyardModel
 import SwitchyardRuntime
+import SwitchyardTraffic
 
 /// Runs the workload on a coordinator whose experts are a cluster's, prints the summary and
 /// writes summary.json into the run directory.
@@ -11,14 +13,25 @@ enum ClusterWorkload {
         let config = model.config
         let requests = WorkloadRunner.syntheticRequests(count: workload.requests, promptTokens: workload.promptTokens,
                                                         newTokens: workload.newTokens, vocabSize: config.vocabSize)
-        var lastPrint = ContinuousClock.now
-        let started = ContinuousClock.now
+        experts.traffic = TrafficRecorder(context: trafficContext(spec: spec, config: config, transport: transport, payload: payload))
+        var display = ProgressDisplay(quiet: workload.quiet, totalTokens: requests.reduce(0) { $0 + $1.newTokens })
+        var tokensPerStep: [Int] = []
+        let metrics = try workload.metricsPort.map { port in try MetricsServer(address: workload.metricsAddress, port: port) }
+        defer { metrics?.endpoint.stop() }
+        var lastStep = ContinuousClock.now
         let report = try WorkloadRunner(model: model, experts: experts).run(requests, maxBatch: workload.maxBatch) { steps, tokens in
-            guard !workload.quiet, ContinuousClock.now - lastPrint >= .seconds(1) else { return }
-            lastPrint = ContinuousClock.now
-            let elapsed = WorkloadRunner.seconds(lastPrint - started)
-            FileHandle.standardError.write(Data("step \(steps): \(tokens) tokens, \(String(format: "%.1f", Double(tokens) / elapsed)) tokens/s\n".utf8))
+            tokensPerStep.append(tokens - tokensPerStep.reduce(0, +))
+            experts.traffic.step = Int32(steps)
+            let totals = experts.totals
+            display.update(steps: steps, tokens: tokens, bytes: totals.dispatchBytes.reduce(0, +) + totals.combineBytes.reduce(0, +))
+            let now = ContinuousClock.now
+            metrics?.metrics.update(from: experts.traffic, stepSeconds: WorkloadRunner.seconds(now - lastStep), generatedTokens: tokensPerStep.last ?? 0)
+            lastStep = now
         }
+        display.finish()
+        for (seconds, tokens) in zip(report.stepSeconds, tokensPerStep) { experts.traffic.noteStep(seconds: seconds, tokens: tokens) }
+        let ledger = experts.traffic.ledger
+        let traffic = TrafficSummary(ledger)
         let totals = experts.totals
         let moeLayers = (0..<config.numHiddenLayers).filter(config.isMoELayer)
         if !workload.quiet {
@@ -58,12 +71,39 @@ enum ClusterWorkload {
                 ["layer": l, "dispatch_messages": totals.dispatchMessages[l], "dispatch_bytes": totals.dispatchBytes[l],
                  "combine_bytes": totals.combineBytes[l], "tokens": totals.tokens[l]]
             },
+            "traffic": trafficObject(traffic),
             "outputs": report.outputs.keys.sorted().map { ["request": $0, "generated": report.outputs[$0]!] },
         ]
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         let file = directory.appendingPathComponent("summary.json")
         try data.write(to: file)
-        if !workload.quiet { print("\nsummary: \(file.path)") }
+        try TrafficRun.write(ledger, into: directory)
+        let page = try TrafficRun.render(directory)
+        if !workload.quiet { print("\nsummary: \(file.path)\nreport: \(page.path)") }
+    }
+
+    static func trafficContext(spec: ClusterSpec, config: ModelConfig, transport: String, payload: String) -> TrafficContext {
+        func position(_ d: DeviceRef) -> DevicePosition { DevicePosition(node: d.node, gpu: d.gpu) }
+        return TrafficContext(hosts: spec.hosts.count, layers: config.numHiddenLayers, experts: config.nRoutedExperts, hidden: config.hiddenSize,
+                              payload: payload, transport: transport, coordinatorDevice: position(spec.coordinator.device),
+                              hostDevices: spec.hosts.map { position($0.device) }, cluster: spec.file, topology: spec.topologyPath)
+    }
+
+    /// The ledger's aggregates for summary.json (times as the coordinator saw them).
+    static func trafficObject(_ t: TrafficSummary) -> [String: Any] {
+        let locality = t.nodeLocality
+        return [
+            "messages": t.ledger.records.count, "wire_bytes": t.ledger.wireBytes,
+            "dispatch_bytes": t.ledger.wireBytes(.dispatch), "combine_bytes": t.ledger.wireBytes(.combine),
+            "bytes_saved_by_dedup": t.bytesSavedByDeduplication, "intra_node_bytes": locality.intraNode, "inter_node_bytes": locality.interNode,
+            "host_imbalance": t.hostImbalance(), "expert_imbalance": t.expertImbalance(),
+            "hosts": t.hostLoad.map { ["host": $0.host, "messages": $0.messages, "tokens": $0.tokens, "expert_slots": $0.slots,
+                                       "dispatch_bytes": $0.dispatchBytes, "combine_bytes": $0.combineBytes] },
+            "layers": t.layers.map { l in
+                ["layer": l, "wire_bytes": t.perLayer[l]!.totalBytes, "host_imbalance": t.hostImbalance(layer: l),
+                 "expert_imbalance": t.expertImbalance(layer: l), "bytes_saved_by_dedup": t.ledger.bytesSavedByDeduplication[l]]
+            },
+        ]
     }
 
     /// `--out`, or runs/<UTC timestamp>; created if missing.

@@ -3,6 +3,7 @@ import Foundation
 import SwitchyardCluster
 import SwitchyardModel
 import SwitchyardRuntime
+import SwitchyardTraffic
 import SwitchyardTransport
 import SwitchyardWire
 
@@ -25,17 +26,31 @@ final class CoordinatorCluster {
     /// Starts the cluster's expert hosts on this machine (child processes over ZeroMQ, or threads
     /// in process) and completes the handshake with each.
     static func launch(spec: ClusterSpec, options: ClusterOptions, weights: WeightsOptions,
-                       config: ModelConfig, source: WeightSource) throws -> CoordinatorCluster {
+                       config: ModelConfig, source: WeightSource, trafficDirectory: URL? = nil) throws -> CoordinatorCluster {
         let placement = try spec.placement(for: config)
         switch options.transport ?? spec.transport {
         case .inproc:
             let cluster = try InProcessCluster(config: config, placement: placement, source: source, payload: spec.payload,
                                                handshakeTimeout: .seconds(options.handshakeTimeout))
             cluster.experts.exchangeTimeout = .seconds(options.exchangeTimeout)
-            return CoordinatorCluster(experts: cluster.experts, transportName: "inproc", stopHosts: cluster.stop)
+            return CoordinatorCluster(experts: cluster.experts, transportName: "inproc") {
+                cluster.stop()
+                guard let trafficDirectory else { return }
+                let context = ClusterWorkload.trafficContext(spec: spec, config: config, transport: "inproc", payload: spec.payload.rawValue)
+                let records = cluster.hostRecords
+                for host in 0..<spec.hosts.count {
+                    var hostContext = context
+                    hostContext.writer = host
+                    let ledger = TrafficLedger(context: hostContext, records: records.filter { $0.host == host },
+                                               expertTokens: Array(repeating: Array(repeating: 0, count: config.nRoutedExperts), count: config.numHiddenLayers),
+                                               bytesSavedByDeduplication: Array(repeating: 0, count: config.numHiddenLayers), steps: [])
+                    try? TrafficRun.write(ledger, host: host, into: trafficDirectory)
+                }
+            }
         case .zmq:
             let endpoints = try zmqEndpoints(spec)
-            let processes = try ExpertHostProcesses(hosts: spec.hosts.count) { _ in options.arguments + weights.arguments + ["--quiet"] }
+            let traffic = trafficDirectory.map { ["--traffic-out", $0.path] } ?? []
+            let processes = try ExpertHostProcesses(hosts: spec.hosts.count) { _ in options.arguments + weights.arguments + traffic + ["--quiet"] }
             do {
                 let cluster = try connect(spec: spec, endpoints: endpoints, options: options, config: config, source: source)
                 cluster.experts.liveness = processes.checkAlive

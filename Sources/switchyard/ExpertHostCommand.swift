@@ -3,6 +3,7 @@ import Foundation
 import SwitchyardCluster
 import SwitchyardModel
 import SwitchyardRuntime
+import SwitchyardTraffic
 import SwitchyardWire
 
 struct ExpertHostCommand: ParsableCommand {
@@ -25,6 +26,8 @@ struct ExpertHostCommand: ParsableCommand {
     @Option(help: "Which expert host of the cluster file this is (0-based).") var host: Int
     @Option(help: "Stop when this process (the launcher) is gone.") var parentPid: Int32?
     @Flag(help: "Log only problems (bad frames, refusals), not start and stop.") var quiet = false
+    @Option(help: "Record every dispatch received and combine sent; write traffic-host-K.jsonl into this run directory when stopped.")
+    var trafficOut: String?
 
     func run() throws {
         let spec = try cluster.spec()
@@ -46,8 +49,11 @@ struct ExpertHostCommand: ParsableCommand {
                                       weightsFingerprint: source.fingerprint, transport: transport,
                                       limits: WireLimits(config: config), log: log)
         info("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(transport.boundEndpoint)")
+        let recorder = trafficOut.map { _ in HostTraffic.recorder(spec: spec, config: config, host: host, transport: "zmq") }
+        server.traffic = recorder
         let parent = parentPid
         let statistics = try server.serve(shouldStop: { parent.map { getppid() != $0 } ?? false })
+        if let recorder, let trafficOut { try HostTraffic.write(recorder, host: host, into: trafficOut) }
         info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
     }
 }

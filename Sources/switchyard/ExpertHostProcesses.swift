@@ -7,14 +7,14 @@ import SwitchyardRuntime
 final class ExpertHostProcesses: @unchecked Sendable {
     private let processes: [Process]
 
-    /// Starts `switchyard expert-host --host K` for every host of the cluster file.
-    init(hosts: Int, arguments: (Int) -> [String]) throws {
+    /// Starts `switchyard expert-host --host K` (or another `command`) for every host of the cluster file.
+    init(hosts: Int, command: [String] = ["expert-host"], arguments: (Int) -> [String]) throws {
         let executable = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         var started: [Process] = []
         for host in 0..<hosts {
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["expert-host", "--host", String(host), "--parent-pid", String(getpid())] + arguments(host)
+            process.arguments = command + ["--host", String(host), "--parent-pid", String(getpid())] + arguments(host)
             process.standardInput = FileHandle.nullDevice
             do { try process.run() } catch {
                 started.forEach { $0.terminate() }

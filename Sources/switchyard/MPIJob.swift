@@ -57,7 +57,10 @@ struct MPIJob: ParsableCommand {
             let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
                                           weightsFingerprint: source.fingerprint, transport: transport, limits: limits,
                                           log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+            let recorder = workload.out.map { _ in HostTraffic.recorder(spec: spec, config: config, host: host, transport: "mpi") }
+            server.traffic = recorder
             _ = try server.serve()
+            if let recorder, let out = workload.out { try HostTraffic.write(recorder, host: host, into: out) }
         }
     }
 

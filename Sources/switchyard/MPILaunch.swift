@@ -13,20 +13,25 @@ struct MPILaunch {
     var commandLine: [String] {
         get throws {
             let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-            var line = ["mpirun", "-np", String(spec.hosts.count + 1)]
-            if getuid() == 0 { line.append("--allow-run-as-root") }
-            if let hostfile = spec.hostfilePath {
-                // Fill each machine's slots in order: rank 0 (the coordinator) on the first line's machine.
-                line += ["--hostfile", hostfile, "--map-by", "slot"]
-            } else {
-                // All ranks on this machine: more ranks than cores, shared memory and loopback only.
-                line += ["--oversubscribe", "--mca", "btl", "self,vader,tcp", "--mca", "btl_tcp_if_include", "lo",
-                         "--mca", "oob_tcp_if_include", "lo", "--mca", "btl_vader_single_copy_mechanism", "none"]
-            }
-            return line + [executable, "mpi-job", "--cluster", cluster.cluster,
+            return Self.mpirun(ranks: spec.hosts.count + 1, hostfile: spec.hostfilePath) + [executable, "mpi-job", "--cluster", cluster.cluster,
                            "--handshake-timeout", String(cluster.handshakeTimeout), "--exchange-timeout", String(cluster.exchangeTimeout)]
                 + weights.arguments + workload.arguments
         }
+    }
+
+    /// `mpirun -np RANKS` and its options: a hostfile, or every rank on this machine.
+    static func mpirun(ranks: Int, hostfile: String?) -> [String] {
+        var line = ["mpirun", "-np", String(ranks)]
+        if getuid() == 0 { line.append("--allow-run-as-root") }
+        if let hostfile {
+            // Fill each machine's slots in order: rank 0 (the coordinator) on the first line's machine.
+            line += ["--hostfile", hostfile, "--map-by", "slot"]
+        } else {
+            // All ranks on this machine: more ranks than cores, shared memory and loopback only.
+            line += ["--oversubscribe", "--mca", "btl", "self,vader,tcp", "--mca", "btl_tcp_if_include", "lo",
+                     "--mca", "oob_tcp_if_include", "lo", "--mca", "btl_vader_single_copy_mechanism", "none"]
+        }
+        return line
     }
 
     func run() throws {

@@ -32,16 +32,29 @@ struct Run: ParsableCommand {
     func run() throws {
         let spec = try cluster.spec()
         let kind = cluster.transport ?? spec.transport
+        // One run directory for every process of the run, hosts included: decided here, passed down.
+        var workload = self.workload
+        let directory = try ClusterWorkload.runDirectory(workload.out)
+        workload.out = directory.path
         if launcher == .mpirun || kind == .mpi {
             guard kind != .inproc else { throw ValidationError("--launcher mpirun needs the mpi transport, not inproc") }
             try MPILaunch(spec: spec, cluster: cluster, weights: weights, workload: workload).run()
+            try TrafficRun.render(directory)
             return
         }
         let (config, source) = try weights.source()
         let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
-        let coordinator = try CoordinatorCluster.launch(spec: spec, options: cluster, weights: weights, config: config, source: source)
-        defer { coordinator.stop() }
-        try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: spec, transport: coordinator.transportName,
-                                payload: spec.payload.rawValue, weights: source.fingerprint, workload: workload)
+        let coordinator = try CoordinatorCluster.launch(spec: spec, options: cluster, weights: weights, config: config, source: source,
+                                                        trafficDirectory: directory)
+        do {
+            try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: spec, transport: coordinator.transportName,
+                                    payload: spec.payload.rawValue, weights: source.fingerprint, workload: workload)
+        } catch {
+            coordinator.stop()
+            throw error
+        }
+        // The hosts write their own records as they stop; the report then has both ends' times.
+        coordinator.stop()
+        try TrafficRun.render(directory)
     }
 }

@@ -21,10 +21,11 @@ struct SimulateStep: ParsableCommand {
     @Option(help: "A model preset (mistral-small-4, mini, tiny) or a config.json.") var model: String
     @Option(help: "A topology file or preset name (see topologies/).") var topology: String
     @OptionGroup var deploymentOptions: DeploymentOptions
-    @Option(help: "decode or prefill.") var phase: Phase
-    @Option(help: "Tokens in a step: sequences at decode, prompt tokens at prefill.") var batch: Int
+    @Option(help: "decode or prefill (not needed with --routing trace:FILE).") var phase: Phase?
+    @Option(help: "Tokens in a step: sequences at decode, prompt tokens at prefill (not needed with --routing trace:FILE).") var batch: Int?
     @Option(help: "Decode: positions each token attends to. Prefill: prompt length.") var context = 8192
-    @Option(help: "Expert choice: uniform or zipf:S (seeded, deterministic).") var routing: RoutingDistribution = .uniform
+    @Option(help: "Expert choice: uniform or zipf:S (seeded, deterministic), or trace:FILE, a run's traffic.jsonl (or run directory) whose recorded exchange is timed on --topology.")
+    var routing: RoutingArgument = .distribution(.uniform)
     @Option(help: "Weight format: bf16, fp8 or nvfp4.") var weights: WeightFormat = .fp8
     @Option(name: .customLong("kv-dtype"), help: "KV cache format: bf16 or fp8.") var kvDType: KVCacheDType = .bf16
     @Option(name: .customLong("dispatch-dtype"), help: "Activations sent to experts: bf16 or fp8 (with scales).") var dispatchDType: DispatchDType = .bf16
@@ -36,14 +37,20 @@ struct SimulateStep: ParsableCommand {
     @Option(help: "Write a self-contained HTML report (timeline and traffic heatmap) into this folder.") var report: String?
 
     func validate() throws {
+        if case .trace = routing { return }
+        guard let batch, phase != nil else { throw ValidationError("--phase and --batch are required (unless --routing trace:FILE)") }
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
         guard context > 0 else { throw ValidationError("--context must be positive, got \(context)") }
         guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be in 1...100000, got \(steps)") }
     }
 
     func run() throws {
-        let config = try ModelArgument.load(model)
         let topology = try TopologyArgument.load(self.topology)
+        guard case let .distribution(routing) = self.routing, let phase, let batch else {
+            if case let .trace(file) = self.routing { try TraceSimulation(file: file, topology: topology, json: json).run() }
+            return
+        }
+        let config = try ModelArgument.load(model)
         let deployment = try deploymentOptions.deployment(topology, experts: config.nRoutedExperts)
         let options = SimulationOptions(phase: phase, batch: batch, context: context, routing: routing,
                                         dispatchDType: dispatchDType, combineDType: combineDType,

@@ -1,0 +1,91 @@
+import Prometheus
+import SwitchyardTraffic
+
+/// A run's Prometheus metrics, fed from the coordinator's traffic recorder after each step:
+/// bytes and tokens per layer, host and direction (counters), tokens per expert (gauges), and
+/// step and exchange latency (histograms). Only the coordinator's thread calls `update`.
+public final class RunMetrics: @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private var seen = 0
+    private var bytes: [Key: Counter] = [:]
+    private var tokens: [Key: Counter] = [:]
+    private var experts: [Int: Gauge] = [:]
+    private let steps: DurationHistogram
+    private let exchanges: DurationHistogram
+    private let generated: Counter
+    private var exchangeStart: (id: UInt64, start: Int64, end: Int64)?
+
+    struct Key: Hashable {
+        var layer: Int32
+        var host: Int32
+        var kind: TrafficRecord.Kind
+    }
+
+    static let latencyBuckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5),
+                                             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                                             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5)]
+
+    public init() {
+        steps = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "switchyard", metricName: "step", unitName: "seconds", helpText: "Wall time of one workload step."),
+            buckets: Self.latencyBuckets)
+        exchanges = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "switchyard", metricName: "exchange", unitName: "seconds",
+                                             helpText: "One layer's expert exchange: first dispatch sent to last combine received."),
+            buckets: Self.latencyBuckets)
+        generated = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "switchyard", metricName: "generated_tokens", unitName: "total",
+                                                                          helpText: "Tokens generated."))
+    }
+
+    /// Takes in the records added since the last call, the expert loads and one finished step.
+    public func update(from recorder: TrafficRecorder, stepSeconds: Double?, generatedTokens: Int) {
+        let records = recorder.records
+        while seen < records.count {
+            let r = records[seen]
+            seen += 1
+            let key = Key(layer: r.layer, host: r.host, kind: r.kind)
+            counter(&bytes, key, name: "bytes", help: "Wire bytes of dispatch and combine frames.").increment(by: r.wireBytes)
+            counter(&tokens, key, name: "tokens", help: "Activation rows sent to (dispatch) or received from (combine) an expert host.").increment(by: Int64(r.tokens))
+            observeExchange(r)
+        }
+        for layer in 0..<recorder.context.layers {
+            for (expert, n) in recorder.expertTokens(layer: layer).enumerated() where n > 0 {
+                gauge(layer: layer, expert: expert).set(Int64(n))
+            }
+        }
+        if let stepSeconds { steps.record(.nanoseconds(Int64(stepSeconds * 1e9))) }
+        generated.increment(by: Int64(generatedTokens))
+    }
+
+    /// An exchange's records arrive together; its window closes when the next exchange begins.
+    private func observeExchange(_ r: TrafficRecord) {
+        if let open = exchangeStart, open.id != r.exchange {
+            if open.end > open.start { exchanges.record(.nanoseconds(open.end - open.start)) }
+            exchangeStart = nil
+        }
+        var window = exchangeStart ?? (r.exchange, Int64.max, 0)
+        if r.kind == .dispatch, r.sendNanos > 0 { window.start = min(window.start, r.sendNanos) }
+        if r.kind == .combine { window.end = max(window.end, r.receiveNanos) }
+        exchangeStart = window
+    }
+
+    private func counter(_ table: inout [Key: Counter], _ key: Key, name: String, help: String) -> Counter {
+        if let c = table[key] { return c }
+        let c = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "switchyard", subsystem: "exchange", metricName: name, unitName: "total", helpText: help),
+                                     labels: [("layer", String(key.layer)), ("host", String(key.host)), ("direction", key.kind.name)])
+        table[key] = c
+        return c
+    }
+
+    private func gauge(layer: Int, expert: Int) -> Gauge {
+        let id = layer << 20 | expert
+        if let g = experts[id] { return g }
+        let g = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "switchyard", metricName: "expert_load", unitName: "tokens",
+                                                                    helpText: "Tokens routed to an expert so far in the run."),
+                                   labels: [("layer", String(layer)), ("expert", String(expert))])
+        experts[id] = g
+        return g
+    }
+
+    public func exposition() -> String { registry.emitToString() }
+}

@@ -1,0 +1,87 @@
+import SwitchyardKernels
+import SwitchyardModel
+import SwitchyardTraffic
+import SwitchyardWire
+
+/// The coordinator's side of the all-to-all benchmark: for each token count, `warmup` untimed and
+/// `iterations` timed exchanges, each one dispatch to every host with tokens and the wait for every
+/// combine. Routing is uniform and seeded. Records go to `traffic` with the row index as their step
+/// (-1 for warm-up exchanges), so `AlltoallTimings` can read the sweep back from the ledgers.
+public struct AlltoallSweep {
+    public var placement: Placement
+    public var hidden: Int
+    public var topK: Int
+    public var payload: PayloadType
+    public var tokenCounts: [Int]
+    public var iterations: Int
+    public var warmup: Int
+    public var seed: UInt64 = 1
+    public var timeout: Duration = .seconds(60)
+
+    public init(placement: Placement, hidden: Int, topK: Int, payload: PayloadType, tokenCounts: [Int], iterations: Int, warmup: Int) {
+        self.placement = placement
+        self.hidden = hidden
+        self.topK = topK
+        self.payload = payload
+        self.tokenCounts = tokenCounts
+        self.iterations = iterations
+        self.warmup = warmup
+    }
+
+    /// Token counts 1, 2, 4, … up to `tokens` (and `tokens` itself when it is no power of two).
+    public static func powersOfTwo(upTo tokens: Int) -> [Int] {
+        var counts: [Int] = [], t = 1
+        while t < tokens { counts.append(t); t *= 2 }
+        return counts + [tokens]
+    }
+
+    public func run(transport: CoordinatorTransport, traffic: TrafficRecorder) throws {
+        let decoder = WireDecoder(limits: WireLimits(layers: 1, experts: placement.expertCount, expertsPerToken: topK, hidden: hidden,
+                                                     maxTokens: max(1, tokenCounts.max() ?? 1), maxHosts: max(1024, placement.hostCount)))
+        var exchange: UInt64 = 0
+        var random = SplitMix64(seed: seed)
+        for (row, tokens) in tokenCounts.enumerated() {
+            let activations = [Float](repeating: 0.5, count: tokens * hidden)
+            for iteration in 0..<(warmup + iterations) {
+                exchange += 1
+                traffic.step = iteration < warmup ? -1 : Int32(row)
+                let plan = try DispatchPlan(routing: routing(tokens: tokens, &random), placement: placement)
+                let frames = plan.dispatchFrames(address: FrameAddress(step: exchange), activations: activations, hidden: hidden, payload: payload).map { ($0.host, $0.encoded()) }
+                for (host, frame) in frames {
+                    let sent = TrafficClock.now()
+                    try transport.send(frame, to: host)
+                    traffic.record(TrafficRecord(kind: .dispatch, step: traffic.step, exchange: exchange, layer: 0, host: Int32(host),
+                                                 tokens: Int32(plan.hosts[host].tokenCount), slots: Int32(plan.hosts[host].pairCount),
+                                                 payloadBytes: Int64(frame.payloadByteCount), wireBytes: Int64(frame.byteCount), sendNanos: sent))
+                }
+                var waiting = Set(frames.map(\.0))
+                let deadline = ContinuousClock.now + timeout
+                while !waiting.isEmpty {
+                    guard let message = try transport.receive(until: deadline) else {
+                        throw ClusterFailure("all-to-all: no combine within \(timeout) from host(s) \(waiting.sorted())")
+                    }
+                    let received = TrafficClock.now()
+                    let frame = try message.decode(with: decoder)
+                    guard case let .combine(answer) = frame.body, frame.address.step == exchange, waiting.remove(message.host) != nil else { continue }
+                    traffic.record(TrafficRecord(kind: .combine, step: traffic.step, exchange: exchange, layer: 0, host: Int32(message.host),
+                                                 tokens: Int32(answer.tokens.count), slots: Int32(plan.hosts[message.host].pairCount),
+                                                 payloadBytes: Int64(answer.partialSums.byteCount), wireBytes: Int64(message.byteCount), receiveNanos: received))
+                }
+            }
+        }
+    }
+
+    func routing(tokens: Int, _ random: inout SplitMix64) -> RoutingDecision {
+        var experts: [Int32] = []
+        experts.reserveCapacity(tokens * topK)
+        for _ in 0..<tokens {
+            var chosen: [Int32] = []
+            while chosen.count < topK {
+                let e = Int32(random.next() % UInt64(placement.expertCount))
+                if !chosen.contains(e) { chosen.append(e) }
+            }
+            experts += chosen
+        }
+        return RoutingDecision(tokenCount: tokens, topK: topK, experts: experts, weights: Array(repeating: 1 / Float(topK), count: tokens * topK))
+    }
+}

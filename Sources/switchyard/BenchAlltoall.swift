@@ -1,0 +1,203 @@
+import ArgumentParser
+import Foundation
+import SwitchyardRuntime
+import SwitchyardTransport
+import SwitchyardTraffic
+import SwitchyardWire
+
+struct BenchAlltoall: ParsableCommand {
+    enum Transport: String, ExpressibleByArgument, CaseIterable { case zmq, mpi, inproc }
+    enum DType: String, ExpressibleByArgument, CaseIterable { case f32, bf16 }
+
+    static let configuration = CommandConfiguration(
+        commandName: "alltoall",
+        abstract: "Time the expert exchange over a real transport: dispatch and combine per token count, nccl-tests style.",
+        discussion: """
+        The coordinator routes T tokens uniformly to E experts (top K, seeded), dealt contiguously
+        over N hosts, sends each host its dispatch frame and waits for every combine. Hosts are
+        child processes (zmq, ipc sockets), mpirun ranks (mpi) or threads (inproc); they decode and
+        checksum each dispatch as a real host does and answer at once with zeros of the right
+        shape: no expert math is timed. Token counts sweep 1, 2, 4, … up to --tokens.
+        Per row, medians over --iters exchanges after --warmup:
+          dispatch: first dispatch frame handed to the transport → last one received by a host;
+          combine:  first combine sent by a host → last one received by the coordinator;
+          size: bytes of one exchange's frames (header, routes, activations), all hosts together;
+          algbw = size ÷ time; busbw = algbw, because every byte crosses the coordinator's one link
+          (nccl's alltoall factor (n−1)/n discounts a rank's share to itself; here there is none).
+        Times come from both ends' traffic ledgers (CLOCK_REALTIME): exact on one machine.
+
+        Example: switchyard bench alltoall --transport zmq --hosts 8 --tokens 1024 --hidden 4096
+        Defaults: zmq, 8 hosts, 512 tokens, hidden 4096, 128 experts, top 4, bf16, 20 iterations, 5 warm-up.
+        """
+    )
+
+    @Option(help: "zmq, mpi or inproc.") var transport: Transport = .zmq
+    @Option(help: "Expert hosts.") var hosts = 8
+    @Option(help: "Largest token count of the sweep.") var tokens = 512
+    @Option(help: "Values per activation row.") var hidden = 4096
+    @Option(help: "Routed experts.") var experts = 128
+    @Option(help: "Experts per token.") var topk = 4
+    @Option(help: "Activations on the wire: f32 or bf16.") var dtype: DType = .bf16
+    @Option(name: .customLong("iters"), help: "Timed exchanges per token count.") var iterations = 20
+    @Option(help: "Untimed exchanges per token count first.") var warmup = 5
+    @Flag(help: "Print JSON instead of the table.") var json = false
+    @Flag(help: .hidden) var mpiRank = false
+    @Option(help: .hidden) var trafficDir: String?
+
+    func validate() throws {
+        guard (1...256).contains(hosts) else { throw ValidationError("--hosts must be in 1...256, got \(hosts)") }
+        guard (1...65536).contains(tokens) else { throw ValidationError("--tokens must be in 1...65536, got \(tokens)") }
+        guard (1...65536).contains(hidden) else { throw ValidationError("--hidden must be in 1...65536, got \(hidden)") }
+        guard experts >= hosts, (1...experts).contains(topk) else { throw ValidationError("--experts must be at least --hosts, and --topk in 1...--experts") }
+        guard (1...10_000).contains(iterations), (0...10_000).contains(warmup) else { throw ValidationError("--iters 1...10000, --warmup 0...10000") }
+    }
+
+    var payload: PayloadType { dtype == .f32 ? .f32 : .bf16 }
+    var limits: WireLimits { WireLimits(layers: 1, experts: experts, expertsPerToken: topk, hidden: hidden, maxTokens: tokens) }
+    func context(writer: Int? = nil) -> TrafficContext {
+        TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden, payload: dtype.rawValue, transport: transport.rawValue, writer: writer)
+    }
+    func sweep() throws -> AlltoallSweep {
+        AlltoallSweep(placement: try Placement(.contiguous, experts: experts, hosts: hosts), hidden: hidden, topK: topk, payload: payload,
+                      tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens), iterations: iterations, warmup: warmup)
+    }
+
+    func run() throws {
+        switch transport {
+        case .inproc: try runInProcess()
+        case .zmq: try runZeroMQ()
+        case .mpi: try mpiRank ? runMPIRank() : launchMPI()
+        }
+    }
+
+    func runInProcess() throws {
+        let network = InProcessNetwork(hosts: hosts)
+        let recorders = (0..<hosts).map { TrafficRecorder(context: context(writer: $0)) }
+        let done = DispatchGroup()
+        for host in 0..<hosts {
+            let echo = AlltoallEcho(host: host, transport: network.host(host), limits: limits, traffic: recorders[host])
+            nonisolated(unsafe) let serving = echo
+            done.enter()
+            Thread { _ = try? serving.serve(); done.leave() }.start()
+        }
+        let coordinator = TrafficRecorder(context: context())
+        try sweep().run(transport: network.coordinator, traffic: coordinator)
+        for host in 0..<hosts { try network.coordinator.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
+        _ = done.wait(timeout: .now() + 10)
+        try report(coordinator.ledger.merging(recorders.flatMap(\.records)))
+    }
+
+    func runZeroMQ() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let endpoints = (0..<hosts).map { "ipc://\(folder.path)/host-\($0)" }
+        let processes = try ExpertHostProcesses(hosts: hosts, command: ["bench", "alltoall-host"]) { host in
+            ["--endpoint", endpoints[host], "--hosts", String(hosts), "--tokens", String(tokens), "--hidden", String(hidden),
+             "--experts", String(experts), "--topk", String(topk), "--traffic-out", folder.path]
+        }
+        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints)
+        let coordinator = TrafficRecorder(context: context())
+        do {
+            try sweep().run(transport: transport, traffic: coordinator)
+        } catch {
+            processes.stop(grace: .zero)
+            throw error
+        }
+        for host in 0..<hosts { try transport.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
+        processes.stop()
+        transport.close()
+        try report(coordinator.ledger.merging(try hostRecords(in: folder)))
+    }
+
+    func hostRecords(in folder: URL) throws -> [TrafficRecord] {
+        try (0..<hosts).flatMap { host -> [TrafficRecord] in
+            let file = folder.appendingPathComponent("traffic-host-\(host).jsonl")
+            guard let data = FileManager.default.contents(atPath: file.path) else { throw ClusterFailure("all-to-all host \(host) left no \(file.path)") }
+            return try TrafficJSONL.decode(String(decoding: data, as: UTF8.self), file: file.path).records
+        }
+    }
+
+    /// Re-runs this command under mpirun: rank 0 coordinates, ranks 1…N echo.
+    func launchMPI() throws {
+        guard let mpirun = Executables.find("mpirun") else { throw ValidationError("mpirun is not on the PATH (install openmpi-bin, or run `make deps`)") }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-mpi-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let line = MPILaunch.mpirun(ranks: hosts + 1, hostfile: nil) + [executable, "bench", "alltoall", "--transport", "mpi", "--mpi-rank",
+            "--traffic-dir", folder.path, "--hosts", String(hosts), "--tokens", String(tokens), "--hidden", String(hidden), "--experts", String(experts),
+            "--topk", String(topk), "--dtype", dtype.rawValue, "--iters", String(iterations), "--warmup", String(warmup)] + (json ? ["--json"] : [])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = Array(line.dropFirst())
+        try process.run()
+        SignalGuard.shared.track(process.processIdentifier)
+        process.waitUntilExit()
+        SignalGuard.shared.untrack(process.processIdentifier)
+        guard process.terminationStatus == 0 else { throw ClusterLaunchFailure(description: "mpirun exited with status \(process.terminationStatus)") }
+    }
+
+    func runMPIRank() throws {
+        guard let trafficDir else { throw ValidationError("--mpi-rank needs --traffic-dir") }
+        let world = try MPIWorld()
+        defer { world.finalize() }
+        guard world.size == hosts + 1 else { throw ValidationError("--hosts \(hosts) needs mpirun -np \(hosts + 1), not \(world.size)") }
+        if world.rank == 0 {
+            let transport = try MPICoordinatorTransport(world: world, hostRanks: Array(1...hosts))
+            let coordinator = TrafficRecorder(context: context())
+            try sweep().run(transport: transport, traffic: coordinator)
+            for host in 0..<hosts { try transport.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
+            transport.close()
+            try world.barrier()
+            try report(coordinator.ledger.merging(try hostRecords(in: URL(fileURLWithPath: trafficDir))))
+        } else {
+            let host = world.rank - 1
+            let transport = MPIHostTransport(world: world, coordinatorRank: 0, host: host)
+            let recorder = TrafficRecorder(context: context(writer: host))
+            _ = try AlltoallEcho(host: host, transport: transport, limits: limits, traffic: recorder).serve()
+            transport.close()
+            try TrafficRun.write(recorder.ledger, host: host, into: URL(fileURLWithPath: trafficDir))
+            try world.barrier()
+        }
+    }
+
+    func report(_ ledger: TrafficLedger) throws {
+        let rows = AlltoallRow.rows(ledger.records, tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens))
+        let ledgerCost = Self.nanosecondsPerRecord()
+        let fastest = rows.map(\.roundTripSeconds).min() ?? 0
+        let overhead = fastest > 0 ? ledgerCost * 1e-9 * Double(2 * hosts) / fastest : 0
+        if json {
+            return try printJSON([
+                "transport": transport.rawValue, "hosts": hosts, "hidden": hidden, "experts": experts, "topk": topk, "dtype": dtype.rawValue,
+                "iterations": iterations, "ledger_ns_per_record": ledgerCost, "ledger_share_of_fastest_round_trip": overhead,
+                "rows": rows.map { r in
+                    ["tokens": r.tokens, "exchanges": r.exchanges, "dispatch_bytes": r.dispatchBytes, "combine_bytes": r.combineBytes,
+                     "dispatch_seconds": r.dispatchSeconds, "combine_seconds": r.combineSeconds, "round_trip_seconds": r.roundTripSeconds,
+                     "dispatch_algbw": r.dispatchAlgorithmBandwidth, "dispatch_busbw": r.dispatchAlgorithmBandwidth,
+                     "combine_algbw": r.combineAlgorithmBandwidth, "combine_busbw": r.combineAlgorithmBandwidth]
+                },
+            ])
+        }
+        print("# all-to-all over \(transport.rawValue): \(hosts) hosts, hidden \(hidden), \(experts) experts, top \(topk), \(dtype.rawValue); median of \(iterations) after \(warmup) warm-up")
+        print("#                     ---------------- dispatch ----------------  ----------------- combine ----------------")
+        print(Table(header: ["tokens", "size (B)", "time (us)", "algbw (GB/s)", "busbw (GB/s)", "size (B)", "time (us)", "algbw (GB/s)", "busbw (GB/s)", "round trip (us)"],
+                    rows: rows.map { r in
+            [String(r.tokens), String(r.dispatchBytes), String(format: "%.1f", r.dispatchSeconds * 1e6), String(format: "%.2f", r.dispatchAlgorithmBandwidth / 1e9),
+             String(format: "%.2f", r.dispatchAlgorithmBandwidth / 1e9), String(r.combineBytes), String(format: "%.1f", r.combineSeconds * 1e6),
+             String(format: "%.2f", r.combineAlgorithmBandwidth / 1e9), String(format: "%.2f", r.combineAlgorithmBandwidth / 1e9), String(format: "%.1f", r.roundTripSeconds * 1e6)]
+        }, rightAligned: Set(0...9)).render())
+        print(String(format: "# traffic ledger: %.1f ns per record, %d records per exchange: %.3f%% of the fastest round trip (target ≤ 2%%)", ledgerCost, 2 * hosts, overhead * 100))
+    }
+
+    /// What recording one message costs, measured on a recorder like the runtime's.
+    static func nanosecondsPerRecord(count: Int = 1 << 20) -> Double {
+        let recorder = TrafficRecorder(context: TrafficContext(hosts: 8, layers: 1, experts: 8, hidden: 8, payload: "f32", transport: "none"), capacity: count)
+        let start = ContinuousClock.now
+        for i in 0..<count {
+            recorder.record(TrafficRecord(kind: .dispatch, step: 0, exchange: UInt64(i), layer: 0, host: Int32(i & 7), tokens: 1, slots: 1,
+                                          payloadBytes: 8, wireBytes: 80, sendNanos: TrafficClock.now()))
+        }
+        return elapsedSeconds(ContinuousClock.now - start) * 1e9 / Double(count)
+    }
+}

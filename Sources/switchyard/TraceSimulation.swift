@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import SwitchyardSimulator
+import SwitchyardTopology
+import SwitchyardTraffic
+
+/// `--routing` as given: a generated distribution, or the trace a real run recorded.
+enum RoutingArgument: ExpressibleByArgument {
+    case distribution(RoutingDistribution)
+    case trace(String)
+
+    init?(argument: String) {
+        if argument.hasPrefix("trace:") {
+            let file = String(argument.dropFirst("trace:".count))
+            guard !file.isEmpty else { return nil }
+            self = .trace(file)
+        } else if let distribution = RoutingDistribution(argument: argument) {
+            self = .distribution(distribution)
+        } else { return nil }
+    }
+}
+
+/// `simulate --routing trace:FILE`: a run's recorded dispatches and combines, with their bytes,
+/// timed on a topology, the coordinator and hosts on the devices their cluster file named. Only
+/// the exchange is timed: the trace holds what moved, not what each device computed.
+struct TraceSimulation {
+    let file: String
+    let topology: Topology
+    let json: Bool
+
+    func run() throws {
+        var url = URL(fileURLWithPath: file)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw SimulatorInputError(description: "--routing trace:\(file): \(url.path) does not exist; give a run's traffic.jsonl or its run directory")
+        }
+        if isDirectory.boolValue { url = url.appendingPathComponent("traffic.jsonl") }
+        let ledger = try TrafficRun.load(url.deletingLastPathComponent(), main: url.lastPathComponent)
+        let c = ledger.context
+        for (role, device) in [("coordinator", c.coordinatorDevice)] + c.hostDevices.enumerated().map({ ("hosts[\($0.offset)]", $0.element) })
+        where !topology.devices.contains(where: { $0.node == device.node && $0.localIndex == device.gpu }) {
+            throw SimulatorInputError(description: "\(url.path): \(role) stands for node \(device.node) gpu \(device.gpu), which \(topology.name) (\(topology.devices.count) GPUs) does not have")
+        }
+        let projection = TraceProjection(messages: TrafficRun.traceMessages(ledger, topology: topology)!, topology: topology)
+        let steps = max(1, Set(ledger.records.map(\.step)).count)
+        let layers = projection.layerBytes.keys.sorted()
+        if json {
+            return try printJSON([
+                "trace": url.path, "topology": topology.name, "steps": steps,
+                "dispatch_seconds_per_step": projection.dispatchSeconds / Double(steps), "combine_seconds_per_step": projection.combineSeconds / Double(steps),
+                "busiest_port": projection.busiestPort ?? NSNull(),
+                "layers": layers.map { ["layer": $0, "bytes": projection.layerBytes[$0]!] },
+            ])
+        }
+        print("\(url.path): \(ledger.records.count) messages of \(c.hosts) expert hosts over \(steps) steps, timed on \(topology.name)")
+        print(Table(header: ["measure", "value"], rows: [
+            ["dispatch per step", Format.seconds(projection.dispatchSeconds / Double(steps))],
+            ["combine per step", Format.seconds(projection.combineSeconds / Double(steps))],
+            ["busiest port", projection.busiestPort ?? "none: every message stays on its device"],
+        ], rightAligned: [1]).render())
+        print("")
+        print(Table(header: ["layer", "bytes replayed"], rows: layers.map { [String($0), Format.bytes(projection.layerBytes[$0]!)] }, rightAligned: [0, 1]).render())
+    }
+}

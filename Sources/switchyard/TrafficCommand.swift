@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import SwitchyardTraffic
+
+struct TrafficCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "traffic",
+        abstract: "Print a run's traffic: the role-by-role byte matrix, load per host and per layer, links.",
+        discussion: """
+        Reads the run directory's traffic files (docs/TRAFFIC.md) and prints, for all layers, the
+        bytes from each role (row) to each role (column); expert hosts' tokens, expert slots and
+        bytes; per layer bytes, imbalance (max ÷ mean) and deduplication savings; achieved
+        throughput per link. --layer N prints layer N's matrix instead of the total.
+
+        Example: switchyard traffic runs/20260101-120000-4242 --layer 3
+        """
+    )
+
+    @Argument(help: "The run directory (switchyard run's --out).") var runDirectory: String
+    @Option(help: "Print this layer's matrix instead of all layers'.") var layer: Int?
+
+    func run() throws {
+        let summary = TrafficSummary(try TrafficRun.load(URL(fileURLWithPath: runDirectory)))
+        let names = summary.ledger.context.endpointNames
+        let matrix: TrafficMatrix
+        if let layer {
+            guard let m = summary.perLayer[layer] else {
+                throw ValidationError("--layer \(layer): the run moved nothing in that layer; layers with traffic: \(summary.layers.map(String.init).joined(separator: ", "))")
+            }
+            matrix = m
+        } else { matrix = summary.total }
+        print("bytes from role (row) to role (column), \(layer.map { "layer \($0)" } ?? "all layers")")
+        print(Table(header: ["from \\ to"] + names, rows: (0..<matrix.endpoints).map { s in
+            [names[s]] + (0..<matrix.endpoints).map { d in matrix[bytes: s, d] > 0 ? Format.bytes(matrix[bytes: s, d]) : "·" }
+        }, rightAligned: Set(1...names.count)).render())
+        print("")
+        print(Table(header: ["host", "messages", "tokens", "expert slots", "dispatch", "combine"], rows: summary.hostLoad.map {
+            ["host \($0.host)", String($0.messages), String($0.tokens), String($0.slots), Format.bytes($0.dispatchBytes), Format.bytes($0.combineBytes)]
+        }, rightAligned: [1, 2, 3, 4, 5]).render())
+        print("")
+        print(Table(header: ["layer", "bytes", "host imbalance", "expert imbalance", "saved by dedup"], rows: summary.layers.map { l in
+            [String(l), Format.bytes(summary.perLayer[l]!.totalBytes), String(format: "%.2f", summary.hostImbalance(layer: l)),
+             String(format: "%.2f", summary.expertImbalance(layer: l)), Format.bytes(summary.ledger.bytesSavedByDeduplication[l])]
+        } + [["all", Format.bytes(summary.total.totalBytes), String(format: "%.2f", summary.hostImbalance()),
+              String(format: "%.2f", summary.expertImbalance()), Format.bytes(summary.bytesSavedByDeduplication)]],
+        rightAligned: [1, 2, 3, 4]).render())
+        print("")
+        let locality = summary.nodeLocality
+        print("within a node \(Format.bytes(locality.intraNode)), between nodes \(Format.bytes(locality.interNode))")
+        print("")
+        print(Table(header: ["link", "messages", "bytes", "mean transit", "throughput"], rows: summary.links.map { k in
+            ["\(names[k.source]) → \(names[k.destination])", String(k.messages), Format.bytes(k.bytes),
+             k.meanTransitSeconds.map(Format.seconds) ?? "–", k.bytesPerSecond.map { String(format: "%.3f GB/s", $0 / 1e9) } ?? "–"]
+        }, rightAligned: [1, 2, 3, 4]).render())
+    }
+}

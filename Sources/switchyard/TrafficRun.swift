@@ -1,0 +1,91 @@
+import Foundation
+import SwitchyardReport
+import SwitchyardSimulator
+import SwitchyardTopology
+import SwitchyardTraffic
+
+extension TrafficFileError: InputError {}
+
+/// The traffic files of a run directory (docs/TRAFFIC.md): the coordinator's traffic.jsonl, each
+/// host's traffic-host-K.jsonl, and what is derived from them: traffic.csv and report.html.
+enum TrafficRun {
+    static func write(_ ledger: TrafficLedger, host: Int? = nil, into directory: URL) throws {
+        let name = host.map { "traffic-host-\($0).jsonl" } ?? "traffic.jsonl"
+        try Data(try TrafficJSONL.encode(ledger).utf8).write(to: directory.appendingPathComponent(name))
+    }
+
+    /// The coordinator's ledger with the times of every host file found beside it filled in.
+    static func load(_ directory: URL, main name: String = "traffic.jsonl") throws -> TrafficLedger {
+        let main = directory.appendingPathComponent(name)
+        guard let data = FileManager.default.contents(atPath: main.path) else {
+            throw TrafficFileError("\(main.path): not found; give the run directory of `switchyard run` (its --out)")
+        }
+        var ledger = try TrafficJSONL.decode(String(decoding: data, as: UTF8.self), file: main.path)
+        for host in 0..<ledger.context.hosts {
+            let file = directory.appendingPathComponent("traffic-host-\(host).jsonl")
+            guard let data = FileManager.default.contents(atPath: file.path) else { continue }
+            ledger = ledger.merging(try TrafficJSONL.decode(String(decoding: data, as: UTF8.self), file: file.path).records)
+        }
+        return ledger
+    }
+
+    /// Rewrites traffic.csv and report.html from the directory's files; returns the report's URL.
+    @discardableResult
+    static func render(_ directory: URL) throws -> URL {
+        let ledger = try load(directory)
+        let summary = TrafficSummary(ledger)
+        try Data(TrafficCSV.encode(summary).utf8).write(to: directory.appendingPathComponent("traffic.csv"))
+        let run = (try? JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("summary.json")))) as? [String: Any] ?? [:]
+        let c = ledger.context
+        var facts: [(String, String)] = [
+            ("cluster", "\(c.cluster ?? "–"): \(c.hosts) expert hosts over \(c.transport), \(c.payload) activations"),
+            ("model", "\(c.layers) layers, hidden \(c.hidden), \(c.experts) routed experts"),
+        ]
+        if let tokens = run["generated_tokens"] as? Int, let rate = run["tokens_per_second"] as? Double {
+            facts.append(("workload", "\(run["requests"] ?? "?") requests, \(tokens) tokens generated in \(ledger.steps.count) steps, \(String(format: "%.1f", rate)) tokens/s"))
+        }
+        let locality = summary.nodeLocality
+        facts += [
+            ("moved", "\(Format.bytes(ledger.wireBytes)) in \(ledger.records.count) messages: dispatch \(Format.bytes(ledger.wireBytes(.dispatch))), combine \(Format.bytes(ledger.wireBytes(.combine)))"),
+            ("within a node / between nodes", "\(Format.bytes(locality.intraNode)) / \(Format.bytes(locality.interNode))"),
+            ("saved by deduplication", Format.bytes(summary.bytesSavedByDeduplication)),
+            ("imbalance (max ÷ mean)", String(format: "hosts %.2f, experts %.2f", summary.hostImbalance(), summary.expertImbalance())),
+        ]
+        let html = TrafficReport(summary: summary, title: "Switchyard run: \(directory.lastPathComponent)", facts: facts,
+                                 projection: projection(ledger)).render()
+        let url = directory.appendingPathComponent("report.html")
+        try Data(html.utf8).write(to: url)
+        return url
+    }
+
+    /// The cluster's topology: its file, or a preset of the same name.
+    static func topology(_ context: TrafficContext) -> Topology? {
+        guard let path = context.topology else { return nil }
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        for url in [URL(fileURLWithPath: path), TopologyPresets.resolve(name)] where FileManager.default.fileExists(atPath: url.path) {
+            if let topology = try? Topology.load(contentsOf: url) { return topology }
+        }
+        return nil
+    }
+
+    /// The recorded messages timed on the topology, roles on the devices the cluster file names.
+    static func projection(_ ledger: TrafficLedger) -> (name: String, result: TraceProjection)? {
+        guard let topology = topology(ledger.context) else { return nil }
+        guard let messages = traceMessages(ledger, topology: topology) else { return nil }
+        return (topology.name, TraceProjection(messages: messages, topology: topology))
+    }
+
+    static func traceMessages(_ ledger: TrafficLedger, topology: Topology) -> [TraceMessage]? {
+        let c = ledger.context
+        func index(_ d: DevicePosition) -> Int? { topology.devices.first { $0.node == d.node && $0.localIndex == d.gpu }?.index }
+        guard let coordinator = index(c.coordinatorDevice) else { return nil }
+        let hosts = c.hostDevices.map(index)
+        guard !hosts.contains(nil) else { return nil }
+        return ledger.records.map { r in
+            let host = hosts[Int(r.host)]!
+            return TraceMessage(exchange: r.exchange, step: Int(r.step), layer: Int(r.layer), isDispatch: r.kind == .dispatch,
+                                sourceDevice: r.kind == .dispatch ? coordinator : host, destinationDevice: r.kind == .dispatch ? host : coordinator,
+                                bytes: Double(r.wireBytes))
+        }
+    }
+}
