@@ -26,7 +26,7 @@ let package = Package(
         // Moving bytes between processes: ZeroMQ sockets and MPI point-to-point.
         .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI"]),
         // The bytes of coordinator–host messages: frames, checksums, validation against the model.
-        .target(name: "SwitchyardWire", dependencies: ["SwitchyardModel"]),
+        .target(name: "SwitchyardWire", dependencies: ["SwitchyardModel", "CKernels"]),
         // The traffic ledger: every dispatch and combine as a record, and its aggregates. Pure values.
         .target(name: "SwitchyardTraffic"),
         // Expert parallelism as pure values: placement, dispatch plans, combine, host-side math.

@@ -13,6 +13,11 @@ void sy_stream_f32(const float *w, long cols, const float *x, long ldx, long tok
 // Widens bf16 bit patterns to float32.
 void sy_bf16_to_f32(const uint16_t *src, float *dst, long count);
 
+// CRC-32C (Castagnoli) of `count` bytes continuing from `state` (the running, inverted value),
+// with the SSE4.2 instruction; only when sy_crc32c_available() says the CPU has it.
+int sy_crc32c_available(void);
+uint32_t sy_crc32c_update(uint32_t state, const void *bytes, long count);
+
 // Which kernels this CPU runs: "avx2+fma" or "portable".
 const char *sy_kernel_isa(void);
 
