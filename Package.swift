@@ -22,7 +22,7 @@ let package = Package(
         // Dense math on the CPU: OpenBLAS products, streaming kernels and the machine's SIMD features.
         .target(name: "SwitchyardKernels", dependencies: ["COpenBLAS", "CKernels"]),
         // Mistral4's architecture: configuration, weights, checkpoints and the forward pass.
-        .target(name: "SwitchyardModel", dependencies: ["SwitchyardKernels"]),
+        .target(name: "SwitchyardModel", dependencies: ["SwitchyardKernels", "CKernels"]),
         // Moving bytes between processes: ZeroMQ sockets and MPI point-to-point.
         .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI"]),
         // The bytes of coordinator–host messages: frames, checksums, validation against the model.

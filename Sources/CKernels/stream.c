@@ -17,6 +17,13 @@ static inline float bf16_value(uint16_t bits) {
     return f;
 }
 
+static inline uint16_t bf16_bits(float value) {
+    uint32_t x;
+    memcpy(&x, &value, sizeof x);
+    if ((x & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((x >> 16) | 0x40);
+    return (uint16_t)((x + 0x7FFFu + ((x >> 16) & 1u)) >> 16);
+}
+
 // Portable: rows one at a time, up to 4 tokens per pass over the (cached) row.
 static void stream_bf16_portable(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
                                  float *y, long ldy, long r0, long r1) {
@@ -117,6 +124,26 @@ static void bf16_to_f32_avx2(const uint16_t *src, float *dst, long count) {
     for (; i < count; i++) dst[i] = bf16_value(src[i]);
 }
 
+__attribute__((target("avx2")))
+static void f32_to_bf16_avx2(const float *src, uint16_t *dst, long count) {
+    const __m256i bias = _mm256_set1_epi32(0x7FFF), one = _mm256_set1_epi32(1);
+    const __m256i absMask = _mm256_set1_epi32(0x7FFFFFFF), inf = _mm256_set1_epi32(0x7F800000);
+    const __m256i quiet = _mm256_set1_epi32(0x40);
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(src + i));
+        __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), one);
+        __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(x, _mm256_add_epi32(bias, lsb)), 16);
+        __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absMask), inf);
+        __m256i quieted = _mm256_or_si256(_mm256_srli_epi32(x, 16), quiet);
+        __m256i bits = _mm256_blendv_epi8(rounded, quieted, nan);
+        // Pack the low halves of the eight 32-bit lanes into eight 16-bit values.
+        __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(bits, bits), 0x08);
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_castsi256_si128(packed));
+    }
+    for (; i < count; i++) dst[i] = bf16_bits(src[i]);
+}
+
 static int has_avx2_fma(void) {
     static int cached = -1;
     if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -147,6 +174,13 @@ void sy_bf16_to_f32(const uint16_t *src, float *dst, long count) {
     if (has_avx2_fma()) { bf16_to_f32_avx2(src, dst, count); return; }
 #endif
     for (long i = 0; i < count; i++) dst[i] = bf16_value(src[i]);
+}
+
+void sy_f32_to_bf16(const float *src, uint16_t *dst, long count) {
+#ifdef SY_X86
+    if (has_avx2_fma()) { f32_to_bf16_avx2(src, dst, count); return; }
+#endif
+    for (long i = 0; i < count; i++) dst[i] = bf16_bits(src[i]);
 }
 
 const char *sy_kernel_isa(void) { return has_avx2_fma() ? "avx2+fma" : "portable"; }

@@ -23,7 +23,7 @@ extension WeightMatrix {
     public func row(_ index: Int) -> ArraySlice<Float> {
         switch storage {
         case let .f32(w): w[(index * cols)..<((index + 1) * cols)]
-        case let .bf16(w): ArraySlice(w[(index * cols)..<((index + 1) * cols)].map(BFloat16.float))
+        case let .bf16(w): ArraySlice(BFloat16.floats(of: w[(index * cols)..<((index + 1) * cols)]))
         }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import SwitchyardModel
 
 /// `rows × width` activations, row-major, held in the type they travel in.
@@ -28,10 +29,8 @@ public struct ActivationRows: Equatable, Sendable {
 
     /// float32 values stored as `type` (rounded to nearest even for bf16).
     public init(rows: Int, width: Int, floats: [Float], as type: PayloadType) {
-        switch type {
-        case .f32: self.init(rows: rows, width: width, storage: .f32(floats))
-        case .bf16: self.init(rows: rows, width: width, storage: .bf16(floats.map(BFloat16.bits)))
-        }
+        let storage: Storage = type == .f32 ? .f32(floats) : .bf16(BFloat16.bits(of: floats))
+        self.init(rows: rows, width: width, storage: storage)
     }
 
     /// Rows `indices` of a `[batchRows × width]` float32 batch, gathered straight into `type`:
@@ -42,18 +41,23 @@ public struct ActivationRows: Equatable, Sendable {
         switch type {
         case .f32:
             var values = [Float](repeating: 0, count: indices.count * width)
-            for (row, index) in indices.enumerated() {
-                let source = Int(index) * width
-                for j in 0..<width { values[row * width + j] = batch[source + j] }
-            }
+            Self.gather(indices, from: batch, width: width, into: &values) { $1.update(from: $0, count: width) }
             self.init(rows: indices.count, width: width, storage: .f32(values))
         case .bf16:
             var values = [UInt16](repeating: 0, count: indices.count * width)
-            for (row, index) in indices.enumerated() {
-                let source = Int(index) * width
-                for j in 0..<width { values[row * width + j] = BFloat16.bits(batch[source + j]) }
-            }
+            Self.gather(indices, from: batch, width: width, into: &values) { sy_f32_to_bf16($0, $1, width) }
             self.init(rows: indices.count, width: width, storage: .bf16(values))
+        }
+    }
+
+    /// Copies row `indices[i]` of `batch` to row i of `values`, converting with `copyRow(source, target)`.
+    private static func gather<Value>(_ indices: [UInt32], from batch: [Float], width: Int, into values: inout [Value],
+                                      copyRow: (UnsafePointer<Float>, UnsafeMutablePointer<Value>) -> Void) {
+        batch.withUnsafeBufferPointer { source in
+            values.withUnsafeMutableBufferPointer { target in
+                guard let from = source.baseAddress, let to = target.baseAddress else { return }
+                for (row, index) in indices.enumerated() { copyRow(from + Int(index) * width, to + row * width) }
+            }
         }
     }
 
@@ -68,7 +72,7 @@ public struct ActivationRows: Equatable, Sendable {
     public var floats: [Float] {
         switch storage {
         case let .f32(values): values
-        case let .bf16(values): values.map(BFloat16.float)
+        case let .bf16(values): BFloat16.floats(of: values)
         }
     }
 

@@ -12,6 +12,8 @@ void sy_stream_f32(const float *w, long cols, const float *x, long ldx, long tok
 
 // Widens bf16 bit patterns to float32.
 void sy_bf16_to_f32(const uint16_t *src, float *dst, long count);
+// Rounds float32 to bf16 bit patterns: to nearest, ties to even; NaN stays a (quiet) NaN.
+void sy_f32_to_bf16(const float *src, uint16_t *dst, long count);
 
 // CRC-32C (Castagnoli) of `count` bytes continuing from `state` (the running, inverted value),
 // with the SSE4.2 instruction; only when sy_crc32c_available() says the CPU has it.
