@@ -45,6 +45,7 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
+                "CKernels",
                 "SwitchyardKernels",
                 "SwitchyardModel",
                 "SwitchyardTransport",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import Foundation
 
 struct Switchyard: ParsableCommand {
@@ -17,6 +18,7 @@ protocol InputError: Error, CustomStringConvertible {}
 @main
 enum Main {
     static func main() {
+        sy_keep_freed_memory()
         var command: ParsableCommand
         do {
             command = try Switchyard.parseAsRoot()

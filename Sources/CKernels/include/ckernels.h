@@ -20,6 +20,9 @@ void sy_f32_to_bf16(const float *src, uint16_t *dst, long count);
 int sy_crc32c_available(void);
 uint32_t sy_crc32c_update(uint32_t state, const void *bytes, long count);
 
+// Keeps large freed blocks in the process's heap for reuse (glibc); a no-op elsewhere.
+void sy_keep_freed_memory(void);
+
 // Which kernels this CPU runs: "avx2+fma" or "portable".
 const char *sy_kernel_isa(void);
 
