@@ -10,8 +10,9 @@ public enum Linear {
     public static let streamingTokenLimit = 8
     /// Below this many weights a product runs on the calling thread alone.
     static let parallelThreshold = 1 << 16
-    /// Rows of 16-bit weights widened per sgemm call.
-    static let widenBlockRows = 128
+    /// Float32 values of 16-bit weights widened per sgemm call (32 MiB): blocks large enough that
+    /// OpenBLAS runs at full speed, and the widening (a copy) stays a few percent of the product.
+    static let widenBlockValues = 1 << 23
 
     public static var isa: String { String(cString: sy_kernel_isa()) }
 
@@ -38,7 +39,7 @@ public enum Linear {
             }
             return
         }
-        let blockRows = min(widenBlockRows, rows)
+        let blockRows = min(rows, max(64, widenBlockValues / cols))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * cols)
         defer { scratch.deallocate() }
         var r0 = 0
