@@ -43,7 +43,8 @@ bench: build
 	$(RELEASE_BIN) bench model --model mini --batch 1 --json .build/bench-model-b1.json
 	$(RELEASE_BIN) bench model --model mini --batch 8 --json .build/bench-model-b8.json
 	$(RELEASE_BIN) bench simulator --json .build/bench-simulator.json
-	$(RELEASE_BIN) bench alltoall --transport zmq --hosts 8 --tokens 256 --json > .build/bench-alltoall-zmq.json
+	$(RELEASE_BIN) bench alltoall --transport zmq --hosts 8 --tokens 256
+	$(RELEASE_BIN) bench alltoall --transport mpi --hosts 8 --tokens 256
 
 # Renders the default run's report.html in headless Chromium (installed if missing, as root) to a
 # PNG; fails on script errors or an empty page. Not part of `make test`.
