@@ -120,7 +120,6 @@ struct BenchAlltoall: ParsableCommand {
 
     /// Re-runs this command under mpirun: rank 0 coordinates, ranks 1…N echo.
     func launchMPI() throws {
-        guard let mpirun = Executables.find("mpirun") else { throw ValidationError("mpirun is not on the PATH (install openmpi-bin, or run `make deps`)") }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-mpi-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -128,14 +127,7 @@ struct BenchAlltoall: ParsableCommand {
         let line = MPILaunch.mpirun(ranks: hosts + 1, hostfile: nil) + [executable, "bench", "alltoall", "--transport", "mpi", "--mpi-rank",
             "--traffic-dir", folder.path, "--hosts", String(hosts), "--tokens", String(tokens), "--hidden", String(hidden), "--experts", String(experts),
             "--topk", String(topk), "--dtype", dtype.rawValue, "--iters", String(iterations), "--warmup", String(warmup)] + (json ? ["--json"] : [])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = Array(line.dropFirst())
-        try process.run()
-        SignalGuard.shared.track(process.processIdentifier)
-        process.waitUntilExit()
-        SignalGuard.shared.untrack(process.processIdentifier)
-        guard process.terminationStatus == 0 else { throw ClusterLaunchFailure(description: "mpirun exited with status \(process.terminationStatus)") }
+        try MPILaunch.execute(line)
     }
 
     func runMPIRank() throws {

@@ -35,12 +35,17 @@ struct MPILaunch {
     }
 
     func run() throws {
-        guard let mpirun = Executables.find("mpirun") else {
-            throw ValidationError("mpirun is not on the PATH (install openmpi-bin, or run `make deps`)")
-        }
         let line = try commandLine
         print(line.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
         fflush(nil)
+        try Self.execute(line)
+    }
+
+    /// Runs an mpirun command line to its end, stopping it with this process on Ctrl-C or SIGTERM.
+    static func execute(_ line: [String]) throws {
+        guard let mpirun = Executables.find("mpirun") else {
+            throw ValidationError("mpirun is not on the PATH (install openmpi-bin, or run `make deps`)")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: mpirun)
         process.arguments = Array(line.dropFirst())
