@@ -164,6 +164,9 @@ public final class ClusterExperts: RoutedExpertBackend {
         do { return try combine.output() } catch { throw ClusterFailure("layer \(layer): \(error)") }
     }
 
+    /// What the transport itself counted (handshake and shutdown frames included).
+    public var transportCounters: TransportCounters { transport.counters }
+
     /// Tells every host to stop.
     public func shutdown() {
         for host in 0..<placement.hostCount {

@@ -10,6 +10,8 @@ public protocol CoordinatorTransport: AnyObject {
     func send(_ frame: EncodedFrame, to host: Int) throws
     /// The next message from any host, or nil once `deadline` passes.
     func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage?
+    /// Messages and bytes this transport has handed over and taken in, counted by the transport.
+    var counters: TransportCounters { get }
     func close()
 }
 

@@ -54,6 +54,7 @@ final class InProcessCoordinator: CoordinatorTransport {
     init(network: InProcessNetwork) { self.network = network }
 
     var hostCount: Int { network.toHosts.count }
+    var counters: TransportCounters { network.coordinatorCounters }
 
     func send(_ frame: EncodedFrame, to host: Int) throws {
         let parts = frame.parts

@@ -74,6 +74,7 @@ public final class MPICoordinatorTransport: CoordinatorTransport {
     let link: MPILink
     let ranks: [Int]
     let hostOfRank: [Int: Int]
+    public private(set) var counters = TransportCounters()
 
     public init(world: MPIWorld, hostRanks: [Int]) throws {
         for rank in hostRanks where !(0..<world.size).contains(rank) || rank == world.rank {
@@ -88,11 +89,15 @@ public final class MPICoordinatorTransport: CoordinatorTransport {
 
     public func send(_ frame: EncodedFrame, to host: Int) throws {
         try link.send(frame, to: ranks[host])
+        counters.sent(frame.byteCount)
     }
 
     public func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
         while let (rank, bytes) = try link.receive(from: nil, until: deadline) {
-            if let host = hostOfRank[rank] { return ReceivedMessage(host: host, parts: [bytes]) }
+            if let host = hostOfRank[rank] {
+                counters.received(bytes.count)
+                return ReceivedMessage(host: host, parts: [bytes])
+            }
         }
         return nil
     }

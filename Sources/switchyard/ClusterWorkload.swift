@@ -19,6 +19,7 @@ enum ClusterWorkload {
         let metrics = try workload.metricsPort.map { port in try MetricsServer(address: workload.metricsAddress, port: port) }
         defer { metrics?.endpoint.stop() }
         var lastStep = ContinuousClock.now
+        let countedBefore = experts.transportCounters
         let report = try WorkloadRunner(model: model, experts: experts).run(requests, maxBatch: workload.maxBatch) { steps, tokens in
             tokensPerStep.append(tokens - tokensPerStep.reduce(0, +))
             experts.traffic.step = Int32(steps)
@@ -29,6 +30,7 @@ enum ClusterWorkload {
             lastStep = now
         }
         display.finish()
+        let countedAfter = experts.transportCounters
         for (seconds, tokens) in zip(report.stepSeconds, tokensPerStep) { experts.traffic.noteStep(seconds: seconds, tokens: tokens) }
         let ledger = experts.traffic.ledger
         let traffic = TrafficSummary(ledger)
@@ -72,6 +74,13 @@ enum ClusterWorkload {
                  "combine_bytes": totals.combineBytes[l], "tokens": totals.tokens[l]]
             },
             "traffic": trafficObject(traffic),
+            // The transport's own count over the workload, beside the ledger's: they must agree.
+            "transport_counters": [
+                "sent_messages": countedAfter.sentMessages - countedBefore.sentMessages,
+                "sent_bytes": countedAfter.sentBytes - countedBefore.sentBytes,
+                "received_messages": countedAfter.receivedMessages - countedBefore.receivedMessages,
+                "received_bytes": countedAfter.receivedBytes - countedBefore.receivedBytes,
+            ],
             "outputs": report.outputs.keys.sorted().map { ["request": $0, "generated": report.outputs[$0]!] },
         ]
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])

@@ -89,6 +89,11 @@ import SwitchyardTestSupport
             #expect((summary["hosts"] as? [Any])?.count == hosts)
             let layers = summary["layers"] as! [[String: Any]]
             #expect(layers.count == 2 && layers.allSatisfy { ($0["dispatch_bytes"] as! Int) > 0 && ($0["combine_bytes"] as! Int) > 0 })
+            // The ledger's wire bytes are what the transport itself moved during the workload.
+            let traffic = summary["traffic"] as! [String: Any], counted = summary["transport_counters"] as! [String: Int]
+            #expect(counted["sent_bytes"] == traffic["dispatch_bytes"] as? Int, "\(name): \(counted) vs \(traffic["dispatch_bytes"] ?? "")")
+            #expect(counted["received_bytes"] == traffic["combine_bytes"] as? Int, "\(name)")
+            #expect(counted["sent_messages"] == traffic["messages"].map { ($0 as! Int) / 2 }, "\(name)")
             let generated = (summary["outputs"] as! [[String: Any]]).sorted { ($0["request"] as! Int) < ($1["request"] as! Int) }
             #expect(generated.map { $0["generated"] as! [Int] } == expected, "\(name) with \(hosts) hosts")
         }
