@@ -28,7 +28,7 @@ struct CheckpointSynth: ParsableCommand {
     }
 
     func run() throws {
-        let config = try ModelShapeOption.resolve(model, option: "--model")
+        let config = try ModelArgument.load(model)
         let source = SyntheticWeights(config: config, seed: seed, dtype: dtype)
         let directory = URL(fileURLWithPath: out)
         let summary = try CheckpointWriter.write(source, config: config, dtype: dtype, expertLayout: layout,

@@ -19,7 +19,7 @@ struct ModelInfo: ParsableCommand {
     var json = false
 
     func run() throws {
-        let config = try ModelShapeOption.resolve(model, option: "MODEL")
+        let config = try ModelArgument.load(model, option: "MODEL")
         let count = ParameterCount(config)
         let components: [(String, Int)] = [
             ("embedding", count.embedding), ("attention (MLA)", count.attention), ("norms", count.norms),

@@ -2,21 +2,15 @@ import ArgumentParser
 import Foundation
 import SwitchyardModel
 
-/// `--model PRESET|config.json`: a built-in shape or a Hugging Face config.json.
-struct ModelShapeOption: ParsableArguments {
-    @Option(name: .customLong("model"), help: "A preset (\(ModelPreset.allCases.map(\.rawValue).joined(separator: ", "))) or a config.json.")
-    var model: String = ModelPreset.mini.rawValue
-
-    func config() throws -> ModelConfig {
-        try ModelShapeOption.resolve(model, option: "--model")
-    }
-
-    static func resolve(_ name: String, option: String) throws -> ModelConfig {
-        if let preset = ModelPreset(rawValue: name) { return preset.config }
-        guard name.hasSuffix(".json") || FileManager.default.fileExists(atPath: name) else {
-            throw ValidationError("\(option): \"\(name)\" is neither a preset (\(ModelPreset.allCases.map(\.rawValue).joined(separator: ", "))) nor a config.json file")
+/// A `--model` argument: a preset's name or the path of a Hugging Face config.json.
+enum ModelArgument {
+    static func load(_ argument: String, option: String = "--model") throws -> ModelConfig {
+        if let preset = ModelPreset(rawValue: argument) { return preset.config }
+        guard FileManager.default.fileExists(atPath: argument) else {
+            let presets = ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("\(option): \"\(argument)\" is neither a preset (\(presets)) nor an existing config.json")
         }
-        return try ModelConfig.load(contentsOf: URL(fileURLWithPath: name))
+        return try ModelConfig.load(contentsOf: URL(fileURLWithPath: argument))
     }
 }
 

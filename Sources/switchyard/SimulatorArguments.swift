@@ -23,20 +23,6 @@ extension Overlap: ExpressibleByArgument {}
 extension KVCacheDType: ExpressibleByArgument {}
 extension RoutingDistribution: ExpressibleByArgument {}
 
-enum ModelArgument {
-    /// A preset's name or a config.json path.
-    static func load(_ argument: String) throws -> ModelConfig {
-        if let preset = ModelPreset(rawValue: argument) { return preset.config }
-        guard FileManager.default.fileExists(atPath: argument) else {
-            let presets = ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")
-            throw SimulatorInputError(description: "--model: \"\(argument)\" is neither a preset (\(presets)) nor an existing config.json")
-        }
-        do { return try ModelConfig.load(contentsOf: URL(fileURLWithPath: argument)) } catch let error as ModelConfigError {
-            throw SimulatorInputError(description: error.description)
-        }
-    }
-}
-
 enum TopologyArgument {
     /// A topology file's path or a preset's name ("hgx-h100").
     static func load(_ argument: String) throws -> Topology {

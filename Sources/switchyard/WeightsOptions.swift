@@ -27,7 +27,7 @@ struct WeightsOptions: ParsableArguments {
             let directory = try CheckpointDirectory(URL(fileURLWithPath: checkpoint))
             return (directory.config, directory)
         }
-        let config = try ModelShapeOption.resolve(model ?? ModelPreset.mini.rawValue, option: "--model")
+        let config = try ModelArgument.load(model ?? ModelPreset.mini.rawValue)
         return (config, SyntheticWeights(config: config, seed: seed, dtype: dtype))
     }
 
