@@ -1,5 +1,6 @@
 import SwitchyardModel
 import SwitchyardRuntime
+import SwitchyardTraffic
 import SwitchyardWire
 
 /// A cluster file (docs/CLUSTER.md): which transport joins a coordinator and its expert hosts,
@@ -69,17 +70,8 @@ public enum ClusterEndpoint: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A GPU of the topology file: node index and GPU index within the node.
-public struct DeviceRef: Hashable, Sendable, CustomStringConvertible {
-    public var node: Int
-    public var gpu: Int
-
-    public init(node: Int, gpu: Int) {
-        self.node = node
-        self.gpu = gpu
-    }
-
-    public var description: String { "node \(node) gpu \(gpu)" }
-}
+/// The topology device (node, GPU) a role stands for: the traffic ledger's own type.
+public typealias DeviceRef = DevicePosition
 
 extension Placement.Strategy {
     /// The strategy's name in a cluster file.

@@ -92,10 +92,9 @@ enum ClusterWorkload {
     }
 
     static func trafficContext(spec: ClusterSpec, config: ModelConfig, transport: String, payload: String) -> TrafficContext {
-        func position(_ d: DeviceRef) -> DevicePosition { DevicePosition(node: d.node, gpu: d.gpu) }
-        return TrafficContext(hosts: spec.hosts.count, layers: config.numHiddenLayers, experts: config.nRoutedExperts, hidden: config.hiddenSize,
-                              payload: payload, transport: transport, coordinatorDevice: position(spec.coordinator.device),
-                              hostDevices: spec.hosts.map { position($0.device) }, cluster: spec.file, topology: spec.topologyPath)
+        TrafficContext(hosts: spec.hosts.count, layers: config.numHiddenLayers, experts: config.nRoutedExperts, hidden: config.hiddenSize,
+                       payload: payload, transport: transport, coordinatorDevice: spec.coordinator.device,
+                       hostDevices: spec.hosts.map(\.device), cluster: spec.file, topology: spec.topologyPath)
     }
 
     /// The ledger's aggregates for summary.json (times as the coordinator saw them).
