@@ -32,7 +32,7 @@ let package = Package(
         // Expert parallelism as pure values: placement, dispatch plans, combine, host-side math.
         .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardKernels", "SwitchyardModel", "SwitchyardWire", "SwitchyardTransport", "SwitchyardTraffic"]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
-        .target(name: "SwitchyardCluster", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardTraffic"]),
+        .target(name: "SwitchyardCluster", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardTraffic", "SwitchyardTopology"]),
         // GPU systems described in topology files: nodes, GPUs, fabric, network.
         .target(name: "SwitchyardTopology"),
         // Capacity planning and the cluster simulator's cost model: pure functions of model and topology.

@@ -1,3 +1,4 @@
+import SwitchyardTopology
 import Foundation
 import SwitchyardRuntime
 import SwitchyardWire

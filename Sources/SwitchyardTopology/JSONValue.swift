@@ -1,7 +1,7 @@
 import Foundation
 
-/// A parsed JSON document that keeps booleans, numbers and strings apart, so a topology file's
-/// `"switched": 1` is reported as a wrong type rather than read as true.
+/// A parsed JSON document that keeps booleans, numbers and strings apart, so a topology or
+/// cluster file's `"switched": 1` is reported as a wrong type rather than read as true.
 public indirect enum JSONValue: Decodable, Equatable, Sendable {
     case null
     case bool(Bool)
@@ -21,7 +21,7 @@ public indirect enum JSONValue: Decodable, Equatable, Sendable {
     }
 
     /// How the value is named in an error message.
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"

@@ -1,38 +1,5 @@
 import Foundation
-
-/// A parsed JSON document, kept typed so a number is never mistaken for a boolean.
-enum JSONValue: Decodable, Equatable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let value = try? c.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? c.decode(Int.self) { self = .int(value) }
-        else if let value = try? c.decode(Double.self) { self = .double(value) }
-        else if let value = try? c.decode(String.self) { self = .string(value) }
-        else if let value = try? c.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    /// What a message calls this value's type.
-    var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int, .double: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}
+import SwitchyardTopology
 
 /// A value with the path that leads to it, so every complaint can name its place.
 struct JSONCursor {
@@ -63,8 +30,8 @@ struct JSONCursor {
     }
 
     func int() throws(ClusterError) -> Int {
-        guard case let .int(number) = value else { throw wrongType("an integer") }
-        return number
+        guard case let .number(number) = value, number == number.rounded(), abs(number) < 1e15 else { throw wrongType("an integer") }
+        return Int(number)
     }
 
     func array() throws(ClusterError) -> [JSONCursor] {
