@@ -94,12 +94,78 @@ static inline __m256 load_bf16x8(const uint16_t *p) {
 SY_DEFINE_ROW(row_bf16, uint16_t, load_bf16x8, bf16_value)
 SY_DEFINE_ROW(row_f32, float, _mm256_loadu_ps, SY_IDENTITY)
 
-// Rows in order; tokens in groups of four, each group reusing the row from L1.
-#define SY_DEFINE_STREAM(NAME, TYPE, ROW)                                                         \
+// Several tokens: four rows at a time, in chunks of SY_CHUNK columns. The first token's pass over
+// a chunk reads the weights from memory as the one-token kernel does, the access pattern memory
+// streams best (measured: about 1.6 times the row-by-row kernel at 2-8 tokens); the other
+// tokens, in pairs, reuse the chunk from L1.
+#define SY_CHUNK 256
+#define SY_MAX_TOKENS 64
+#define SY_DEFINE_CHUNKED(NAME, TYPE, LOAD, SCALAR)                                               \
+    __attribute__((target("avx2,fma")))                                                          \
+    static void NAME(const TYPE *w, long cols, const float *x, long ldx, long tokens,             \
+                     float *y, long ldy, long r) {                                                \
+        const TYPE *w0 = w + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;         \
+        float part[4][SY_MAX_TOKENS];                                                             \
+        for (int i = 0; i < 4; i++) for (long t = 0; t < tokens; t++) part[i][t] = 0;             \
+        long vectorized = cols & ~7L;                                                             \
+        for (long c0 = 0; c0 < vectorized; c0 += SY_CHUNK) {                                      \
+            long end = c0 + SY_CHUNK < vectorized ? c0 + SY_CHUNK : vectorized;                  \
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                           \
+            for (long c = c0; c < end; c += 8) {                                                  \
+                __m256 xv = _mm256_loadu_ps(x + c);                                               \
+                a0 = _mm256_fmadd_ps(LOAD(w0 + c), xv, a0);                                       \
+                a1 = _mm256_fmadd_ps(LOAD(w1 + c), xv, a1);                                       \
+                a2 = _mm256_fmadd_ps(LOAD(w2 + c), xv, a2);                                       \
+                a3 = _mm256_fmadd_ps(LOAD(w3 + c), xv, a3);                                       \
+            }                                                                                     \
+            part[0][0] += hsum256(a0); part[1][0] += hsum256(a1);                                 \
+            part[2][0] += hsum256(a2); part[3][0] += hsum256(a3);                                 \
+            for (long t = 1; t < tokens; t += 2) {                                                \
+                const float *xu = x + t * ldx, *xv = x + (t + 1 < tokens ? t + 1 : t) * ldx;      \
+                __m256 b0 = _mm256_setzero_ps(), b1 = b0, b2 = b0, b3 = b0;                       \
+                __m256 d0 = b0, d1 = b0, d2 = b0, d3 = b0;                                        \
+                for (long c = c0; c < end; c += 8) {                                              \
+                    __m256 u = _mm256_loadu_ps(xu + c), v = _mm256_loadu_ps(xv + c);              \
+                    __m256 q0 = LOAD(w0 + c), q1 = LOAD(w1 + c);                                  \
+                    __m256 q2 = LOAD(w2 + c), q3 = LOAD(w3 + c);                                  \
+                    b0 = _mm256_fmadd_ps(q0, u, b0); b1 = _mm256_fmadd_ps(q1, u, b1);             \
+                    b2 = _mm256_fmadd_ps(q2, u, b2); b3 = _mm256_fmadd_ps(q3, u, b3);             \
+                    d0 = _mm256_fmadd_ps(q0, v, d0); d1 = _mm256_fmadd_ps(q1, v, d1);             \
+                    d2 = _mm256_fmadd_ps(q2, v, d2); d3 = _mm256_fmadd_ps(q3, v, d3);             \
+                }                                                                                 \
+                part[0][t] += hsum256(b0); part[1][t] += hsum256(b1);                             \
+                part[2][t] += hsum256(b2); part[3][t] += hsum256(b3);                             \
+                if (t + 1 < tokens) {                                                             \
+                    part[0][t + 1] += hsum256(d0); part[1][t + 1] += hsum256(d1);                 \
+                    part[2][t + 1] += hsum256(d2); part[3][t + 1] += hsum256(d3);                 \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        for (int i = 0; i < 4; i++) {                                                             \
+            const TYPE *row = w0 + i * cols;                                                      \
+            for (long t = 0; t < tokens; t++) {                                                   \
+                float sum = part[i][t];                                                           \
+                for (long c = vectorized; c < cols; c++) sum += SCALAR(row[c]) * x[t * ldx + c];  \
+                y[t * ldy + r + i] = sum;                                                         \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+SY_DEFINE_CHUNKED(chunked_bf16, uint16_t, load_bf16x8, bf16_value)
+SY_DEFINE_CHUNKED(chunked_f32, float, _mm256_loadu_ps, SY_IDENTITY)
+
+// One token, or rows left over from blocks of four: rows in order; tokens in groups of four,
+// each group reusing the row from L1.
+#define SY_DEFINE_STREAM(NAME, TYPE, ROW, CHUNKED)                                                \
     __attribute__((target("avx2,fma")))                                                          \
     static void NAME(const TYPE *w, long cols, const float *x, long ldx, long tokens,             \
                      float *y, long ldy, long r0, long r1) {                                      \
         for (long r = r0; r < r1; r++) {                                                          \
+            if (tokens >= 2 && tokens <= SY_MAX_TOKENS && r + 4 <= r1) {                          \
+                CHUNKED(w, cols, x, ldx, tokens, y, ldy, r);                                      \
+                r += 3;                                                                           \
+                continue;                                                                         \
+            }                                                                                     \
             const TYPE *row = w + r * cols;                                                       \
             for (long t0 = 0; t0 < tokens; t0 += 4) {                                             \
                 const float *xt = x + t0 * ldx;                                                   \
@@ -114,8 +180,8 @@ SY_DEFINE_ROW(row_f32, float, _mm256_loadu_ps, SY_IDENTITY)
         }                                                                                         \
     }
 
-SY_DEFINE_STREAM(stream_bf16_avx2, uint16_t, row_bf16)
-SY_DEFINE_STREAM(stream_f32_avx2, float, row_f32)
+SY_DEFINE_STREAM(stream_bf16_avx2, uint16_t, row_bf16, chunked_bf16)
+SY_DEFINE_STREAM(stream_f32_avx2, float, row_f32, chunked_f32)
 
 __attribute__((target("avx2")))
 static void bf16_to_f32_avx2(const uint16_t *src, float *dst, long count) {
