@@ -97,15 +97,18 @@ SY_DEFINE_ROW(row_f32, float, _mm256_loadu_ps, SY_IDENTITY)
 // Several tokens: four rows at a time, in chunks of SY_CHUNK columns. The first token's pass over
 // a chunk reads the weights from memory as the one-token kernel does, the access pattern memory
 // streams best (measured: about 1.6 times the row-by-row kernel at 2-8 tokens); the other
-// tokens, in pairs, reuse the chunk from L1.
+// tokens, in pairs, reuse the chunk from L1 (16-bit weights widened to float32 once).
 #define SY_CHUNK 256
 #define SY_MAX_TOKENS 64
-#define SY_DEFINE_CHUNKED(NAME, TYPE, LOAD, SCALAR)                                               \
+#define SY_DEFINE_CHUNKED(NAME, TYPE, LOAD, SCALAR, WIDEN)                                               \
     __attribute__((target("avx2,fma")))                                                          \
     static void NAME(const TYPE *w, long cols, const float *x, long ldx, long tokens,             \
                      float *y, long ldy, long r) {                                                \
         const TYPE *w0 = w + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;         \
         float part[4][SY_MAX_TOKENS];                                                             \
+        /* 16-bit weights: the chunk's four rows as float32, interleaved by 8 columns, widened */ \
+        /* once and read by every later token. Float32 weights are read where they are.        */ \
+        float wide[4 * SY_CHUNK] __attribute__((aligned(32)));                                    \
         for (int i = 0; i < 4; i++) for (long t = 0; t < tokens; t++) part[i][t] = 0;             \
         long vectorized = cols & ~7L;                                                             \
         for (long c0 = 0; c0 < vectorized; c0 += SY_CHUNK) {                                      \
@@ -113,10 +116,14 @@ SY_DEFINE_ROW(row_f32, float, _mm256_loadu_ps, SY_IDENTITY)
             __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                           \
             for (long c = c0; c < end; c += 8) {                                                  \
                 __m256 xv = _mm256_loadu_ps(x + c);                                               \
-                a0 = _mm256_fmadd_ps(LOAD(w0 + c), xv, a0);                                       \
-                a1 = _mm256_fmadd_ps(LOAD(w1 + c), xv, a1);                                       \
-                a2 = _mm256_fmadd_ps(LOAD(w2 + c), xv, a2);                                       \
-                a3 = _mm256_fmadd_ps(LOAD(w3 + c), xv, a3);                                       \
+                __m256 q0 = LOAD(w0 + c), q1 = LOAD(w1 + c), q2 = LOAD(w2 + c), q3 = LOAD(w3 + c); \
+                if (WIDEN) {                                                                      \
+                    float *b = wide + (c - c0) * 4;                                               \
+                    _mm256_store_ps(b, q0); _mm256_store_ps(b + 8, q1);                           \
+                    _mm256_store_ps(b + 16, q2); _mm256_store_ps(b + 24, q3);                     \
+                }                                                                                 \
+                a0 = _mm256_fmadd_ps(q0, xv, a0); a1 = _mm256_fmadd_ps(q1, xv, a1);               \
+                a2 = _mm256_fmadd_ps(q2, xv, a2); a3 = _mm256_fmadd_ps(q3, xv, a3);               \
             }                                                                                     \
             part[0][0] += hsum256(a0); part[1][0] += hsum256(a1);                                 \
             part[2][0] += hsum256(a2); part[3][0] += hsum256(a3);                                 \
@@ -126,8 +133,14 @@ SY_DEFINE_ROW(row_f32, float, _mm256_loadu_ps, SY_IDENTITY)
                 __m256 d0 = b0, d1 = b0, d2 = b0, d3 = b0;                                        \
                 for (long c = c0; c < end; c += 8) {                                              \
                     __m256 u = _mm256_loadu_ps(xu + c), v = _mm256_loadu_ps(xv + c);              \
-                    __m256 q0 = LOAD(w0 + c), q1 = LOAD(w1 + c);                                  \
-                    __m256 q2 = LOAD(w2 + c), q3 = LOAD(w3 + c);                                  \
+                    __m256 q0, q1, q2, q3;                                                        \
+                    if (WIDEN) {                                                                  \
+                        const float *b = wide + (c - c0) * 4;                                     \
+                        q0 = _mm256_load_ps(b); q1 = _mm256_load_ps(b + 8);                       \
+                        q2 = _mm256_load_ps(b + 16); q3 = _mm256_load_ps(b + 24);                 \
+                    } else {                                                                      \
+                        q0 = LOAD(w0 + c); q1 = LOAD(w1 + c); q2 = LOAD(w2 + c); q3 = LOAD(w3 + c); \
+                    }                                                                             \
                     b0 = _mm256_fmadd_ps(q0, u, b0); b1 = _mm256_fmadd_ps(q1, u, b1);             \
                     b2 = _mm256_fmadd_ps(q2, u, b2); b3 = _mm256_fmadd_ps(q3, u, b3);             \
                     d0 = _mm256_fmadd_ps(q0, v, d0); d1 = _mm256_fmadd_ps(q1, v, d1);             \
@@ -151,8 +164,8 @@ SY_DEFINE_ROW(row_f32, float, _mm256_loadu_ps, SY_IDENTITY)
         }                                                                                         \
     }
 
-SY_DEFINE_CHUNKED(chunked_bf16, uint16_t, load_bf16x8, bf16_value)
-SY_DEFINE_CHUNKED(chunked_f32, float, _mm256_loadu_ps, SY_IDENTITY)
+SY_DEFINE_CHUNKED(chunked_bf16, uint16_t, load_bf16x8, bf16_value, 1)
+SY_DEFINE_CHUNKED(chunked_f32, float, _mm256_loadu_ps, SY_IDENTITY, 0)
 
 // One token, or rows left over from blocks of four: rows in order; tokens in groups of four,
 // each group reusing the row from L1.
