@@ -64,7 +64,7 @@ let package = Package(
 
         // Starting the package's executables from tests, with deadlines.
         .target(name: "SwitchyardTestSupport", path: "Tests/SwitchyardTestSupport"),
-        .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels"]),
+        .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels", "CKernels"]),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),

@@ -197,6 +197,30 @@ SY_DEFINE_STREAM(stream_bf16_avx2, uint16_t, row_bf16, chunked_bf16)
 SY_DEFINE_STREAM(stream_f32_avx2, float, row_f32, chunked_f32)
 
 __attribute__((target("avx2")))
+static float sum_f32_avx2(const float *v, long count) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    long i = 0;
+    for (; i + 64 <= count; i += 64) {
+        a0 = _mm256_add_ps(a0, _mm256_loadu_ps(v + i));
+        a1 = _mm256_add_ps(a1, _mm256_loadu_ps(v + i + 8));
+        a2 = _mm256_add_ps(a2, _mm256_loadu_ps(v + i + 16));
+        a3 = _mm256_add_ps(a3, _mm256_loadu_ps(v + i + 24));
+        a4 = _mm256_add_ps(a4, _mm256_loadu_ps(v + i + 32));
+        a5 = _mm256_add_ps(a5, _mm256_loadu_ps(v + i + 40));
+        a6 = _mm256_add_ps(a6, _mm256_loadu_ps(v + i + 48));
+        a7 = _mm256_add_ps(a7, _mm256_loadu_ps(v + i + 56));
+    }
+    __m256 t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    float sum = _mm_cvtss_f32(s);
+    for (; i < count; i++) sum += v[i];
+    return sum;
+}
+
+__attribute__((target("avx2")))
 static void bf16_to_f32_avx2(const uint16_t *src, float *dst, long count) {
     long i = 0;
     for (; i + 8 <= count; i += 8) _mm256_storeu_ps(dst + i, load_bf16x8(src + i));
@@ -260,6 +284,15 @@ void sy_f32_to_bf16(const float *src, uint16_t *dst, long count) {
     if (has_avx2_fma()) { f32_to_bf16_avx2(src, dst, count); return; }
 #endif
     for (long i = 0; i < count; i++) dst[i] = bf16_bits(src[i]);
+}
+
+float sy_sum_f32(const float *values, long count) {
+#ifdef SY_X86
+    if (has_avx2_fma()) return sum_f32_avx2(values, count);
+#endif
+    float sum = 0;
+    for (long i = 0; i < count; i++) sum += values[i];
+    return sum;
 }
 
 const char *sy_kernel_isa(void) { return has_avx2_fma() ? "avx2+fma" : "portable"; }

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 
@@ -37,7 +38,7 @@ public enum MachineBaseline {
         let base = SendablePointer(buffer.baseAddress!), sums = SendablePointer(sink.baseAddress!)
         let seconds = bestTime(repeats: repeats) {
             DispatchQueue.concurrentPerform(iterations: threads) { t in
-                sums.base[t] = Reduction.sum(base.base + t * chunk, count: chunk)
+                sums.base[t] = sy_sum_f32(base.base + t * chunk, chunk)
             }
         }
         return Double(chunk * threads * MemoryLayout<Float>.stride) / seconds / 1e9
@@ -65,30 +66,5 @@ public enum MachineBaseline {
             best = min(best, elapsed.inSeconds)
         }
         return best
-    }
-}
-
-enum Reduction {
-    /// Sum of `count` floats (a multiple of 64), eight independent SIMD accumulators so loads
-    /// are not serialised behind one add chain.
-    static func sum(_ pointer: UnsafePointer<Float>, count: Int) -> Float {
-        var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
-                   SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-        let raw = UnsafeRawPointer(pointer)
-        var i = 0
-        while i < count {
-            let p = raw + i * 4
-            acc.0 += p.loadUnaligned(as: SIMD8<Float>.self)
-            acc.1 += (p + 32).loadUnaligned(as: SIMD8<Float>.self)
-            acc.2 += (p + 64).loadUnaligned(as: SIMD8<Float>.self)
-            acc.3 += (p + 96).loadUnaligned(as: SIMD8<Float>.self)
-            acc.4 += (p + 128).loadUnaligned(as: SIMD8<Float>.self)
-            acc.5 += (p + 160).loadUnaligned(as: SIMD8<Float>.self)
-            acc.6 += (p + 192).loadUnaligned(as: SIMD8<Float>.self)
-            acc.7 += (p + 224).loadUnaligned(as: SIMD8<Float>.self)
-            i += 64
-        }
-        let total = (acc.0 + acc.1) + (acc.2 + acc.3) + (acc.4 + acc.5) + (acc.6 + acc.7)
-        return total.sum()
     }
 }

@@ -10,6 +10,10 @@ void sy_stream_bf16(const uint16_t *w, long cols, const float *x, long ldx, long
 void sy_stream_f32(const float *w, long cols, const float *x, long ldx, long tokens,
                    float *y, long ldy, long row_begin, long row_end);
 
+// Sum of `count` floats, read with as many independent vector loads in flight as the core takes:
+// what memory-read-bandwidth baselines time.
+float sy_sum_f32(const float *values, long count);
+
 // Widens bf16 bit patterns to float32.
 void sy_bf16_to_f32(const uint16_t *src, float *dst, long count);
 // Rounds float32 to bf16 bit patterns: to nearest, ties to even; NaN stays a (quiet) NaN.
