@@ -5,14 +5,6 @@ import SwitchyardTestSupport
 /// The cluster commands as a user runs them: real processes over ZeroMQ and under mpirun.
 @Suite(.serialized) struct ClusterRunTests {
     let switchyard = TestProducts.executable("switchyard")
-    /// Root allowed, and a session folder of its own: Open MPI daemons started at the same moment
-    /// by other tests would otherwise race to create the same folder under /tmp.
-    var mpiEnvironment: [String: String] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sy-mpi-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "TMPDIR": folder.path]
-    }
-
     /// A cluster file in a fresh folder: `hosts` expert hosts on ipc sockets inside it.
     func clusterFile(hosts: Int, payload: String = "f32", placement: String = "contiguous") throws -> (file: String, folder: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sy-cluster-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -67,7 +59,11 @@ import SwitchyardTestSupport
     @Test(arguments: [1, 2, 8, 32])
     func runGivesTheSingleProcessTokensOverEveryTransport(hosts: Int) throws {
         let (file, folder) = try clusterFile(hosts: hosts)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let mpi = MPISession()
+        defer {
+            try? FileManager.default.removeItem(atPath: folder)
+            mpi.remove()
+        }
         // The prompts `run` makes up: request r's token i is (1 + 7919 r + 104729 i) mod vocab.
         let expected = try (0..<3).map { r -> [Int] in
             let prompt = (0..<5).map { String((1 + r * 7919 + $0 * 104_729) % 512) }.joined(separator: ",")
@@ -80,7 +76,7 @@ import SwitchyardTestSupport
             let out = folder + "/run-\(name)"
             let result = try Subprocess.run(switchyard, ["run", "--cluster", file, "--model", "tiny", "--requests", "3", "--prompt-tokens", "5",
                                                          "--new-tokens", "4", "--max-batch", "2", "--out", out] + extra,
-                                            environment: mpiEnvironment, timeout: .seconds(120))
+                                            environment: mpi.environment, timeout: .seconds(120))
             #expect(result.status == 0, "\(name): \(result.stderr)")
             #expect(result.stdout.contains("tokens/s") && result.stdout.contains("step latency p99"), "\(name): \(result.stdout)")
             let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]

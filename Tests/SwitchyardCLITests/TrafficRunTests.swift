@@ -6,7 +6,6 @@ import SwitchyardTestSupport
 /// user runs them.
 @Suite(.serialized) struct TrafficRunTests {
     let switchyard = TestProducts.executable("switchyard")
-    let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
 
     func folder() throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("sy-traffic-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -77,9 +76,11 @@ import SwitchyardTestSupport
 
     @Test(arguments: ["inproc", "zmq", "mpi"])
     func benchAlltoallPrintsARowPerTokenCount(transport: String) throws {
+        let mpi = MPISession()
+        defer { mpi.remove() }
         let result = try Subprocess.run(switchyard, ["bench", "alltoall", "--transport", transport, "--hosts", "3", "--tokens", "8", "--hidden", "256",
                                                      "--experts", "12", "--topk", "2", "--iters", "3", "--warmup", "1", "--json"],
-                                        environment: mpiEnvironment, timeout: .seconds(120))
+                                        environment: mpi.environment, timeout: .seconds(120))
         #expect(result.status == 0, "\(result.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         let rows = object["rows"] as! [[String: Any]]

@@ -19,10 +19,12 @@ func fnv1a(_ bytes: [UInt8]) -> UInt64 {
 
     @Test(.timeLimit(.minutes(2)))
     func allreduceAndRingExchangeUnderMpirunWithThreeRanks() throws {
+        let session = MPISession()
+        defer { session.remove() }
         let result = try Subprocess.run(
             "/usr/bin/env",
             ["mpirun"] + MPILaunch.localArguments + ["-np", "3", TestProducts.executable("switchyard-mpi-check")],
-            environment: MPILaunch.environment.merging(["TMPDIR": MPILaunch.sessionFolder()]) { $1 },
+            environment: session.environment,
             timeout: .seconds(90)
         )
         #expect(result.status == 0, "mpirun failed: \(result.stderr)")
@@ -51,14 +53,4 @@ enum MPILaunch {
     /// mpirun flags for ranks on this machine: shared memory and loopback only, more ranks than cores allowed.
     static let localArguments = ["--oversubscribe", "--mca", "btl", "self,vader,tcp", "--mca", "btl_tcp_if_include", "lo",
                                  "--mca", "oob_tcp_if_include", "lo", "--mca", "btl_vader_single_copy_mechanism", "none"]
-    /// A folder of its own for Open MPI's session files: daemons started at the same moment by
-    /// other tests would otherwise race to create the same folder under /tmp.
-    static func sessionFolder() -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sy-mpi-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder.path
-    }
-
-    /// Lets mpirun start ranks as root, which CI containers are.
-    static let environment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"]
 }
