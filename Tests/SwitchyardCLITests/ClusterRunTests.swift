@@ -95,20 +95,27 @@ import SwitchyardTestSupport
         }
     }
 
-    @Test func noHostSurvivesSIGTERM() throws {
-        let (file, folder) = try clusterFile(hosts: 4)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+    /// Starts `run` with a workload far too long to finish, and waits until its 4 hosts are up.
+    func startEndlessRun(file: String, folder: String, stderr: Any) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: switchyard)
         process.arguments = ["run", "--cluster", file, "--model", "tiny", "--requests", "100000", "--new-tokens", "1000", "--quiet",
                              "--out", folder + "/run"]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = stderr
         try process.run()
         let deadline = ContinuousClock.now + .seconds(30)
         while orphans(of: process.processIdentifier).count < 4, ContinuousClock.now < deadline { usleep(50_000) }
-        #expect(orphans(of: process.processIdentifier).count == 4)
+        // Past the handshake and into the workload.
         usleep(500_000)
+        return process
+    }
+
+    @Test func noHostSurvivesSIGTERM() throws {
+        let (file, folder) = try clusterFile(hosts: 4)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let process = try startEndlessRun(file: file, folder: folder, stderr: FileHandle.nullDevice)
+        #expect(orphans(of: process.processIdentifier).count == 4)
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 128 + SIGTERM)
@@ -119,17 +126,8 @@ import SwitchyardTestSupport
     @Test func aCrashedHostFailsTheRunAndStopsTheOthers() throws {
         let (file, folder) = try clusterFile(hosts: 4)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: switchyard)
-        process.arguments = ["run", "--cluster", file, "--model", "tiny", "--requests", "100000", "--new-tokens", "1000", "--quiet",
-                             "--out", folder + "/run"]
         let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while orphans(of: process.processIdentifier).count < 4, ContinuousClock.now < deadline { usleep(50_000) }
-        usleep(500_000)
+        let process = try startEndlessRun(file: file, folder: folder, stderr: errors)
         let victim = try #require(orphans(of: process.processIdentifier).first)
         kill(victim, SIGKILL)
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
