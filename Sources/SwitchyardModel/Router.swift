@@ -1,4 +1,5 @@
 import SwitchyardKernels
+import SwitchyardModelConfig
 
 /// Mistral4's router: softmax over all experts, group-limited top-k, weights from the softmax.
 public struct Router: Sendable {

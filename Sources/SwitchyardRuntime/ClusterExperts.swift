@@ -2,6 +2,8 @@ import Foundation
 import SwitchyardModel
 import SwitchyardTraffic
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// What the coordinator learned of a host in the handshake.
 public struct HostInfo: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import SwitchyardModel
 import SwitchyardWire
+import SwitchyardCore
 
 /// Which tokens go to which host, with which experts and gate weights: built once per layer
 /// from the router's decision, it drives the dispatch, the combine and the traffic ledger.

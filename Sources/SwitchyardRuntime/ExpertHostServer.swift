@@ -2,6 +2,8 @@ import Foundation
 import SwitchyardModel
 import SwitchyardTraffic
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// An expert host: holds its slice of the routed experts for every layer and answers the
 /// coordinator's frames until told to stop. A bad frame is answered with an error frame and

@@ -1,5 +1,7 @@
 import SwitchyardModel
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 extension Hello {
     /// What host `host` should state for this model, placement and weights.

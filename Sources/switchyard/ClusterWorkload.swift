@@ -4,6 +4,7 @@ import SwitchyardMetrics
 import SwitchyardModel
 import SwitchyardRuntime
 import SwitchyardTraffic
+import SwitchyardModelConfig
 
 /// Runs the workload on a coordinator whose experts are a cluster's, prints the summary and
 /// writes summary.json into the run directory.

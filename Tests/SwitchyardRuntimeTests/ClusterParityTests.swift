@@ -3,6 +3,8 @@ import Testing
 import SwitchyardModel
 import SwitchyardWire
 @testable import SwitchyardRuntime
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// The model split across expert hosts gives the single-process model's answer.
 @Suite struct ClusterParityTests {

@@ -3,6 +3,7 @@ import SwitchyardModel
 import Testing
 import SwitchyardRuntime
 import SwitchyardWire
+import SwitchyardCore
 
 @Suite struct CombineAccumulatorTests {
     let hidden = 16

@@ -3,6 +3,8 @@ import Testing
 import SwitchyardModel
 @testable import SwitchyardWire
 @testable import SwitchyardRuntime
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// A host answers bad frames with error frames and keeps serving.
 @Suite struct ExpertHostServerTests {

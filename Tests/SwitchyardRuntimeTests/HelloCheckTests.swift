@@ -2,6 +2,8 @@ import SwitchyardModel
 import Testing
 import SwitchyardRuntime
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 @Suite struct HelloCheckTests {
     @Test func agreesOnlyWhenEverythingMatches() throws {

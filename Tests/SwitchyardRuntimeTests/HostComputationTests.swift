@@ -2,6 +2,8 @@ import SwitchyardModel
 import Testing
 import SwitchyardRuntime
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 @Suite struct HostComputationTests {
     let hidden = 12

@@ -1,5 +1,6 @@
 import Testing
 import SwitchyardRuntime
+import SwitchyardCore
 
 @Suite struct PlacementTests {
     func checkEveryExpertOnce(_ placement: Placement) {

@@ -2,6 +2,7 @@ import SwitchyardKernels
 import SwitchyardModel
 import SwitchyardRuntime
 import SwitchyardWire
+import SwitchyardCore
 
 enum RuntimeSamples {
     /// A router's decision with `topK` distinct experts per token and weights summing to one.

@@ -4,6 +4,8 @@ import SwitchyardModel
 import SwitchyardRuntime
 import SwitchyardTraffic
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// The ledger against hand-made routing and against the bytes the transports counted.
 @Suite struct LedgerTests {

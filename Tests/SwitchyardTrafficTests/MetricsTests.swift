@@ -4,6 +4,8 @@ import SwitchyardMetrics
 import SwitchyardModel
 import SwitchyardRuntime
 import SwitchyardTraffic
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// The metrics endpoint scraped over HTTP on loopback, as Prometheus would.
 @Suite struct MetricsTests {
