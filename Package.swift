@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "Switchyard",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "switchyard", targets: ["switchyard"]),
     ],
@@ -19,27 +18,33 @@ let package = Package(
 
         // Streaming matrix-vector kernels for decode shapes, AVX2+FMA when the CPU has it.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // What every layer shares and nothing heavy: payload types, placement, device positions, bf16/fp8
+        // conversions, FNV-1a, SplitMix64, and the one JSON reader (paths, one error) of topology and cluster files.
+        .target(name: "SwitchyardCore", dependencies: ["CKernels"]),
+        // Mistral4's configuration without its math: config.json, validation, presets, parameter counts, fingerprint.
+        .target(name: "SwitchyardModelConfig", dependencies: ["SwitchyardCore"]),
         // Dense math on the CPU: OpenBLAS products, streaming kernels and the machine's SIMD features.
-        .target(name: "SwitchyardKernels", dependencies: ["COpenBLAS", "CKernels"]),
-        // Mistral4's architecture: configuration, weights, checkpoints and the forward pass.
-        .target(name: "SwitchyardModel", dependencies: ["SwitchyardKernels", "CKernels"]),
+        .target(name: "SwitchyardKernels", dependencies: ["COpenBLAS", "CKernels", "SwitchyardCore"]),
+        // Mistral4's architecture: weights, checkpoints and the forward pass.
+        .target(name: "SwitchyardModel", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardKernels"]),
         // Moving frames between processes: ZeroMQ sockets, MPI point-to-point, in-process mailboxes.
         .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI", "SwitchyardWire"]),
-        // The bytes of coordinator–host messages: frames, checksums, validation against the model.
-        .target(name: "SwitchyardWire", dependencies: ["SwitchyardModel", "CKernels"]),
+        // The bytes of coordinator–host messages: frames, checksums, validation against the model's configuration.
+        .target(name: "SwitchyardWire", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "CKernels"]),
         // The traffic ledger: every dispatch and combine as a record, and its aggregates. Pure values.
-        .target(name: "SwitchyardTraffic"),
-        // The protocol as pure values: placement, dispatch plans, combine, host-side math, and the
-        // coordinator's and hosts' sessions as state machines (events in, directives out).
-        .target(name: "SwitchyardProtocol", dependencies: ["SwitchyardModel", "SwitchyardWire", "SwitchyardTraffic"]),
+        .target(name: "SwitchyardTraffic", dependencies: ["SwitchyardCore"]),
+        // The protocol as pure values: dispatch plans, combine, host-side math, and the coordinator's
+        // and hosts' sessions as state machines (events in, directives out). No sockets, clocks or BLAS.
+        .target(name: "SwitchyardProtocol", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardWire", "SwitchyardTraffic"]),
         // The drivers that run the sessions over transports and clocks, the embedded harness, workloads.
-        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardKernels", "SwitchyardModel", "SwitchyardWire", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardTraffic"]),
+        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardKernels", "SwitchyardModel",
+                                                          "SwitchyardWire", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardTraffic"]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
-        .target(name: "SwitchyardCluster", dependencies: ["SwitchyardProtocol", "SwitchyardModel", "SwitchyardWire", "SwitchyardTraffic", "SwitchyardTopology"]),
+        .target(name: "SwitchyardCluster", dependencies: ["SwitchyardCore", "SwitchyardModelConfig"]),
         // GPU systems described in topology files: nodes, GPUs, fabric, network.
-        .target(name: "SwitchyardTopology"),
+        .target(name: "SwitchyardTopology", dependencies: ["SwitchyardCore"]),
         // Capacity planning and the cluster simulator's cost model: pure functions of model and topology.
-        .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardModel", "SwitchyardKernels"]),
+        .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardCore", "SwitchyardModelConfig"]),
         // A run's Prometheus metrics and the tiny HTTP responder that serves them.
         .target(name: "SwitchyardMetrics", dependencies: ["SwitchyardTraffic", .product(name: "Prometheus", package: "swift-prometheus")]),
         // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap.
@@ -49,13 +54,15 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "CKernels",
+                "SwitchyardCore",
+                "SwitchyardModelConfig",
                 "SwitchyardKernels",
                 "SwitchyardModel",
+                "SwitchyardWire",
                 "SwitchyardTransport",
                 "SwitchyardCluster",
                 "SwitchyardRuntime",
                 "SwitchyardProtocol",
-                "SwitchyardWire",
                 "SwitchyardTopology",
                 "SwitchyardSimulator",
                 "SwitchyardReport",
@@ -69,15 +76,19 @@ let package = Package(
 
         // Starting the package's executables from tests, with deadlines.
         .target(name: "SwitchyardTestSupport", path: "Tests/SwitchyardTestSupport"),
-        .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels", "CKernels"]),
-        .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels", "SwitchyardCore", "CKernels"]),
+        .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardKernels", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardTestSupport"]),
-        .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
-        .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
-        .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardProtocol", "SwitchyardRuntime", "SwitchyardModel"]),
-        .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
-        .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardReport", "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel"]),
+        .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardModelConfig", "SwitchyardCore"]),
+        .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardWire", "SwitchyardModel",
+                                                                  "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardKernels"]),
+        .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardModelConfig"]),
+        .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardModelConfig", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardReport",
+                                                                  "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
-        .testTarget(name: "SwitchyardSimulatorTests", dependencies: ["SwitchyardSimulator", "SwitchyardTopology", "SwitchyardModel"]),
+        // Package.swift's layers: which targets may link native libraries, and every import declared.
+        .testTarget(name: "SwitchyardLayerTests", dependencies: ["SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardSimulatorTests", dependencies: ["SwitchyardSimulator", "SwitchyardTopology", "SwitchyardModelConfig"]),
     ]
 )

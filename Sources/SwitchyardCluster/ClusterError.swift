@@ -1,15 +1,5 @@
-/// A cluster file that cannot describe a cluster: the file, the JSON path (`hosts[3].port`)
-/// and what is wrong there.
-public struct ClusterError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var path: String
-    public var problem: String
+import SwitchyardCore
 
-    public init(file: String, path: String, problem: String) {
-        self.file = file
-        self.path = path
-        self.problem = problem
-    }
-
-    public var description: String { "\(file): \(path): \(problem)" }
-}
+/// A cluster file that cannot describe a cluster: the one error of JSON input files, naming the
+/// file, the JSON path (`$.hosts[3].port`) and what is wrong there.
+public typealias ClusterError = JSONFileError

@@ -1,7 +1,5 @@
-import SwitchyardModel
-import SwitchyardProtocol
-import SwitchyardTraffic
-import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// A cluster file (docs/CLUSTER.md): which transport joins a coordinator and its expert hosts,
 /// where each listens, which topology device each stands for, and how experts are placed.
@@ -69,7 +67,6 @@ public enum ClusterEndpoint: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A GPU of the topology file: node index and GPU index within the node.
 /// The topology device (node, GPU) a role stands for: the traffic ledger's own type.
 public typealias DeviceRef = DevicePosition
 
@@ -84,7 +81,7 @@ extension Placement.Strategy {
     }
 
     var jsonPath: String {
-        if case .explicit = self { return "placement.explicit" }
-        return "placement"
+        if case .explicit = self { return "$.placement.explicit" }
+        return "$.placement"
     }
 }

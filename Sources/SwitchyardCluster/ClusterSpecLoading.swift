@@ -1,62 +1,56 @@
-import SwitchyardTopology
 import Foundation
-import SwitchyardProtocol
-import SwitchyardWire
+import SwitchyardCore
 
 extension ClusterSpec {
     public static func load(path: String) throws(ClusterError) -> ClusterSpec {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ClusterError(file: path, path: "(file)", problem: "cannot be read: \(error.localizedDescription)")
-        }
-        return try decode(data, file: path)
+        try decode(try JSONField(contentsOfFile: path))
     }
 
     /// Parses and validates a cluster file's bytes; `file` names it in errors and anchors relative paths.
     public static func decode(_ data: Data, file: String) throws(ClusterError) -> ClusterSpec {
-        let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw ClusterError(file: file, path: "(file)", problem: "is not valid JSON")
-        }
-        let root = JSONCursor(value: value, path: "", file: file)
-        let top = try root.object(allowed: ["comment", "topology", "transport", "payload", "placement", "coordinator", "hosts", "hostfile"])
+        try decode(try JSONField(document: data, file: file))
+    }
+
+    private static func decode(_ root: JSONField) throws(ClusterError) -> ClusterSpec {
+        let file = root.file
+        try root.object(allowedKeys: ["comment", "topology", "transport", "payload", "placement", "coordinator", "hosts", "hostfile"])
         func resolve(_ relative: String) -> String { ClusterPaths.resolve(relative, besides: file) }
 
-        let topologyField = try top.required("topology", in: root)
+        let topologyField = try root.member("topology")
         let topology = try topologyField.string()
         guard !topology.isEmpty else { throw topologyField.fail("must name a topology file") }
 
-        let transportField = try top.required("transport", in: root)
+        let transportField = try root.member("transport")
         let transportName = try transportField.string()
         guard let transport = ClusterTransport(rawValue: transportName) else {
             throw transportField.fail("\"\(transportName)\" is not a transport (zmq, mpi or inproc)")
         }
         var payload = PayloadType.f32
-        if let field = top["payload"] {
+        if let field = root.optionalMember("payload") {
             let name = try field.string()
             guard let type = PayloadType(rawValue: name) else { throw field.fail("\"\(name)\" is not a payload type (f32 or bf16)") }
             payload = type
         }
 
-        let hostsField = try top.required("hosts", in: root)
-        let hostItems = try hostsField.array()
+        let hostsField = try root.member("hosts")
+        let hostItems = try hostsField.elements()
         guard !hostItems.isEmpty else { throw hostsField.fail("needs at least one expert host") }
-        let coordinator = try role(top.required("coordinator", in: root), transport: transport, defaultName: "coordinator")
+        let coordinator = try role(root.member("coordinator"), transport: transport, defaultName: "coordinator")
         let hosts = try hostItems.enumerated().map { (index, item) throws(ClusterError) in
             try role(item, transport: transport, defaultName: "host-\(index)")
         }
-        try checkDistinct(coordinator: coordinator, hosts: hosts, items: hostItems, transport: transport, file: file)
+        try checkDistinct(coordinator: coordinator, hosts: hosts, items: hostItems, transport: transport)
 
         var placement = Placement.Strategy.contiguous
-        if let field = top["placement"] { placement = try strategy(field, hosts: hosts.count) }
+        if let field = root.optionalMember("placement") { placement = try strategy(field, hosts: hosts.count) }
 
         var hostfilePath: String?
-        if let field = top["hostfile"] {
+        if let field = root.optionalMember("hostfile") {
             guard transport == .mpi else { throw field.fail("is only used with transport mpi") }
             hostfilePath = resolve(try field.string())
         }
         var comment: String?
-        if let field = top["comment"] { comment = try field.string() }
+        if let field = root.optionalMember("comment") { comment = try field.string() }
 
         return ClusterSpec(file: file, comment: comment, topology: topology, topologyPath: resolve(topology), transport: transport,
                            payload: payload, placement: placement, coordinator: coordinator.role, hosts: hosts.map(\.role),
@@ -66,55 +60,51 @@ extension ClusterSpec {
     /// A role and the cursors of the fields that made its endpoint, for later complaints.
     private struct ParsedRole {
         var role: ClusterRole
-        var endpointField: JSONCursor?
-        var cursor: JSONCursor
+        var endpointField: JSONField?
+        var cursor: JSONField
     }
 
-    private static func role(_ cursor: JSONCursor, transport: ClusterTransport, defaultName: String) throws(ClusterError) -> ParsedRole {
-        let allowed: [String] = switch transport {
+    private static func role(_ cursor: JSONField, transport: ClusterTransport, defaultName: String) throws(ClusterError) -> ParsedRole {
+        let allowed: Set<String> = switch transport {
         case .zmq: ["endpoint", "address", "port", "device"]
         case .mpi: ["rank", "device"]
         case .inproc: ["endpoint", "device"]
         }
-        let members: [String: JSONCursor]
-        do { members = try cursor.object(allowed: allowed) } catch {
-            throw ClusterError(file: error.file, path: error.path, problem: error.problem.replacingOccurrences(
-                of: "is not a known key here", with: "is not used with transport \(transport.rawValue)"))
-        }
-        let device = try deviceRef(members.required("device", in: cursor))
+        try cursor.object(allowedKeys: allowed, unknown: "is not used with transport \(transport.rawValue)")
+        let device = try deviceRef(cursor.member("device"))
         switch transport {
         case .zmq:
-            if let field = members["endpoint"] {
-                if let extra = members["address"] ?? members["port"] { throw extra.fail("give either \"endpoint\" or \"address\" and \"port\", not both") }
+            if let field = cursor.optionalMember("endpoint") {
+                if let extra = cursor.optionalMember("address") ?? cursor.optionalMember("port") { throw extra.fail("give either \"endpoint\" or \"address\" and \"port\", not both") }
                 let text = try field.string()
                 try checkZeroMQEndpoint(text, field)
                 return ParsedRole(role: ClusterRole(endpoint: .zmq(text), device: device), endpointField: field, cursor: cursor)
             }
-            guard let addressField = members["address"], let portField = members["port"] else {
+            guard let addressField = cursor.optionalMember("address"), let portField = cursor.optionalMember("port") else {
                 throw cursor.fail("needs \"endpoint\" (tcp://HOST:PORT or ipc://PATH), or \"address\" and \"port\", for transport zmq")
             }
             let address = try addressField.string()
             guard !address.isEmpty, !address.contains("/") else { throw addressField.fail("\"\(address)\" is not a host name or IP address") }
-            let port = try portField.int()
+            let port = try portField.integer()
             guard (1...65535).contains(port) else { throw portField.fail("\(port) is out of range 1...65535") }
             let host = address.contains(":") && !address.hasPrefix("[") ? "[\(address)]" : address
             return ParsedRole(role: ClusterRole(endpoint: .zmq("tcp://\(host):\(port)"), device: device), endpointField: portField, cursor: cursor)
         case .mpi:
-            let field = try members.required("rank", in: cursor)
-            let rank = try field.int()
+            let field = try cursor.member("rank")
+            let rank = try field.integer()
             guard rank >= 0 else { throw field.fail("\(rank) is not a rank (ranks start at 0)") }
             return ParsedRole(role: ClusterRole(endpoint: .mpi(rank: rank), device: device), endpointField: field, cursor: cursor)
         case .inproc:
             var name = "inproc://switchyard-\(defaultName)"
-            if let field = members["endpoint"] {
+            if let field = cursor.optionalMember("endpoint") {
                 name = try field.string()
                 guard name.hasPrefix("inproc://"), name.count > "inproc://".count else { throw field.fail("\"\(name)\" is not an inproc://NAME endpoint") }
             }
-            return ParsedRole(role: ClusterRole(endpoint: .inproc(name), device: device), endpointField: members["endpoint"], cursor: cursor)
+            return ParsedRole(role: ClusterRole(endpoint: .inproc(name), device: device), endpointField: cursor.optionalMember("endpoint"), cursor: cursor)
         }
     }
 
-    private static func checkZeroMQEndpoint(_ text: String, _ field: JSONCursor) throws(ClusterError) {
+    private static func checkZeroMQEndpoint(_ text: String, _ field: JSONField) throws(ClusterError) {
         if text.hasPrefix("ipc://") {
             guard text.count > "ipc://".count else { throw field.fail("\"\(text)\" names no socket path") }
             return
@@ -132,10 +122,10 @@ extension ClusterSpec {
         guard (1...65535).contains(port) else { throw field.fail("\"\(text)\": port \(port) is out of range 1...65535") }
     }
 
-    private static func deviceRef(_ cursor: JSONCursor) throws(ClusterError) -> DeviceRef {
-        let members = try cursor.object(allowed: ["node", "gpu"])
-        let nodeField = try members.required("node", in: cursor), gpuField = try members.required("gpu", in: cursor)
-        let node = try nodeField.int(), gpu = try gpuField.int()
+    private static func deviceRef(_ cursor: JSONField) throws(ClusterError) -> DeviceRef {
+        try cursor.object(allowedKeys: ["node", "gpu"])
+        let nodeField = try cursor.member("node"), gpuField = try cursor.member("gpu")
+        let node = try nodeField.integer(), gpu = try gpuField.integer()
         guard node >= 0 else { throw nodeField.fail("\(node) is negative") }
         guard gpu >= 0 else { throw gpuField.fail("\(gpu) is negative") }
         return DeviceRef(node: node, gpu: gpu)
@@ -143,8 +133,8 @@ extension ClusterSpec {
 
     /// Endpoints differ between all roles, MPI ranks are 0 for the coordinator and 1...N for
     /// the hosts, and no two hosts stand for the same device.
-    private static func checkDistinct(coordinator: ParsedRole, hosts: [ParsedRole], items: [JSONCursor],
-                                      transport: ClusterTransport, file: String) throws(ClusterError) {
+    private static func checkDistinct(coordinator: ParsedRole, hosts: [ParsedRole], items: [JSONField],
+                                      transport: ClusterTransport) throws(ClusterError) {
         var seen: [ClusterEndpoint: String] = [coordinator.role.endpoint: "coordinator"]
         if transport == .mpi, case let .mpi(rank) = coordinator.role.endpoint, rank != 0 {
             throw coordinator.endpointField!.fail("the coordinator must be rank 0, got \(rank)")
@@ -161,14 +151,13 @@ extension ClusterSpec {
             }
             seen[host.role.endpoint] = "hosts[\(index)]"
             if let other = devices[host.role.device] {
-                throw JSONCursor(value: .null, path: "hosts[\(index)].device", file: file)
-                    .fail("\(host.role.device) already stands for hosts[\(other)]: one expert host per device")
+                throw try items[index].member("device").fail("\(host.role.device) already stands for hosts[\(other)]: one expert host per device")
             }
             devices[host.role.device] = index
         }
     }
 
-    private static func strategy(_ cursor: JSONCursor, hosts: Int) throws(ClusterError) -> Placement.Strategy {
+    private static func strategy(_ cursor: JSONField, hosts: Int) throws(ClusterError) -> Placement.Strategy {
         if case let .string(name) = cursor.value {
             switch name {
             case "contiguous": return .contiguous
@@ -177,12 +166,12 @@ extension ClusterSpec {
             }
         }
         guard case .object = cursor.value else {
-            throw cursor.fail("has the wrong type: expected \"contiguous\", \"round-robin\" or {\"explicit\": [...]}, got \(cursor.value.typeName)")
+            throw cursor.fail("is \(cursor.value.typeName), expected \"contiguous\", \"round-robin\" or {\"explicit\": [...]}")
         }
-        let members = try cursor.object(allowed: ["explicit"])
-        let list = try members.required("explicit", in: cursor).array()
+        try cursor.object(allowedKeys: ["explicit"])
+        let list = try cursor.member("explicit").elements()
         return .explicit(try list.map { (item) throws(ClusterError) in
-            let host = try item.int()
+            let host = try item.integer()
             guard (0..<hosts).contains(host) else { throw item.fail("host \(host) does not exist (hosts are 0...\(hosts - 1))") }
             return host
         })

@@ -1,6 +1,7 @@
 import CKernels
 import Dispatch
 import Foundation
+import SwitchyardCore
 
 /// Rates of this machine that kernel benchmarks are divided by, measured in the same run.
 public enum MachineBaseline {

@@ -1,4 +1,6 @@
 import Foundation
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// A Hugging Face model directory: config.json plus `model.safetensors`, or shards listed by
 /// `model.safetensors.index.json`. Shards open on first use, each once; tensors are read on request.

@@ -1,3 +1,5 @@
+import SwitchyardModelConfig
+
 /// How a checkpoint stores the routed experts.
 public enum ExpertLayout: String, Sendable, CaseIterable {
     /// transformers 5.x: `mlp.experts.gate_up_proj` [E, 2·I, H] and `mlp.experts.down_proj` [E, H, I].

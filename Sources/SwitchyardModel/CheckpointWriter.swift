@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardModelConfig
 
 /// Writes a model from any `WeightSource` as a Hugging Face directory that transformers 5.x loads:
 /// config.json, and model.safetensors or shards with model.safetensors.index.json.

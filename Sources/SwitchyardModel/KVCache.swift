@@ -1,3 +1,5 @@
+import SwitchyardModelConfig
+
 /// One sequence's attention cache. MLA keeps per token and layer only the normalised compressed
 /// latent (kv_lora_rank values) and the rotated shared key (qk_rope_head_dim values).
 public final class KVCache {

@@ -1,4 +1,5 @@
 import SwitchyardKernels
+import SwitchyardModelConfig
 
 /// Multi-head latent attention for one sequence, computed in the latent space: queries are
 /// multiplied into the kv_lora_rank space per head, so attention reads the cached latent directly

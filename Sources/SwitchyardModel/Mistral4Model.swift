@@ -1,4 +1,5 @@
 import SwitchyardKernels
+import SwitchyardModelConfig
 
 /// New tokens of one sequence for one step, with the cache that holds its earlier positions.
 public struct SequenceStep {

@@ -1,3 +1,5 @@
+import SwitchyardModelConfig
+
 /// MLA attention's weights, named as in the checkpoint (`self_attn.*`).
 public struct SelfAttentionWeights: Sendable {
     /// Low-rank query path (q_a_proj → q_a_layernorm → q_b_proj), or one dense q_proj.

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardModelConfig
 
 /// YaRN rotary position embedding over the `qk_rope_head_dim` part of queries and keys.
 ///

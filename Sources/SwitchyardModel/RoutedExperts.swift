@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// Computes the routed experts' contribution of one layer: for each token, the gate-weighted sum
 /// of its chosen experts' outputs. The single-process model does it locally; the coordinator of a
 /// cluster sends the work to the expert hosts.

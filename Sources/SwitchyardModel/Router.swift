@@ -1,4 +1,6 @@
+import SwitchyardCore
 import SwitchyardKernels
+import SwitchyardModelConfig
 
 /// Mistral4's router: softmax over all experts, group-limited top-k, weights from the softmax.
 public struct Router: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 /// A safetensors file, memory-mapped and validated: the header is parsed and every tensor's
 /// place checked when the file opens; tensor bytes are touched only when copied out.

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SwitchyardCore
 
 /// Writes one safetensors file as a stream: the header first (every tensor's place is known from
 /// the shapes), then each tensor's bytes in the header's order, so no tensor is held twice.

@@ -1,4 +1,6 @@
 import SwitchyardKernels
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// Number formats a synthetic model or a written checkpoint holds its weights in.
 public enum WeightDType: String, Sendable, CaseIterable {

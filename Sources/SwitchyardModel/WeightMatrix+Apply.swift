@@ -1,4 +1,5 @@
 import SwitchyardKernels
+import SwitchyardCore
 
 extension WeightMatrix {
     /// y [tokens × rows] = x [tokens × cols] · Wᵀ.

@@ -1,4 +1,5 @@
 import SwitchyardWire
+import SwitchyardCore
 
 extension DispatchPlan {
     /// The dispatch for `host`: its routes and its tokens' rows gathered out of the batch's

@@ -1,4 +1,4 @@
-import SwitchyardModel
+import SwitchyardCore
 import SwitchyardWire
 
 /// Which tokens go to which host, with which experts and gate weights: built once per layer

@@ -1,4 +1,5 @@
 import SwitchyardWire
+import SwitchyardCore
 
 /// The bytes a plan moves for one payload type and hidden size, host by host: what the traffic
 /// ledger records. Computed from the wire format's own sizes, so it equals the encoded frames.

@@ -1,5 +1,6 @@
-import SwitchyardModel
+import SwitchyardCore
 import SwitchyardWire
+import SwitchyardModelConfig
 
 extension Hello {
     /// What host `host` should state for this model, placement and weights.

@@ -1,4 +1,5 @@
 import SwitchyardWire
+import SwitchyardCore
 
 /// What an expert host does with a dispatch, as a pure function of an expert runner: run each
 /// local expert once over all its rows and sum weight × output per token, experts ascending.

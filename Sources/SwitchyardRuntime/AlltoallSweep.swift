@@ -4,6 +4,7 @@ import SwitchyardProtocol
 import SwitchyardTransport
 import SwitchyardTraffic
 import SwitchyardWire
+import SwitchyardCore
 
 /// The coordinator's side of the all-to-all benchmark: for each token count, `warmup` untimed and
 /// `iterations` timed exchanges, each one dispatch to every host with tokens and the wait for every

@@ -3,6 +3,8 @@ import SwitchyardProtocol
 import SwitchyardTraffic
 import SwitchyardTransport
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// Bytes and messages of the expert exchange, per layer, read from the coordinator's ledger.
 public struct ExchangeTotals: Sendable, Equatable {

@@ -3,6 +3,8 @@ import SwitchyardProtocol
 import SwitchyardTraffic
 import SwitchyardTransport
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// An expert host's driver: runs a `HostProtocol` over its transport, computing the dispatches it
 /// is told to with the host's slice of the routed experts, until its coordinator shuts it down.

@@ -4,6 +4,8 @@ import SwitchyardProtocol
 import SwitchyardTraffic
 import SwitchyardTransport
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// A whole cluster in one process: each expert host a thread with its own slice of experts,
 /// talking to the coordinator through encoded frames. For tests, debugging and `--transport inproc`.

@@ -1,4 +1,4 @@
-import SwitchyardModel
+import SwitchyardModelConfig
 
 /// Bytes and parameter counts of every part of a model that the planner and the cost model
 /// place on devices, at one weight format.

@@ -1,4 +1,3 @@
-import SwitchyardKernels
 
 /// How the simulated router spreads tokens over experts.
 public enum RoutingDistribution: Sendable, Equatable, CustomStringConvertible {
@@ -84,3 +83,4 @@ public struct RoutingGenerator: Sendable {
 }
 
 import Foundation
+import SwitchyardCore

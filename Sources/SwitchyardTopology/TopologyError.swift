@@ -1,15 +1,5 @@
-/// A topology file that cannot describe a system: the file, the JSON path of the value at fault
-/// (`$.nodes[1].gpus`) and what is wrong with it.
-public struct TopologyError: Error, CustomStringConvertible, Equatable, Sendable {
-    public var file: String
-    public var path: String
-    public var problem: String
+import SwitchyardCore
 
-    public init(file: String, path: String, problem: String) {
-        self.file = file
-        self.path = path
-        self.problem = problem
-    }
-
-    public var description: String { "\(file): \(path): \(problem)" }
-}
+/// A topology file that cannot describe a system: the one error of JSON input files, naming the
+/// file, the JSON path of the value at fault (`$.nodes[1].gpus`) and what is wrong with it.
+public typealias TopologyError = JSONFileError

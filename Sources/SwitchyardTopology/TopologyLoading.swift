@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 extension Topology {
     /// Reads and validates a topology file. A file with `base` starts from that file (a path
@@ -9,25 +10,15 @@ extension Topology {
 
     /// Decodes a topology from bytes; `directory` resolves a `base` path.
     public static func decode(_ data: Data, file: String, directory: URL? = nil) throws -> Topology {
-        try decode(data, file: file, directory: directory, depth: 0)
+        try decode(try JSONField(document: data, file: file), directory: directory, depth: 0)
     }
 
     private static func load(_ url: URL, depth: Int) throws -> Topology {
-        let file = url.path
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TopologyError(file: file, path: "$", problem: "cannot be read: \(error.localizedDescription)")
-        }
-        return try decode(data, file: file, directory: url.deletingLastPathComponent(), depth: depth)
+        try decode(try JSONField(contentsOfFile: url.path), directory: url.deletingLastPathComponent(), depth: depth)
     }
 
-    private static func decode(_ data: Data, file: String, directory: URL?, depth: Int) throws -> Topology {
-        let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw TopologyError(file: file, path: "$", problem: "is not valid JSON")
-        }
-        let root = JSONField(value: value, path: "$", file: file)
-        let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+    private static func decode(_ root: JSONField, directory: URL?, depth: Int) throws -> Topology {
+        let defaultName = URL(fileURLWithPath: root.file).deletingPathExtension().lastPathComponent
         if let baseField = root.optionalMember("base") {
             return try decodeDerived(root, base: baseField, directory: directory, defaultName: defaultName, depth: depth)
         }

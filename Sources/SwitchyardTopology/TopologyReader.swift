@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// Turns a topology file's JSON into a `Topology`, checking every field as it goes.
 enum TopologyReader {
     static func topology(_ root: JSONField, defaultName: String) throws -> Topology {

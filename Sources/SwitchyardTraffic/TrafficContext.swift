@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// What a ledger's numbers are about: the cluster's shape and where its roles sit.
 public struct TrafficContext: Sendable, Equatable, Codable {
     public var hosts: Int
@@ -42,17 +44,4 @@ public struct TrafficStep: Sendable, Equatable, Codable {
     public var step: Int
     public var seconds: Double
     public var tokens: Int
-}
-
-/// A GPU of a topology file: node index and GPU index within the node.
-/// A topology device: GPU `gpu` of node `node`.
-public struct DevicePosition: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var node: Int
-    public var gpu: Int
-    public init(node: Int, gpu: Int) {
-        self.node = node
-        self.gpu = gpu
-    }
-
-    public var description: String { "node \(node) gpu \(gpu)" }
 }

@@ -1,5 +1,5 @@
 import CKernels
-import SwitchyardModel
+import SwitchyardCore
 
 /// `rows × width` activations, row-major, held in the type they travel in.
 ///

@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// Turns received bytes back into frames, validating every field against the model's limits
 /// before it allocates anything; anything else is a `WireError` naming the field.
 public struct WireDecoder: Sendable {

@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// Sizes and offsets of the frame format (docs/WIRE.md), which the traffic ledger also reads.
 public enum WireLayout {
     /// "SWYD" read as a little-endian u32.

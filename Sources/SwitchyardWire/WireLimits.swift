@@ -1,4 +1,4 @@
-import SwitchyardModel
+import SwitchyardModelConfig
 
 /// What a decoder accepts, from the model both sides run: every count, index and length in a
 /// frame is checked against these before anything is allocated.

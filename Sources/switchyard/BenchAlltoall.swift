@@ -5,6 +5,7 @@ import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardTraffic
 import SwitchyardWire
+import SwitchyardCore
 
 struct BenchAlltoall: ParsableCommand {
     enum Transport: String, ExpressibleByArgument, CaseIterable { case zmq, mpi, inproc }

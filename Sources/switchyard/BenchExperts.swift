@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardKernels
 import SwitchyardModel
+import SwitchyardCore
 
 struct BenchExperts: ParsableCommand {
     static let configuration = CommandConfiguration(

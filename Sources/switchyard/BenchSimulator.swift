@@ -4,6 +4,7 @@ import Foundation
 import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology
+import SwitchyardModelConfig
 
 struct BenchSimulator: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,6 +5,7 @@ import SwitchyardModel
 import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
+import SwitchyardModelConfig
 
 struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,8 +62,6 @@ struct ClusterValidate: ParsableCommand {
         print("\n\(spec.hosts.count) expert hosts; \(idle.isEmpty ? "every host owns experts" : "host(s) with no experts: \(idle.map(String.init).joined(separator: ", "))")")
     }
 }
-
-extension ClusterError: InputError {}
 
 /// Expert ids as runs: "0–15", "0, 8, 16, …".
 enum ExpertList {

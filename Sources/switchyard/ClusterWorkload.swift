@@ -6,6 +6,7 @@ import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardTraffic
+import SwitchyardModelConfig
 
 /// Runs the workload on a coordinator whose experts are a cluster's, prints the summary and
 /// writes summary.json into the run directory.

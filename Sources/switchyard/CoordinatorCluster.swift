@@ -7,6 +7,7 @@ import SwitchyardRuntime
 import SwitchyardTraffic
 import SwitchyardTransport
 import SwitchyardWire
+import SwitchyardModelConfig
 
 /// The coordinator's view of a cluster for the length of one command: the routed-expert backend,
 /// and how to stop what was started for it.

@@ -2,6 +2,7 @@ import Foundation
 import SwitchyardCluster
 import SwitchyardModel
 import SwitchyardTraffic
+import SwitchyardModelConfig
 
 /// An expert host's own ledger: what it received and answered, with its times.
 enum HostTraffic {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardModel
+import SwitchyardModelConfig
 
 struct ModelInfo: ParsableCommand {
     static let configuration = CommandConfiguration(

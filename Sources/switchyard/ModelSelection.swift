@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardModel
+import SwitchyardModelConfig
 
 /// A `--model` argument: a preset's name or the path of a Hugging Face config.json.
 enum ModelArgument {

@@ -2,6 +2,7 @@ import ArgumentParser
 import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology
+import SwitchyardModelConfig
 
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(

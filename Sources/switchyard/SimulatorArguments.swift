@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardCluster
+import SwitchyardCore
 import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology
@@ -10,7 +11,8 @@ struct SimulatorInputError: InputError {
     var description: String
 }
 
-extension TopologyError: InputError {}
+/// Topology and cluster files share one error: file, JSON path, problem.
+extension JSONFileError: InputError {}
 extension DeploymentError: InputError {}
 
 extension WeightFormat: ExpressibleByArgument {}

@@ -3,6 +3,7 @@ import SwitchyardReport
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardTraffic
+import SwitchyardCore
 
 extension TrafficFileError: InputError {}
 

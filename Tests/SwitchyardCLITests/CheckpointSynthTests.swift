@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwitchyardModel
 import SwitchyardTestSupport
+import SwitchyardModelConfig
 
 @Suite struct CheckpointSynthTests {
     let switchyard = TestProducts.executable("switchyard")

@@ -31,10 +31,10 @@ import SwitchyardTestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let cases: [(String, String)] = [
             (#"{"topology": "t.json", "transport": "zmq", "coordinator": {"endpoint": "ipc:///tmp/c", "device": {"node": 0, "gpu": 0}}, "hosts": [{"address": "127.0.0.1", "port": 99999, "device": {"node": 0, "gpu": 0}}]}"#,
-             "hosts[0].port: 99999 is out of range 1...65535"),
+             "$.hosts[0].port: 99999 is out of range 1...65535"),
             (#"{"topology": "t.json", "transport": "inproc", "placement": {"explicit": [0, 0]}, "coordinator": {"device": {"node": 0, "gpu": 0}}, "hosts": [{"device": {"node": 0, "gpu": 0}}]}"#,
-             "placement.explicit: an explicit placement lists 2 hosts, but the model has 128 experts"),
-            (#"{"transport": "zmq"}"#, "topology: is missing"),
+             "$.placement.explicit: an explicit placement lists 2 hosts, but the model has 128 experts"),
+            (#"{"transport": "zmq"}"#, "$.topology: is missing"),
         ]
         for (index, (json, message)) in cases.enumerated() {
             let file = folder.appendingPathComponent("bad-\(index).json").path
@@ -44,7 +44,7 @@ import SwitchyardTestSupport
             #expect(result.stderr.contains("\(file): \(message)"), "stderr: \(result.stderr)")
         }
         let missing = try Subprocess.run(switchyard, ["cluster", "validate", "/nonexistent/c.json"], timeout: .seconds(60))
-        #expect(missing.status == 2 && missing.stderr.contains("/nonexistent/c.json: (file): cannot be read"))
+        #expect(missing.status == 2 && missing.stderr.contains("/nonexistent/c.json: $: cannot be read"))
         let badModel = try Subprocess.run(switchyard, ["cluster", "validate", "cluster/local-dgx-b200.json", "--model", "huge"], directory: Self.root, timeout: .seconds(60))
         #expect(badModel.status == 2 && badModel.stderr.contains("--model"))
     }

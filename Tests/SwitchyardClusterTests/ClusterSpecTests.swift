@@ -1,10 +1,7 @@
 import Foundation
-import SwitchyardModel
-import SwitchyardProtocol
-import SwitchyardRuntime
-import SwitchyardTransport
 import Testing
 @testable import SwitchyardCluster
+import SwitchyardModelConfig
 
 @Suite struct ClusterSpecTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -71,39 +68,39 @@ import Testing
     }
 
     @Test func missingAndWrongTypesNameThePath() {
-        #expect(error { $0["transport"] = nil } == ClusterError(file: "c.json", path: "transport", problem: "is missing"))
-        #expect(error { host(1, &$0) { $0["device"] = nil } } == ClusterError(file: "c.json", path: "hosts[1].device", problem: "is missing"))
-        #expect(error { host(1, &$0) { $0["port"] = "5601" } } == ClusterError(file: "c.json", path: "hosts[1].port", problem: "has the wrong type: expected an integer, got a string"))
-        #expect(error { host(0, &$0) { $0["device"] = ["node": 0, "gpu": true] } }?.path == "hosts[0].device.gpu")
-        #expect(error { $0["hosts"] = [] as [Any] }?.path == "hosts")
+        #expect(error { $0["transport"] = nil } == ClusterError(file: "c.json", path: "$.transport", problem: "is missing"))
+        #expect(error { host(1, &$0) { $0["device"] = nil } } == ClusterError(file: "c.json", path: "$.hosts[1].device", problem: "is missing"))
+        #expect(error { host(1, &$0) { $0["port"] = "5601" } } == ClusterError(file: "c.json", path: "$.hosts[1].port", problem: "is a string, expected an integer"))
+        #expect(error { host(0, &$0) { $0["device"] = ["node": 0, "gpu": true] } }?.path == "$.hosts[0].device.gpu")
+        #expect(error { $0["hosts"] = [] as [Any] }?.path == "$.hosts")
         #expect(error { $0["transport"] = "tcp" }?.problem.contains("zmq, mpi or inproc") == true)
-        #expect(error { $0["payload"] = "fp16" }?.path == "payload")
+        #expect(error { $0["payload"] = "fp16" }?.path == "$.payload")
     }
 
     @Test func unknownKeysAreTyposNotSilence() {
         let typo = error { host(0, &$0) { $0["prot"] = 1 } }
-        #expect(typo?.path == "hosts[0].prot")
+        #expect(typo?.path == "$.hosts[0].prot")
         #expect(error { host(0, &$0) { $0["rank"] = 1 } }?.problem.contains("not used with transport zmq") == true)
         #expect(error { $0["hostfile"] = "hosts" }?.problem == "is only used with transport mpi")
     }
 
     @Test func portsAndEndpoints() {
-        #expect(error { host(1, &$0) { $0["port"] = 70000 } } == ClusterError(file: "c.json", path: "hosts[1].port", problem: "70000 is out of range 1...65535"))
-        #expect(error { host(0, &$0) { $0["endpoint"] = "tcp://10.0.0.2:0" } }?.path == "hosts[0].endpoint")
+        #expect(error { host(1, &$0) { $0["port"] = 70000 } } == ClusterError(file: "c.json", path: "$.hosts[1].port", problem: "70000 is out of range 1...65535"))
+        #expect(error { host(0, &$0) { $0["endpoint"] = "tcp://10.0.0.2:0" } }?.path == "$.hosts[0].endpoint")
         #expect(error { host(0, &$0) { $0["endpoint"] = "tcp://10.0.0.2" } }?.problem.contains("has no port") == true)
         #expect(error { host(0, &$0) { $0["endpoint"] = "udp://10.0.0.2:5" } }?.problem.contains("not a ZeroMQ endpoint") == true)
-        #expect(error { host(0, &$0) { $0["endpoint"] = "tcp://*:5601" } }?.path == "hosts[0].endpoint")
+        #expect(error { host(0, &$0) { $0["endpoint"] = "tcp://*:5601" } }?.path == "$.hosts[0].endpoint")
         #expect(error { host(1, &$0) { $0["endpoint"] = "ipc:///tmp/x" } }?.problem.contains("not both") == true)
-        #expect(error { host(1, &$0) { $0["port"] = nil } }?.path == "hosts[1]")
+        #expect(error { host(1, &$0) { $0["port"] = nil } }?.path == "$.hosts[1]")
     }
 
     @Test func duplicateEndpointsAndDevices() {
         let duplicate = error { host(1, &$0) { $0["address"] = "10.0.0.2" } }
-        #expect(duplicate?.path == "hosts[1].port")
+        #expect(duplicate?.path == "$.hosts[1].port")
         #expect(duplicate?.problem == "duplicate endpoint: tcp://10.0.0.2:5601 is already used by hosts[0]")
         #expect(error { host(0, &$0) { $0["endpoint"] = "tcp://10.0.0.1:5600" } }?.problem.contains("already used by coordinator") == true)
         let device = error { host(1, &$0) { $0["device"] = ["node": 0, "gpu": 0] } }
-        #expect(device?.path == "hosts[1].device")
+        #expect(device?.path == "$.hosts[1].device")
         #expect(device?.problem.contains("already stands for hosts[0]") == true)
     }
 
@@ -117,16 +114,16 @@ import Testing
         }
         #expect(mpi([1, 2, 3]) == nil)
         #expect(mpi([2, 1, 3]) == nil)
-        #expect(mpi([1, 2, 2]) == ClusterError(file: "c.json", path: "hosts[2].rank", problem: "rank collision: MPI rank 2 is already used by hosts[1]"))
+        #expect(mpi([1, 2, 2]) == ClusterError(file: "c.json", path: "$.hosts[2].rank", problem: "rank collision: MPI rank 2 is already used by hosts[1]"))
         #expect(mpi([1, 0, 2])?.problem.contains("already used by coordinator") == true)
-        #expect(mpi([1, 2, 5])?.path == "hosts[2].rank")
-        #expect(mpi([1, 2, 3], coordinator: 3)?.path == "coordinator.rank")
+        #expect(mpi([1, 2, 5])?.path == "$.hosts[2].rank")
+        #expect(mpi([1, 2, 3], coordinator: 3)?.path == "$.coordinator.rank")
     }
 
     @Test func placements() throws {
         #expect(error { $0["placement"] = "round-robin" } == nil)
-        #expect(error { $0["placement"] = "striped" }?.path == "placement")
-        #expect(error { $0["placement"] = ["explicit": [0, 1, 2]] } == ClusterError(file: "c.json", path: "placement.explicit[2]", problem: "host 2 does not exist (hosts are 0...1)"))
+        #expect(error { $0["placement"] = "striped" }?.path == "$.placement")
+        #expect(error { $0["placement"] = ["explicit": [0, 1, 2]] } == ClusterError(file: "c.json", path: "$.placement.explicit[2]", problem: "host 2 does not exist (hosts are 0...1)"))
         // The explicit list's length is checked once the model is known.
         let json = #"{"topology": "t.json", "transport": "inproc", "placement": {"explicit": [0, 1, 1, 0]},"#
             + #" "coordinator": {"device": {"node": 0, "gpu": 0}}, "hosts": [{"device": {"node": 0, "gpu": 0}}, {"device": {"node": 0, "gpu": 1}}]}"#
@@ -134,7 +131,7 @@ import Testing
         #expect(spec.hosts[1].endpoint == .inproc("inproc://switchyard-host-1"))
         #expect(spec.topologyPath == "dir/t.json")
         #expect(try spec.placement(experts: 4).experts(of: 1) == [1, 2])
-        #expect(throws: ClusterError(file: "dir/c.json", path: "placement.explicit",
+        #expect(throws: ClusterError(file: "dir/c.json", path: "$.placement.explicit",
                                      problem: "an explicit placement lists 4 hosts, but the model has 128 experts: give one host per expert")) {
             try spec.placement(for: ModelPreset.tiny.config)
         }
@@ -150,8 +147,8 @@ import Testing
 
     @Test func unreadableAndInvalidFiles() {
         #expect(throws: ClusterError.self) { try ClusterSpec.load(path: "/nonexistent/cluster.json") }
-        #expect(throws: ClusterError(file: "c.json", path: "(file)", problem: "is not valid JSON")) { try ClusterSpec.decode(Data("{".utf8), file: "c.json") }
-        #expect(throws: ClusterError(file: "c.json", path: "(top level)", problem: "has the wrong type: expected an object, got an array")) {
+        #expect(throws: ClusterError(file: "c.json", path: "$", problem: "is not valid JSON")) { try ClusterSpec.decode(Data("{".utf8), file: "c.json") }
+        #expect(throws: ClusterError(file: "c.json", path: "$", problem: "is an array, expected an object")) {
             try ClusterSpec.decode(Data("[]".utf8), file: "c.json")
         }
     }

@@ -1,6 +1,7 @@
 import CKernels
 import Testing
 @testable import SwitchyardKernels
+import SwitchyardCore
 
 /// The product a plain triple loop gives, in double precision, for row-major storage.
 func referenceProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,

@@ -1,5 +1,6 @@
 import Testing
 @testable import SwitchyardKernels
+import SwitchyardCore
 
 @Suite struct LinearTests {
     /// x · Wᵀ in double precision, for W [rows × cols] and x [tokens × cols].

@@ -1,5 +1,6 @@
 import Testing
 @testable import SwitchyardModel
+import SwitchyardCore
 
 @Suite struct BFloat16Tests {
     /// The SIMD conversion rounds exactly as the scalar definition, including ties, NaN, infinities

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SwitchyardModel
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// Bit-for-bit equality of two matrices, storage kind included.
 func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwitchyardModel
+import SwitchyardCore
 
 private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../Fixtures/mistral4-parity").standardized

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwitchyardModel
+import SwitchyardModelConfig
 
 @Suite struct ConfigJSONTextTests {
     /// transformers' config classes reject `"routed_scaling_factor": 1`; floats keep their point.

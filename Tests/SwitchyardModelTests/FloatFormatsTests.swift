@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwitchyardModel
+import SwitchyardCore
 
 @Suite struct FloatFormatsTests {
     @Test(arguments: [

@@ -1,6 +1,7 @@
 import Testing
 import SwitchyardKernels
 @testable import SwitchyardModel
+import SwitchyardModelConfig
 
 @Suite struct ForwardTests {
     let config = ModelPreset.tiny.config

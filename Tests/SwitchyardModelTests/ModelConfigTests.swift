@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwitchyardModel
+@testable import SwitchyardModelConfig
 
 @Suite struct ModelConfigTests {
     @Test func mistralSmall4CountsAbout119BTotalAnd6Point6BActive() {

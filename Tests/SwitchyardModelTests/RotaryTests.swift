@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwitchyardModel
+import SwitchyardModelConfig
 
 @Suite struct RotaryTests {
     @Test func plainRopeRotatesAdjacentPairsWhenInterleaved() {

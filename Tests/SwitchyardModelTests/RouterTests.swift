@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwitchyardModel
+import SwitchyardModelConfig
 
 @Suite struct RouterTests {
     /// 8 experts in 4 groups of 2; the 2 best groups stay; 3 experts a token; weights normalised and doubled.

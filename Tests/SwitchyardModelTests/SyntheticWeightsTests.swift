@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import SwitchyardKernels
 @testable import SwitchyardModel
+import SwitchyardCore
+import SwitchyardModelConfig
 
 @Suite struct SyntheticWeightsTests {
     let tiny = ModelPreset.tiny.config

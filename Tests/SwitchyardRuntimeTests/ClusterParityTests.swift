@@ -5,6 +5,8 @@ import SwitchyardWire
 @testable import SwitchyardProtocol
 import SwitchyardTransport
 @testable import SwitchyardRuntime
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// The model split across expert hosts gives the single-process model's answer.
 @Suite struct ClusterParityTests {

@@ -5,6 +5,7 @@ import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardWire
+import SwitchyardCore
 
 @Suite struct CombineAccumulatorTests {
     let hidden = 16

@@ -4,6 +4,8 @@ import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 @Suite struct DispatchPlanTests {
     @Test func twoExpertsOnOneHostSendTheTokenOnceWithBothPairs() throws {

@@ -1,5 +1,7 @@
+import SwitchyardCore
 import SwitchyardKernels
 import SwitchyardModel
+import SwitchyardModelConfig
 import SwitchyardProtocol
 import SwitchyardTransport
 import SwitchyardWire

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SwitchyardModel
+import SwitchyardModelConfig
 import SwitchyardProtocol
 import SwitchyardTransport
 @testable import SwitchyardWire

@@ -5,6 +5,8 @@ import SwitchyardModel
 @testable import SwitchyardProtocol
 import SwitchyardTransport
 @testable import SwitchyardRuntime
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// A host answers bad frames with error frames and keeps serving.
 @Suite struct ExpertHostServerTests {

@@ -4,6 +4,8 @@ import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 @Suite struct HostComputationTests {
     let hidden = 12

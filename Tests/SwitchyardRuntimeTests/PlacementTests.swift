@@ -1,7 +1,7 @@
 import Testing
 import SwitchyardProtocol
 import SwitchyardRuntime
-import SwitchyardTransport
+import SwitchyardCore
 
 @Suite struct PlacementTests {
     func checkEveryExpertOnce(_ placement: Placement) {

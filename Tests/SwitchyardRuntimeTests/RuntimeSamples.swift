@@ -4,6 +4,7 @@ import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardWire
+import SwitchyardCore
 
 enum RuntimeSamples {
     /// A router's decision with `topK` distinct experts per token and weights summing to one.

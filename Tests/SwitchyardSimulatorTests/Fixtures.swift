@@ -1,4 +1,3 @@
-import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology
 

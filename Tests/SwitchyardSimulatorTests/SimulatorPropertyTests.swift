@@ -1,7 +1,7 @@
 import Testing
-import SwitchyardModel
 @testable import SwitchyardSimulator
 import SwitchyardTopology
+import SwitchyardModelConfig
 
 @Suite struct SimulatorPropertyTests {
     /// Cases across phases, modes, overlap, routing and topologies.

@@ -6,6 +6,8 @@ import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardTraffic
 import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// The ledger against hand-made routing and against the bytes the transports counted.
 @Suite struct LedgerTests {

@@ -6,6 +6,8 @@ import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardTraffic
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// The metrics endpoint scraped over HTTP on loopback, as Prometheus would.
 @Suite struct MetricsTests {

@@ -11,6 +11,8 @@ import SwitchyardTransport
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardTraffic
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// report.html as a reader's browser gets it, and the trace replayed through the simulator.
 @Suite struct ReportTests {

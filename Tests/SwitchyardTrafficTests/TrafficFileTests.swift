@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SwitchyardTraffic
+import SwitchyardCore
 
 @Suite struct TrafficFileTests {
     func sampleLedger() -> TrafficLedger {

@@ -1,5 +1,6 @@
 import Testing
 @testable import SwitchyardWire
+import SwitchyardCore
 
 /// Each way a frame can be wrong yields its own `WireError`, found from the header before
 /// any buffer for the body is made.

@@ -1,6 +1,6 @@
-import SwitchyardKernels
 import Testing
 @testable import SwitchyardWire
+import SwitchyardCore
 
 /// Random damage to valid frames: decoding must throw a `WireError` or give a frame that
 /// re-encodes to exactly the bytes it came from (the encoding is canonical), never crash.

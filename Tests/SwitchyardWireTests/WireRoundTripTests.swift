@@ -1,6 +1,7 @@
-import SwitchyardModel
 import Testing
 @testable import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 @Suite struct WireRoundTripTests {
     let decoder = WireSamples.decoder

@@ -1,6 +1,6 @@
-import SwitchyardKernels
-import SwitchyardModel
 @testable import SwitchyardWire
+import SwitchyardCore
+import SwitchyardModelConfig
 
 /// Frames of every kind for the tiny model, and byte surgery on encoded frames.
 enum WireSamples {

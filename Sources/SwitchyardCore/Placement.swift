@@ -1,6 +1,3 @@
-import SwitchyardModel
-import SwitchyardWire
-
 /// Which expert host owns each routed expert (the same slice on every layer).
 public struct Placement: Equatable, Sendable {
     public enum Strategy: Equatable, Sendable {

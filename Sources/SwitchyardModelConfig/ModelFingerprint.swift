@@ -1,5 +1,5 @@
-import SwitchyardModel
 import Foundation
+import SwitchyardCore
 
 extension ModelConfig {
     /// What a coordinator and its hosts compare in the hello exchange: a digest of the
