@@ -8,7 +8,7 @@ import SwitchyardWire
 struct BenchAlltoallHost: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alltoall-host",
-        abstract: "An echo host of bench alltoall: answers each dispatch with zeros of its shape.",
+        abstract: "An echo host of bench alltoall: answers each dispatch with its rows negated and rotated by host + 1 columns.",
         shouldDisplay: false
     )
 
