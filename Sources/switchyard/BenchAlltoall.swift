@@ -60,9 +60,10 @@ struct BenchAlltoall: ParsableCommand {
     }
 
     var payload: PayloadType { dtype == .f32 ? .f32 : .bf16 }
+    var trafficTransport: TrafficContext.Transport { TrafficContext.Transport(rawValue: transport.rawValue) ?? .unknown }
     var limits: WireLimits { WireLimits(layers: 1, experts: experts, expertsPerToken: topk, hidden: hidden, maxTokens: tokens) }
     func context(writer: Int? = nil) -> TrafficContext {
-        TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden, payload: dtype.rawValue, transport: transport.rawValue, writer: writer)
+        TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden, payload: dtype == .f32 ? .f32 : .bf16, transport: trafficTransport, writer: writer)
     }
     func sweep() throws -> AlltoallSweep {
         AlltoallSweep(placement: try Placement(.contiguous, experts: experts, hosts: hosts), hidden: hidden, topK: topk, payload: payload,
@@ -101,7 +102,7 @@ struct BenchAlltoall: ParsableCommand {
         let endpoints = (0..<hosts).map { "ipc://\(folder.path)/host-\($0)" }
         let processes = try ExpertHostProcesses(hosts: hosts, command: ["bench", "alltoall-host"]) { host in
             ["--endpoint", endpoints[host], "--hosts", String(hosts), "--tokens", String(tokens), "--hidden", String(hidden),
-             "--experts", String(experts), "--topk", String(topk), "--traffic-out", folder.path]
+             "--experts", String(experts), "--topk", String(topk), "--dtype", dtype.rawValue, "--traffic-out", folder.path]
         }
         let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints)
         let coordinator = TrafficRecorder(context: context())
@@ -209,7 +210,7 @@ struct BenchAlltoall: ParsableCommand {
 
     /// What recording one message costs, measured on a recorder like the runtime's.
     static func nanosecondsPerRecord(count: Int = 1 << 20) -> Double {
-        let recorder = TrafficRecorder(context: TrafficContext(hosts: 8, layers: 1, experts: 8, hidden: 8, payload: "f32", transport: "none"), capacity: count)
+        let recorder = TrafficRecorder(context: TrafficContext(hosts: 8, layers: 1, experts: 8, hidden: 8, payload: .f32, transport: .inproc), capacity: count)
         let start = ContinuousClock.now
         for i in 0..<count {
             recorder.record(TrafficRecord(kind: .dispatch, step: 0, exchange: UInt64(i), layer: 0, host: Int32(i & 7), tokens: 1, slots: 1,

@@ -19,13 +19,14 @@ struct BenchAlltoallHost: ParsableCommand {
     @Option var hidden: Int
     @Option var experts: Int
     @Option var topk: Int
+    @Option var dtype: BenchAlltoall.DType
     @Option var trafficOut: String
     @Option var parentPid: Int32?
 
     func run() throws {
         let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
         defer { transport.close() }
-        let recorder = TrafficRecorder(context: TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden, payload: "wire", transport: "zmq", writer: host))
+        let recorder = TrafficRecorder(context: TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden, payload: dtype == .f32 ? .f32 : .bf16, transport: .zmq, writer: host))
         let limits = WireLimits(layers: 1, experts: experts, expertsPerToken: topk, hidden: hidden, maxTokens: tokens)
         let parent = parentPid
         _ = try AlltoallEcho(host: host, transport: transport, limits: limits, traffic: recorder)
