@@ -23,16 +23,19 @@ let package = Package(
         .target(name: "SwitchyardKernels", dependencies: ["COpenBLAS", "CKernels"]),
         // Mistral4's architecture: configuration, weights, checkpoints and the forward pass.
         .target(name: "SwitchyardModel", dependencies: ["SwitchyardKernels", "CKernels"]),
-        // Moving bytes between processes: ZeroMQ sockets and MPI point-to-point.
-        .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI"]),
+        // Moving frames between processes: ZeroMQ sockets, MPI point-to-point, in-process mailboxes.
+        .target(name: "SwitchyardTransport", dependencies: ["CZeroMQ", "CMPI", "SwitchyardWire"]),
         // The bytes of coordinator–host messages: frames, checksums, validation against the model.
         .target(name: "SwitchyardWire", dependencies: ["SwitchyardModel", "CKernels"]),
         // The traffic ledger: every dispatch and combine as a record, and its aggregates. Pure values.
         .target(name: "SwitchyardTraffic"),
-        // Expert parallelism as pure values: placement, dispatch plans, combine, host-side math.
-        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardKernels", "SwitchyardModel", "SwitchyardWire", "SwitchyardTransport", "SwitchyardTraffic"]),
+        // The protocol as pure values: placement, dispatch plans, combine, host-side math, and the
+        // coordinator's and hosts' sessions as state machines (events in, directives out).
+        .target(name: "SwitchyardProtocol", dependencies: ["SwitchyardModel", "SwitchyardWire", "SwitchyardTraffic"]),
+        // The drivers that run the sessions over transports and clocks, the embedded harness, workloads.
+        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardKernels", "SwitchyardModel", "SwitchyardWire", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardTraffic"]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
-        .target(name: "SwitchyardCluster", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardTraffic", "SwitchyardTopology"]),
+        .target(name: "SwitchyardCluster", dependencies: ["SwitchyardProtocol", "SwitchyardModel", "SwitchyardWire", "SwitchyardTraffic", "SwitchyardTopology"]),
         // GPU systems described in topology files: nodes, GPUs, fabric, network.
         .target(name: "SwitchyardTopology"),
         // Capacity planning and the cluster simulator's cost model: pure functions of model and topology.
@@ -51,6 +54,8 @@ let package = Package(
                 "SwitchyardTransport",
                 "SwitchyardCluster",
                 "SwitchyardRuntime",
+                "SwitchyardProtocol",
+                "SwitchyardWire",
                 "SwitchyardTopology",
                 "SwitchyardSimulator",
                 "SwitchyardReport",
@@ -68,10 +73,10 @@ let package = Package(
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
-        .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
-        .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardRuntime", "SwitchyardModel"]),
+        .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardWire", "SwitchyardModel", "SwitchyardKernels"]),
+        .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardProtocol", "SwitchyardRuntime", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardTestSupport"]),
-        .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardReport", "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel"]),
+        .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardReport", "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel"]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         .testTarget(name: "SwitchyardSimulatorTests", dependencies: ["SwitchyardSimulator", "SwitchyardTopology", "SwitchyardModel"]),
     ]

@@ -1,5 +1,5 @@
 import SwitchyardModel
-import SwitchyardRuntime
+import SwitchyardProtocol
 import SwitchyardTraffic
 import SwitchyardWire
 

@@ -1,6 +1,6 @@
 import SwitchyardTopology
 import Foundation
-import SwitchyardRuntime
+import SwitchyardProtocol
 import SwitchyardWire
 
 extension ClusterSpec {

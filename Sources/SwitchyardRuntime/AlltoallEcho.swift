@@ -1,4 +1,6 @@
+import SwitchyardProtocol
 import SwitchyardTraffic
+import SwitchyardTransport
 import SwitchyardWire
 
 /// The expert host of the all-to-all benchmark: decodes each dispatch as a real host does
@@ -21,7 +23,7 @@ public struct AlltoallEcho {
     public func serve(shouldStop: () -> Bool = { false }) throws -> Int {
         var answered = 0
         while !shouldStop() {
-            guard let message = try transport.receive(until: .now + .milliseconds(200)) else { continue }
+            guard let message = try transport.receive(timeout: .milliseconds(200)) else { continue }
             let received = TrafficClock.now()
             let frame = try message.decode(with: decoder)
             guard case let .dispatch(dispatch) = frame.body else {
@@ -32,7 +34,7 @@ public struct AlltoallEcho {
             let sums = AlltoallEchoRule.answer(to: dispatch.activations, host: host)
             let answer = WireFrame(address: frame.address, host: host, body: .combine(Combine(tokens: dispatch.routes.tokens, partialSums: sums))).encoded()
             let sent = TrafficClock.now()
-            try transport.send(answer)
+            try transport.send(answer, to: message.peer)
             answered += 1
             guard let traffic else { continue }
             let a = frame.address, tokens = Int32(rows), slots = Int32(dispatch.routes.pairCount)

@@ -1,5 +1,7 @@
 import SwitchyardKernels
 import SwitchyardModel
+import SwitchyardProtocol
+import SwitchyardTransport
 import SwitchyardTraffic
 import SwitchyardWire
 
@@ -65,7 +67,7 @@ public struct AlltoallSweep {
                 var answers: [Int: Combine] = [:]
                 let deadline = ContinuousClock.now + timeout
                 while !waiting.isEmpty {
-                    guard let message = try transport.receive(until: deadline) else {
+                    guard let message = try transport.receive(timeout: max(.zero, deadline - ContinuousClock.now)) else {
                         throw ClusterFailure("all-to-all: no combine within \(timeout) from host(s) \(waiting.sorted())")
                     }
                     let received = TrafficClock.now()

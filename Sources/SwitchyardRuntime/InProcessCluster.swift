@@ -1,6 +1,8 @@
 import Foundation
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardTraffic
+import SwitchyardTransport
 import SwitchyardWire
 
 /// A whole cluster in one process: each expert host a thread with its own slice of experts,

@@ -164,11 +164,15 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var layers: [Layer]
     public var traffic: Traffic
     public var transportCounters: TransportCounts
+    /// Frames outside the ledger (hello answers, heartbeats, errors, dropped frames), as the
+    /// coordinator's session counted them: ledger + these = the transport's count.
+    public var controlFrames: TransportCounts
     public var outputs: [Output]
 
     public init(cluster: String, transport: TrafficContext.Transport, payload: TrafficContext.Payload, weights: String, model: Model, hosts: [Host],
                 requests: Int, promptTokens: Int, generatedTokens: Int, steps: Int, seconds: Double, tokensPerSecond: Double,
-                stepLatencySeconds: Latency, layers: [Layer], traffic: Traffic, transportCounters: TransportCounts, outputs: [Output]) {
+                stepLatencySeconds: Latency, layers: [Layer], traffic: Traffic, transportCounters: TransportCounts, controlFrames: TransportCounts,
+                outputs: [Output]) {
         self.cluster = cluster
         self.transport = transport
         self.payload = payload
@@ -185,13 +189,14 @@ public struct RunSummary: Sendable, Equatable, Codable {
         self.layers = layers
         self.traffic = traffic
         self.transportCounters = transportCounters
+        self.controlFrames = controlFrames
         self.outputs = outputs
     }
 
     enum CodingKeys: String, CodingKey {
         case cluster, transport, payload, weights, model, hosts, requests, steps, seconds, layers, traffic, outputs
         case promptTokens = "prompt_tokens", generatedTokens = "generated_tokens", tokensPerSecond = "tokens_per_second"
-        case stepLatencySeconds = "step_latency_seconds", transportCounters = "transport_counters"
+        case stepLatencySeconds = "step_latency_seconds", transportCounters = "transport_counters", controlFrames = "control_frames"
     }
 
     /// The file's bytes, pretty-printed with sorted keys.
@@ -242,6 +247,8 @@ public struct RunSummary: Sendable, Equatable, Codable {
             indexes("traffic.layers.layer", traffic.layers.map(\.layer), below: model.layers),
             [transportCounters.sentMessages, transportCounters.sentBytes, transportCounters.receivedMessages, transportCounters.receivedBytes]
                 .contains { $0 < 0 } ? "transport_counters: a negative count" : nil,
+            [controlFrames.sentMessages, controlFrames.sentBytes, controlFrames.receivedMessages, controlFrames.receivedBytes]
+                .contains { $0 < 0 } ? "control_frames: a negative count" : nil,
             outputs.enumerated().first { $0.element.request < 0 || $0.element.generated.contains { $0 < 0 } }.map { "outputs[\($0.offset)]: a negative request or token id" },
         ]
         return checks.lazy.compactMap { $0 }.first

@@ -134,6 +134,8 @@ public struct Failure: Equatable, Sendable {
         /// Running an expert failed.
         case expertFailed = 4
         case internalError = 5
+        /// The host serves another coordinator that is still alive; try again later.
+        case busy = 6
     }
 
     public var code: Code

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardTraffic

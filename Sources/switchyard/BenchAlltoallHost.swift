@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardTraffic
 import SwitchyardWire
 

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import SwitchyardCluster
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 
 struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(

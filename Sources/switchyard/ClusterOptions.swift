@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import SwitchyardCluster
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardWire
 
 /// `--cluster FILE` and the transport to use with it.

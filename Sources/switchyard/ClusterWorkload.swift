@@ -2,7 +2,9 @@ import Foundation
 import SwitchyardCluster
 import SwitchyardMetrics
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardTraffic
 
 /// Runs the workload on a coordinator whose experts are a cluster's, prints the summary and
@@ -19,7 +21,7 @@ enum ClusterWorkload {
         let metrics = try workload.metricsPort.map { port in try MetricsServer(address: workload.metricsAddress, port: port) }
         defer { metrics?.endpoint.stop() }
         var lastStep = ContinuousClock.now
-        let countedBefore = experts.transportCounters
+        let countedBefore = experts.transportCounters, controlBefore = experts.session.statistics
         let report = try WorkloadRunner(model: model, experts: experts).run(requests, maxBatch: workload.maxBatch) { steps, tokens in
             tokensPerStep.append(tokens - tokensPerStep.reduce(0, +))
             experts.traffic.step = Int32(steps)
@@ -30,7 +32,7 @@ enum ClusterWorkload {
             lastStep = now
         }
         display.finish()
-        let countedAfter = experts.transportCounters
+        let countedAfter = experts.transportCounters, controlAfter = experts.session.statistics
         for (seconds, tokens) in zip(report.stepSeconds, tokensPerStep) { experts.traffic.noteStep(seconds: seconds, tokens: tokens) }
         let ledger = experts.traffic.ledger
         let traffic = TrafficSummary(ledger)
@@ -80,6 +82,13 @@ enum ClusterWorkload {
                 sentMessages: countedAfter.sentMessages - countedBefore.sentMessages, sentBytes: countedAfter.sentBytes - countedBefore.sentBytes,
                 receivedMessages: countedAfter.receivedMessages - countedBefore.receivedMessages,
                 receivedBytes: countedAfter.receivedBytes - countedBefore.receivedBytes),
+            // Frames outside the ledger (late hello answers, heartbeats, errors, dropped frames), as the
+            // coordinator's session counted them: ledger + these = the transport's count.
+            controlFrames: RunSummary.TransportCounts(
+                sentMessages: controlAfter.controlFramesSent - controlBefore.controlFramesSent,
+                sentBytes: controlAfter.controlBytesSent - controlBefore.controlBytesSent,
+                receivedMessages: controlAfter.controlFramesReceived - controlBefore.controlFramesReceived,
+                receivedBytes: controlAfter.controlBytesReceived - controlBefore.controlBytesReceived),
             outputs: report.outputs.keys.sorted().map { RunSummary.Output(request: $0, generated: report.outputs[$0] ?? []) })
         let data = try summary.encoded()
         let file = directory.appendingPathComponent("summary.json")

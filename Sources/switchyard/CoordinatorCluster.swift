@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardCluster
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTraffic
 import SwitchyardTransport
@@ -53,7 +54,7 @@ final class CoordinatorCluster {
             let processes = try ExpertHostProcesses(hosts: spec.hosts.count) { _ in options.arguments + weights.arguments + traffic + ["--quiet"] }
             do {
                 let cluster = try connect(spec: spec, endpoints: endpoints, options: options, config: config, source: source)
-                cluster.experts.liveness = processes.checkAlive
+                cluster.experts.lostHosts = processes.lostHosts
                 try cluster.experts.handshake(timeout: .seconds(options.handshakeTimeout))
                 return CoordinatorCluster(experts: cluster.experts, transportName: "zmq") {
                     cluster.stop()

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import SwitchyardCluster
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardTraffic
 import SwitchyardWire
 

@@ -1,6 +1,8 @@
 import Foundation
 import SwitchyardCluster
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 
 /// Expert hosts started as child processes of this one, and stopped however this process ends:
 /// normally, on an error, on Ctrl-C or SIGTERM (`SignalGuard`), or when a host dies first.
@@ -26,11 +28,20 @@ final class ExpertHostProcesses: @unchecked Sendable {
         processes = started
     }
 
-    /// Throws when a host process has exited while the run still needs it.
-    func checkAlive() throws {
-        for (host, process) in processes.enumerated() where !process.isRunning {
-            throw ClusterFailure("expert host \(host) (pid \(process.processIdentifier)) exited with status \(process.terminationStatus) during the run")
+    /// Hosts whose process has ended, with how it ended.
+    func lostHosts() -> [(host: Int, reason: String)] {
+        processes.enumerated().filter { !$0.element.isRunning }.map { host, process in
+            let status = process.terminationStatus
+            let how = process.terminationReason == .uncaughtSignal
+                ? "killed by \(Self.signalName(status))" : "exited with status \(status)"
+            return (host, "its process (pid \(process.processIdentifier)) \(how) during the run")
         }
+    }
+
+    static func signalName(_ number: Int32) -> String {
+        let names: [Int32: String] = [SIGKILL: "SIGKILL", SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT",
+                                      SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGHUP: "SIGHUP", SIGTRAP: "SIGTRAP"]
+        return names[number] ?? "signal \(number)"
     }
 
     /// Waits up to `grace` for the hosts to leave after a shutdown frame, then terminates and kills.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardCluster
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardWire

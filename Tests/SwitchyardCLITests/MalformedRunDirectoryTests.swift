@@ -31,6 +31,7 @@ import SwitchyardTestSupport
                 "host_imbalance":1,"expert_imbalance":2,"hosts":[{"host":0,"messages":1,"tokens":2,"expert_slots":3,"dispatch_bytes":168,"combine_bytes":168}],
                 "layers":[{"layer":1,"wire_bytes":672,"host_imbalance":1,"expert_imbalance":2,"bytes_saved_by_dedup":152}]},
      "transport_counters":{"sent_messages":2,"sent_bytes":336,"received_messages":2,"received_bytes":336},
+     "control_frames":{"sent_messages":0,"sent_bytes":0,"received_messages":0,"received_bytes":0},
      "outputs":[{"request":0,"generated":[5,6]}]}
     """#
 

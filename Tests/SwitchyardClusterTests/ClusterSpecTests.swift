@@ -1,6 +1,8 @@
 import Foundation
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import Testing
 @testable import SwitchyardCluster
 

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardTraffic
 @testable import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardWire
 
 /// The all-to-all echo's answers and the coordinator's check of them: an honest host gives no
@@ -51,13 +53,14 @@ import SwitchyardWire
     /// A host that answers by the rule, except that it flips one value of every combine it sends.
     func faultyHost(_ host: Int, transport: HostTransport, limits: WireLimits) throws {
         let decoder = WireDecoder(limits: limits)
-        while let message = try transport.receive(until: .now + .seconds(30)) {
+        while let message = try transport.receive(timeout: .seconds(30)) {
             let frame = try message.decode(with: decoder)
             guard case let .dispatch(dispatch) = frame.body else { return }
             var values = AlltoallEchoRule.answer(to: dispatch.activations, host: host).floats
             values[0] = values[0] + 1
             let sums = ActivationRows(rows: dispatch.activations.rows, width: dispatch.activations.width, floats: values, as: dispatch.activations.type)
-            try transport.send(WireFrame(address: frame.address, host: host, body: .combine(Combine(tokens: dispatch.routes.tokens, partialSums: sums))).encoded())
+            try transport.send(WireFrame(address: frame.address, host: host, body: .combine(Combine(tokens: dispatch.routes.tokens, partialSums: sums))).encoded(),
+                               to: message.peer)
         }
     }
 

@@ -1,4 +1,6 @@
 import Testing
+@testable import SwitchyardProtocol
+import SwitchyardTransport
 @testable import SwitchyardRuntime
 
 @Suite struct BatchSchedulerTests {

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import SwitchyardModel
 import SwitchyardWire
+@testable import SwitchyardProtocol
+import SwitchyardTransport
 @testable import SwitchyardRuntime
 
 /// The model split across expert hosts gives the single-process model's answer.

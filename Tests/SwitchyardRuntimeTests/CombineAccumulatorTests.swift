@@ -1,7 +1,9 @@
 import SwitchyardKernels
 import SwitchyardModel
 import Testing
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardWire
 
 @Suite struct CombineAccumulatorTests {

@@ -1,6 +1,8 @@
 import SwitchyardModel
 import Testing
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardWire
 
 @Suite struct DispatchPlanTests {

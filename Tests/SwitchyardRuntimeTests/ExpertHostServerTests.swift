@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import SwitchyardModel
 @testable import SwitchyardWire
+@testable import SwitchyardProtocol
+import SwitchyardTransport
 @testable import SwitchyardRuntime
 
 /// A host answers bad frames with error frames and keeps serving.
@@ -22,7 +24,7 @@ import SwitchyardModel
         let coordinator = network.coordinator
         let decoder = WireDecoder(limits: limits)
         func next() throws -> WireFrame {
-            let message = try #require(try coordinator.receive(until: .now + .seconds(10)))
+            let message = try #require(try coordinator.receive(timeout: .seconds(10)))
             return try message.decode(with: decoder)
         }
         let valid = WireFrame(host: 1, body: .hello(Hello(config: config, placement: placement, host: 1, weightsFingerprint: source.fingerprint)))
@@ -33,14 +35,15 @@ import SwitchyardModel
             guard case let .error(failure) = try next().body else { Issue.record("expected an error frame"); continue }
             #expect(failure.code == .malformedFrame)
         }
-        // Heartbeats are answered.
-        try coordinator.send(WireFrame(host: 1, body: .heartbeat).encoded(), to: 1)
-        #expect(try next().kind == .heartbeat)
         // Still serving: the handshake completes.
         try coordinator.send(valid.encoded(), to: 1)
         guard case let .hello(answer) = try next().body else { Issue.record("expected the host's hello"); return }
         #expect(answer.experts == placement.experts(of: 1))
         #expect(answer.residentBytes > 0)
+        try coordinator.send(WireFrame(host: 1, body: .helloAck).encoded(), to: 1)
+        // Heartbeats from its coordinator are answered.
+        try coordinator.send(WireFrame(host: 1, body: .heartbeat).encoded(), to: 1)
+        #expect(try next().kind == .heartbeat)
         try coordinator.send(WireFrame(host: 1, body: .shutdown).encoded(), to: 1)
         #expect(done.wait(timeout: .now() + 10) == .success)
         #expect(server.statistics.badFrames == 3)

@@ -1,6 +1,8 @@
 import SwitchyardModel
 import Testing
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardWire
 
 @Suite struct HelloCheckTests {
@@ -14,13 +16,13 @@ import SwitchyardWire
         #expect(expected.mismatch(with: answer) == nil)
         var other = answer
         other.placementFingerprint = try Placement(.roundRobin, experts: 128, hosts: 8).fingerprint
-        #expect(expected.mismatch(with: other)?.hasPrefix("placement fingerprint differs") == true)
+        #expect(expected.mismatch(with: other)?.detail.hasPrefix("placement fingerprint differs") == true)
         other = answer
         other.weightsFingerprint = "synthetic-2"
-        #expect(expected.mismatch(with: other)?.contains("synthetic-2") == true)
+        #expect(expected.mismatch(with: other)?.detail.contains("synthetic-2") == true)
         other = answer
         other.experts = Array(33..<49)
-        #expect(expected.mismatch(with: other) == "experts differ: the host lacks 32 and holds 48 it should not")
+        #expect(expected.mismatch(with: other)?.detail == "experts differ: the host lacks 32 and holds 48 it should not")
     }
 }
 
@@ -30,8 +32,8 @@ extension HelloCheckTests {
         let expected = Hello(config: ModelPreset.tiny.config, placement: placement, host: 0, weightsFingerprint: "w")
         var answer = expected
         answer.experts = Array(0..<7)
-        #expect(expected.mismatch(with: answer) == "experts differ: the host lacks 7")
+        #expect(expected.mismatch(with: answer)?.detail == "experts differ: the host lacks 7")
         answer.experts = Array(0..<9)
-        #expect(expected.mismatch(with: answer) == "experts differ: holds 8 it should not")
+        #expect(expected.mismatch(with: answer)?.detail == "experts differ: holds 8 it should not")
     }
 }

@@ -1,5 +1,7 @@
 import Testing
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 
 @Suite struct PlacementTests {
     func checkEveryExpertOnce(_ placement: Placement) {

@@ -1,6 +1,8 @@
 import SwitchyardKernels
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardWire
 
 enum RuntimeSamples {

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardTraffic
 import SwitchyardWire
 

@@ -2,7 +2,9 @@ import Foundation
 import Testing
 import SwitchyardMetrics
 import SwitchyardModel
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardTraffic
 
 /// The metrics endpoint scraped over HTTP on loopback, as Prometheus would.

@@ -5,7 +5,9 @@ import FoundationXML
 import Testing
 import SwitchyardModel
 import SwitchyardReport
+import SwitchyardProtocol
 import SwitchyardRuntime
+import SwitchyardTransport
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardTraffic

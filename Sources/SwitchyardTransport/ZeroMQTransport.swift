@@ -51,8 +51,8 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
         })
     }
 
-    public func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
-        guard let ready = try ZMQSocket.firstReadable(sockets, timeoutMilliseconds: deadline.millisecondsLeft) else { return nil }
+    public func receive(timeout: Duration) throws -> ReceivedMessage? {
+        guard let ready = try ZMQSocket.firstReadable(sockets, timeoutMilliseconds: Int(timeout.pollMilliseconds)) else { return nil }
         let parts = try sockets[ready].receive(timeoutMilliseconds: 0)
         counters.received(parts.reduce(0) { $0 + $1.count })
         return ReceivedMessage(host: ready, parts: parts)
@@ -61,14 +61,13 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
     public func close() { sockets.forEach { $0.close() } }
 }
 
-/// An expert host's ZeroMQ link: a ROUTER bound at the host's endpoint. It answers whichever
-/// peer last wrote, so a coordinator that reconnects is served again.
+/// An expert host's ZeroMQ link: a ROUTER bound at the host's endpoint. Each connected peer is
+/// known by its routing id, which the host's protocol keeps one session for.
 public final class ZeroMQHostTransport: HostTransport {
     let context: ZMQContext
     let socket: ZMQSocket
     let index: Int
     public let boundEndpoint: String
-    private var peer: [UInt8]?
 
     public init(endpoint: String, host index: Int) throws {
         if endpoint.hasPrefix("ipc://") {
@@ -84,17 +83,16 @@ public final class ZeroMQHostTransport: HostTransport {
         }
     }
 
-    public func send(_ frame: EncodedFrame) throws {
-        guard let peer else { throw TransportError("expert host \(index) has no coordinator to answer") }
-        try socket.send([.copy(peer)] + frame.zmqParts)
+    public func send(_ frame: EncodedFrame, to peer: PeerID) throws {
+        try socket.send([.copy(peer.bytes)] + frame.zmqParts)
     }
 
-    public func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
-        guard try socket.poll(timeoutMilliseconds: deadline.millisecondsLeft) else { return nil }
+    public func receive(timeout: Duration) throws -> ReceivedMessage? {
+        guard try socket.poll(timeoutMilliseconds: Int(timeout.pollMilliseconds)) else { return nil }
         var parts = try socket.receive(timeoutMilliseconds: 0)
         guard !parts.isEmpty else { return nil }
-        peer = parts.removeFirst()
-        return ReceivedMessage(host: index, parts: parts)
+        let peer = PeerID(bytes: parts.removeFirst())
+        return ReceivedMessage(host: index, peer: peer, parts: parts)
     }
 
     public func close() {

@@ -8,12 +8,12 @@ public struct TransportCounters: Sendable, Equatable {
 
     public init() {}
 
-    mutating func sent(_ bytes: Int) {
+    public mutating func sent(_ bytes: Int) {
         sentMessages += 1
         sentBytes += bytes
     }
 
-    mutating func received(_ bytes: Int) {
+    public mutating func received(_ bytes: Int) {
         receivedMessages += 1
         receivedBytes += bytes
     }

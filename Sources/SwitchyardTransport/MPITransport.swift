@@ -43,7 +43,8 @@ final class MPILink {
     }
 
     /// The next frame from `source` (any rank when nil), with the rank it came from.
-    func receive(from source: Int?, until deadline: ContinuousClock.Instant) throws -> (rank: Int, bytes: [UInt8])? {
+    func receive(from source: Int?, timeout: Duration) throws -> (rank: Int, bytes: [UInt8])? {
+        let deadline = ContinuousClock.now + timeout
         while true {
             try progress()
             if let (rank, _, count) = try world.probe(source: source, tag: Self.frameTag) {
@@ -92,8 +93,9 @@ public final class MPICoordinatorTransport: CoordinatorTransport {
         counters.sent(frame.byteCount)
     }
 
-    public func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
-        while let (rank, bytes) = try link.receive(from: nil, until: deadline) {
+    public func receive(timeout: Duration) throws -> ReceivedMessage? {
+        let deadline = ContinuousClock.now + timeout
+        while let (rank, bytes) = try link.receive(from: nil, timeout: max(.zero, deadline - ContinuousClock.now)) {
             if let host = hostOfRank[rank] {
                 counters.received(bytes.count)
                 return ReceivedMessage(host: host, parts: [bytes])
@@ -117,12 +119,15 @@ public final class MPIHostTransport: HostTransport {
         self.index = index
     }
 
-    public func send(_ frame: EncodedFrame) throws {
+    /// Only the coordinator's rank is listened to, so it is the one peer a host answers.
+    public func send(_ frame: EncodedFrame, to peer: PeerID) throws {
         try link.send(frame, to: coordinatorRank)
     }
 
-    public func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
-        try link.receive(from: coordinatorRank, until: deadline).map { ReceivedMessage(host: index, parts: [$0.bytes]) }
+    public func receive(timeout: Duration) throws -> ReceivedMessage? {
+        try link.receive(from: coordinatorRank, timeout: timeout).map {
+            ReceivedMessage(host: index, peer: PeerID(number: $0.rank), parts: [$0.bytes])
+        }
     }
 
     public func close() { link.drain(timeout: .seconds(5)) }

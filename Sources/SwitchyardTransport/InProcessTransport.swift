@@ -1,4 +1,3 @@
-import SwitchyardKernels
 import Foundation
 import SwitchyardWire
 
@@ -9,6 +8,8 @@ public final class InProcessNetwork: @unchecked Sendable {
     let toCoordinator = Mailbox()
     /// The coordinator's side, counted as it hands parts over and takes them (one thread uses it).
     public internal(set) var coordinatorCounters = TransportCounters()
+
+    static let coordinatorPeer = PeerID(number: 0)
 
     public init(hosts: Int) {
         toHosts = (0..<hosts).map { _ in Mailbox() }
@@ -30,13 +31,15 @@ final class Mailbox: @unchecked Sendable {
         condition.unlock()
     }
 
-    func take(until deadline: ContinuousClock.Instant) -> ReceivedMessage? {
+    func take(timeout: Duration) -> ReceivedMessage? {
+        let deadline = ContinuousClock.now + timeout
         condition.lock()
         defer { condition.unlock() }
         while messages.isEmpty {
             let left = deadline - ContinuousClock.now
             if left <= .zero { return nil }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: left.inSeconds))
+            let (seconds, attoseconds) = left.components
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) * 1e-18))
         }
         return messages.removeFirst()
     }
@@ -44,7 +47,7 @@ final class Mailbox: @unchecked Sendable {
 
 extension EncodedFrame {
     /// The three parts as separate byte arrays, as ZeroMQ would deliver them.
-    var parts: [[UInt8]] {
+    public var parts: [[UInt8]] {
         [header, metadata, payload.map { rows in rows.withUnsafeBytes { [UInt8]($0) } } ?? []]
     }
 }
@@ -59,11 +62,11 @@ final class InProcessCoordinator: CoordinatorTransport {
     func send(_ frame: EncodedFrame, to host: Int) throws {
         let parts = frame.parts
         network.coordinatorCounters.sent(parts.reduce(0) { $0 + $1.count })
-        network.toHosts[host].put(ReceivedMessage(host: host, parts: parts))
+        network.toHosts[host].put(ReceivedMessage(host: host, peer: InProcessNetwork.coordinatorPeer, parts: parts))
     }
 
-    func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
-        let message = network.toCoordinator.take(until: deadline)
+    func receive(timeout: Duration) throws -> ReceivedMessage? {
+        let message = network.toCoordinator.take(timeout: timeout)
         if let message { network.coordinatorCounters.received(message.byteCount) }
         return message
     }
@@ -79,12 +82,13 @@ final class InProcessHost: HostTransport {
         self.index = index
     }
 
-    func send(_ frame: EncodedFrame) throws {
+    /// Only the network's one coordinator writes to a host, so every answer goes to it.
+    func send(_ frame: EncodedFrame, to peer: PeerID) throws {
         network.toCoordinator.put(ReceivedMessage(host: index, parts: frame.parts))
     }
 
-    func receive(until deadline: ContinuousClock.Instant) throws -> ReceivedMessage? {
-        network.toHosts[index].take(until: deadline)
+    func receive(timeout: Duration) throws -> ReceivedMessage? {
+        network.toHosts[index].take(timeout: timeout)
     }
 
     func close() {}

@@ -1,0 +1,156 @@
+import SwitchyardTraffic
+import SwitchyardWire
+
+/// An expert host's side of the protocol as a value: frames from peers and finished computations
+/// go in, directives come out (send this frame to that peer, run this dispatch, record, stop).
+/// It keeps one session per peer, so a stranger's hello, ack, dispatch or shutdown never changes
+/// what an accepted coordinator gets; only an accepted coordinator is served or obeyed.
+public struct HostProtocol {
+    public struct Settings: Sendable {
+        /// How long an accepted coordinator may stay silent before another may take its place.
+        public var coordinatorSilence: Duration = .seconds(3)
+        public init() {}
+    }
+
+    public struct Statistics: Sendable, Equatable {
+        public var dispatches = 0
+        public var badFrames = 0
+        public var refusedHellos = 0
+        public var heartbeats = 0
+        /// Frames from peers that had not completed the handshake, ignored or refused.
+        public var unauthorisedFrames = 0
+    }
+
+    public enum PeerState: Equatable, Sendable {
+        /// Its hello matched; this host answered with its own and waits for the ack.
+        case greeted
+        /// Acknowledged: its dispatches are served and its shutdown obeyed.
+        case accepted
+    }
+
+    public struct PeerSession: Equatable, Sendable {
+        public var state: PeerState
+        public var lastHeard: ProtocolTime
+    }
+
+    /// A dispatch to run: the driver computes it and hands back the combine (or the error).
+    public struct Work: Sendable {
+        public var peer: PeerID
+        public var frame: WireFrame
+        public var receivedAt: ProtocolTime
+        public var wireBytes: Int
+    }
+
+    public enum Directive: Sendable {
+        case send(EncodedFrame, to: PeerID)
+        case compute(Work)
+        case record(TrafficRecord)
+        case log(String)
+        case stop
+    }
+
+    public let host: Int
+    /// What this host holds, as it states it in the handshake.
+    public let hello: Hello
+    public let settings: Settings
+    let decoder: WireDecoder
+    public private(set) var peers: [PeerID: PeerSession] = [:]
+    public private(set) var statistics = Statistics()
+
+    public init(host: Int, hello: Hello, limits: WireLimits, settings: Settings = Settings()) {
+        self.host = host
+        self.hello = hello
+        self.settings = settings
+        decoder = WireDecoder(limits: limits)
+    }
+
+    /// The coordinator this host serves now, if any.
+    public var acceptedPeer: PeerID? { peers.first { $0.value.state == .accepted }?.key }
+
+    public mutating func receive(_ message: ReceivedMessage, at now: ProtocolTime) -> [Directive] {
+        let peer = message.peer
+        let frame: WireFrame
+        do { frame = try message.decode(with: decoder) } catch {
+            statistics.badFrames += 1
+            return [.log("expert host \(host): bad frame (\(message.byteCount) bytes) from \(peer): \(error)"),
+                    reply(.error(Failure(code: .malformedFrame, message: error.description)), to: peer)]
+        }
+        let known = peers[peer]
+        if known != nil { peers[peer]!.lastHeard = now }
+        switch frame.body {
+        case let .hello(expected):
+            return greet(peer, expected: expected, at: now)
+        case .helloAck:
+            guard known?.state == .greeted || known?.state == .accepted else { return unauthorised(frame, from: peer) }
+            peers[peer]!.state = .accepted
+            return []
+        case .dispatch:
+            guard known?.state == .accepted else {
+                statistics.unauthorisedFrames += 1
+                return [reply(.error(Failure(code: .unexpectedFrame, message: "expert host \(host) got a dispatch before a completed handshake")),
+                              to: peer, address: frame.address)]
+            }
+            return [.compute(Work(peer: peer, frame: frame, receivedAt: now, wireBytes: message.byteCount))]
+        case .heartbeat:
+            guard known?.state == .accepted else { return unauthorised(frame, from: peer) }
+            statistics.heartbeats += 1
+            return [reply(.heartbeat, to: peer)]
+        case .shutdown:
+            guard known?.state == .accepted else { return unauthorised(frame, from: peer) }
+            return [.log("expert host \(host): shut down by its coordinator"), .stop]
+        case .combine, .error:
+            statistics.badFrames += 1
+            return [reply(.error(Failure(code: .unexpectedFrame, message: "expert host \(host) does not accept \(frame.kind) frames")), to: peer)]
+        }
+    }
+
+    /// The driver ran `work`: answers its peer with the combine, or with an error frame.
+    public mutating func computed(_ work: Work, answer: Result<WireFrame, any Error>, at now: ProtocolTime) -> [Directive] {
+        switch answer {
+        case let .success(combine):
+            statistics.dispatches += 1
+            let encoded = combine.encoded()
+            let slots: Int
+            if case let .dispatch(dispatch) = work.frame.body { slots = dispatch.routes.pairCount } else { slots = 0 }
+            return [.send(encoded, to: work.peer),
+                    .record(TrafficRecord(work.frame, wireBytes: work.wireBytes, slots: slots, step: -1, received: work.receivedAt)),
+                    .record(TrafficRecord(combine, wireBytes: encoded.byteCount, slots: slots, step: -1, sent: now))]
+        case let .failure(error):
+            statistics.badFrames += 1
+            return [.log("expert host \(host): dispatch for \(work.frame.address) failed: \(error)"),
+                    reply(.error(Failure(code: .expertFailed, message: "expert host \(host): \(error)")), to: work.peer, address: work.frame.address)]
+        }
+    }
+
+    private mutating func greet(_ peer: PeerID, expected: Hello, at now: ProtocolTime) -> [Directive] {
+        if let current = acceptedPeer, current != peer {
+            guard now - peers[current]!.lastHeard >= settings.coordinatorSilence else {
+                statistics.refusedHellos += 1
+                return [reply(.error(Failure(code: .busy, message: "expert host \(host) serves another coordinator")), to: peer)]
+            }
+            peers[current] = nil
+        }
+        if let mismatch = expected.mismatch(with: hello) {
+            statistics.refusedHellos += 1
+            peers[peer] = nil
+            // The stranger learns which field differs, not this host's values.
+            return [.log("expert host \(host): refused \(peer): \(mismatch)"),
+                    reply(.error(Failure(code: .refused, message: "expert host \(host) refused: \(mismatch.field) differs")), to: peer)]
+        }
+        // Peers that only said hello are forgotten when a newer one does, so strangers cannot pile up.
+        peers = peers.filter { $0.value.state == .accepted }
+        peers[peer] = PeerSession(state: peers[peer]?.state ?? .greeted, lastHeard: now)
+        return [reply(.hello(hello), to: peer)]
+    }
+
+    private mutating func unauthorised(_ frame: WireFrame, from peer: PeerID) -> [Directive] {
+        statistics.unauthorisedFrames += 1
+        return [.log("expert host \(host): ignored a \(frame.kind) frame from \(peer), which has not completed the handshake")]
+    }
+
+    private func reply(_ body: WireBody, to peer: PeerID, address: FrameAddress = FrameAddress()) -> Directive {
+        // Only dispatch and combine name a layer; an error keeps the step it answers.
+        let address = body.kind.carriesActivations ? address : FrameAddress(step: address.step)
+        return .send(WireFrame(address: address, host: host, body: body).encoded(), to: peer)
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import Testing
+import SwitchyardModel
+import SwitchyardProtocol
+import SwitchyardTransport
+@testable import SwitchyardWire
+@testable import SwitchyardRuntime
+
+/// The protocol in virtual time: handshakes, timeouts and stray, late, duplicate and reordered
+/// frames, with the real drivers and encoded bytes, and no sleeping.
+@Suite struct EmbeddedProtocolTests {
+    @Test func handshakeIsAcceptedAndTheExchangeMatchesOneProcess() throws {
+        let cluster = try EmbeddedCluster(hosts: 4)
+        let hosts = try cluster.coordinator.handshake(timeout: .seconds(30))
+        #expect(hosts.map(\.host) == [0, 1, 2, 3])
+        #expect(hosts.map(\.experts) == (0..<4).map(cluster.placement.experts(of:)))
+        cluster.network.runHosts(until: cluster.network.clock.now() + .milliseconds(1))
+        for server in cluster.servers { #expect(server.session.acceptedPeer == EmbeddedNetwork.peer(ofCoordinator: 0)) }
+        let (input, routing) = cluster.batch(tokens: 6)
+        let output = try cluster.exchange(input, routing)
+        let reference = try cluster.reference(input, routing)
+        #expect(maxDifference(output, reference) <= 1e-5 * reference.map(abs).max()!)
+        #expect(cluster.servers.map(\.statistics.dispatches).reduce(0, +) == cluster.coordinator.totals.dispatchMessages.reduce(0, +))
+    }
+
+    @Test func aHostWithOtherWeightsIsRefusedAndLearnsNoFingerprint() throws {
+        let cluster = try EmbeddedCluster(hosts: 3, hostSeed: { $0 == 2 ? 99 : 7 })
+        let hostFingerprint = SyntheticWeights(config: cluster.config, seed: 99).fingerprint
+        #expect {
+            try cluster.coordinator.handshake(timeout: .seconds(30))
+        } throws: { error in
+            guard let failure = error as? ClusterFailure, case let .hostRefused(host, message) = failure.reason else { return false }
+            return host == 2 && message.contains("weights fingerprint differs") && !message.contains(hostFingerprint)
+                && !message.contains(cluster.source.fingerprint)
+        }
+        // The host refused too, and its refusal named the field, not the coordinator's values.
+        #expect(cluster.servers[2].session.acceptedPeer == nil)
+        #expect(cluster.servers[2].statistics.refusedHellos >= 1)
+    }
+
+    @Test func aHostThatStartsLateIsReachedByTheResentHello() throws {
+        let cluster = try EmbeddedCluster(hosts: 3, attached: false)
+        cluster.network.attach(cluster.servers[0])
+        cluster.network.attach(cluster.servers[1])
+        let start = cluster.network.clock.now()
+        // Host 2 comes up 2.5 s in; hellos go again every second.
+        cluster.network.fault = { envelope in
+            if envelope.host == 2, cluster.network.clock.now() - start >= .milliseconds(2500) { cluster.network.attach(cluster.servers[2]) }
+            return [cluster.network.latency]
+        }
+        let wall = ContinuousClock.now
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        let took = cluster.network.clock.now() - start
+        #expect(took >= .seconds(3) && took < .seconds(4), "\(took)")
+        #expect(ContinuousClock.now - wall < .seconds(5))
+    }
+
+    @Test func aSilentHostFailsTheHandshakeAtItsDeadline() throws {
+        let cluster = try EmbeddedCluster(hosts: 3)
+        cluster.network.silentHosts = [1]
+        let start = cluster.network.clock.now()
+        #expect {
+            try cluster.coordinator.handshake(timeout: .seconds(20))
+        } throws: { error in
+            guard let failure = error as? ClusterFailure, case let .handshakeTimeout(missing, busy, _) = failure.reason else { return false }
+            return missing == [1] && busy.isEmpty && "\(failure)".contains("no handshake within 20.0 seconds from expert host(s) 1")
+        }
+        let took = cluster.network.clock.now() - start
+        #expect(took >= .seconds(20) && took < .seconds(21), "\(took)")
+    }
+
+    @Test func aHostThatGoesSilentFailsTheExchangeAtItsTimeout() throws {
+        let cluster = try EmbeddedCluster(hosts: 4, exchangeTimeout: .seconds(45))
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        let (input, routing) = cluster.batch(tokens: 16)
+        cluster.network.silentHosts = [3]
+        let start = cluster.network.clock.now()
+        let wall = ContinuousClock.now
+        #expect {
+            _ = try cluster.exchange(input, routing)
+        } throws: { error in
+            guard let failure = error as? ClusterFailure, case let .exchangeTimeout(layer, missing, _) = failure.reason else { return false }
+            return layer == cluster.moeLayer && missing == [3]
+        }
+        let took = cluster.network.clock.now() - start
+        #expect(took >= .seconds(45) && took < .seconds(46), "\(took)")
+        #expect(ContinuousClock.now - wall < .seconds(5), "virtual time, not real waiting")
+    }
+
+    @Test func aLostHostFailsTheExchangeAtOnce() throws {
+        let cluster = try EmbeddedCluster(hosts: 4)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        cluster.network.silentHosts = [2]
+        var reported = false
+        cluster.coordinator.lostHosts = {
+            defer { reported = true }
+            return reported ? [] : [(2, "its process was killed by SIGKILL")]
+        }
+        let start = cluster.network.clock.now()
+        let (input, routing) = cluster.batch(tokens: 16)
+        #expect {
+            _ = try cluster.exchange(input, routing)
+        } throws: { error in
+            guard let failure = error as? ClusterFailure, case let .hostLost(host, reason) = failure.reason else { return false }
+            return host == 2 && reason.contains("SIGKILL")
+        }
+        #expect(cluster.network.clock.now() - start < .seconds(1))
+    }
+
+    @Test func duplicateCombinesAreDroppedAndCounted() throws {
+        let cluster = try EmbeddedCluster(hosts: 4)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        cluster.network.fault = { envelope in
+            envelope.direction == .toCoordinator && envelope.host == 1 ? [.microseconds(10), .microseconds(20)] : [.microseconds(10)]
+        }
+        let (input, routing) = cluster.batch(tokens: 8)
+        let first = try cluster.exchange(input, routing)
+        let second = try cluster.exchange(input, routing)
+        let reference = try cluster.reference(input, routing)
+        #expect(first == second)
+        #expect(maxDifference(first, reference) <= 1e-5 * reference.map(abs).max()!)
+        // The first exchange's second copy arrives after it completed: stray; the second's while open: duplicate.
+        let statistics = cluster.coordinator.session.statistics
+        #expect(statistics.duplicateFrames + statistics.strayFrames >= 1)
+    }
+
+    @Test func reorderedCombinesGiveTheSameBits() throws {
+        let inOrder = try EmbeddedCluster(hosts: 8)
+        try inOrder.coordinator.handshake(timeout: .seconds(30))
+        let (input, routing) = inOrder.batch(tokens: 12)
+        let expected = try inOrder.exchange(input, routing)
+
+        let reversed = try EmbeddedCluster(hosts: 8)
+        try reversed.coordinator.handshake(timeout: .seconds(30))
+        // Host 7's answer first, host 0's last.
+        reversed.network.fault = { envelope in
+            envelope.direction == .toCoordinator ? [.microseconds(100 * (9 - envelope.host))] : [.microseconds(10)]
+        }
+        #expect(try reversed.exchange(input, routing) == expected)
+    }
+
+    @Test func aLateCombineFailsItsExchangeAndIsStrayAfterwards() throws {
+        let cluster = try EmbeddedCluster(hosts: 4, exchangeTimeout: .seconds(2))
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        let (input, routing) = cluster.batch(tokens: 16)
+        cluster.network.fault = { envelope in
+            envelope.direction == .toCoordinator && envelope.host == 0 ? [.seconds(3)] : [.microseconds(10)]
+        }
+        #expect(throws: ClusterFailure.self) { _ = try cluster.exchange(input, routing) }
+        cluster.network.fault = nil
+        // The next exchange completes; the late answer to the failed one arrives meanwhile and is dropped.
+        cluster.network.clock.advance(by: .seconds(2))
+        let output = try cluster.exchange(input, routing)
+        let reference = try cluster.reference(input, routing)
+        #expect(maxDifference(output, reference) <= 1e-5 * reference.map(abs).max()!)
+        #expect(cluster.coordinator.session.statistics.strayFrames >= 1)
+    }
+
+    @Test func strayFramesNeverDisturbAnExchange() throws {
+        let cluster = try EmbeddedCluster(hosts: 4)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        let (input, routing) = cluster.batch(tokens: 8)
+        let reference = try cluster.reference(input, routing)
+        // A hello after the handshake, a combine for an exchange never opened, a malformed frame,
+        // and a combine that names host 2 arriving over host 1's link.
+        let hello = Hello(config: cluster.config, placement: cluster.placement, host: 1, weightsFingerprint: "stranger")
+        cluster.network.inject(toCoordinator: 0, overLinkOf: 1, WireFrame(host: 1, body: .hello(hello)).encoded())
+        let rows = ActivationRows(rows: 1, width: cluster.config.hiddenSize, floats: [Float](repeating: 1, count: cluster.config.hiddenSize), as: .f32)
+        let bogus = WireFrame(address: FrameAddress(step: 999, layer: cluster.moeLayer), host: 1, body: .combine(Combine(tokens: [0], partialSums: rows)))
+        cluster.network.inject(toCoordinator: 0, overLinkOf: 1, bogus.encoded())
+        cluster.network.inject(toCoordinator: 0, overLinkOf: 1, EncodedFrame(header: [1, 2, 3], metadata: [], payload: nil))
+        var misattributed = bogus
+        misattributed.host = 2
+        misattributed.address = FrameAddress(step: 1, layer: cluster.moeLayer)
+        cluster.network.inject(toCoordinator: 0, overLinkOf: 1, misattributed.encoded())
+        let output = try cluster.exchange(input, routing)
+        #expect(maxDifference(output, reference) <= 1e-5 * reference.map(abs).max()!)
+        let statistics = cluster.coordinator.session.statistics
+        #expect(statistics.strayFrames == 2)
+        #expect(statistics.badFrames == 1)
+        #expect(statistics.misattributedFrames == 1)
+    }
+
+    @Test func aSecondCoordinatorMidRunChangesNothing() throws {
+        let cluster = try EmbeddedCluster(hosts: 4)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        let (input, routing) = cluster.batch(tokens: 8)
+        let before = try cluster.exchange(input, routing)
+        // A second coordinator says hello, then acks, dispatches and shuts down without having been greeted.
+        let stranger = 1
+        let hello = Hello(config: cluster.config, placement: cluster.placement, host: 0, weightsFingerprint: cluster.source.fingerprint)
+        cluster.network.inject(toHost: 0, fromCoordinator: stranger, WireFrame(host: 0, body: .hello(hello)).encoded())
+        cluster.network.runHosts(until: cluster.network.clock.now() + .milliseconds(1))
+        let answers = try cluster.network.take(forCoordinator: stranger).map { try $0.decode(with: WireDecoder(limits: WireLimits(config: cluster.config))) }
+        guard case let .error(failure)? = answers.first?.body else { Issue.record("expected a refusal, got \(answers)"); return }
+        #expect(failure.code == .busy)
+        for body in [WireBody.helloAck, .shutdown, .heartbeat] {
+            cluster.network.inject(toHost: 0, fromCoordinator: stranger, WireFrame(host: 0, body: body).encoded())
+        }
+        cluster.network.runHosts(until: cluster.network.clock.now() + .milliseconds(1))
+        #expect(!cluster.network.hasStopped(0))
+        #expect(cluster.servers[0].session.acceptedPeer == EmbeddedNetwork.peer(ofCoordinator: 0))
+        #expect(cluster.servers[0].statistics.unauthorisedFrames == 3)
+        #expect(try cluster.network.take(forCoordinator: stranger).isEmpty, "a stranger gets no answer")
+        #expect(try cluster.exchange(input, routing) == before)
+    }
+
+    @Test func aSilentCoordinatorIsReplacedByTheNextOne() throws {
+        let first = try EmbeddedCluster(hosts: 2)
+        try first.coordinator.handshake(timeout: .seconds(30))
+        // The first coordinator goes away without a word; a second one connects to the same hosts.
+        let second = ClusterExperts(config: first.config, placement: first.placement, payload: .f32, transport: first.network.coordinator(1),
+                                    weightsFingerprint: first.source.fingerprint, limits: WireLimits(config: first.config),
+                                    clock: first.network.clock)
+        let start = first.network.clock.now()
+        try second.handshake(timeout: .seconds(30))
+        first.network.runHosts(until: first.network.clock.now() + .milliseconds(1))
+        // Refused as busy until the first had been silent for the hosts' window, then accepted.
+        #expect(first.network.clock.now() - start >= HostProtocol.Settings().coordinatorSilence)
+        #expect(first.servers[0].session.acceptedPeer == EmbeddedNetwork.peer(ofCoordinator: 1))
+        let (input, routing) = first.batch(tokens: 4)
+        let output = try second.routedExperts(layer: first.moeLayer, input: input, tokens: 4, routing: routing)
+        let reference = try first.reference(input, routing)
+        #expect(maxDifference(output, reference) <= 1e-5 * reference.map(abs).max()!)
+    }
+
+    @Test func shutdownStopsEveryHost() throws {
+        let cluster = try EmbeddedCluster(hosts: 3)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        cluster.coordinator.shutdown()
+        cluster.network.runHosts(until: cluster.network.clock.now() + .milliseconds(1))
+        #expect((0..<3).allSatisfy(cluster.network.hasStopped))
+    }
+}
