@@ -64,37 +64,34 @@ enum ClusterWorkload {
         }
 
         let directory = try runDirectory(workload.out)
-        let summary: [String: Any] = [
-            "cluster": spec.file, "transport": transport, "payload": payload, "weights": weights,
-            "model": ["layers": config.numHiddenLayers, "hidden": config.hiddenSize, "experts": config.nRoutedExperts,
-                      "experts_per_token": config.numExpertsPerTok],
-            "hosts": experts.hosts.map { ["host": $0.host, "experts": $0.experts.count, "resident_bytes": $0.residentBytes] },
-            "requests": report.requests, "prompt_tokens": report.promptTokens, "generated_tokens": report.generatedTokens,
-            "steps": report.steps, "seconds": report.seconds, "tokens_per_second": report.tokensPerSecond,
-            "step_latency_seconds": ["p50": report.stepLatency(quantile: 0.5), "p99": report.stepLatency(quantile: 0.99)],
-            "layers": moeLayers.map { l in
-                ["layer": l, "dispatch_messages": totals.dispatchMessages[l], "dispatch_bytes": totals.dispatchBytes[l],
-                 "combine_bytes": totals.combineBytes[l], "tokens": totals.tokens[l]]
+        let context = experts.traffic.context
+        let summary = RunSummary(
+            cluster: spec.file, transport: context.transport, payload: context.payload, weights: weights,
+            model: RunSummary.Model(layers: config.numHiddenLayers, hidden: config.hiddenSize, experts: config.nRoutedExperts,
+                                    expertsPerToken: config.numExpertsPerTok),
+            hosts: experts.hosts.map { RunSummary.Host(host: $0.host, experts: $0.experts.count, residentBytes: $0.residentBytes) },
+            requests: report.requests, promptTokens: report.promptTokens, generatedTokens: report.generatedTokens,
+            steps: report.steps, seconds: report.seconds, tokensPerSecond: report.tokensPerSecond,
+            stepLatencySeconds: RunSummary.Latency(p50: report.stepLatency(quantile: 0.5), p99: report.stepLatency(quantile: 0.99)),
+            layers: moeLayers.map { l in
+                RunSummary.Layer(layer: l, dispatchMessages: totals.dispatchMessages[l], dispatchBytes: totals.dispatchBytes[l],
+                                 combineBytes: totals.combineBytes[l], tokens: totals.tokens[l])
             },
-            "traffic": trafficObject(traffic),
+            traffic: RunSummary.Traffic(traffic),
             // The transport's own count over the workload, beside the ledger's: they must agree.
-            "transport_counters": [
-                "sent_messages": countedAfter.sentMessages - countedBefore.sentMessages,
-                "sent_bytes": countedAfter.sentBytes - countedBefore.sentBytes,
-                "received_messages": countedAfter.receivedMessages - countedBefore.receivedMessages,
-                "received_bytes": countedAfter.receivedBytes - countedBefore.receivedBytes,
-            ],
+            transportCounters: RunSummary.TransportCounts(
+                sentMessages: countedAfter.sentMessages - countedBefore.sentMessages, sentBytes: countedAfter.sentBytes - countedBefore.sentBytes,
+                receivedMessages: countedAfter.receivedMessages - countedBefore.receivedMessages,
+                receivedBytes: countedAfter.receivedBytes - countedBefore.receivedBytes),
             // Frames outside the ledger (late hello answers, heartbeats, errors, dropped frames), as the
             // coordinator's session counted them: ledger + these = the transport's count.
-            "control_frames": [
-                "sent_messages": controlAfter.controlFramesSent - controlBefore.controlFramesSent,
-                "sent_bytes": controlAfter.controlBytesSent - controlBefore.controlBytesSent,
-                "received_messages": controlAfter.controlFramesReceived - controlBefore.controlFramesReceived,
-                "received_bytes": controlAfter.controlBytesReceived - controlBefore.controlBytesReceived,
-            ],
-            "outputs": report.outputs.keys.sorted().map { ["request": $0, "generated": report.outputs[$0]!] },
-        ]
-        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+            controlFrames: RunSummary.TransportCounts(
+                sentMessages: controlAfter.controlFramesSent - controlBefore.controlFramesSent,
+                sentBytes: controlAfter.controlBytesSent - controlBefore.controlBytesSent,
+                receivedMessages: controlAfter.controlFramesReceived - controlBefore.controlFramesReceived,
+                receivedBytes: controlAfter.controlBytesReceived - controlBefore.controlBytesReceived),
+            outputs: report.outputs.keys.sorted().map { RunSummary.Output(request: $0, generated: report.outputs[$0] ?? []) })
+        let data = try summary.encoded()
         let file = directory.appendingPathComponent("summary.json")
         try data.write(to: file)
         try TrafficRun.write(ledger, into: directory)
@@ -106,23 +103,6 @@ enum ClusterWorkload {
         TrafficContext(hosts: spec.hosts.count, layers: config.numHiddenLayers, experts: config.nRoutedExperts, hidden: config.hiddenSize,
                        payload: payload, transport: transport, coordinatorDevice: spec.coordinator.device,
                        hostDevices: spec.hosts.map(\.device), cluster: spec.file, topology: spec.topologyPath)
-    }
-
-    /// The ledger's aggregates for summary.json (times as the coordinator saw them).
-    static func trafficObject(_ t: TrafficSummary) -> [String: Any] {
-        let locality = t.nodeLocality
-        return [
-            "messages": t.ledger.records.count, "wire_bytes": t.ledger.wireBytes,
-            "dispatch_bytes": t.ledger.wireBytes(.dispatch), "combine_bytes": t.ledger.wireBytes(.combine),
-            "bytes_saved_by_dedup": t.bytesSavedByDeduplication, "intra_node_bytes": locality.intraNode, "inter_node_bytes": locality.interNode,
-            "host_imbalance": t.hostImbalance(), "expert_imbalance": t.expertImbalance(),
-            "hosts": t.hostLoad.map { ["host": $0.host, "messages": $0.messages, "tokens": $0.tokens, "expert_slots": $0.slots,
-                                       "dispatch_bytes": $0.dispatchBytes, "combine_bytes": $0.combineBytes] },
-            "layers": t.layers.map { l in
-                ["layer": l, "wire_bytes": t.perLayer[l]!.totalBytes, "host_imbalance": t.hostImbalance(layer: l),
-                 "expert_imbalance": t.expertImbalance(layer: l), "bytes_saved_by_dedup": t.ledger.bytesSavedByDeduplication[l]]
-            },
-        ]
     }
 
     /// `--out`, or runs/<UTC timestamp>; created if missing.
