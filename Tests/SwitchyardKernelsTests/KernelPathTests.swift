@@ -1,6 +1,7 @@
 import CKernels
 import Testing
 @testable import SwitchyardKernels
+import SwitchyardCore
 
 /// Every kernel path this machine runs, held against the portable path and a double-precision reference.
 @Suite struct KernelPathTests {
