@@ -30,8 +30,9 @@ public final class ExpertHostServer: @unchecked Sendable {
         self.transport = transport
         self.clock = clock
         computation = HostComputation(placement: placement, host: index, hidden: config.hiddenSize)
-        let hello = Hello(config: config, placement: placement, host: index, weightsFingerprint: weightsFingerprint,
+        var hello = Hello(config: config, placement: placement, host: index, weightsFingerprint: weightsFingerprint,
                           residentBytes: UInt64(experts.residentBytes))
+        hello.incarnation = UInt64.random(in: 1...UInt64.max)
         session = HostProtocol(host: index, hello: hello, limits: limits)
         self.log = log
     }
@@ -42,6 +43,7 @@ public final class ExpertHostServer: @unchecked Sendable {
     /// Serves until its coordinator's shutdown, or `shouldStop` says so (checked at least every `poll`).
     public func serve(poll: Duration = .milliseconds(200), shouldStop: () -> Bool = { false }) throws -> Statistics {
         while !shouldStop() {
+            for directive in session.tick(at: clock.now()) { if case let .log(line) = directive { log(line) } }
             guard let message = try transport.receive(timeout: poll) else { continue }
             if try handle(message) { break }
         }
