@@ -55,7 +55,7 @@ public struct CoordinatorSession {
         /// Idle time after which a host gets a heartbeat; nil sends none.
         public var heartbeatInterval: Duration? = .milliseconds(200)
         /// How long a host may answer nothing that was sent to it before it is declared lost.
-        public var deathWindow: Duration = .seconds(1)
+        public var deathWindow: Duration = .milliseconds(800)
         /// How long pairs whose every holder is lost wait for one to come back.
         public var rejoinWait: Duration = .seconds(10)
         /// This run's identity, repeated by the hosts.
@@ -206,6 +206,7 @@ public struct CoordinatorSession {
             busy.remove(host)
             confirmed[host] = info
             links[host].info = info
+            links[host].lost = nil
             links[host].nextHello = nil
             // Heartbeats count from the handshake on.
             links[host].lastSent = links[host].lastSent ?? now
@@ -338,9 +339,9 @@ public struct CoordinatorSession {
         return directives
     }
 
-    /// Tells every host still there to stop.
+    /// Tells every host to stop, lost ones too (a host that was only hung obeys when it wakes).
     public mutating func shutdown(at now: ProtocolTime) -> [Directive] {
-        (0..<hostCount).filter { links[$0].lost == nil }.map { control(.shutdown, to: $0, at: now, probe: false) }
+        (0..<hostCount).map { control(.shutdown, to: $0, at: now, probe: false) }
     }
 
     mutating func fail(_ reason: ClusterFailure.Reason) -> [Directive] {
@@ -380,15 +381,26 @@ extension CoordinatorSession {
         let address = FrameAddress(step: nextExchange, layer: layer, microBatch: microBatch)
         nextExchange += 1
         guard isReady else { return (address, nil, fail(.other("an exchange began before the handshake completed"))) }
+        // Pairs whose every holder is lost wait for one to rejoin; the rest go out now.
+        let lost = Set(lostHosts.keys)
         let plan: DispatchPlan
-        do { plan = try DispatchPlan(routing: routing, placement: placement, excluding: Set(lostHosts.keys)) } catch {
-            if case let .noLiveReplica(expert, _) = error, let lost = placement.hosts(of: expert).first {
-                return (address, nil, fail(.hostLost(host: lost, reason: "\(lostHosts[lost] ?? "lost"); expert \(expert) has no live host")))
+        var stranded: [DispatchPlan.Pair] = []
+        do {
+            var pairs = try DispatchPlan.pairs(of: routing, placement: placement)
+            if !lost.isEmpty {
+                stranded = pairs.filter { !placement.hosts(of: $0.expert).contains { !lost.contains($0) } }
+                pairs.removeAll { !placement.hosts(of: $0.expert).contains { !lost.contains($0) } }
             }
+            plan = try DispatchPlan(tokenCount: routing.tokenCount, topK: routing.topK, pairs: pairs, placement: placement, excluding: lost)
+        } catch {
             return (address, nil, fail(.other("layer \(layer): \(error)")))
         }
         var open = OpenExchange(combine: CombineAccumulator(plan: plan, hidden: hidden, address: address), deadline: now + settings.exchangeTimeout,
                                 activations: activations, payload: payload)
+        if !stranded.isEmpty {
+            open.waiting = stranded
+            open.waitingSince = now
+        }
         let directives = dispatch(&open, address: address, at: now)
         exchanges[address] = open
         return (address, plan, directives + finishIfComplete(address))
@@ -472,9 +484,9 @@ extension CoordinatorSession {
         links[host].nextHello = now + settings.helloResend
         var directives: [Directive] = [.hostEvent(HostEvent(host: host, kind: .lost(reason: reason), at: now)),
                                        .log("expert host \(host) is lost: \(reason)")]
-        if case let .running(_, _, confirmed, _) = handshake, confirmed[host] == nil {
-            return directives + fail(.hostLost(host: host, reason: reason))
-        }
+        // During the handshake, hellos keep going to it until the handshake's deadline: a restarted
+        // process answers them (the driver fails at once when no restart is coming).
+        if case .running = handshake { return directives }
         for address in openExchanges {
             guard var open = exchanges[address], open.combine.missingHosts.contains(host) else { continue }
             let pairs = open.combine.plan.pairs(of: host)

@@ -15,6 +15,13 @@ public struct DispatchPlan: Equatable, Sendable {
     /// Plans a layer: each (token, expert) pair goes to a live host holding the expert; among an
     /// expert's live replicas its pairs take turns, so the load is balanced deterministically.
     public init(routing: RoutingDecision, placement: Placement, excluding lost: Set<Int> = []) throws(DispatchPlanError) {
+        try self.init(tokenCount: routing.tokenCount, topK: routing.topK, pairs: try Self.pairs(of: routing, placement: placement),
+                      placement: placement, excluding: lost)
+    }
+
+    /// The routing's (token, expert, weight) pairs, tokens ascending, each checked: expert in range,
+    /// not chosen twice by one token, a finite weight.
+    public static func pairs(of routing: RoutingDecision, placement: Placement) throws(DispatchPlanError) -> [Pair] {
         guard routing.tokenCount <= Int(UInt32.max) else { throw .tooManyTokens(routing.tokenCount) }
         var pairs: [Pair] = []
         pairs.reserveCapacity(routing.tokenCount * routing.topK)
@@ -32,7 +39,7 @@ public struct DispatchPlan: Equatable, Sendable {
                 pairs.append(Pair(token: token, expert: expert, weight: weight))
             }
         }
-        try self.init(tokenCount: routing.tokenCount, topK: routing.topK, pairs: pairs, placement: placement, excluding: lost)
+        return pairs
     }
 
     /// One (token, expert, gate weight) of a layer's routing.

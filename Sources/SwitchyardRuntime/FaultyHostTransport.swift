@@ -16,6 +16,12 @@ public final class FaultyHostTransport: HostTransport {
         random = SplitMix64(seed: seed)
     }
 
+    /// `transport` as it is, or behind a lossy link when `faults` drop frames of `host`.
+    public static func wrapping(_ transport: HostTransport, host: Int, faults: [InjectedFault]) -> HostTransport {
+        let rate = InjectedFault.dropRate(of: host, in: faults)
+        return rate > 0 ? FaultyHostTransport(transport, dropRate: rate, seed: 0x5EED &+ UInt64(host)) : transport
+    }
+
     public func send(_ frame: EncodedFrame, to peer: PeerID) throws {
         if dropRate > 0, Double(random.nextFloat()) < dropRate {
             dropped += 1

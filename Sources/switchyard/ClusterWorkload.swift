@@ -11,8 +11,9 @@ import SwitchyardModelConfig
 /// Runs the workload on a coordinator whose experts are a cluster's, prints the summary and
 /// writes summary.json into the run directory.
 enum ClusterWorkload {
+    /// `faults` acts on injected kill and stop faults when their step begins (the launcher's hosts).
     static func run(model: Mistral4Model, experts: ClusterExperts, spec: ClusterSpec, transport: String,
-                    payload: String, weights: String, workload: WorkloadOptions) throws {
+                    payload: String, weights: String, workload: WorkloadOptions, faults: FaultInjector? = nil) throws {
         let config = model.config
         let requests = WorkloadRunner.syntheticRequests(count: workload.requests, promptTokens: workload.promptTokens,
                                                         newTokens: workload.newTokens, vocabSize: config.vocabSize)
@@ -23,7 +24,10 @@ enum ClusterWorkload {
         defer { metrics?.endpoint.stop() }
         var lastStep = ContinuousClock.now
         let countedBefore = experts.transportCounters, controlBefore = experts.session.statistics
-        let report = try WorkloadRunner(model: model, experts: experts).run(requests, maxBatch: workload.maxBatch) { steps, tokens in
+        let origin = TrafficClock.now()
+        faults?.begin(step: 1)
+        let report = try WorkloadRunner(model: model, experts: experts).run(requests, maxBatch: workload.maxBatch, overlap: workload.overlap) { steps, tokens in
+            faults?.begin(step: steps + 1)
             tokensPerStep.append(tokens - tokensPerStep.reduce(0, +))
             experts.traffic.step = Int32(steps)
             let totals = experts.totals
@@ -90,13 +94,39 @@ enum ClusterWorkload {
                 sentBytes: controlAfter.controlBytesSent - controlBefore.controlBytesSent,
                 receivedMessages: controlAfter.controlFramesReceived - controlBefore.controlFramesReceived,
                 receivedBytes: controlAfter.controlBytesReceived - controlBefore.controlBytesReceived),
-            outputs: report.outputs.keys.sorted().map { RunSummary.Output(request: $0, generated: report.outputs[$0] ?? []) })
+            outputs: report.outputs.keys.sorted().map { RunSummary.Output(request: $0, generated: report.outputs[$0] ?? []) },
+            faults: faultLog(experts.events, injected: faults?.done ?? [], origin: origin))
         let data = try summary.encoded()
         let file = directory.appendingPathComponent("summary.json")
         try data.write(to: file)
         try TrafficRun.write(ledger, into: directory)
         let page = try TrafficRun.render(directory)
         if !workload.quiet { print("\nsummary: \(file.path)\nreport: \(page.path)") }
+    }
+
+    /// Injected faults with how long the coordinator took to notice each and to use the host again,
+    /// and every host event, in seconds from the workload's start.
+    static func faultLog(_ events: [HostEvent], injected: [(fault: InjectedFault, at: Int64)], origin: Int64) -> RunSummary.Faults? {
+        guard !events.isEmpty || !injected.isEmpty else { return nil }
+        func seconds(_ nanos: Int64) -> Double { Double(nanos - origin) * 1e-9 }
+        let log = events.map { event -> RunSummary.Faults.Event in
+            switch event.kind {
+            case let .lost(reason): .init(host: event.host, event: "lost", detail: reason, atSeconds: seconds(event.at.nanoseconds), resentBytes: 0)
+            case let .rejoined(incarnation): .init(host: event.host, event: "rejoined", detail: "incarnation \(incarnation)",
+                                                   atSeconds: seconds(event.at.nanoseconds), resentBytes: 0)
+            case let .failedOver(layer, pairs, bytes): .init(host: event.host, event: "failed_over", detail: "layer \(layer): \(pairs) pairs sent again",
+                                                             atSeconds: seconds(event.at.nanoseconds), resentBytes: bytes)
+            }
+        }
+        let injectedLog = injected.map { fault, at -> RunSummary.Faults.Injected in
+            let after = events.filter { $0.host == fault.host && $0.at.nanoseconds >= at }
+            let lost = after.first { if case .lost = $0.kind { true } else { false } }
+            let back = after.first { if case .rejoined = $0.kind { true } else { false } }
+            return .init(fault: fault.description, host: fault.host, atSeconds: seconds(at),
+                         detectedAfterSeconds: lost.map { Double($0.at.nanoseconds - at) * 1e-9 },
+                         recoveredAfterSeconds: back.map { Double($0.at.nanoseconds - at) * 1e-9 })
+        }
+        return RunSummary.Faults(injected: injectedLog, events: log)
     }
 
     static func trafficContext(spec: ClusterSpec, config: ModelConfig, transport: String, payload: String) -> TrafficContext {
