@@ -1,10 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardCluster
-import SwitchyardProtocol
-import SwitchyardRuntime
-import SwitchyardTransport
-import SwitchyardWire
+import SwitchyardLaunch
 
 /// `--cluster FILE` and the transport to use with it.
 struct ClusterOptions: ParsableArguments {
@@ -19,11 +16,9 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
-    func spec() throws -> ClusterSpec { try ClusterSpec.load(path: cluster) }
-
-    /// Flags that carry this choice to a child process.
-    var arguments: [String] {
-        ["--cluster", cluster] + (transport.map { ["--transport", $0.rawValue] } ?? [])
+    func settings() throws -> ClusterSettings {
+        try ClusterSettings(path: cluster, transportOverride: transport, handshakeTimeout: .seconds(handshakeTimeout),
+                            exchangeTimeout: .seconds(exchangeTimeout))
     }
 }
 
@@ -40,21 +35,12 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Serve Prometheus metrics at http://ADDRESS:PORT/metrics while the workload runs (0: any free port).") var metricsPort: Int?
     @Option(help: "Address the metrics endpoint binds.") var metricsAddress = "127.0.0.1"
 
-    func validate() throws {
-        let ranges: [(String, Int, ClosedRange<Int>)] = [
-            ("--requests", requests, 1...100_000), ("--prompt-tokens", promptTokens, 1...65536),
-            ("--new-tokens", newTokens, 0...65536), ("--max-batch", maxBatch, 1...4096),
-        ]
-        for (flag, value, range) in ranges where !range.contains(value) {
-            throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
-        }
-        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be in 0...65535, got \(metricsPort)") }
+    var workload: Workload {
+        Workload(requests: requests, promptTokens: promptTokens, newTokens: newTokens, maxBatch: maxBatch, out: out, quiet: quiet,
+                 metricsPort: metricsPort, metricsAddress: metricsAddress)
     }
 
-    var arguments: [String] {
-        ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
-         "--max-batch", String(maxBatch)] + (out.map { ["--out", $0] } ?? []) + (quiet ? ["--quiet"] : [])
-            + (metricsPort.map { ["--metrics-port", String($0), "--metrics-address", metricsAddress] } ?? [])
+    func validate() throws {
+        do { try workload.validate() } catch { throw ValidationError(error.description) }
     }
 }
-
