@@ -44,21 +44,24 @@ public final class ClusterExperts: RoutedExpertBackend {
     public var log: (String) -> Void = { _ in }
     /// The longest one wait on the transport lasts, so lost hosts are noticed in time.
     var pollInterval: Duration = .milliseconds(100)
+    /// Every host lost, failed over or rejoined, in order, with the session's times.
+    public private(set) var events: [HostEvent] = []
 
     public init(config: ModelConfig, placement: Placement, payload: PayloadType, transport: CoordinatorTransport,
                 weightsFingerprint: String, limits: WireLimits, exchangeTimeout: Duration = .seconds(60),
-                clock: ProtocolClock = SystemProtocolClock()) {
+                settings: CoordinatorSession.Settings = CoordinatorSession.Settings(), clock: ProtocolClock = SystemProtocolClock()) {
         precondition(transport.hostCount == placement.hostCount, "the transport reaches \(transport.hostCount) hosts, the placement has \(placement.hostCount)")
         self.config = config
         self.placement = placement
         self.payload = payload
         self.transport = transport
         self.clock = clock
-        var settings = CoordinatorSession.Settings()
+        var settings = settings
         settings.exchangeTimeout = exchangeTimeout
+        if settings.session == 0 { settings.session = UInt64.random(in: 1...UInt64.max) }
         session = CoordinatorSession(
             expected: (0..<placement.hostCount).map { Hello(config: config, placement: placement, host: $0, weightsFingerprint: weightsFingerprint) },
-            hidden: config.hiddenSize, limits: limits, settings: settings)
+            placement: placement, hidden: config.hiddenSize, limits: limits, settings: settings)
         tokensPerLayer = Array(repeating: 0, count: config.numHiddenLayers)
         traffic = TrafficRecorder(context: TrafficContext(hosts: placement.hostCount, layers: config.numHiddenLayers, experts: config.nRoutedExperts,
                                                           hidden: config.hiddenSize, payload: "\(payload)", transport: "unknown"))
@@ -83,13 +86,14 @@ public final class ClusterExperts: RoutedExpertBackend {
     }
 
     public func routedExperts(layer: Int, input: [Float], tokens: Int, routing: RoutingDecision) throws -> [Float] {
-        let plan = try DispatchPlan(routing: routing, placement: placement)
-        traffic.noteRouting(layer: layer, tokensPerExpert: plan.tokensPerExpert,
-                            bytesSavedByDeduplication: plan.traffic(payload: payload, hidden: config.hiddenSize).bytesSavedByDeduplication)
         tokensPerLayer[layer] += tokens
         exchanges += 1
         session.workloadStep = traffic.step
-        let (address, directives) = session.beginExchange(plan: plan, layer: layer, activations: input, payload: payload, at: clock.now())
+        let (address, plan, directives) = session.beginExchange(routing: routing, layer: layer, activations: input, payload: payload, at: clock.now())
+        if let plan {
+            traffic.noteRouting(layer: layer, tokensPerExpert: plan.tokensPerExpert,
+                                bytesSavedByDeduplication: plan.traffic(payload: payload, hidden: config.hiddenSize).bytesSavedByDeduplication)
+        }
         var sum: [Float]?
         let take = { (directive: CoordinatorSession.Directive) in
             if case let .deliver(delivered, values) = directive, delivered == address { sum = values }
@@ -122,6 +126,7 @@ public final class ClusterExperts: RoutedExpertBackend {
             case let .record(record): traffic.record(record)
             case let .log(line): log(line)
             case let .fail(failure): throw failure
+            case let .hostEvent(event): events.append(event)
             case .handshakeComplete, .deliver: onDirective(directive)
             }
         }
@@ -150,6 +155,14 @@ public final class ClusterExperts: RoutedExpertBackend {
 
     /// Tells every host to stop.
     public func shutdown() {
-        try? perform(session.shutdown()) { _ in }
+        try? perform(session.shutdown(at: clock.now())) { _ in }
+    }
+
+    /// Between steps: answers what arrived, sends heartbeats that are due, and notices lost hosts,
+    /// without waiting longer than `timeout`. A coordinator with nothing to do calls this so its
+    /// hosts keep hearing from it.
+    public func keepAlive(timeout: Duration = .zero) throws {
+        let until = clock.now() + timeout
+        try wait(until: { clock.now() >= until }) { _ in }
     }
 }
