@@ -108,6 +108,8 @@ import SwitchyardTestSupport
         try process.run()
         let deadline = ContinuousClock.now + .seconds(30)
         while orphans(of: process.processIdentifier).count < 4, ContinuousClock.now < deadline { usleep(50_000) }
+        // Every host bound its socket.
+        while socketFiles(folder).count < 4, ContinuousClock.now < deadline { usleep(50_000) }
         // Past the handshake and into the workload.
         usleep(500_000)
         return process
