@@ -48,6 +48,14 @@ public enum InjectedFault: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A bound for parsing before the cluster is known; `check(hosts:)` checks the host later.
+    public static let anyHost = 1 << 20
+
+    /// Throws when the fault names a host the cluster does not have.
+    public func check(hosts: Int) throws(InjectedFaultError) {
+        guard host < hosts else { throw InjectedFaultError(text: description, problem: "host \(host) is not one of the cluster's hosts 0...\(hosts - 1)") }
+    }
+
     /// Parses one `--inject` value; `hosts` bounds the host index.
     public init(parsing text: String, hosts: Int) throws(InjectedFaultError) {
         let (kind, rest) = text.firstIndex(of: ":").map { (String(text[..<$0]), String(text[text.index(after: $0)...])) } ?? (text, "")

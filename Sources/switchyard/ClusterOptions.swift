@@ -1,10 +1,8 @@
 import ArgumentParser
 import Foundation
 import SwitchyardCluster
-import SwitchyardProtocol
+import SwitchyardLaunch
 import SwitchyardRuntime
-import SwitchyardTransport
-import SwitchyardWire
 
 /// `--cluster FILE` and the transport to use with it.
 struct ClusterOptions: ParsableArguments {
@@ -23,20 +21,12 @@ struct ClusterOptions: ParsableArguments {
         guard (0...3600).contains(rejoinWait) else { throw ValidationError("--rejoin-wait must be in 0...3600 seconds, got \(rejoinWait)") }
     }
 
-    func spec() throws -> ClusterSpec { try ClusterSpec.load(path: cluster) }
-
-    /// The coordinator session's settings these flags give.
-    var sessionSettings: CoordinatorSession.Settings {
-        var settings = CoordinatorSession.Settings()
-        settings.exchangeTimeout = .seconds(exchangeTimeout)
+    func settings() throws -> ClusterSettings {
+        var settings = try ClusterSettings(path: cluster, transportOverride: transport, handshakeTimeout: .seconds(handshakeTimeout),
+                                           exchangeTimeout: .seconds(exchangeTimeout))
+        settings.hostRestarts = hostRestarts
         settings.rejoinWait = .seconds(rejoinWait)
         return settings
-    }
-
-    /// Flags that carry this choice to a child process.
-    var arguments: [String] {
-        ["--cluster", cluster] + (transport.map { ["--transport", $0.rawValue] } ?? [])
-            + ["--host-restarts", String(hostRestarts), "--rejoin-wait", String(rejoinWait)]
     }
 }
 
@@ -60,32 +50,21 @@ struct WorkloadOptions: ParsableArguments {
         valueName: "fault"))
     var injectText: [String] = []
 
+    var workload: Workload {
+        var workload = Workload(requests: requests, promptTokens: promptTokens, newTokens: newTokens, maxBatch: maxBatch, out: out, quiet: quiet,
+                                metricsPort: metricsPort, metricsAddress: metricsAddress)
+        workload.overlap = overlap
+        workload.faults = (try? faults()) ?? []
+        return workload
+    }
+
+    /// The `--inject` faults; their hosts are checked against the cluster when it is known.
+    func faults() throws(InjectedFaultError) -> [InjectedFault] {
+        try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: InjectedFault.anyHost) }
+    }
+
     func validate() throws {
-        let ranges: [(String, Int, ClosedRange<Int>)] = [
-            ("--requests", requests, 1...100_000), ("--prompt-tokens", promptTokens, 1...65536),
-            ("--new-tokens", newTokens, 0...65536), ("--max-batch", maxBatch, 1...4096),
-        ]
-        for (flag, value, range) in ranges where !range.contains(value) {
-            throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
-        }
-        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be in 0...65535, got \(metricsPort)") }
-    }
-
-    /// The `--inject` faults, checked against the cluster's host count.
-    func faults(hosts: Int) throws -> [InjectedFault] {
-        do { return try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: hosts) } } catch {
-            throw ValidationError(error.description)
-        }
-    }
-
-    var arguments: [String] {
-        var arguments = ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
-                         "--max-batch", String(maxBatch), "--overlap", overlap.rawValue]
-        if let out { arguments += ["--out", out] }
-        if quiet { arguments.append("--quiet") }
-        if let metricsPort { arguments += ["--metrics-port", String(metricsPort), "--metrics-address", metricsAddress] }
-        for fault in injectText { arguments += ["--inject", fault] }
-        return arguments
+        do { _ = try faults() } catch { throw ValidationError(error.description) }
+        do { try workload.validate() } catch { throw ValidationError(error.description) }
     }
 }
-

@@ -1,12 +1,7 @@
 import ArgumentParser
 import Foundation
-import SwitchyardCluster
-import SwitchyardModel
-import SwitchyardProtocol
+import SwitchyardLaunch
 import SwitchyardRuntime
-import SwitchyardTransport
-import SwitchyardTraffic
-import SwitchyardWire
 
 struct ExpertHostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,39 +29,12 @@ struct ExpertHostCommand: ParsableCommand {
     var injectText: [String] = []
 
     func run() throws {
-        let spec = try cluster.spec()
-        guard (0..<spec.hosts.count).contains(host) else {
-            throw ValidationError("--host \(host) is not a host of \(spec.file), which has hosts 0...\(spec.hosts.count - 1)")
-        }
-        let transportKind = cluster.transport ?? spec.transport
-        guard transportKind == .zmq, case let .zmq(endpoint) = spec.hosts[host].endpoint else {
-            throw ValidationError("expert-host serves over ZeroMQ; \(spec.file) host \(host) is \(spec.hosts[host].endpoint) over \(transportKind.rawValue) (MPI hosts are started by mpirun: switchyard run --launcher mpirun)")
-        }
-        let (config, source) = try weights.source()
-        let placement = try spec.placement(for: config)
-        let slice = try RoutedExpertWeights(config: config, source: source, owned: placement.experts(of: host))
+        let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let faults: [InjectedFault]
-        do { faults = try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: spec.hosts.count) } } catch {
+        do { faults = try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: InjectedFault.anyHost) } } catch {
             throw ValidationError(error.description)
         }
-        if let fault = faults.first(where: { $0.step != nil }) {
-            throw ValidationError("--inject \(fault): an expert host injects only link faults (delay, drop); kill and stop are the launcher's")
-        }
-        let link = try ZeroMQHostTransport(endpoint: endpoint, host: host)
-        defer { link.close() }
-        let transport = FaultyHostTransport.wrapping(link, host: host, faults: faults)
-        let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        let info = quiet ? { (_: String) in } : log
-        let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
-                                      weightsFingerprint: source.fingerprint, transport: transport,
-                                      limits: WireLimits(config: config), log: log)
-        server.linkDelay = InjectedFault.linkDelay(of: host, in: faults)
-        info("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(link.boundEndpoint)")
-        let recorder = trafficOut.map { _ in HostTraffic.recorder(spec: spec, config: config, host: host, transport: "zmq") }
-        server.traffic = recorder
-        let parent = parentPid
-        let statistics = try server.serve(shouldStop: { parent.map { getppid() != $0 } ?? false })
-        if let recorder, let trafficOut { try HostTraffic.write(recorder, host: host, into: trafficOut) }
-        info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
+        _ = try ExpertHostDaemon.run(settings: try cluster.settings(), host: host, weights: weights.choice, parentPid: parentPid,
+                                     trafficOut: trafficOut, faults: faults, log: log, info: quiet ? { _ in } : log)
     }
 }

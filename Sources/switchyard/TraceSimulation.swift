@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardLaunch
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardTraffic
