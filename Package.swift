@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Native libraries, found through pkg-config; `make deps` installs them.
@@ -56,6 +57,14 @@ let package = Package(
                                                          "SwitchyardTransport", "SwitchyardProtocol", "SwitchyardRuntime", "SwitchyardCluster",
                                                          "SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardReport", "SwitchyardTopology",
                                                          "SwitchyardSimulator"]),
+        // `switchyard serve`: OpenAI-style completions over HTTP/1 (swift-nio), the model loop on one
+        // thread that owns the cluster, and the client side of `bench serve`.
+        .target(name: "SwitchyardServe", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardKernels", "SwitchyardModel", "SwitchyardRuntime",
+                                                        "SwitchyardTraffic", "SwitchyardMetrics",
+                                                        .product(name: "Prometheus", package: "swift-prometheus"),
+                                                        .product(name: "NIOCore", package: "swift-nio"),
+                                                        .product(name: "NIOPosix", package: "swift-nio"),
+                                                        .product(name: "NIOHTTP1", package: "swift-nio")]),
 
         .executableTarget(
             name: "switchyard",
@@ -76,6 +85,7 @@ let package = Package(
                 "SwitchyardTraffic",
                 "SwitchyardMetrics",
                 "SwitchyardLaunch",
+                "SwitchyardServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -96,6 +106,8 @@ let package = Package(
                                                                   "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardLaunchTests", dependencies: ["SwitchyardLaunch", "SwitchyardRuntime", "SwitchyardCluster", "SwitchyardTraffic",
                                                                  "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardServeTests", dependencies: ["SwitchyardServe", "SwitchyardRuntime", "SwitchyardModel", "SwitchyardModelConfig",
+                                                                "SwitchyardCore", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         // Package.swift's layers: which targets may link native libraries, and every import declared.
         .testTarget(name: "SwitchyardLayerTests", dependencies: ["SwitchyardTestSupport"]),

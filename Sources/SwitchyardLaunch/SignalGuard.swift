@@ -12,6 +12,8 @@ public final class SignalGuard: @unchecked Sendable {
     private var caught: Int32?
     private var sources: [DispatchSourceSignal] = []
     private var installed = false
+    private var stopActions: [@Sendable (Int32) -> Void] = []
+    private var stopActionsRan = false
 
     private init() {}
 
@@ -44,6 +46,14 @@ public final class SignalGuard: @unchecked Sendable {
 
     public func untrack(_ pid: pid_t) { lock.withLock { _ = children.removeValue(forKey: pid) } }
 
+    /// Runs `action` (with the signal) when a signal arrives, before the children are stopped: a
+    /// server stops accepting, ends its open answers and shuts its hosts down itself, bounded by
+    /// the action. Children still tracked afterwards are stopped as usual.
+    public func onSignal(_ action: @escaping @Sendable (Int32) -> Void) {
+        install()
+        lock.withLock { stopActions.append(action) }
+    }
+
     /// On the way out with an error: when a signal arrived (or arrives within `grace`, as when a
     /// service manager signals the launcher and its hosts at once and a host's death is seen
     /// first), waits for the handler to exit with 128 + the signal instead of reporting the error.
@@ -57,11 +67,15 @@ public final class SignalGuard: @unchecked Sendable {
     }
 
     private func terminate(_ signalNumber: Int32) {
-        let pids: [pid_t: [String]] = lock.withLock {
+        // A second signal while the actions run skips them: pressed twice, Ctrl-C stops at once.
+        let actions: [@Sendable (Int32) -> Void] = lock.withLock {
             if caught == nil { caught = signalNumber }
-            return children
+            defer { stopActionsRan = true }
+            return stopActionsRan ? [] : stopActions
         }
         guard signalled == signalNumber else { return }
+        for action in actions { action(signalNumber) }
+        let pids = lock.withLock { children }
         for pid in pids.keys { kill(pid, SIGTERM) }
         let deadline = ContinuousClock.now + .seconds(2)
         var alive = Set(pids.keys)

@@ -87,5 +87,9 @@ public final class RunMetrics: @unchecked Sendable {
         return g
     }
 
+    /// The coordinator replaced its recorder with an empty one (a server does, so records do not
+    /// pile up): read the new one from its start.
+    public func recorderReplaced() { seen = 0 }
+
     public func exposition() -> String { registry.emitToString() }
 }

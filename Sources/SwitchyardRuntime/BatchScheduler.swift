@@ -34,6 +34,32 @@ public struct BatchScheduler: Sendable {
 
     public var isDone: Bool { waiting.isEmpty && active.isEmpty }
     public var activeCount: Int { active.count }
+    public var waitingCount: Int { waiting.count }
+
+    /// A request that arrived while others run (a server's): it waits behind the earlier ones and
+    /// joins as soon as the batch has room, at once if it has.
+    public mutating func submit(_ request: GenerationRequest) {
+        waiting.insert(request, at: 0)
+        admit()
+    }
+
+    /// Drops a request whose client went away, running or waiting, with what it generated; a
+    /// waiting request takes its place. False when the scheduler does not hold it.
+    @discardableResult
+    public mutating func cancel(request id: Int) -> Bool {
+        let before = active.count + waiting.count
+        active.removeAll { $0.request.id == id }
+        waiting.removeAll { $0.id == id }
+        finished[id] = nil
+        admit()
+        return active.count + waiting.count < before
+    }
+
+    /// Hands over a finished request's tokens and forgets them, so a long-running server does
+    /// not keep every answer.
+    public mutating func takeFinished(_ id: Int) -> [Int]? {
+        finished.removeValue(forKey: id)
+    }
 
     /// What each active sequence feeds the model this step, in batch order.
     public func nextStep() -> [Entry] {

@@ -3,13 +3,14 @@ import CKernels
 import Foundation
 import SwitchyardLaunch
 import SwitchyardMetrics
+import SwitchyardServe
 import SwitchyardTraffic
 
 struct Switchyard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Expert-parallel runtime for Mixture-of-Experts models shaped like Mistral Small 4.",
-        subcommands: [Doctor.self, Run.self, Generate.self, Forward.self, ModelCommand.self, Checkpoint.self,
+        subcommands: [Doctor.self, Run.self, Serve.self, Generate.self, Forward.self, ModelCommand.self, Checkpoint.self,
                       Cluster.self, CoordinatorCommand.self, ExpertHostCommand.self, MPIJob.self, ReportCommand.self, TrafficCommand.self,
                       TopologyCommand.self, Plan.self, Simulate.self, Compare.self, Bench.self]
     )
@@ -20,6 +21,7 @@ protocol InputError: Error, CustomStringConvertible {}
 
 extension TrafficFileError: InputError {}
 extension MetricsEndpointError: InputError {}
+extension ServeInputError: InputError {}
 
 @main
 enum Main {

@@ -30,4 +30,29 @@ import SwitchyardTransport
         #expect(scheduler.isDone)
         #expect(scheduler.finished == [7: []])
     }
+
+    /// A server's requests: they arrive while others run, join when there is room, and a client
+    /// that leaves takes its sequence out of the batch (a waiting one joins in its place).
+    @Test func requestsArriveLateAndLeaveEarly() {
+        var scheduler = BatchScheduler(requests: [], maxBatch: 2)
+        #expect(scheduler.isDone)
+        scheduler.submit(GenerationRequest(id: 0, prompt: [1, 2], newTokens: 3))
+        #expect(scheduler.nextStep() == [.init(request: 0, tokens: [1, 2])])
+        scheduler.complete(next: [10])
+        scheduler.submit(GenerationRequest(id: 1, prompt: [3], newTokens: 2))
+        scheduler.submit(GenerationRequest(id: 2, prompt: [4], newTokens: 1))
+        #expect(scheduler.activeCount == 2 && scheduler.waitingCount == 1)
+        #expect(scheduler.nextStep() == [.init(request: 0, tokens: [10]), .init(request: 1, tokens: [3])])
+        scheduler.complete(next: [11, 20])
+        // Request 0 leaves mid-generation: 2 joins with its prompt beside 1's decode.
+        #expect(scheduler.cancel(request: 0))
+        #expect(!scheduler.cancel(request: 0))
+        #expect(scheduler.nextStep() == [.init(request: 1, tokens: [20]), .init(request: 2, tokens: [4])])
+        scheduler.complete(next: [21, 30])
+        #expect(scheduler.isDone)
+        #expect(scheduler.takeFinished(0) == nil)
+        #expect(scheduler.takeFinished(1) == [20, 21])
+        #expect(scheduler.takeFinished(1) == nil)
+        #expect(scheduler.finished == [2: [30]])
+    }
 }
