@@ -86,6 +86,7 @@ let package = Package(
                 "SwitchyardMetrics",
                 "SwitchyardLaunch",
                 "SwitchyardServe",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -80,7 +80,9 @@ final class CompletionHTTPHandler: ChannelInboundHandler {
             reply(context, request, status: stopping ? 503 : 200, type: "application/json", body: Self.json(object))
         case "/v1/models":
             let model: [String: Any] = ["id": endpoint.served.name, "object": "model", "created": endpoint.served.created,
-                                        "owned_by": "switchyard", "max_model_len": endpoint.served.maxModelLength]
+                                        "owned_by": "switchyard", "max_model_len": endpoint.served.maxModelLength,
+                                        // Not OpenAI's, but a client of a server without a tokenizer needs it to make prompts.
+                                        "vocab_size": endpoint.served.vocabSize]
             reply(context, request, status: 200, type: "application/json", body: Self.json(["object": "list", "data": [model]]))
         case "/metrics":
             reply(context, request, status: 200, type: "text/plain; version=0.0.4; charset=utf-8", body: Data(endpoint.metrics.exposition().utf8))

@@ -10,7 +10,8 @@ import SwitchyardTraffic
 /// sequence's next token with its own sampler and hands it to its connection. A sequence whose
 /// client went away leaves the batch before the next step. With nothing to run it keeps the hosts
 /// hearing from it (`ClusterExperts.keepAlive`) every `keepAliveInterval`.
-public final class ServingLoop {
+/// Sendable only to be handed to the thread that runs it; nothing else may touch it after.
+public final class ServingLoop: @unchecked Sendable {
     public let model: Mistral4Model
     public let experts: ClusterExperts
     public let queue: ServingQueue

@@ -29,7 +29,7 @@ enum Main {
         sy_keep_freed_memory()
         var command: ParsableCommand
         do {
-            command = try Switchyard.parseAsRoot()
+            command = try Switchyard.parseAsRoot(JSONOption.normalize(Array(CommandLine.arguments.dropFirst())))
         } catch {
             // Usage errors (unknown command, bad flag value) exit 2, not ArgumentParser's 64.
             let code = Switchyard.exitCode(for: error)
