@@ -85,7 +85,9 @@ public final class SignalGuard: @unchecked Sendable {
         }
         for pid in alive { kill(pid, SIGKILL) }
         for file in pids.values.joined() { unlink(file) }
-        FileHandle.standardError.write(Data("switchyard: stopped by \(ChildProcess.signalName(signalNumber)); \(pids.count) child process(es) stopped\n".utf8))
+        // Children a stop action already stopped are not counted again.
+        let stopped = actions.isEmpty || !pids.isEmpty ? "; \(pids.count) child process(es) stopped" : ""
+        FileHandle.standardError.write(Data("switchyard: stopped by \(ChildProcess.signalName(signalNumber))\(stopped)\n".utf8))
         exit(128 + signalNumber)
     }
 
