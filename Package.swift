@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardTransport", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardReport",
                                                                   "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardLaunchTests", dependencies: ["SwitchyardLaunch", "SwitchyardRuntime", "SwitchyardCluster", "SwitchyardTraffic",
+                                                                 "SwitchyardProtocol", "SwitchyardMetrics",
                                                                  "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         // Package.swift's layers: which targets may link native libraries, and every import declared.
