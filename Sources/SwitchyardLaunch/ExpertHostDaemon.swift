@@ -21,6 +21,14 @@ public enum ExpertHostDaemon {
         guard settings.transport == .zmq, case let .zmq(endpoint) = spec.hosts[host].endpoint else {
             throw LaunchInputError("expert-host serves over ZeroMQ; \(spec.file) host \(host) is \(spec.hosts[host].endpoint) over \(settings.transport.rawValue) (MPI hosts are started by mpirun: switchyard run --launcher mpirun)")
         }
+        // A daemon stops on SIGINT, SIGTERM and SIGHUP whatever its parent left blocked or ignored.
+        var terminating = sigset_t()
+        sigemptyset(&terminating)
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            sigaddset(&terminating, number)
+            signal(number, SIG_DFL)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &terminating, nil)
         let (config, source) = try weights.load()
         let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
         defer { transport.close() }

@@ -59,6 +59,9 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
     }
 
     public func close() { sockets.forEach { $0.close() } }
+
+    /// Closes after giving what is queued (the shutdown frames) up to `linger` to leave.
+    public func close(linger: Duration) { sockets.forEach { $0.close(linger: linger) } }
 }
 
 /// An expert host's ZeroMQ link: a ROUTER bound at the host's endpoint. Each connected peer is

@@ -107,21 +107,29 @@ import SwitchyardTestSupport
             return process
         }
         var hosts = try (0..<4).map(startHost)
-        defer { for host in hosts where host.isRunning { host.terminate(); host.waitUntilExit() } }
+        defer { for host in hosts where host.isRunning { kill(host.processIdentifier, SIGKILL); host.waitUntilExit() } }
         let coordinator = Process()
         coordinator.executableURL = URL(fileURLWithPath: switchyard)
         let out = folder + "/run"
+        let port = try freePort()
         coordinator.arguments = ["coordinator", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
-                                 "--new-tokens", "400", "--max-batch", "2", "--out", out, "--quiet"]
+                                 "--new-tokens", "600", "--max-batch", "2", "--out", out, "--quiet", "--metrics-port", String(port)]
         coordinator.standardOutput = FileHandle.nullDevice
         coordinator.standardError = FileHandle.nullDevice
         try coordinator.run()
-        // Mid-generation, host 1 is killed; as a service manager would, it is started again.
-        usleep(1_500_000)
+        // Mid-generation (tokens are coming out), host 1 is killed; as a service manager would, it
+        // is started again. Then host 2 is stopped for 2 s.
+        let generating = ContinuousClock.now + .seconds(60)
+        while generatedTokens(port: port) < 20, coordinator.isRunning, ContinuousClock.now < generating { usleep(100_000) }
+        try #require(coordinator.isRunning, "the coordinator ended before generating")
         kill(hosts[1].processIdentifier, SIGKILL)
         hosts[1].waitUntilExit()
         usleep(500_000)
         hosts[1] = try startHost(1)
+        usleep(1_000_000)
+        kill(hosts[2].processIdentifier, SIGSTOP)
+        usleep(2_000_000)
+        kill(hosts[2].processIdentifier, SIGCONT)
         let deadline = ContinuousClock.now + .seconds(120)
         while coordinator.isRunning, ContinuousClock.now < deadline { usleep(50_000) }
         #expect(!coordinator.isRunning)
@@ -129,14 +137,106 @@ import SwitchyardTestSupport
         coordinator.waitUntilExit()
         #expect(coordinator.terminationStatus == 0)
         let summary = try summary(out)
-        #expect(outputs(summary) == (try expected(requests: 4, newTokens: 400)))
+        #expect(outputs(summary) == (try expected(requests: 4, newTokens: 600)))
         let events = ((summary["faults"] as? [String: Any])?["events"] as? [[String: Any]]) ?? []
         #expect(events.contains { $0["event"] as? String == "lost" && $0["host"] as? Int == 1 }, "\(events)")
         #expect(events.contains { $0["event"] as? String == "rejoined" && $0["host"] as? Int == 1 }, "\(events)")
+        #expect(events.contains { $0["event"] as? String == "lost" && $0["host"] as? Int == 2 }, "the stopped host is declared lost: \(events)")
+        // Each loss was declared within a second of the host's last answer.
+        let losses = events.filter { $0["event"] as? String == "lost" }.compactMap { $0["detail"] as? String }
+        #expect(losses.allSatisfy { $0.contains("killed by") || $0.contains("answered nothing for 0.") || $0.contains("answered nothing for 1.0") }, "\(losses)")
         // The coordinator shut its hosts down at the end, the restarted one included.
         let stopBy = ContinuousClock.now + .seconds(10)
         while hosts.contains(where: \.isRunning), ContinuousClock.now < stopBy { usleep(50_000) }
         let running = hosts.filter(\.isRunning).count
         #expect(running == 0)
+    }
+
+    /// Open MPI ends the job when a rank dies; the run says so and leaves nothing behind.
+    @Test(.enabled("needs mpirun", { Executables.find("mpirun") != nil }))
+    func underMpirunALostRankEndsTheRunCleanly() throws {
+        let (file, folder) = try cluster(hosts: 4, replicas: 2)
+        let mpi = MPISession()
+        defer {
+            try? FileManager.default.removeItem(atPath: folder)
+            mpi.remove()
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: switchyard)
+        process.arguments = ["run", "--launcher", "mpirun", "--cluster", file, "--model", "tiny", "--requests", "100000", "--new-tokens", "1000",
+                             "--quiet", "--out", folder + "/run"]
+        process.environment = ProcessInfo.processInfo.environment.merging(mpi.environment) { $1 }
+        let log = folder + "/stderr.txt"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The ranks are mpi-job processes of this cluster file; rank 2 is an expert host.
+        func rank(_ wanted: Int) -> Int32? {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.compactMap(Int32.init).first { pid in
+                guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                      String(decoding: command, as: UTF8.self).contains("mpi-job"), String(decoding: command, as: UTF8.self).contains(file),
+                      let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+                return environment.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=\(wanted)" }
+            }
+        }
+        var victim: Int32?
+        let started = ContinuousClock.now + .seconds(30)
+        while victim == nil, ContinuousClock.now < started { victim = rank(2); usleep(100_000) }
+        let pid = try #require(victim)
+        usleep(1_000_000)
+        kill(pid, SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning, ContinuousClock.now < deadline { usleep(50_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("mpirun"), "\(text)")
+        usleep(500_000)
+        #expect(noHostLeft(folder), "an mpi-job rank is still running")
+    }
+
+    /// A port on 127.0.0.1 nothing listens on now.
+    func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// `switchyard_generated_tokens_total` from the metrics endpoint, 0 while it does not answer.
+    func generatedTokens(port: Int) -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return 0 }
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { return 0 }
+        var response = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            response += buffer[0..<count]
+        }
+        let line = String(decoding: response, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("switchyard_generated_tokens_total ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
     }
 }
