@@ -110,7 +110,9 @@ let package = Package(
                                                                  "SwitchyardProtocol", "SwitchyardMetrics",
                                                                  "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardServeTests", dependencies: ["SwitchyardServe", "SwitchyardRuntime", "SwitchyardModel", "SwitchyardModelConfig",
-                                                                "SwitchyardCore", "SwitchyardTestSupport"]),
+                                                                "SwitchyardCore", "SwitchyardTestSupport",
+                                                                .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                                .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         // Package.swift's layers: which targets may link native libraries, and every import declared.
         .testTarget(name: "SwitchyardLayerTests", dependencies: ["SwitchyardTestSupport"]),

@@ -1,6 +1,4 @@
 import Foundation
-import NIOHTTP1
-import NIOPosix
 import SwitchyardCore
 import SwitchyardModel
 import SwitchyardModelConfig
