@@ -50,6 +50,13 @@ public enum TensorNames {
     public static func expert(_ layer: Int, _ expert: Int, _ projection: String) -> String {
         "\(Self.layer(layer)).mlp.experts.\(expert).\(projection).weight"
     }
+
+    /// Whether matrix `name` is a Linear layer's weight, which FP8 checkpoints store as F8_E4M3
+    /// with `<name>_scale_inv`: attention and MLP projections and experts, not the embedding, the LM
+    /// head or the router (DeepSeek-V3's and transformers' fine-grained FP8 leave those unquantised).
+    public static func isFP8Linear(_ name: String) -> Bool {
+        name != embedTokens && name != lmHead && !name.hasSuffix(".mlp.gate.weight")
+    }
 }
 
 /// Every tensor of a Mistral4 checkpoint with its shape, in the order a writer lays them out.
