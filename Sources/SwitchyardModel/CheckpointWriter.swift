@@ -165,9 +165,10 @@ public enum CheckpointWriter {
             }
             return blocks
         }
+        // A matrix stands on its own grid when it starts a block row, or lies inside one block row.
         func whole(_ matrix: WeightMatrix, _ what: String) throws -> FP8BlockScaled {
             let b = try blocks(matrix, what)
-            guard b.rowPhase == 0 else {
+            guard b.rowPhase == 0 || b.rowPhase + matrix.rows <= FP8BlockScaled.blockSize else {
                 throw CheckpointError(file: writer.path, tensor: tensor.name,
                                       problem: "\(what) starts mid-block (quantised with its gate as one fused matrix), so it cannot be stored on its own; write the fused layout")
             }

@@ -14,7 +14,7 @@ struct CheckpointSynth: ParsableCommand {
         config.json's quantization_config (quant_method fp8, weight_block_size [128, 128]), as
         DeepSeek-V3's FP8 release; embeddings, LM head, router and norms in bf16. An expert's gate and
         up projections are quantised as one fused matrix, so per-expert fp8 needs
-        moe_intermediate_size to be a multiple of 128.
+        moe_intermediate_size to be a multiple of 128 or at most 64.
 
         Example: switchyard checkpoint synth --model tiny --seed 7 --dtype bf16 --out /tmp/tiny-bf16
         Defaults: seed 0, dtype f32, layout fused, shards of 4096 MiB.

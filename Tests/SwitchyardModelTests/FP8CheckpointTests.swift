@@ -136,6 +136,21 @@ import SwitchyardModelConfig
         #expect(error.description.contains("fused layout"))
     }
 
+    /// tiny's experts (I = 32) lie inside one block row, so their up projections have grids of their own.
+    @Test func perExpertFP8OfNarrowExpertsHoldsTheSameValues() throws {
+        let c = ModelPreset.tiny.config
+        let (dir, checkpoint) = try write(c, layout: .perExpert)
+        defer { withExtendedLifetime(dir) {} }
+        let synthetic = SyntheticWeights(config: c, seed: 3, dtype: .fp8)
+        for e in [0, 77] {
+            let read = try checkpoint.expert(layer: 1, expert: e), made = try synthetic.expert(layer: 1, expert: e)
+            #expect(read.upProj.storage.fp8Blocks?.rowPhase == 0 && made.upProj.storage.fp8Blocks?.rowPhase == 32)
+            for (a, b) in [(read.gateProj, made.gateProj), (read.upProj, made.upProj), (read.downProj, made.downProj)] {
+                #expect(a.floats.map(\.bitPattern) == b.floats.map(\.bitPattern), "expert \(e)")
+            }
+        }
+    }
+
     @Test func configJSONCarriesTheQuantizationConfig() throws {
         let object = try JSONSerialization.jsonObject(with: CheckpointWriter.configJSON(ModelPreset.tiny.config, dtype: .fp8)) as? [String: Any]
         let quantization = try #require(object?["quantization_config"] as? [String: Any])
