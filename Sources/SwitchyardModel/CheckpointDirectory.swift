@@ -96,7 +96,7 @@ public final class CheckpointDirectory: WeightSource, @unchecked Sendable {
 
     // MARK: Statistics
 
-    /// Bytes copied out of tensor `name` so far (zero when its shard was never opened).
+    /// Bytes handed out of tensor `name` so far (zero when its shard was never opened).
     public func bytesRead(tensor name: String) -> Int {
         let shard = weightMap?[name] ?? Self.singleFile
         return lock.withLock { opened[shard] }?.bytesRead(tensor: name) ?? 0

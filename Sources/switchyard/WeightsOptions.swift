@@ -11,7 +11,7 @@ struct WeightsOptions: ParsableArguments {
     @Option(help: "A preset (mistral-small-4, mini, tiny) or a config.json, with synthetic weights. Default: mini.")
     var model: String?
     @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 0
-    @Option(help: "Number format of the synthetic weights: f32 or bf16.") var dtype: WeightDType = .f32
+    @Option(help: "Number format of the synthetic weights: f32, bf16 or fp8.") var dtype: WeightDType = .f32
     @Option(help: "A checkpoint directory: config.json with model.safetensors or an index of shards.")
     var checkpoint: String?
 
