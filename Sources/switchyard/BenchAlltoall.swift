@@ -50,6 +50,7 @@ struct BenchAlltoall: ParsableCommand {
         guard (1...256).contains(hosts) else { throw ValidationError("--hosts must be in 1...256, got \(hosts)") }
         guard (1...65536).contains(tokens) else { throw ValidationError("--tokens must be in 1...65536, got \(tokens)") }
         guard (1...65536).contains(hidden) else { throw ValidationError("--hidden must be in 1...65536, got \(hidden)") }
+        try FlagBounds.check([("--experts", experts, FlagBounds.experts)])
         guard experts >= hosts, (1...experts).contains(topk) else { throw ValidationError("--experts must be at least --hosts, and --topk in 1...--experts") }
         guard (1...10_000).contains(iterations), (0...10_000).contains(warmup) else { throw ValidationError("--iters 1...10000, --warmup 0...10000") }
     }

@@ -5,6 +5,7 @@ import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardWire
+import SwitchyardModelConfig
 
 /// `--cluster FILE` and the transport to use with it.
 struct ClusterOptions: ParsableArguments {
@@ -12,11 +13,29 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Override the cluster file's transport: zmq, mpi or inproc.") var transport: ClusterTransport?
     @Option(help: "Seconds to wait for every expert host's handshake.") var handshakeTimeout = 60
     @Option(help: "Seconds one layer's exchange may take before the run fails.") var exchangeTimeout = 60
+    @Option(help: "Most tokens one step may route (the wire limit: larger frames are refused, larger ZeroMQ messages dropped). Default: --max-batch × --prompt-tokens where a workload runs, else 65536.")
+    var maxStepTokens: Int?
 
     func validate() throws {
         guard (1...3600).contains(handshakeTimeout), (1...3600).contains(exchangeTimeout) else {
             throw ValidationError("--handshake-timeout and --exchange-timeout must be in 1...3600 seconds")
         }
+        if let maxStepTokens { try FlagBounds.check([("--max-step-tokens", maxStepTokens, Self.stepTokens)]) }
+    }
+
+    /// Up to --max-batch 4096 sequences of --prompt-tokens 65536 each.
+    static let stepTokens = 1...(1 << 28)
+
+    /// What the frames of this cluster may hold: the model's sizes and the largest step.
+    func wireLimits(_ config: ModelConfig) -> WireLimits {
+        WireLimits(config: config, maxTokens: maxStepTokens ?? 65536)
+    }
+
+    /// These options with the step limit taken from `workload` unless given.
+    func sized(for workload: WorkloadOptions) -> ClusterOptions {
+        var options = self
+        if options.maxStepTokens == nil { options.maxStepTokens = workload.maxBatch * workload.promptTokens }
+        return options
     }
 
     func spec() throws -> ClusterSpec { try ClusterSpec.load(path: cluster) }
@@ -24,6 +43,7 @@ struct ClusterOptions: ParsableArguments {
     /// Flags that carry this choice to a child process.
     var arguments: [String] {
         ["--cluster", cluster] + (transport.map { ["--transport", $0.rawValue] } ?? [])
+            + (maxStepTokens.map { ["--max-step-tokens", String($0)] } ?? [])
     }
 }
 
@@ -39,6 +59,7 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(help: "Print nothing while running.") var quiet = false
     @Option(help: "Serve Prometheus metrics at http://ADDRESS:PORT/metrics while the workload runs (0: any free port).") var metricsPort: Int?
     @Option(help: "Address the metrics endpoint binds.") var metricsAddress = "127.0.0.1"
+    @Option(help: "Seconds the metrics endpoint stays up after the workload, so scrapers see the final values.") var metricsLinger = 0
 
     func validate() throws {
         let ranges: [(String, Int, ClosedRange<Int>)] = [
@@ -49,12 +70,14 @@ struct WorkloadOptions: ParsableArguments {
             throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
         }
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be in 0...65535, got \(metricsPort)") }
+        try FlagBounds.check([("--metrics-linger", metricsLinger, 0...3600)])
+        if metricsLinger > 0, metricsPort == nil { throw ValidationError("--metrics-linger needs --metrics-port") }
     }
 
     var arguments: [String] {
         ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
          "--max-batch", String(maxBatch)] + (out.map { ["--out", $0] } ?? []) + (quiet ? ["--quiet"] : [])
-            + (metricsPort.map { ["--metrics-port", String($0), "--metrics-address", metricsAddress] } ?? [])
+            + (metricsPort.map { ["--metrics-port", String($0), "--metrics-address", metricsAddress, "--metrics-linger", String(metricsLinger)] } ?? [])
     }
 }
 

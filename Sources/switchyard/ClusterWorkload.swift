@@ -100,6 +100,10 @@ enum ClusterWorkload {
         try TrafficRun.write(ledger, into: directory)
         let page = try TrafficRun.render(directory)
         if !workload.quiet { print("\nsummary: \(file.path)\nreport: \(page.path)") }
+        if let metrics, workload.metricsLinger > 0 {
+            FileHandle.standardError.write(Data("metrics: serving the final values for \(workload.metricsLinger) s more\n".utf8))
+            metrics.endpoint.linger(for: .seconds(workload.metricsLinger))
+        }
     }
 
     static func trafficContext(spec: ClusterSpec, config: ModelConfig, transport: String, payload: String) -> TrafficContext {

@@ -73,10 +73,11 @@ final class CoordinatorCluster {
     /// Connects to expert hosts already running (started by hand or a service manager).
     static func connect(spec: ClusterSpec, endpoints: [String], options: ClusterOptions, config: ModelConfig,
                         source: WeightSource) throws -> CoordinatorCluster {
-        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints)
+        let limits = options.wireLimits(config)
+        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints, maximumMessageBytes: limits.largestPartBytes)
         let experts = ClusterExperts(config: config, placement: try spec.placement(for: config), payload: spec.payload,
                                      transport: transport, weightsFingerprint: source.fingerprint,
-                                     limits: WireLimits(config: config), exchangeTimeout: .seconds(options.exchangeTimeout))
+                                     limits: limits, exchangeTimeout: .seconds(options.exchangeTimeout))
         return CoordinatorCluster(experts: experts, transportName: "zmq", stopHosts: {
             experts.shutdown()
             // Let the shutdown frames leave before the sockets close.

@@ -23,6 +23,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(help: "Leave the expert hosts running afterwards.") var keepHosts = false
 
     func run() throws {
+        let cluster = self.cluster.sized(for: workload)
         let spec = try cluster.spec()
         guard (cluster.transport ?? spec.transport) == .zmq else {
             throw ValidationError("the coordinator command connects over ZeroMQ; for MPI use switchyard run --launcher mpirun, for inproc switchyard run")

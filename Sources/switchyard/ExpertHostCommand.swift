@@ -43,13 +43,14 @@ struct ExpertHostCommand: ParsableCommand {
         let (config, source) = try weights.source()
         let placement = try spec.placement(for: config)
         let slice = try RoutedExpertWeights(config: config, source: source, owned: placement.experts(of: host))
-        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
+        let limits = cluster.wireLimits(config)
+        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, maximumMessageBytes: limits.largestPartBytes)
         defer { transport.close() }
         let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let info = quiet ? { (_: String) in } : log
         let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
                                       weightsFingerprint: source.fingerprint, transport: transport,
-                                      limits: WireLimits(config: config), log: log)
+                                      limits: limits, log: log)
         info("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(transport.boundEndpoint)")
         let recorder = trafficOut.map { _ in HostTraffic.recorder(spec: spec, config: config, host: host, transport: "zmq") }
         server.traffic = recorder

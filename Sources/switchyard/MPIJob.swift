@@ -34,7 +34,7 @@ struct MPIJob: ParsableCommand {
         }
         let (config, source) = try weights.source()
         let placement = try spec.placement(for: config)
-        let limits = WireLimits(config: config)
+        let limits = cluster.sized(for: workload).wireLimits(config)
         if world.rank == coordinatorRank {
             let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
             let transport = try MPICoordinatorTransport(world: world, hostRanks: hostRanks)

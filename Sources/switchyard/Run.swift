@@ -30,6 +30,7 @@ struct Run: ParsableCommand {
     @Option(help: "How to start the roles: local or mpirun.") var launcher: Launcher = .local
 
     func run() throws {
+        let cluster = self.cluster.sized(for: workload)
         let spec = try cluster.spec()
         let kind = cluster.transport ?? spec.transport
         // One run directory for every process of the run, hosts included: decided here, passed down.
@@ -43,6 +44,7 @@ struct Run: ParsableCommand {
             return
         }
         let (config, source) = try weights.source()
+        try weights.checkMemory(config, localExperts: 0)
         let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
         let coordinator = try CoordinatorCluster.launch(spec: spec, options: cluster, weights: weights, config: config, source: source,
                                                         trafficDirectory: directory)
