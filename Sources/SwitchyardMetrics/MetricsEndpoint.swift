@@ -110,8 +110,8 @@ public final class MetricsEndpoint: @unchecked Sendable {
             }
             let connection = Thread { [self] in
                 serve(client)
-                close(client)
                 lock.withLock { active -= 1 }
+                close(client)
             }
             connection.name = "metrics-connection"
             connection.start()

@@ -17,7 +17,7 @@ extension ModelConfig {
         public let nSharedExperts = 0...64
         public let maxPositionEmbeddings = 1...(1 << 27)
         /// rope_theta, YaRN's factor, beta_fast and beta_slow, the mscales and llama-4's beta.
-        public let ropeTheta = 1.0...1e12
+        public let ropeTheta = 2.0...1e12
         public let yarnFactor = 1.0...1e6
         public let beta = 1e-3...1e6
         public let mscale = 0.0...1e3

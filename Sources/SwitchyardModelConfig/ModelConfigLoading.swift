@@ -11,6 +11,14 @@ public struct ModelConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 extension ModelConfig {
+    /// config.json's integer fields.
+    static let integerKeys = [
+        "vocab_size", "hidden_size", "intermediate_size", "moe_intermediate_size", "num_hidden_layers", "num_attention_heads",
+        "num_key_value_heads", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+        "n_routed_experts", "num_experts_per_tok", "n_shared_experts", "n_group", "topk_group", "first_k_dense_replace",
+        "max_position_embeddings",
+    ]
+
     /// Largest config.json read: real ones are a few kilobytes.
     public static let maximumFileBytes = 4 << 20
 
@@ -34,6 +42,18 @@ extension ModelConfig {
         if let text = top["text_config"] as? [String: Any] {
             prefix = "text_config."
             decoderData = try JSONSerialization.data(withJSONObject: text)
+        }
+        // A number too large for an Int fails JSONDecoder without naming its key: name it here.
+        let fields = prefix.isEmpty ? top : top["text_config"] as? [String: Any] ?? [:]
+        var numbers = integerKeys.map { (prefix + $0, fields[$0]) }
+        for rope in ["rope_parameters", "rope_scaling"] {
+            numbers.append(("\(prefix)\(rope).original_max_position_embeddings", (fields[rope] as? [String: Any])?["original_max_position_embeddings"]))
+        }
+        for case let (field, number as NSNumber) in numbers {
+            let value = number.doubleValue
+            if value != value.rounded() || abs(value) >= 9.2e18 {
+                throw ModelConfigError(file: file, field: field, problem: "must be an integer, got \(number)")
+            }
         }
         let config: ModelConfig
         do {
