@@ -38,14 +38,17 @@ import SwitchyardMetrics
         let big = String(repeating: "switchyard_filler 1\n", count: 8 << 20 / 20)
         let endpoint = try MetricsEndpoint(port: 0) { big }
         defer { endpoint.stop() }
-        for _ in 0..<5 {
+        for attempt in 0..<10 {
             let fd = try connectTo(endpoint.port)
             let request = Array("GET /metrics HTTP/1.1\r\n\r\n".utf8)
             _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            usleep(20_000)
-            // SO_LINGER 0: close sends a reset, so the server's next send fails at once.
-            var reset = linger(l_onoff: 1, l_linger: 0)
-            setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+            if attempt % 2 == 1 {
+                // After a while, and with a reset (SO_LINGER 0) rather than a plain close.
+                usleep(20_000)
+                var reset = linger(l_onoff: 1, l_linger: 0)
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+            }
+            // A plain close at once: the server's first write draws a reset, its next one EPIPE.
             close(fd)
         }
         // Connect-and-close without a request, too.
