@@ -17,7 +17,10 @@ public enum RegularFile {
         #else
         let fd = Darwin.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         #endif
-        guard fd >= 0 else { throw RegularFileError(path: path, problem: "cannot be opened: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            let code = errno
+            throw RegularFileError(path: path, problem: "cannot be read: \(String(cString: strerror(code)))", openErrno: code)
+        }
         var status = stat()
         guard fstat(fd, &status) == 0 else {
             let code = errno
@@ -79,10 +82,13 @@ public enum RegularFile {
 public struct RegularFileError: Error, CustomStringConvertible, Equatable, Sendable {
     public var path: String
     public var problem: String
+    /// Set when open() itself failed (a missing file, say), for callers that word that apart.
+    public var openErrno: Int32?
 
-    public init(path: String, problem: String) {
+    public init(path: String, problem: String, openErrno: Int32? = nil) {
         self.path = path
         self.problem = problem
+        self.openErrno = openErrno
     }
 
     public var description: String { "\(path): \(problem)" }

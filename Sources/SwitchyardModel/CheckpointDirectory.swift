@@ -29,8 +29,7 @@ public final class CheckpointDirectory: WeightSource, @unchecked Sendable {
         let configURL = url.appendingPathComponent("config.json")
         let configBytes: Data
         do { configBytes = try RegularFile.contents(configURL.path, limit: ModelConfig.maximumFileBytes) } catch {
-            let opened = !error.problem.hasPrefix("cannot be opened")
-            throw CheckpointError(file: configURL.path, problem: opened ? error.problem : "is missing or unreadable; a checkpoint directory needs config.json")
+            throw CheckpointError(file: configURL.path, problem: error.openErrno == nil ? error.problem : "is missing or unreadable; a checkpoint directory needs config.json")
         }
         do { config = try ModelConfig.decode(configBytes, file: configURL.path) } catch let error as ModelConfigError {
             throw CheckpointError(file: error.file, problem: "\(error.field): \(error.problem)")

@@ -17,7 +17,10 @@ final class MappedFile: @unchecked Sendable {
         self.path = path
         // A FIFO or device in a checkpoint is refused here instead of blocking in open().
         let fd: Int32
-        do { fd = try RegularFile.open(path) } catch { throw CheckpointError(file: path, problem: error.problem) }
+        do { fd = try RegularFile.open(path) } catch {
+            let problem = error.openErrno.map { "cannot be opened: \(String(cString: strerror($0)))" } ?? error.problem
+            throw CheckpointError(file: path, problem: problem)
+        }
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw CheckpointError(file: path, problem: "cannot be examined: \(String(cString: strerror(errno)))") }
