@@ -45,7 +45,7 @@ extension ModelConfig {
             ("num_experts_per_tok", numExpertsPerTok, b.nRoutedExperts),
             ("n_shared_experts", nSharedExperts, b.nSharedExperts),
             ("n_group", nGroup, b.nRoutedExperts), ("topk_group", topkGroup, b.nRoutedExperts),
-            ("first_k_dense_replace", firstKDenseReplace, 0...numHiddenLayers),
+            ("first_k_dense_replace", firstKDenseReplace, 0...max(0, numHiddenLayers)),
             ("max_position_embeddings", maxPositionEmbeddings, b.maxPositionEmbeddings),
         ] + (qLoraRank.map { [("q_lora_rank", $0, b.loraRank)] } ?? [])
     }

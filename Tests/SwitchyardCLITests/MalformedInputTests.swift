@@ -102,6 +102,8 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
             badConfig("hidden_size", 1 << 40),
             badConfig("hidden_size", nil),
             badConfig("num_hidden_layers", 1_000_000),
+            // Found by `make fuzz`: a negative layer count once trapped building the range of first_k_dense_replace.
+            badConfig("num_hidden_layers", -192),
             badConfig("n_routed_experts", 1_000_000_000),
             badConfig("num_experts_per_tok", 0),
             badConfig("moe_intermediate_size", -1),
