@@ -1,8 +1,9 @@
 // Memory-bound matrix-vector kernels for decode shapes (1-8 tokens per weight row).
 // OpenBLAS sgemm reaches about a third of the memory's rate on these shapes; reading each weight
 // row once, in 16-bit where it is stored so, and reusing it from L1 for every token does better.
-// An AVX2+FMA path is chosen at run time; a portable path runs everywhere else.
-#include "ckernels.h"
+// The path (portable, AVX2+FMA, AVX-512, AVX512-BF16 in stream_avx512.c) is chosen at run time
+// from CPUID, or forced per call so tests can hold every path against the portable one.
+#include "stream_paths.h"
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -25,7 +26,7 @@ static inline uint16_t bf16_bits(float value) {
 }
 
 // Portable: rows one at a time, up to 4 tokens per pass over the (cached) row.
-static void stream_bf16_portable(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
+void sy_stream_bf16_portable(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
                                  float *y, long ldy, long r0, long r1) {
     for (long r = r0; r < r1; r++) {
         const uint16_t *row = w + r * cols;
@@ -38,7 +39,7 @@ static void stream_bf16_portable(const uint16_t *w, long cols, const float *x, l
     }
 }
 
-static void stream_f32_portable(const float *w, long cols, const float *x, long ldx, long tokens,
+void sy_stream_f32_portable(const float *w, long cols, const float *x, long ldx, long tokens,
                                 float *y, long ldy, long r0, long r1) {
     for (long r = r0; r < r1; r++) {
         const float *row = w + r * cols;
@@ -247,29 +248,105 @@ static void f32_to_bf16_avx2(const float *src, uint16_t *dst, long count) {
     for (; i < count; i++) dst[i] = bf16_bits(src[i]);
 }
 
-static int has_avx2_fma(void) {
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cached;
-}
-#else
-static int has_avx2_fma(void) { return 0; }
 #endif
+
+// The paths this CPU runs, one bit per sy_kernel_path; the OS must also save zmm state, which
+// __builtin_cpu_supports checks (XGETBV) for the AVX-512 features.
+static int supported_mask(void) {
+    static int cached = -1;
+    if (cached >= 0) return cached;
+    int mask = 1 << SY_KERNELS_PORTABLE;
+#ifdef SY_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        mask |= 1 << SY_KERNELS_AVX2;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl")) {
+            mask |= 1 << SY_KERNELS_AVX512;
+            if (__builtin_cpu_supports("avx512bf16")) mask |= 1 << SY_KERNELS_AVX512BF16;
+        }
+    }
+#endif
+    cached = mask;
+    return mask;
+}
+
+int sy_kernel_path_supported(int path) {
+    return path >= 0 && path < SY_KERNELS_COUNT && (supported_mask() >> path & 1);
+}
+
+// The default: the fastest path whose results match float32 arithmetic on the stored weights.
+// AVX512-BF16 rounds activations to bf16, so it runs only when asked for.
+int sy_kernel_path_best(void) {
+    if (sy_kernel_path_supported(SY_KERNELS_AVX512)) return SY_KERNELS_AVX512;
+    if (sy_kernel_path_supported(SY_KERNELS_AVX2)) return SY_KERNELS_AVX2;
+    return SY_KERNELS_PORTABLE;
+}
+
+static _Atomic int selected = -1;
+
+int sy_kernel_path(void) {
+    int path = selected;
+    if (path < 0) {
+        path = sy_kernel_path_best();
+        selected = path;
+    }
+    return path;
+}
+
+int sy_kernel_path_select(int path) {
+    if (!sy_kernel_path_supported(path)) return -1;
+    selected = path;
+    return 0;
+}
+
+const char *sy_kernel_path_name(int path) {
+    switch (path) {
+    case SY_KERNELS_PORTABLE: return "portable";
+    case SY_KERNELS_AVX2: return "avx2";
+    case SY_KERNELS_AVX512: return "avx512";
+    case SY_KERNELS_AVX512BF16: return "avx512bf16";
+    default: return "unknown";
+    }
+}
+
+// A path this CPU cannot run falls back to the selected one rather than faulting.
+static int usable(int path) { return sy_kernel_path_supported(path) ? path : sy_kernel_path(); }
+// Conversions and sums are exact (or a baseline) on every path: they use what the CPU has.
+static int has_avx2_fma(void) { return sy_kernel_path_supported(SY_KERNELS_AVX2); }
+
+void sy_stream_bf16_on(int path, const uint16_t *w, long cols, const float *x, long ldx, long tokens,
+                       float *y, long ldy, long row_begin, long row_end) {
+    switch (usable(path)) {
+#ifdef SY_X86
+    case SY_KERNELS_AVX512BF16: sy_stream_bf16_avx512bf16(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return;
+    case SY_KERNELS_AVX512: sy_stream_bf16_avx512(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return;
+    case SY_KERNELS_AVX2: stream_bf16_avx2(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return;
+#endif
+    default: sy_stream_bf16_portable(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return;
+    }
+}
+
+void sy_stream_f32_on(int path, const float *w, long cols, const float *x, long ldx, long tokens,
+                      float *y, long ldy, long row_begin, long row_end) {
+    switch (usable(path)) {
+#ifdef SY_X86
+    case SY_KERNELS_AVX512BF16:
+    case SY_KERNELS_AVX512: sy_stream_f32_avx512(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return;
+    case SY_KERNELS_AVX2: stream_f32_avx2(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return;
+#endif
+    default: sy_stream_f32_portable(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return;
+    }
+}
 
 void sy_stream_bf16(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
                     float *y, long ldy, long row_begin, long row_end) {
-#ifdef SY_X86
-    if (has_avx2_fma()) { stream_bf16_avx2(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return; }
-#endif
-    stream_bf16_portable(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end);
+    sy_stream_bf16_on(sy_kernel_path(), w, cols, x, ldx, tokens, y, ldy, row_begin, row_end);
 }
 
 void sy_stream_f32(const float *w, long cols, const float *x, long ldx, long tokens,
                    float *y, long ldy, long row_begin, long row_end) {
-#ifdef SY_X86
-    if (has_avx2_fma()) { stream_f32_avx2(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return; }
-#endif
-    stream_f32_portable(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end);
+    sy_stream_f32_on(sy_kernel_path(), w, cols, x, ldx, tokens, y, ldy, row_begin, row_end);
 }
 
 void sy_bf16_to_f32(const uint16_t *src, float *dst, long count) {
@@ -295,4 +372,4 @@ float sy_sum_f32(const float *values, long count) {
     return sum;
 }
 
-const char *sy_kernel_isa(void) { return has_avx2_fma() ? "avx2+fma" : "portable"; }
+const char *sy_kernel_isa(void) { return sy_kernel_path_name(sy_kernel_path()); }

@@ -14,6 +14,8 @@ public struct ClusterSpec: Equatable, Sendable {
     public var transport: ClusterTransport
     public var payload: PayloadType
     public var placement: Placement.Strategy
+    /// How many hosts hold each expert (`"replicas"`), spread over nodes where the devices allow.
+    public var replicas: Int = 1
     public var coordinator: ClusterRole
     /// Expert hosts in host order: host i is `hosts[i]`.
     public var hosts: [ClusterRole]
@@ -31,7 +33,7 @@ public struct ClusterSpec: Equatable, Sendable {
     /// The placement for a model with `experts` routed experts; an explicit list must have one entry per expert.
     public func placement(experts: Int) throws(ClusterError) -> Placement {
         do {
-            return try Placement(placement, experts: experts, hosts: hosts.count)
+            return try Placement(placement, experts: experts, hosts: hosts.count, replicas: replicas, nodeOfHost: hosts.map(\.device.node))
         } catch {
             throw ClusterError(file: file, path: placement.jsonPath, problem: error.description)
         }
@@ -84,12 +86,13 @@ extension Placement.Strategy {
         switch self {
         case .contiguous: "contiguous"
         case .roundRobin: "round-robin"
-        case .explicit: "explicit"
+        case .explicit, .explicitReplicas: "explicit"
         }
     }
 
     var jsonPath: String {
         if case .explicit = self { return "$.placement.explicit" }
+        if case .explicitReplicas = self { return "$.placement.explicit" }
         return "$.placement"
     }
 }

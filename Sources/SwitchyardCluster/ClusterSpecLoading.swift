@@ -13,7 +13,7 @@ extension ClusterSpec {
 
     private static func decode(_ root: JSONField) throws(ClusterError) -> ClusterSpec {
         let file = root.file
-        try root.object(allowedKeys: ["comment", "topology", "transport", "payload", "placement", "coordinator", "hosts", "hostfile"])
+        try root.object(allowedKeys: ["comment", "topology", "transport", "payload", "placement", "replicas", "coordinator", "hosts", "hostfile"])
         func resolve(_ relative: String) -> String { ClusterPaths.resolve(relative, besides: file) }
 
         let topologyField = try root.member("topology")
@@ -46,6 +46,14 @@ extension ClusterSpec {
 
         var placement = Placement.Strategy.contiguous
         if let field = root.optionalMember("placement") { placement = try strategy(field, hosts: hosts.count) }
+        var replicas = 1
+        if let field = root.optionalMember("replicas") {
+            replicas = try field.integer()
+            guard (1...hosts.count).contains(replicas) else { throw field.fail("\(replicas) replicas need 1...\(hosts.count) hosts") }
+            if case .explicitReplicas = placement, replicas > 1 {
+                throw field.fail("is given by the explicit lists of hosts per expert; leave \"replicas\" out")
+            }
+        }
 
         var hostfilePath: String?
         if let field = root.optionalMember("hostfile") {
@@ -56,7 +64,7 @@ extension ClusterSpec {
         if let field = root.optionalMember("comment") { comment = try field.string() }
 
         return ClusterSpec(file: file, comment: comment, topology: topology, topologyPath: resolve(topology), transport: transport,
-                           payload: payload, placement: placement, coordinator: coordinator.role, hosts: hosts.map(\.role),
+                           payload: payload, placement: placement, replicas: replicas, coordinator: coordinator.role, hosts: hosts.map(\.role),
                            hostfilePath: hostfilePath)
     }
 
@@ -179,10 +187,21 @@ extension ClusterSpec {
         guard list.count <= ClusterSpec.maximumExperts else {
             throw listField.fail("lists \(list.count) experts, more than the \(ClusterSpec.maximumExperts) allowed")
         }
-        return .explicit(try list.map { (item) throws(ClusterError) in
+        func host(_ item: JSONField) throws(ClusterError) -> Int {
             let host = try item.integer()
             guard (0..<hosts).contains(host) else { throw item.fail("host \(host) does not exist (hosts are 0...\(hosts - 1))") }
             return host
+        }
+        // Each entry a host, or a list of hosts holding that expert (replicas, the primary first).
+        guard list.contains(where: { if case .array = $0.value { true } else { false } }) else {
+            return .explicit(try list.map { (item) throws(ClusterError) in try host(item) })
+        }
+        return .explicitReplicas(try list.map { (item) throws(ClusterError) in
+            guard case .array = item.value else { return [try host(item)] }
+            let set = try item.elements().map { (member) throws(ClusterError) in try host(member) }
+            guard !set.isEmpty else { throw item.fail("lists no host") }
+            guard Set(set).count == set.count else { throw item.fail("lists a host twice") }
+            return set
         })
     }
 }

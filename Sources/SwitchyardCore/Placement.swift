@@ -1,4 +1,5 @@
-/// Which expert host owns each routed expert (the same slice on every layer).
+/// Which expert hosts hold each routed expert (the same slice on every layer): one primary, and
+/// with `replicas` R > 1, R − 1 more on other hosts (on other nodes where there are several).
 public struct Placement: Equatable, Sendable {
     public enum Strategy: Equatable, Sendable {
         /// Host h owns experts [h·E/N, (h+1)·E/N); the first E mod N hosts take one more each.
@@ -7,17 +8,24 @@ public struct Placement: Equatable, Sendable {
         case roundRobin
         /// `hosts[e]` is expert e's host; hosts may own no experts.
         case explicit([Int])
+        /// `hosts[e]` lists the hosts holding expert e, the first its primary.
+        case explicitReplicas([[Int]])
     }
 
     public let strategy: Strategy
     public let expertCount: Int
     public let hostCount: Int
+    /// How many hosts hold each expert.
+    public let replicas: Int
     private let hostOfExpert: [Int]
+    private let hostsOfExpert: [[Int]]
     private let expertsOfHost: [[Int]]
 
-    public init(_ strategy: Strategy, experts: Int, hosts: Int) throws(PlacementError) {
+    /// `nodeOfHost[h]` (when known) lets replicas of an expert go to other nodes than its primary.
+    public init(_ strategy: Strategy, experts: Int, hosts: Int, replicas: Int = 1, nodeOfHost: [Int]? = nil) throws(PlacementError) {
         guard experts > 0 else { throw .noExperts(experts) }
         guard hosts > 0 else { throw .noHosts(hosts) }
+        guard (1...hosts).contains(replicas) else { throw .replicasOutOfRange(replicas: replicas, hosts: hosts) }
         var owner = [Int](repeating: 0, count: experts)
         switch strategy {
         case .contiguous:
@@ -35,19 +43,51 @@ public struct Placement: Equatable, Sendable {
                 throw .hostOutOfRange(expert: expert, host: host, hosts: hosts)
             }
             owner = assignment
+        case let .explicitReplicas(sets):
+            guard sets.count == experts else { throw .wrongLength(got: sets.count, experts: experts) }
+            for (expert, set) in sets.enumerated() {
+                guard !set.isEmpty else { throw .noHostForExpert(expert: expert) }
+                for host in set where !(0..<hosts).contains(host) { throw .hostOutOfRange(expert: expert, host: host, hosts: hosts) }
+                guard Set(set).count == set.count else { throw .repeatedHost(expert: expert) }
+            }
+            owner = sets.map { $0[0] }
+        }
+        var holders: [[Int]]
+        if case let .explicitReplicas(sets) = strategy {
+            holders = sets
+        } else {
+            holders = owner.map { [$0] }
+            // Replica r starts r·N/R hosts after the primary, skipping hosts (and, where nodes are
+            // known, nodes) that already hold the expert.
+            let stride = max(1, hosts / replicas)
+            for expert in 0..<experts {
+                for r in 1..<replicas {
+                    let start = (owner[expert] + r * stride) % hosts
+                    let free = (0..<hosts).map { (start + $0) % hosts }.filter { !holders[expert].contains($0) }
+                    let usedNodes = Set(holders[expert].compactMap { nodeOfHost?[$0] })
+                    let chosen = free.first { host in nodeOfHost.map { !usedNodes.contains($0[host]) } ?? true } ?? free[0]
+                    holders[expert].append(chosen)
+                }
+            }
         }
         var owned = [[Int]](repeating: [], count: hosts)
-        for (expert, host) in owner.enumerated() { owned[host].append(expert) }
+        for (expert, set) in holders.enumerated() { for host in set { owned[host].append(expert) } }
         self.strategy = strategy
         self.expertCount = experts
         self.hostCount = hosts
+        self.replicas = holders.map(\.count).max() ?? 1
         self.hostOfExpert = owner
-        self.expertsOfHost = owned
+        self.hostsOfExpert = holders
+        self.expertsOfHost = owned.map { $0.sorted() }
     }
 
+    /// The expert's primary host.
     public func host(of expert: Int) -> Int { hostOfExpert[expert] }
 
-    /// The experts `host` owns, ascending.
+    /// Every host holding the expert, its primary first.
+    public func hosts(of expert: Int) -> [Int] { hostsOfExpert[expert] }
+
+    /// The experts `host` holds (as primary or replica), ascending.
     public func experts(of host: Int) -> [Int] { expertsOfHost[host] }
 
     /// The host of every expert, by expert id: the explicit form of any strategy.
@@ -61,7 +101,12 @@ public struct Placement: Equatable, Sendable {
     public var fingerprint: String {
         var bytes: [UInt8] = []
         for host in hostOfExpert { withUnsafeBytes(of: UInt32(host).littleEndian) { bytes.append(contentsOf: $0) } }
-        return "placement-\(expertCount)x\(hostCount)-" + FNV1a64.hex(bytes)
+        guard hostsOfExpert.contains(where: { $0.count > 1 }) else { return "placement-\(expertCount)x\(hostCount)-" + FNV1a64.hex(bytes) }
+        for set in hostsOfExpert {
+            withUnsafeBytes(of: UInt32(set.count).littleEndian) { bytes.append(contentsOf: $0) }
+            for host in set { withUnsafeBytes(of: UInt32(host).littleEndian) { bytes.append(contentsOf: $0) } }
+        }
+        return "placement-\(expertCount)x\(hostCount)r\(replicas)-" + FNV1a64.hex(bytes)
     }
 }
 
@@ -70,6 +115,9 @@ public enum PlacementError: Error, Equatable, Sendable, CustomStringConvertible 
     case noHosts(Int)
     case wrongLength(got: Int, experts: Int)
     case hostOutOfRange(expert: Int, host: Int, hosts: Int)
+    case replicasOutOfRange(replicas: Int, hosts: Int)
+    case noHostForExpert(expert: Int)
+    case repeatedHost(expert: Int)
 
     public var description: String {
         switch self {
@@ -77,6 +125,9 @@ public enum PlacementError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .noHosts(count): "a placement needs at least one host, got \(count)"
         case let .wrongLength(got, experts): "an explicit placement lists \(got) hosts, but the model has \(experts) experts: give one host per expert"
         case let .hostOutOfRange(expert, host, hosts): "expert \(expert) is placed on host \(host), but hosts are 0...\(hosts - 1)"
+        case let .replicasOutOfRange(replicas, hosts): "\(replicas) replicas asked for, but there are \(hosts) hosts: give 1...\(hosts)"
+        case let .noHostForExpert(expert): "expert \(expert) is placed on no host"
+        case let .repeatedHost(expert): "expert \(expert) lists one host twice"
         }
     }
 }

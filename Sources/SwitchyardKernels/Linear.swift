@@ -4,25 +4,28 @@ import Dispatch
 /// y = x · Wᵀ for a Linear layer's weight W [rows = out, cols = in], x [tokens × cols], y [tokens × rows].
 ///
 /// Few tokens (decode) stream each weight row once through a SIMD kernel, split across cores;
-/// many tokens (prefill) go to OpenBLAS sgemm, 16-bit weights widened a block of rows at a time.
+/// many tokens (prefill) go to OpenBLAS sgemm, 16-bit weights widened a tile of rows at a time.
 public enum Linear {
     /// At or below this many tokens the streaming kernel beats sgemm: weights dominate the traffic.
     public static let streamingTokenLimit = 8
     /// Below this many weights a product runs on the calling thread alone.
     static let parallelThreshold = 1 << 16
-    /// Float32 values of 16-bit weights widened per sgemm call (32 MiB): blocks large enough that
-    /// OpenBLAS runs at full speed, and the widening (a copy) stays a few percent of the product.
-    static let widenBlockValues = 1 << 23
+    /// Float32 values of 16-bit weights widened per sgemm call (4 MiB, e.g. 256 rows of 4096): a
+    /// tile that stays in cache between the widening and sgemm's packing of it, yet has rows enough
+    /// that repacking the activations for each tile is a small share of the product.
+    static let widenTileValues = 1 << 20
 
-    public static var isa: String { String(cString: sy_kernel_isa()) }
+    /// The name of the kernel path in use (`KernelPath.active`).
+    public static var isa: String { KernelPath.active.rawValue }
 
     public static func f32(_ w: UnsafePointer<Float>, rows: Int, cols: Int,
-                           x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>) {
+                           x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>,
+                           path: KernelPath = .active) {
         guard tokens > 0, rows > 0 else { return }
         if tokens <= streamingTokenLimit {
-            let w = SendablePointer(w), x = SendablePointer(x), y = SendablePointer(y)
+            let w = SendablePointer(w), x = SendablePointer(x), y = SendablePointer(y), code = path.code
             forRowRanges(rows: rows, cols: cols) { r0, r1 in
-                sy_stream_f32(w.base, cols, x.base, cols, tokens, y.base, rows, r0, r1)
+                sy_stream_f32_on(code, w.base, cols, x.base, cols, tokens, y.base, rows, r0, r1)
             }
         } else {
             BLAS.sgemm(.none, .transposed, m: tokens, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols, c: y, ldc: rows)
@@ -30,16 +33,17 @@ public enum Linear {
     }
 
     public static func bf16(_ w: UnsafePointer<UInt16>, rows: Int, cols: Int,
-                            x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>) {
+                            x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>,
+                            path: KernelPath = .active) {
         guard tokens > 0, rows > 0 else { return }
         if tokens <= streamingTokenLimit {
-            let w = SendablePointer(w), x = SendablePointer(x), y = SendablePointer(y)
+            let w = SendablePointer(w), x = SendablePointer(x), y = SendablePointer(y), code = path.code
             forRowRanges(rows: rows, cols: cols) { r0, r1 in
-                sy_stream_bf16(w.base, cols, x.base, cols, tokens, y.base, rows, r0, r1)
+                sy_stream_bf16_on(code, w.base, cols, x.base, cols, tokens, y.base, rows, r0, r1)
             }
             return
         }
-        let blockRows = min(rows, max(64, widenBlockValues / cols))
+        let blockRows = min(rows, max(64, widenTileValues / max(1, cols)))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * cols)
         defer { scratch.deallocate() }
         var r0 = 0

@@ -7,25 +7,6 @@ public protocol RoutedExpertBackend {
     func routedExperts(layer: Int, input: [Float], tokens: Int, routing: RoutingDecision) throws -> [Float]
 }
 
-/// Routed experts held in this process.
-public struct LocalExperts: RoutedExpertBackend, Sendable {
-    public let weights: RoutedExpertWeights
-    public let hiddenSize: Int
-
-    public init(weights: RoutedExpertWeights, hiddenSize: Int) {
-        self.weights = weights
-        self.hiddenSize = hiddenSize
-    }
-
-    public func routedExperts(layer: Int, input: [Float], tokens: Int, routing: RoutingDecision) throws -> [Float] {
-        var output = [Float](repeating: 0, count: tokens * hiddenSize)
-        try ExpertGrouping.accumulate(
-            into: &output, input: input, hidden: hiddenSize, experts: weights.experts[layer], routing: routing,
-            tokens: Array(0..<tokens))
-        return output
-    }
-}
-
 public struct MissingExpertError: Error, CustomStringConvertible {
     public let layer: Int?
     public let expert: Int
@@ -38,35 +19,21 @@ public struct MissingExpertError: Error, CustomStringConvertible {
     public var description: String { "expert \(expert) is not held by this process" }
 }
 
-/// Runs each expert once over all the tokens routed to it.
-public enum ExpertGrouping {
-    /// Adds Σ weight · expert(x) into `output` rows, for the (token, slot) pairs whose expert is in
-    /// `experts`. `tokens[i]` names the routing row of input row i; experts run in ascending id order.
-    public static func accumulate(
-        into output: inout [Float], input: [Float], hidden: Int, experts: [Int: ExpertWeights],
-        routing: RoutingDecision, tokens: [Int], requireAll: Bool = true
-    ) throws {
-        var rowsByExpert: [Int: [(row: Int, weight: Float)]] = [:]
-        for (row, token) in tokens.enumerated() {
-            for slot in 0..<routing.topK {
-                let expert = routing.expert(token: token, slot: slot)
-                guard experts[expert] != nil else {
-                    if requireAll { throw MissingExpertError(layer: nil, expert: expert) }
-                    continue
-                }
-                rowsByExpert[expert, default: []].append((row, routing.weight(token: token, slot: slot)))
-            }
-        }
-        for expert in rowsByExpert.keys.sorted() {
-            let rows = rowsByExpert[expert]!
-            var gathered = [Float](repeating: 0, count: rows.count * hidden)
-            for (i, entry) in rows.enumerated() {
-                for d in 0..<hidden { gathered[i * hidden + d] = input[entry.row * hidden + d] }
-            }
-            let result = experts[expert]!.forward(gathered, tokens: rows.count)
-            for (i, entry) in rows.enumerated() {
-                for d in 0..<hidden { output[entry.row * hidden + d] += entry.weight * result[i * hidden + d] }
-            }
-        }
+/// A layer's exchange started and not yet waited for: what `finishRoutedExperts` redeems.
+public struct ExpertTicket: Sendable {
+    public let id: UInt64
+    /// The answer, when the backend had it at once.
+    public let ready: [Float]?
+
+    public init(id: UInt64, ready: [Float]? = nil) {
+        self.id = id
+        self.ready = ready
     }
+}
+
+/// A backend that lets a layer's routed experts be in flight while the caller computes something
+/// else (the other micro-batch's attention): ping-pong overlap.
+public protocol OverlappingExpertBackend: RoutedExpertBackend {
+    func beginRoutedExperts(layer: Int, microBatch: Int, input: [Float], tokens: Int, routing: RoutingDecision) throws -> ExpertTicket
+    func finishRoutedExperts(_ ticket: ExpertTicket) throws -> [Float]
 }

@@ -8,6 +8,8 @@ public struct CombineAccumulator: Sendable {
     /// When set, frames for another step, layer or micro-batch are refused.
     public let address: FrameAddress?
     private var replies: [[Float]?]
+    /// Hosts whose share was given up (the host was lost and its pairs sent elsewhere).
+    public private(set) var abandoned: Set<Int> = []
 
     public init(plan: DispatchPlan, hidden: Int, address: FrameAddress? = nil) {
         self.plan = plan
@@ -21,7 +23,7 @@ public struct CombineAccumulator: Sendable {
         guard (0..<plan.hostCount).contains(host) else { throw .unknownHost(host: host, hosts: plan.hostCount) }
         let expected = plan.hosts[host].routes.tokens
         guard !expected.isEmpty else { throw .unexpectedHost(host: host) }
-        guard replies[host] == nil else { throw .duplicateReply(host: host) }
+        guard replies[host] == nil, !abandoned.contains(host) else { throw .duplicateReply(host: host) }
         guard tokens == expected else {
             let row = zip(tokens, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(tokens.count, expected.count)
             throw .wrongTokens(host: host, expectedCount: expected.count, receivedCount: tokens.count, firstDifferentRow: row)
@@ -41,7 +43,12 @@ public struct CombineAccumulator: Sendable {
     }
 
     /// Hosts that were sent tokens and have not answered, ascending.
-    public var missingHosts: [Int] { plan.activeHosts.filter { replies[$0] == nil } }
+    public var missingHosts: [Int] { plan.activeHosts.filter { replies[$0] == nil && !abandoned.contains($0) } }
+
+    /// Gives up on `host`'s answer: its pairs are being computed elsewhere.
+    public mutating func abandon(host: Int) {
+        if replies.indices.contains(host), replies[host] == nil { abandoned.insert(host) }
+    }
     public var isComplete: Bool { missingHosts.isEmpty }
 
     /// Adds every host's partial sums onto `output` (`tokenCount × hidden`), host 0 first.

@@ -29,21 +29,32 @@ public struct HostComputation: Sendable {
             throw HostComputationError.wrongActivationCount(expected: routes.count * hidden, received: activations.count)
         }
         var sums = [Float](repeating: 0, count: routes.count * hidden)
+        let hidden = hidden
         for work in routes.expertWork {
             guard work.expert < isLocal.count, isLocal[work.expert] else {
                 throw HostComputationError.expertNotLocal(expert: work.expert, host: host)
             }
-            var input = [Float](repeating: 0, count: work.rows.count * hidden)
-            for (i, row) in work.rows.enumerated() {
-                for j in 0..<hidden { input[i * hidden + j] = activations[row * hidden + j] }
+            // Gather the expert's rows, run it once, add weight × output back row by row.
+            let input = [Float](unsafeUninitializedCapacity: work.rows.count * hidden) { gathered, initialized in
+                activations.withUnsafeBufferPointer { source in
+                    for (i, row) in work.rows.enumerated() {
+                        (gathered.baseAddress! + i * hidden).update(from: source.baseAddress! + row * hidden, count: hidden)
+                    }
+                }
+                initialized = work.rows.count * hidden
             }
             let output = try runExpert(work.expert, input, work.rows.count)
             guard output.count == input.count else {
                 throw HostComputationError.wrongExpertOutput(expert: work.expert, expected: input.count, received: output.count)
             }
-            for (i, row) in work.rows.enumerated() {
-                let weight = work.weights[i]
-                for j in 0..<hidden { sums[row * hidden + j] += weight * output[i * hidden + j] }
+            sums.withUnsafeMutableBufferPointer { target in
+                output.withUnsafeBufferPointer { result in
+                    for (i, row) in work.rows.enumerated() {
+                        let weight = work.weights[i]
+                        let out = target.baseAddress! + row * hidden, value = result.baseAddress! + i * hidden
+                        for j in 0..<hidden { out[j] += weight * value[j] }
+                    }
+                }
             }
         }
         return sums

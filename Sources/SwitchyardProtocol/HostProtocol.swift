@@ -7,8 +7,9 @@ import SwitchyardWire
 /// what an accepted coordinator gets; only an accepted coordinator is served or obeyed.
 public struct HostProtocol {
     public struct Settings: Sendable {
-        /// How long an accepted coordinator may stay silent before another may take its place.
-        public var coordinatorSilence: Duration = .seconds(3)
+        /// How long an accepted coordinator may stay silent (its heartbeats come every fraction of a
+        /// second while it runs) before it is dropped and another may take its place.
+        public var coordinatorSilence: Duration = .seconds(10)
         public init() {}
     }
 
@@ -31,6 +32,8 @@ public struct HostProtocol {
     public struct PeerSession: Equatable, Sendable {
         public var state: PeerState
         public var lastHeard: ProtocolTime
+        /// The coordinator's run, from its hello.
+        public var session: UInt64
     }
 
     /// A dispatch to run: the driver computes it and hands back the combine (or the error).
@@ -123,24 +126,42 @@ public struct HostProtocol {
     }
 
     private mutating func greet(_ peer: PeerID, expected: Hello, at now: ProtocolTime) -> [Directive] {
+        var directives: [Directive] = []
         if let current = acceptedPeer, current != peer {
-            guard now - peers[current]!.lastHeard >= settings.coordinatorSilence else {
+            let active = peers[current]!
+            if active.session == expected.session {
+                // The same run over a new link (the coordinator reconnected): the new link takes over.
+                peers[current] = nil
+            } else if now - active.lastHeard >= settings.coordinatorSilence {
+                peers[current] = nil
+                directives.append(.log("expert host \(host): dropped its coordinator (\(current)), silent for \(now - active.lastHeard)"))
+            } else {
                 statistics.refusedHellos += 1
                 return [reply(.error(Failure(code: .busy, message: "expert host \(host) serves another coordinator")), to: peer)]
             }
-            peers[current] = nil
         }
         if let mismatch = expected.mismatch(with: hello) {
             statistics.refusedHellos += 1
             peers[peer] = nil
             // The stranger learns which field differs, not this host's values.
-            return [.log("expert host \(host): refused \(peer): \(mismatch)"),
-                    reply(.error(Failure(code: .refused, message: "expert host \(host) refused: \(mismatch.field) differs")), to: peer)]
+            return directives + [.log("expert host \(host): refused \(peer): \(mismatch)"),
+                                 reply(.error(Failure(code: .refused, message: "expert host \(host) refused: \(mismatch.field) differs")), to: peer)]
         }
         // Peers that only said hello are forgotten when a newer one does, so strangers cannot pile up.
         peers = peers.filter { $0.value.state == .accepted }
-        peers[peer] = PeerSession(state: peers[peer]?.state ?? .greeted, lastHeard: now)
-        return [reply(.hello(hello), to: peer)]
+        let state = peers[peer]?.session == expected.session ? peers[peer]!.state : .greeted
+        peers[peer] = PeerSession(state: state, lastHeard: now, session: expected.session)
+        var answer = hello
+        answer.session = expected.session
+        return directives + [reply(.hello(answer), to: peer)]
+    }
+
+    /// Time passed: a coordinator silent for `coordinatorSilence` is dropped.
+    public mutating func tick(at now: ProtocolTime) -> [Directive] {
+        guard let current = acceptedPeer, now - peers[current]!.lastHeard >= settings.coordinatorSilence else { return [] }
+        let silence = now - peers[current]!.lastHeard
+        peers[current] = nil
+        return [.log("expert host \(host): dropped its coordinator (\(current)), silent for \(silence)")]
     }
 
     private mutating func unauthorised(_ frame: WireFrame, from peer: PeerID) -> [Directive] {

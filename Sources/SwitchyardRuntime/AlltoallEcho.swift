@@ -4,8 +4,8 @@ import SwitchyardTransport
 import SwitchyardWire
 
 /// The expert host of the all-to-all benchmark: decodes each dispatch as a real host does
-/// (header, routes, checksum) and answers at once with a combine of zeros of the right shape, so
-/// what is timed is the transport, framing and checksums, not expert math.
+/// (header, routes, checksum) and answers at once with a combine the coordinator can check
+/// (`AlltoallEchoRule`), so what is timed is the transport, framing and checksums, not expert math.
 public struct AlltoallEcho {
     let host: Int
     let transport: HostTransport
@@ -30,9 +30,9 @@ public struct AlltoallEcho {
                 if frame.kind == .shutdown { return answered }
                 continue
             }
-            let rows = dispatch.routes.count, width = dispatch.activations.width, type = dispatch.activations.type
-            let zeros = ActivationRows(rows: rows, width: width, floats: [Float](repeating: 0, count: rows * width), as: type)
-            let answer = WireFrame(address: frame.address, host: host, body: .combine(Combine(tokens: dispatch.routes.tokens, partialSums: zeros))).encoded()
+            let rows = dispatch.routes.count
+            let sums = AlltoallEchoRule.answer(to: dispatch.activations, host: host)
+            let answer = WireFrame(address: frame.address, host: host, body: .combine(Combine(tokens: dispatch.routes.tokens, partialSums: sums))).encoded()
             let sent = TrafficClock.now()
             try transport.send(answer, to: message.peer)
             answered += 1

@@ -9,7 +9,7 @@ import SwitchyardCore
 /// The coordinator's side of the all-to-all benchmark: for each token count, `warmup` untimed and
 /// `iterations` timed exchanges, each one dispatch to every host with tokens and the wait for every
 /// combine. Routing is uniform and seeded. Records go to `traffic` with the row index as their step
-/// (-1 for warm-up exchanges), so `AlltoallTimings` can read the sweep back from the ledgers.
+/// (-1 for warm-up exchanges), so `AlltoallRow` can read the sweep back from the ledgers.
 public struct AlltoallSweep {
     public var placement: Placement
     public var hidden: Int
@@ -38,18 +38,24 @@ public struct AlltoallSweep {
         return counts + [tokens]
     }
 
-    public func run(transport: CoordinatorTransport, traffic: TrafficRecorder) throws {
+    /// Runs the sweep; returns a note per exchange: when its last dispatch left, and how many
+    /// returned values failed the check against `AlltoallEchoRule` (done after every combine is in,
+    /// outside the timed span).
+    public func run(transport: CoordinatorTransport, traffic: TrafficRecorder) throws -> [AlltoallExchangeNote] {
         let decoder = WireDecoder(limits: WireLimits(layers: 1, experts: placement.expertCount, expertsPerToken: topK, hidden: hidden,
                                                      maxTokens: max(1, tokenCounts.max() ?? 1), maxHosts: max(1024, placement.hostCount)))
         var exchange: UInt64 = 0
         var random = SplitMix64(seed: seed)
+        var notes: [AlltoallExchangeNote] = []
+        notes.reserveCapacity(tokenCounts.count * (warmup + iterations))
         for (row, tokens) in tokenCounts.enumerated() {
-            let activations = [Float](repeating: 0.5, count: tokens * hidden)
+            let activations = Self.activations(tokens: tokens, hidden: hidden)
             for iteration in 0..<(warmup + iterations) {
                 exchange += 1
                 traffic.step = iteration < warmup ? -1 : Int32(row)
                 let plan = try DispatchPlan(routing: routing(tokens: tokens, &random), placement: placement)
-                let frames = plan.dispatchFrames(address: FrameAddress(step: exchange), activations: activations, hidden: hidden, payload: payload).map { ($0.host, $0.encoded()) }
+                let dispatches = plan.dispatchFrames(address: FrameAddress(step: exchange), activations: activations, hidden: hidden, payload: payload)
+                let frames = dispatches.map { ($0.host, $0.encoded()) }
                 for (host, frame) in frames {
                     let sent = TrafficClock.now()
                     try transport.send(frame, to: host)
@@ -57,7 +63,9 @@ public struct AlltoallSweep {
                                                  tokens: Int32(plan.hosts[host].tokenCount), slots: Int32(plan.hosts[host].pairCount),
                                                  payloadBytes: Int64(frame.payloadByteCount), wireBytes: Int64(frame.byteCount), sendNanos: sent))
                 }
+                let dispatchesLeft = TrafficClock.now()
                 var waiting = Set(frames.map(\.0))
+                var answers: [Int: Combine] = [:]
                 let deadline = ContinuousClock.now + timeout
                 while !waiting.isEmpty {
                     guard let message = try transport.receive(timeout: max(.zero, deadline - ContinuousClock.now)) else {
@@ -66,11 +74,34 @@ public struct AlltoallSweep {
                     let received = TrafficClock.now()
                     let frame = try message.decode(with: decoder)
                     guard case let .combine(answer) = frame.body, frame.address.step == exchange, waiting.remove(message.host) != nil else { continue }
+                    answers[message.host] = answer
                     traffic.record(TrafficRecord(kind: .combine, step: traffic.step, exchange: exchange, layer: 0, host: Int32(message.host),
                                                  tokens: Int32(answer.tokens.count), slots: Int32(plan.hosts[message.host].pairCount),
                                                  payloadBytes: Int64(answer.partialSums.byteCount), wireBytes: Int64(message.byteCount), receiveNanos: received))
                 }
+                notes.append(AlltoallExchangeNote(exchange: exchange, row: row, timed: iteration >= warmup, dispatchesLeftNanos: dispatchesLeft,
+                                                  wrongValues: Self.wrongValues(dispatches: dispatches, answers: answers)))
             }
+        }
+        return notes
+    }
+
+    /// Every value of every combine checked against what its host should have answered.
+    static func wrongValues(dispatches: [WireFrame], answers: [Int: Combine]) -> Int {
+        dispatches.reduce(0) { wrong, frame in
+            guard case let .dispatch(dispatch) = frame.body else { return wrong }
+            guard let answer = answers[frame.host] else { return wrong + dispatch.activations.rows * dispatch.activations.width }
+            return wrong + AlltoallEchoRule.wrongValues(returned: answer, host: frame.host, tokens: dispatch.routes.tokens, dispatched: dispatch.activations)
+        }
+    }
+
+    /// `tokens × hidden` activations, different in every row and column, each k/64 with |k| < 128:
+    /// exact in bf16, so the check compares bits, not tolerances.
+    public static func activations(tokens: Int, hidden: Int) -> [Float] {
+        (0..<(tokens * hidden)).map { i in
+            var x = UInt64(i) &* 0x9E37_79B9_7F4A_7C15
+            x ^= x >> 29
+            return Float(Int(x % 255) - 127) / 64
         }
     }
 

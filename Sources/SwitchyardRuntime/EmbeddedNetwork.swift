@@ -31,6 +31,12 @@ public final class EmbeddedNetwork {
         public var parts: [[UInt8]]
         public var deliverAt: ProtocolTime
         var sequence: Int
+
+        /// The frame's kind, read from its header (nil for bytes too short to have one).
+        public var kind: FrameKind? {
+            guard let header = parts.first, header.count > 6 else { return nil }
+            return FrameKind(rawValue: header[6])
+        }
     }
 
     public let clock: VirtualClock
@@ -61,8 +67,12 @@ public final class EmbeddedNetwork {
     /// The link host `index`'s driver is built with; `attach` then lets the network deliver to it.
     public func hostLink(_ index: Int) -> HostTransport { EmbeddedHostLink(network: self, index: index) }
 
-    /// Until attached, messages to the host are lost, as to a machine still starting.
-    public func attach(_ server: ExpertHostServer) { hosts[server.index] = server }
+    /// Until attached, messages to the host are lost, as to a machine still starting. Attaching
+    /// another server at the same index is a restart.
+    public func attach(_ server: ExpertHostServer) {
+        hosts[server.index] = server
+        stopped.remove(server.index)
+    }
 
     /// Whether host `index` has obeyed a shutdown.
     public func hasStopped(_ index: Int) -> Bool { stopped.contains(index) }

@@ -20,7 +20,7 @@ public final class InProcessCluster {
 
     /// Loads each host's experts from `source` (only the ones it owns) and completes the handshake.
     public init(config: ModelConfig, placement: Placement, source: WeightSource, payload: PayloadType,
-                hostSources: ((Int) -> WeightSource)? = nil, handshakeTimeout: Duration = .seconds(30)) throws {
+                hostSources: ((Int) -> WeightSource)? = nil, handshakeTimeout: Duration = .seconds(30), faults: [InjectedFault] = []) throws {
         let network = InProcessNetwork(hosts: placement.hostCount)
         let limits = WireLimits(config: config)
         let finished = DispatchGroup()
@@ -31,7 +31,9 @@ public final class InProcessCluster {
             let hostSource = hostSources?(host) ?? source
             let slice = try RoutedExpertWeights(config: config, source: hostSource, owned: placement.experts(of: host))
             let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
-                                          weightsFingerprint: hostSource.fingerprint, transport: network.host(host), limits: limits)
+                                          weightsFingerprint: hostSource.fingerprint,
+                                          transport: FaultyHostTransport.wrapping(network.host(host), host: host, faults: faults), limits: limits)
+            server.linkDelay = InjectedFault.linkDelay(of: host, in: faults)
             server.traffic = TrafficRecorder(context: TrafficContext(hosts: placement.hostCount, layers: config.numHiddenLayers,
                                                                      experts: config.nRoutedExperts, hidden: config.hiddenSize,
                                                                      payload: "\(payload)", transport: "inproc", writer: host))

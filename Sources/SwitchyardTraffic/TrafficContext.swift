@@ -2,13 +2,27 @@ import SwitchyardCore
 
 /// What a ledger's numbers are about: the cluster's shape and where its roles sit.
 public struct TrafficContext: Sendable, Equatable, Codable {
+    /// How activations travel (the JSON values are PayloadType's names).
+    public enum Payload: String, Sendable, Codable, CaseIterable {
+        case f32, bf16
+    }
+
+    /// What carried the frames. `unknown` is a ledger made before its transport was known
+    /// (`ClusterExperts`' placeholder, which the workload replaces).
+    public enum Transport: String, Sendable, Codable, CaseIterable {
+        case zmq, mpi, inproc, unknown
+    }
+
+    /// The most hosts, layers, experts and hidden values a traffic file may claim: generous for
+    /// real models, and small enough that the per-layer, per-expert tables cannot exhaust memory.
+    public static let limits = (hosts: 4096, layers: 4096, experts: 65536, hidden: 1 << 20, layerExperts: 1 << 24)
+
     public var hosts: Int
     public var layers: Int
     public var experts: Int
     public var hidden: Int
-    /// "f32" or "bf16".
-    public var payload: String
-    public var transport: String
+    public var payload: Payload
+    public var transport: Transport
     /// The topology device the coordinator and each host stand for (the cluster file's `device`).
     public var coordinatorDevice: DevicePosition
     public var hostDevices: [DevicePosition]
@@ -18,7 +32,7 @@ public struct TrafficContext: Sendable, Equatable, Codable {
     /// Who wrote the ledger: nil for the coordinator, k for expert host k.
     public var writer: Int?
 
-    public init(hosts: Int, layers: Int, experts: Int, hidden: Int, payload: String, transport: String,
+    public init(hosts: Int, layers: Int, experts: Int, hidden: Int, payload: Payload, transport: Transport,
                 coordinatorDevice: DevicePosition = DevicePosition(node: 0, gpu: 0), hostDevices: [DevicePosition]? = nil, cluster: String? = nil, topology: String? = nil, writer: Int? = nil) {
         self.hosts = hosts
         self.layers = layers
@@ -33,6 +47,51 @@ public struct TrafficContext: Sendable, Equatable, Codable {
         self.writer = writer
     }
 
+    /// The same from the names callers hold (`PayloadType.rawValue`, a transport's name); a
+    /// transport name not listed is recorded as `unknown`.
+    public init(hosts: Int, layers: Int, experts: Int, hidden: Int, payload: String, transport: String,
+                coordinatorDevice: DevicePosition = DevicePosition(node: 0, gpu: 0), hostDevices: [DevicePosition]? = nil, cluster: String? = nil, topology: String? = nil, writer: Int? = nil) {
+        guard let type = Payload(rawValue: payload) else { preconditionFailure("payload \(payload) is neither f32 nor bf16") }
+        self.init(hosts: hosts, layers: layers, experts: experts, hidden: hidden, payload: type, transport: Transport(rawValue: transport) ?? .unknown,
+                  coordinatorDevice: coordinatorDevice, hostDevices: hostDevices, cluster: cluster, topology: topology, writer: writer)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hosts, layers, experts, hidden, payload, transport, coordinatorDevice, hostDevices, cluster, topology, writer
+    }
+
+    /// Decodes and checks every figure the ledger's tables are sized and indexed by.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys, _ range: ClosedRange<Int>) throws -> Int {
+            let value = try c.integer(Int.self, forKey: key)
+            guard range.contains(value) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(value) is not in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return value
+        }
+        hosts = try count(.hosts, 1...Self.limits.hosts)
+        layers = try count(.layers, 1...Self.limits.layers)
+        experts = try count(.experts, 1...Self.limits.experts)
+        hidden = try count(.hidden, 1...Self.limits.hidden)
+        guard layers * experts <= Self.limits.layerExperts else {
+            throw DecodingError.dataCorruptedError(forKey: .experts, in: c, debugDescription: "\(layers) layers × \(experts) experts is more than \(Self.limits.layerExperts)")
+        }
+        payload = try c.decode(Payload.self, forKey: .payload)
+        transport = try c.decode(Transport.self, forKey: .transport)
+        coordinatorDevice = try c.decode(DevicePosition.self, forKey: .coordinatorDevice)
+        hostDevices = try c.decode([DevicePosition].self, forKey: .hostDevices)
+        guard hostDevices.count == hosts else {
+            throw DecodingError.dataCorruptedError(forKey: .hostDevices, in: c, debugDescription: "\(hostDevices.count) devices for \(hosts) hosts")
+        }
+        cluster = try c.decodeIfPresent(String.self, forKey: .cluster)
+        topology = try c.decodeIfPresent(String.self, forKey: .topology)
+        writer = try c.contains(.writer) && !c.decodeNil(forKey: .writer) ? c.integer(Int.self, forKey: .writer) : nil
+        if let writer, !(0..<hosts).contains(writer) {
+            throw DecodingError.dataCorruptedError(forKey: .writer, in: c, debugDescription: "\(writer) is not a host in 0...\(hosts - 1)")
+        }
+    }
+
     /// Node of a matrix endpoint (0 the coordinator, k + 1 host k).
     public func device(ofEndpoint endpoint: Int) -> DevicePosition { endpoint == 0 ? coordinatorDevice : hostDevices[endpoint - 1] }
     public func node(ofEndpoint endpoint: Int) -> Int { device(ofEndpoint: endpoint).node }
@@ -40,7 +99,7 @@ public struct TrafficContext: Sendable, Equatable, Codable {
 }
 
 /// One workload step: its wall time and the tokens it generated.
-public struct TrafficStep: Sendable, Equatable, Codable {
+public struct TrafficStep: Sendable, Equatable {
     public var step: Int
     public var seconds: Double
     public var tokens: Int

@@ -1,93 +1,93 @@
 import Foundation
 
-/// traffic.jsonl (docs/TRAFFIC.md): a schema line, then one JSON object a line: `message`,
-/// `layer` and `step` records.
+/// traffic.jsonl (docs/TRAFFIC.md): a schema line (`TrafficHeaderLine`), then one JSON object a
+/// line (`TrafficLine`): `message`, `layer` and `step` records.
 public enum TrafficJSONL {
     public static let schema = "switchyard-traffic"
     public static let version = 1
 
     public static func encode(_ ledger: TrafficLedger) throws -> String {
-        let header: [String: Any] = ["schema": schema, "version": version, "context": try contextObject(ledger.context)]
-        var lines = [try line(header)]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func line(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        var lines = [try line(TrafficHeaderLine(context: ledger.context))]
         lines.reserveCapacity(ledger.records.count + ledger.steps.count + ledger.expertTokens.count + 1)
         for r in ledger.records {
-            // Fixed keys and integers only: formatted directly, one line per message.
+            // TrafficRecord's Codable keys, integers only: formatted directly, as runs write many.
             lines.append("{\"type\":\"message\",\"kind\":\"\(r.kind.name)\",\"step\":\(r.step),\"exchange\":\(r.exchange),\"layer\":\(r.layer),\"micro_batch\":\(r.microBatch),\"host\":\(r.host),\"source\":\(r.source),\"destination\":\(r.destination),\"tokens\":\(r.tokens),\"slots\":\(r.slots),\"payload_bytes\":\(r.payloadBytes),\"wire_bytes\":\(r.wireBytes),\"send_ns\":\(r.sendNanos),\"receive_ns\":\(r.receiveNanos)}")
         }
         for (layer, tokens) in ledger.expertTokens.enumerated() where tokens.contains(where: { $0 > 0 }) || ledger.bytesSavedByDeduplication[layer] > 0 {
-            lines.append(try line(["type": "layer", "layer": layer, "expert_tokens": tokens, "bytes_saved_by_dedup": ledger.bytesSavedByDeduplication[layer]]))
+            lines.append(try line(TrafficLine.layer(TrafficLayerLine(layer: layer, expertTokens: tokens, bytesSavedByDeduplication: ledger.bytesSavedByDeduplication[layer]))))
         }
-        for s in ledger.steps {
-            lines.append(try line(["type": "step", "step": s.step, "seconds": s.seconds, "tokens": s.tokens]))
-        }
+        for s in ledger.steps { lines.append(try line(TrafficLine.step(s))) }
         return lines.joined(separator: "\n") + "\n"
     }
 
     public static func decode(_ text: String, file: String) throws(TrafficFileError) -> TrafficLedger {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).makeIterator()
-        guard let first = lines.next() else { throw TrafficFileError("\(file): is empty, expected a schema line first") }
-        let header = try object(first, file: file, line: 1)
-        guard header["schema"] as? String == schema else { throw TrafficFileError("\(file): line 1: schema: expected \"\(schema)\"") }
-        guard header["version"] as? Int == version else { throw TrafficFileError("\(file): line 1: version: \(header["version"] ?? "missing") is not \(version)") }
-        let context: TrafficContext
-        do {
-            let data = try JSONSerialization.data(withJSONObject: header["context"] ?? [:])
-            context = try JSONDecoder().decode(TrafficContext.self, from: data)
-        } catch { throw TrafficFileError("\(file): line 1: context: \(error)") }
+        try decode(Data(text.utf8), file: file)
+    }
+
+    /// The ledger of a traffic file's bytes; any problem is a `TrafficFileError` naming the file,
+    /// the line and the field.
+    public static func decode(_ data: Data, file: String) throws(TrafficFileError) -> TrafficLedger {
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let decoder = JSONDecoder()
+        func decodeLine<T: Decodable>(_ type: T.Type, _ index: Int) throws(TrafficFileError) -> T {
+            let bytes = lines[index]
+            guard String(validating: bytes, as: UTF8.self) != nil else { throw TrafficFileError("\(file): line \(index + 1): is not UTF-8 text") }
+            do {
+                return try decoder.decode(type, from: Data(bytes))
+            } catch let error as DecodingError {
+                throw TrafficFileError("\(file): line \(index + 1): \(describe(error))")
+            } catch {
+                throw TrafficFileError("\(file): line \(index + 1): \(error)")
+            }
+        }
+        guard let first = lines.firstIndex(where: { !$0.isEmpty }) else { throw TrafficFileError("\(file): is empty, expected a schema line first") }
+        let context = try decodeLine(TrafficHeaderLine.self, first).context
+        decoder.userInfo[TrafficLine.contextKey] = context
         var ledger = TrafficLedger(context: context, records: [],
                                    expertTokens: Array(repeating: Array(repeating: 0, count: context.experts), count: context.layers),
                                    bytesSavedByDeduplication: Array(repeating: 0, count: context.layers), steps: [])
-        var number = 1
-        while let text = lines.next() {
-            number += 1
-            let o = try object(text, file: file, line: number)
-            func int(_ key: String) throws(TrafficFileError) -> Int {
-                guard let v = o[key] as? NSNumber else { throw TrafficFileError("\(file): line \(number): \(key): missing or not a number") }
-                return v.intValue
-            }
-            switch o["type"] as? String {
-            case "message":
-                guard let kind = TrafficRecord.Kind.allCases.first(where: { $0.name == o["kind"] as? String }) else {
-                    throw TrafficFileError("\(file): line \(number): kind: expected dispatch or combine")
-                }
-                let host = try int("host")
-                guard (0..<context.hosts).contains(host) else { throw TrafficFileError("\(file): line \(number): host: \(host) is not in 0...\(context.hosts - 1)") }
-                let layer = try int("layer")
-                guard (0..<context.layers).contains(layer) else { throw TrafficFileError("\(file): line \(number): layer: \(layer) is not in 0...\(context.layers - 1)") }
-                ledger.records.append(TrafficRecord(
-                    kind: kind, step: Int32(try int("step")), exchange: UInt64(try int("exchange")), layer: Int32(layer),
-                    microBatch: Int32(try int("micro_batch")), host: Int32(host), tokens: Int32(try int("tokens")), slots: Int32(try int("slots")),
-                    payloadBytes: Int64(try int("payload_bytes")), wireBytes: Int64(try int("wire_bytes")),
-                    sendNanos: Int64(try int("send_ns")), receiveNanos: Int64(try int("receive_ns"))))
-            case "layer":
-                let layer = try int("layer")
-                guard (0..<context.layers).contains(layer), let tokens = o["expert_tokens"] as? [Int], tokens.count == context.experts else {
-                    throw TrafficFileError("\(file): line \(number): layer or expert_tokens: expected a layer below \(context.layers) and \(context.experts) counts")
-                }
-                ledger.expertTokens[layer] = tokens
-                ledger.bytesSavedByDeduplication[layer] = try int("bytes_saved_by_dedup")
-            case "step":
-                guard let seconds = (o["seconds"] as? NSNumber)?.doubleValue else { throw TrafficFileError("\(file): line \(number): seconds: missing") }
-                ledger.steps.append(TrafficStep(step: try int("step"), seconds: seconds, tokens: try int("tokens")))
-            default:
-                throw TrafficFileError("\(file): line \(number): type: expected message, layer or step")
+        for index in lines.indices.dropFirst(first + 1) where !lines[index].isEmpty {
+            switch try decodeLine(TrafficLine.self, index) {
+            case let .message(record): ledger.records.append(record)
+            case let .layer(line):
+                ledger.expertTokens[line.layer] = line.expertTokens
+                ledger.bytesSavedByDeduplication[line.layer] = line.bytesSavedByDeduplication
+            case let .step(step): ledger.steps.append(step)
             }
         }
         return ledger
     }
 
-    static func contextObject(_ context: TrafficContext) throws -> Any {
-        try JSONSerialization.jsonObject(with: JSONEncoder().encode(context))
-    }
-
-    static func line(_ object: [String: Any]) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-    }
-
-    static func object(_ text: Substring, file: String, line: Int) throws(TrafficFileError) -> [String: Any] {
-        guard let o = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-            throw TrafficFileError("\(file): line \(line): is not a JSON object")
+    /// "field: problem" for a decoding error; the field as a path (`context.hostDevices[2].gpu`).
+    public static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
         }
-        return o
+        func field(_ codingPath: [CodingKey]) -> String { codingPath.isEmpty ? "" : path(codingPath) + ": " }
+        switch error {
+        case let .typeMismatch(type, context): return "\(field(context.codingPath))expected \(expectation(type))"
+        case let .valueNotFound(type, context): return "\(field(context.codingPath))expected \(expectation(type)), found null"
+        case let .keyNotFound(key, context): return "\(path(context.codingPath + [key])): missing"
+        case let .dataCorrupted(context):
+            if context.codingPath.isEmpty {
+                return "is not a JSON object (truncated or hand-edited?), or holds a number that is fractional or out of range where a count belongs"
+            }
+            return "\(field(context.codingPath))\(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    static func expectation(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Double.Type, is Float.Type: "a number"
+        case is Int.Type, is Int32.Type, is Int64.Type, is UInt64.Type, is UInt32.Type: "an integer"
+        case is Bool.Type: "true or false"
+        case is [Any].Type: "an array"
+        default: "an object"
+        }
     }
 }

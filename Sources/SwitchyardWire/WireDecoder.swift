@@ -123,7 +123,7 @@ public struct WireDecoder: Sendable {
             throw .outOfRange(field: field, value: value, allowed: "0 in a \(kind) frame")
         }
         let most: Int = switch kind {
-        case .hello: 4 + 8 + 3 * (4 + WireLimits.maxFingerprintBytes) + 4 * limits.experts
+        case .hello: 4 + 8 + 8 + 8 + 3 * (4 + WireLimits.maxFingerprintBytes) + 4 * limits.experts
         case .error: 8 + WireLimits.maxMessageBytes
         default: 0
         }
@@ -224,6 +224,8 @@ public struct WireDecoder: Sendable {
             throw .outOfRange(field: "hello.expert_count", value: UInt64(count), allowed: "0...\(limits.experts)")
         }
         let resident = try reader.u64()
+        let session = try reader.u64()
+        let incarnation = try reader.u64()
         var strings: [String] = []
         for field in ["hello.model_fingerprint", "hello.placement_fingerprint", "hello.weights_fingerprint"] {
             let length = try reader.u32()
@@ -248,7 +250,7 @@ public struct WireDecoder: Sendable {
             experts.append(expert)
         }
         return Hello(modelFingerprint: strings[0], placementFingerprint: strings[1], weightsFingerprint: strings[2],
-                     experts: experts, residentBytes: resident)
+                     experts: experts, residentBytes: resident, session: session, incarnation: incarnation)
     }
 
     private func decodeFailure(_ metadata: UnsafeRawBufferPointer) throws(WireError) -> Failure {

@@ -71,6 +71,8 @@ extension WireFrame {
             var writer = ByteWriter(capacity: 64 + 4 * hello.experts.count)
             writer.u32(UInt32(hello.experts.count))
             writer.u64(hello.residentBytes)
+            writer.u64(hello.session)
+            writer.u64(hello.incarnation)
             for text in [hello.modelFingerprint, hello.placementFingerprint, hello.weightsFingerprint] {
                 let utf8 = Array(text.utf8)
                 precondition(utf8.count <= WireLimits.maxFingerprintBytes, "fingerprint \"\(text)\" is longer than \(WireLimits.maxFingerprintBytes) bytes")

@@ -112,13 +112,22 @@ public struct Hello: Equatable, Sendable {
     public var experts: [Int]
     /// Bytes of expert weights the host keeps resident.
     public var residentBytes: UInt64
+    /// The coordinator's run: random per run, repeated in the host's answer. A host serves one run
+    /// at a time, and takes a new link from the same run (a reconnect) in place of the old one.
+    public var session: UInt64
+    /// The host process's own random number, new each time it starts: a host that answers with
+    /// another incarnation than before was restarted and is admitted again.
+    public var incarnation: UInt64
 
-    public init(modelFingerprint: String, placementFingerprint: String, weightsFingerprint: String, experts: [Int], residentBytes: UInt64) {
+    public init(modelFingerprint: String, placementFingerprint: String, weightsFingerprint: String, experts: [Int], residentBytes: UInt64,
+                session: UInt64 = 0, incarnation: UInt64 = 0) {
         self.modelFingerprint = modelFingerprint
         self.placementFingerprint = placementFingerprint
         self.weightsFingerprint = weightsFingerprint
         self.experts = experts
         self.residentBytes = residentBytes
+        self.session = session
+        self.incarnation = incarnation
     }
 }
 

@@ -4,7 +4,7 @@ import SwitchyardCore
 public enum WireLayout {
     /// "SWYD" read as a little-endian u32.
     public static let magic: UInt32 = 0x4459_5753
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
     public static let headerBytes = 64
     /// The checksum covers the header up to itself, then the metadata, then the payload.
     static let checksumOffset = 60

@@ -18,14 +18,21 @@ struct BenchAlltoall: ParsableCommand {
         The coordinator routes T tokens uniformly to E experts (top K, seeded), dealt contiguously
         over N hosts, sends each host its dispatch frame and waits for every combine. Hosts are
         child processes (zmq, ipc sockets), mpirun ranks (mpi) or threads (inproc); they decode and
-        checksum each dispatch as a real host does and answer at once with zeros of the right
-        shape: no expert math is timed. Token counts sweep 1, 2, 4, … up to --tokens.
-        Per row, medians over --iters exchanges after --warmup:
+        checksum each dispatch as a real host does and answer at once: row r of host h's combine is
+        row r of its dispatch negated and rotated left by h + 1 columns. No expert math is timed.
+        Token counts sweep 1, 2, 4, … up to --tokens. Per row, medians over --iters exchanges after
+        --warmup:
           dispatch: first dispatch frame handed to the transport → last one received by a host;
-          combine:  first combine sent by a host → last one received by the coordinator;
-          size: bytes of one exchange's frames (header, routes, activations), all hosts together;
-          algbw = size ÷ time; busbw = algbw, because every byte crosses the coordinator's one link
-          (nccl's alltoall factor (n−1)/n discounts a rank's share to itself; here there is none).
+          combine:  the coordinator's last dispatch send returning (or the first combine sent by a
+                    host, if later) → last combine received by the coordinator;
+          count: activation values the coordinator sends per exchange (and gets back); size: their
+                 bytes (count × bytes of the type); frames add headers and routes (--json: wire bytes);
+          algbw = size ÷ time; busbw = algbw × 1, because every byte crosses the coordinator's one
+                  link (nccl's alltoall factor (n−1)/n discounts a rank's share to itself; here there is none);
+          #wrong: returned values that differ from the rule above, checked on the coordinator for
+                  every exchange of the row (warm-up included), outside the timed span.
+        "# Avg bus bandwidth" is the mean of every row's dispatch and combine busbw. Exits 1 when
+        any value came back wrong.
         Times come from both ends' traffic ledgers (CLOCK_REALTIME): exact on one machine.
 
         Example: switchyard bench alltoall --transport zmq --hosts 8 --tokens 1024 --hidden 4096
@@ -56,9 +63,10 @@ struct BenchAlltoall: ParsableCommand {
     }
 
     var payload: PayloadType { dtype == .f32 ? .f32 : .bf16 }
+    var trafficTransport: TrafficContext.Transport { TrafficContext.Transport(rawValue: transport.rawValue) ?? .unknown }
     var limits: WireLimits { WireLimits(layers: 1, experts: experts, expertsPerToken: topk, hidden: hidden, maxTokens: tokens) }
     func context(writer: Int? = nil) -> TrafficContext {
-        TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden, payload: dtype.rawValue, transport: transport.rawValue, writer: writer)
+        TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden, payload: dtype == .f32 ? .f32 : .bf16, transport: trafficTransport, writer: writer)
     }
     func sweep() throws -> AlltoallSweep {
         AlltoallSweep(placement: try Placement(.contiguous, experts: experts, hosts: hosts), hidden: hidden, topK: topk, payload: payload,
@@ -84,10 +92,10 @@ struct BenchAlltoall: ParsableCommand {
             Thread { _ = try? serving.serve(); done.leave() }.start()
         }
         let coordinator = TrafficRecorder(context: context())
-        try sweep().run(transport: network.coordinator, traffic: coordinator)
+        let notes = try sweep().run(transport: network.coordinator, traffic: coordinator)
         for host in 0..<hosts { try network.coordinator.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
         _ = done.wait(timeout: .now() + 10)
-        try report(coordinator.ledger.merging(recorders.flatMap(\.records)))
+        try report(coordinator.ledger.merging(recorders.flatMap(\.records)), notes: notes)
     }
 
     func runZeroMQ() throws {
@@ -97,12 +105,13 @@ struct BenchAlltoall: ParsableCommand {
         let endpoints = (0..<hosts).map { "ipc://\(folder.path)/host-\($0)" }
         let processes = try ExpertHostProcesses(hosts: hosts, command: ["bench", "alltoall-host"]) { host in
             ["--endpoint", endpoints[host], "--hosts", String(hosts), "--tokens", String(tokens), "--hidden", String(hidden),
-             "--experts", String(experts), "--topk", String(topk), "--traffic-out", folder.path]
+             "--experts", String(experts), "--topk", String(topk), "--dtype", dtype.rawValue, "--traffic-out", folder.path]
         }
         let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints)
         let coordinator = TrafficRecorder(context: context())
+        let notes: [AlltoallExchangeNote]
         do {
-            try sweep().run(transport: transport, traffic: coordinator)
+            notes = try sweep().run(transport: transport, traffic: coordinator)
         } catch {
             processes.stop(grace: .zero)
             throw error
@@ -110,7 +119,7 @@ struct BenchAlltoall: ParsableCommand {
         for host in 0..<hosts { try transport.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
         processes.stop()
         transport.close()
-        try report(coordinator.ledger.merging(try hostRecords(in: folder)))
+        try report(coordinator.ledger.merging(try hostRecords(in: folder)), notes: notes)
     }
 
     func hostRecords(in folder: URL) throws -> [TrafficRecord] {
@@ -141,11 +150,11 @@ struct BenchAlltoall: ParsableCommand {
         if world.rank == 0 {
             let transport = try MPICoordinatorTransport(world: world, hostRanks: Array(1...hosts))
             let coordinator = TrafficRecorder(context: context())
-            try sweep().run(transport: transport, traffic: coordinator)
+            let notes = try sweep().run(transport: transport, traffic: coordinator)
             for host in 0..<hosts { try transport.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
             transport.close()
             try world.barrier()
-            try report(coordinator.ledger.merging(try hostRecords(in: URL(fileURLWithPath: trafficDir))))
+            try report(coordinator.ledger.merging(try hostRecords(in: URL(fileURLWithPath: trafficDir))), notes: notes)
         } else {
             let host = world.rank - 1
             let transport = MPIHostTransport(world: world, coordinatorRank: 0, host: host)
@@ -157,37 +166,54 @@ struct BenchAlltoall: ParsableCommand {
         }
     }
 
-    func report(_ ledger: TrafficLedger) throws {
-        let rows = AlltoallRow.rows(ledger.records, tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens))
+    func report(_ ledger: TrafficLedger, notes: [AlltoallExchangeNote]) throws {
+        let rows = AlltoallRow.rows(ledger.records, notes: notes, tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens), bytesPerValue: payload.bytesPerValue)
         let ledgerCost = Self.nanosecondsPerRecord()
         let fastest = rows.map(\.roundTripSeconds).min() ?? 0
         let overhead = fastest > 0 ? ledgerCost * 1e-9 * Double(2 * hosts) / fastest : 0
+        let averageBusBandwidth = AlltoallRow.averageBusBandwidth(rows)
+        let wrong = notes.reduce(0) { $0 + $1.wrongValues }
         if json {
-            return try printJSON([
+            try printJSON([
                 "transport": transport.rawValue, "hosts": hosts, "hidden": hidden, "experts": experts, "topk": topk, "dtype": dtype.rawValue,
-                "iterations": iterations, "ledger_ns_per_record": ledgerCost, "ledger_share_of_fastest_round_trip": overhead,
+                "iterations": iterations, "warmup": warmup, "bus_factor": AlltoallRow.busFactor, "avg_busbw": averageBusBandwidth, "wrong": wrong,
+                "ledger_ns_per_record": ledgerCost, "ledger_share_of_fastest_round_trip": overhead,
                 "rows": rows.map { r in
-                    ["tokens": r.tokens, "exchanges": r.exchanges, "dispatch_bytes": r.dispatchBytes, "combine_bytes": r.combineBytes,
-                     "dispatch_seconds": r.dispatchSeconds, "combine_seconds": r.combineSeconds, "round_trip_seconds": r.roundTripSeconds,
-                     "dispatch_algbw": r.dispatchAlgorithmBandwidth, "dispatch_busbw": r.dispatchAlgorithmBandwidth,
-                     "combine_algbw": r.combineAlgorithmBandwidth, "combine_busbw": r.combineAlgorithmBandwidth]
+                    ["tokens": r.tokens, "exchanges": r.exchanges, "size_bytes": r.size, "count": r.count, "type": dtype.rawValue,
+                     "dispatch_seconds": r.dispatchSeconds, "dispatch_algbw": r.dispatchAlgorithmBandwidth, "dispatch_busbw": r.dispatchBusBandwidth,
+                     "combine_seconds": r.combineSeconds, "combine_algbw": r.combineAlgorithmBandwidth, "combine_busbw": r.combineBusBandwidth,
+                     "round_trip_seconds": r.roundTripSeconds, "wrong": r.wrongValues,
+                     "dispatch_wire_bytes": r.dispatchWireBytes, "combine_wire_bytes": r.combineWireBytes] as [String: Any]
                 },
             ])
+        } else {
+            printTable(rows, averageBusBandwidth: averageBusBandwidth, wrong: wrong)
+            print(String(format: "# traffic ledger: %.1f ns per record, %d records per exchange: %.3f%% of the fastest round trip (target ≤ 2%%)", ledgerCost, 2 * hosts, overhead * 100))
         }
+        guard wrong == 0 else { throw ClusterFailure("all-to-all: \(wrong) returned values differ from what the hosts were sent (see #wrong)") }
+    }
+
+    func printTable(_ rows: [AlltoallRow], averageBusBandwidth: Double, wrong: Int) {
+        func us(_ seconds: Double) -> String { String(format: "%.1f", seconds * 1e6) }
+        func gbps(_ bytesPerSecond: Double) -> String { String(format: "%.2f", bytesPerSecond / 1e9) }
         print("# all-to-all over \(transport.rawValue): \(hosts) hosts, hidden \(hidden), \(experts) experts, top \(topk), \(dtype.rawValue); median of \(iterations) after \(warmup) warm-up")
-        print("#                     ---------------- dispatch ----------------  ----------------- combine ----------------")
-        print(Table(header: ["tokens", "size (B)", "time (us)", "algbw (GB/s)", "busbw (GB/s)", "size (B)", "time (us)", "algbw (GB/s)", "busbw (GB/s)", "round trip (us)"],
+        print("# size = count × bytes of type: the activations the coordinator sends per exchange and gets back; busbw = algbw × \(Int(AlltoallRow.busFactor)) (the coordinator's link carries every byte)")
+        print("# combine starts when the last dispatch has left the coordinator; #wrong: returned values that fail the check, all exchanges of the row")
+        print("#                                      ---------- dispatch ----------  ----------------- combine -----------------")
+        print(Table(header: ["tokens", "size (B)", "count (elements)", "type", "time (us)", "algbw (GB/s)", "busbw (GB/s)",
+                             "time (us)", "algbw (GB/s)", "busbw (GB/s)", "#wrong", "round trip (us)"],
                     rows: rows.map { r in
-            [String(r.tokens), String(r.dispatchBytes), String(format: "%.1f", r.dispatchSeconds * 1e6), String(format: "%.2f", r.dispatchAlgorithmBandwidth / 1e9),
-             String(format: "%.2f", r.dispatchAlgorithmBandwidth / 1e9), String(r.combineBytes), String(format: "%.1f", r.combineSeconds * 1e6),
-             String(format: "%.2f", r.combineAlgorithmBandwidth / 1e9), String(format: "%.2f", r.combineAlgorithmBandwidth / 1e9), String(format: "%.1f", r.roundTripSeconds * 1e6)]
-        }, rightAligned: Set(0...9)).render())
-        print(String(format: "# traffic ledger: %.1f ns per record, %d records per exchange: %.3f%% of the fastest round trip (target ≤ 2%%)", ledgerCost, 2 * hosts, overhead * 100))
+            [String(r.tokens), String(r.size), String(r.count), dtype.rawValue,
+             us(r.dispatchSeconds), gbps(r.dispatchAlgorithmBandwidth), gbps(r.dispatchBusBandwidth),
+             us(r.combineSeconds), gbps(r.combineAlgorithmBandwidth), gbps(r.combineBusBandwidth), String(r.wrongValues), us(r.roundTripSeconds)]
+        }, rightAligned: Set(0...11).subtracting([3])).render())
+        print("# Wrong values         : \(wrong) \(wrong == 0 ? "OK" : "FAILED")")
+        print(String(format: "# Avg bus bandwidth    : %.3f GB/s", averageBusBandwidth / 1e9))
     }
 
     /// What recording one message costs, measured on a recorder like the runtime's.
     static func nanosecondsPerRecord(count: Int = 1 << 20) -> Double {
-        let recorder = TrafficRecorder(context: TrafficContext(hosts: 8, layers: 1, experts: 8, hidden: 8, payload: "f32", transport: "none"), capacity: count)
+        let recorder = TrafficRecorder(context: TrafficContext(hosts: 8, layers: 1, experts: 8, hidden: 8, payload: .f32, transport: .inproc), capacity: count)
         let start = ContinuousClock.now
         for i in 0..<count {
             recorder.record(TrafficRecord(kind: .dispatch, step: 0, exchange: UInt64(i), layer: 0, host: Int32(i & 7), tokens: 1, slots: 1,

@@ -14,6 +14,7 @@ struct BenchExperts: ParsableCommand {
         prefill: hundreds of tokens per expert; achieved GFLOP/s ÷ one large OpenBLAS sgemm (target ≥ 0.8).
         decode: 1–8 tokens per expert, weights streamed from memory (more experts than any cache holds);
         weight bytes read per second ÷ the memory read bandwidth (target ≥ 0.6).
+        The kernel path is the CPU's best unless SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16 forces one.
 
         Example: switchyard bench experts --json bench-experts.json
         """

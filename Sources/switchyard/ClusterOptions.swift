@@ -15,11 +15,15 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Seconds one layer's exchange may take before the run fails.") var exchangeTimeout = 60
     @Option(help: "Most tokens one step may route (the wire limit: larger frames are refused, larger ZeroMQ messages dropped). Default: --max-batch × --prompt-tokens where a workload runs, else 65536.")
     var maxStepTokens: Int?
+    @Option(help: "Times `run` starts a host again after its process died (with backoff), per host.") var hostRestarts = 3
+    @Option(help: "Seconds a layer whose experts have no live host waits for one to come back before the run fails.") var rejoinWait = 10
 
     func validate() throws {
         guard (1...3600).contains(handshakeTimeout), (1...3600).contains(exchangeTimeout) else {
             throw ValidationError("--handshake-timeout and --exchange-timeout must be in 1...3600 seconds")
         }
+        guard (0...100).contains(hostRestarts) else { throw ValidationError("--host-restarts must be in 0...100, got \(hostRestarts)") }
+        guard (0...3600).contains(rejoinWait) else { throw ValidationError("--rejoin-wait must be in 0...3600 seconds, got \(rejoinWait)") }
         if let maxStepTokens { try FlagBounds.check([("--max-step-tokens", maxStepTokens, Self.stepTokens)]) }
     }
 
@@ -40,14 +44,24 @@ struct ClusterOptions: ParsableArguments {
 
     func spec() throws -> ClusterSpec { try ClusterSpec.load(path: cluster) }
 
+    /// The coordinator session's settings these flags give.
+    var sessionSettings: CoordinatorSession.Settings {
+        var settings = CoordinatorSession.Settings()
+        settings.exchangeTimeout = .seconds(exchangeTimeout)
+        settings.rejoinWait = .seconds(rejoinWait)
+        return settings
+    }
+
     /// Flags that carry this choice to a child process.
     var arguments: [String] {
         ["--cluster", cluster] + (transport.map { ["--transport", $0.rawValue] } ?? [])
             + (maxStepTokens.map { ["--max-step-tokens", String($0)] } ?? [])
+            + ["--host-restarts", String(hostRestarts), "--rejoin-wait", String(rejoinWait)]
     }
 }
 
 extension ClusterTransport: ExpressibleByArgument {}
+extension Overlap: ExpressibleByArgument {}
 
 /// The workload `run`, `coordinator` and `mpi-job` drive.
 struct WorkloadOptions: ParsableArguments {
@@ -60,6 +74,12 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Serve Prometheus metrics at http://ADDRESS:PORT/metrics while the workload runs (0: any free port).") var metricsPort: Int?
     @Option(help: "Address the metrics endpoint binds.") var metricsAddress = "127.0.0.1"
     @Option(help: "Seconds the metrics endpoint stays up after the workload, so scrapers see the final values.") var metricsLinger = 0
+    @Option(help: "none: each layer waits for its exchange; pingpong: two micro-batches, one's attention while the other's experts are in flight.")
+    var overlap: Overlap = .none
+    @Option(name: .customLong("inject"), help: ArgumentHelp(
+        "A fault to inject (repeatable): kill:host=K@step=N, stop:host=K@step=N,for=2s, delay:host=K,ms=5, drop:host=K,rate=0.01.",
+        valueName: "fault"))
+    var injectText: [String] = []
 
     func validate() throws {
         let ranges: [(String, Int, ClosedRange<Int>)] = [
@@ -74,10 +94,21 @@ struct WorkloadOptions: ParsableArguments {
         if metricsLinger > 0, metricsPort == nil { throw ValidationError("--metrics-linger needs --metrics-port") }
     }
 
+    /// The `--inject` faults, checked against the cluster's host count.
+    func faults(hosts: Int) throws -> [InjectedFault] {
+        do { return try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: hosts) } } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     var arguments: [String] {
-        ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
-         "--max-batch", String(maxBatch)] + (out.map { ["--out", $0] } ?? []) + (quiet ? ["--quiet"] : [])
-            + (metricsPort.map { ["--metrics-port", String($0), "--metrics-address", metricsAddress, "--metrics-linger", String(metricsLinger)] } ?? [])
+        var arguments = ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
+                         "--max-batch", String(maxBatch), "--overlap", overlap.rawValue]
+        if let out { arguments += ["--out", out] }
+        if quiet { arguments.append("--quiet") }
+        if let metricsPort { arguments += ["--metrics-port", String(metricsPort), "--metrics-address", metricsAddress, "--metrics-linger", String(metricsLinger)] }
+        for fault in injectText { arguments += ["--inject", fault] }
+        return arguments
     }
 }
 

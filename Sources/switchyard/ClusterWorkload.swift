@@ -11,8 +11,9 @@ import SwitchyardModelConfig
 /// Runs the workload on a coordinator whose experts are a cluster's, prints the summary and
 /// writes summary.json into the run directory.
 enum ClusterWorkload {
+    /// `faults` acts on injected kill and stop faults when their step begins (the launcher's hosts).
     static func run(model: Mistral4Model, experts: ClusterExperts, spec: ClusterSpec, transport: String,
-                    payload: String, weights: String, workload: WorkloadOptions) throws {
+                    payload: String, weights: String, workload: WorkloadOptions, faults: FaultInjector? = nil) throws {
         let config = model.config
         let requests = WorkloadRunner.syntheticRequests(count: workload.requests, promptTokens: workload.promptTokens,
                                                         newTokens: workload.newTokens, vocabSize: config.vocabSize)
@@ -23,7 +24,10 @@ enum ClusterWorkload {
         defer { metrics?.endpoint.stop() }
         var lastStep = ContinuousClock.now
         let countedBefore = experts.transportCounters, controlBefore = experts.session.statistics
-        let report = try WorkloadRunner(model: model, experts: experts).run(requests, maxBatch: workload.maxBatch) { steps, tokens in
+        let origin = TrafficClock.now()
+        faults?.begin(step: 1)
+        let report = try WorkloadRunner(model: model, experts: experts).run(requests, maxBatch: workload.maxBatch, overlap: workload.overlap) { steps, tokens in
+            faults?.begin(step: steps + 1)
             tokensPerStep.append(tokens - tokensPerStep.reduce(0, +))
             experts.traffic.step = Int32(steps)
             let totals = experts.totals
@@ -64,37 +68,35 @@ enum ClusterWorkload {
         }
 
         let directory = try runDirectory(workload.out)
-        let summary: [String: Any] = [
-            "cluster": spec.file, "transport": transport, "payload": payload, "weights": weights,
-            "model": ["layers": config.numHiddenLayers, "hidden": config.hiddenSize, "experts": config.nRoutedExperts,
-                      "experts_per_token": config.numExpertsPerTok],
-            "hosts": experts.hosts.map { ["host": $0.host, "experts": $0.experts.count, "resident_bytes": $0.residentBytes] },
-            "requests": report.requests, "prompt_tokens": report.promptTokens, "generated_tokens": report.generatedTokens,
-            "steps": report.steps, "seconds": report.seconds, "tokens_per_second": report.tokensPerSecond,
-            "step_latency_seconds": ["p50": report.stepLatency(quantile: 0.5), "p99": report.stepLatency(quantile: 0.99)],
-            "layers": moeLayers.map { l in
-                ["layer": l, "dispatch_messages": totals.dispatchMessages[l], "dispatch_bytes": totals.dispatchBytes[l],
-                 "combine_bytes": totals.combineBytes[l], "tokens": totals.tokens[l]]
+        let context = experts.traffic.context
+        let summary = RunSummary(
+            cluster: spec.file, transport: context.transport, payload: context.payload, weights: weights,
+            model: RunSummary.Model(layers: config.numHiddenLayers, hidden: config.hiddenSize, experts: config.nRoutedExperts,
+                                    expertsPerToken: config.numExpertsPerTok),
+            hosts: experts.hosts.map { RunSummary.Host(host: $0.host, experts: $0.experts.count, residentBytes: $0.residentBytes) },
+            requests: report.requests, promptTokens: report.promptTokens, generatedTokens: report.generatedTokens,
+            steps: report.steps, seconds: report.seconds, tokensPerSecond: report.tokensPerSecond,
+            stepLatencySeconds: RunSummary.Latency(p50: report.stepLatency(quantile: 0.5), p99: report.stepLatency(quantile: 0.99)),
+            layers: moeLayers.map { l in
+                RunSummary.Layer(layer: l, dispatchMessages: totals.dispatchMessages[l], dispatchBytes: totals.dispatchBytes[l],
+                                 combineBytes: totals.combineBytes[l], tokens: totals.tokens[l])
             },
-            "traffic": trafficObject(traffic),
+            traffic: RunSummary.Traffic(traffic),
             // The transport's own count over the workload, beside the ledger's: they must agree.
-            "transport_counters": [
-                "sent_messages": countedAfter.sentMessages - countedBefore.sentMessages,
-                "sent_bytes": countedAfter.sentBytes - countedBefore.sentBytes,
-                "received_messages": countedAfter.receivedMessages - countedBefore.receivedMessages,
-                "received_bytes": countedAfter.receivedBytes - countedBefore.receivedBytes,
-            ],
+            transportCounters: RunSummary.TransportCounts(
+                sentMessages: countedAfter.sentMessages - countedBefore.sentMessages, sentBytes: countedAfter.sentBytes - countedBefore.sentBytes,
+                receivedMessages: countedAfter.receivedMessages - countedBefore.receivedMessages,
+                receivedBytes: countedAfter.receivedBytes - countedBefore.receivedBytes),
             // Frames outside the ledger (late hello answers, heartbeats, errors, dropped frames), as the
             // coordinator's session counted them: ledger + these = the transport's count.
-            "control_frames": [
-                "sent_messages": controlAfter.controlFramesSent - controlBefore.controlFramesSent,
-                "sent_bytes": controlAfter.controlBytesSent - controlBefore.controlBytesSent,
-                "received_messages": controlAfter.controlFramesReceived - controlBefore.controlFramesReceived,
-                "received_bytes": controlAfter.controlBytesReceived - controlBefore.controlBytesReceived,
-            ],
-            "outputs": report.outputs.keys.sorted().map { ["request": $0, "generated": report.outputs[$0]!] },
-        ]
-        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+            controlFrames: RunSummary.TransportCounts(
+                sentMessages: controlAfter.controlFramesSent - controlBefore.controlFramesSent,
+                sentBytes: controlAfter.controlBytesSent - controlBefore.controlBytesSent,
+                receivedMessages: controlAfter.controlFramesReceived - controlBefore.controlFramesReceived,
+                receivedBytes: controlAfter.controlBytesReceived - controlBefore.controlBytesReceived),
+            outputs: report.outputs.keys.sorted().map { RunSummary.Output(request: $0, generated: report.outputs[$0] ?? []) },
+            faults: faultLog(experts.events, injected: faults?.done ?? [], origin: origin))
+        let data = try summary.encoded()
         let file = directory.appendingPathComponent("summary.json")
         try data.write(to: file)
         try TrafficRun.write(ledger, into: directory)
@@ -106,27 +108,35 @@ enum ClusterWorkload {
         }
     }
 
+    /// Injected faults with how long the coordinator took to notice each and to use the host again,
+    /// and every host event, in seconds from the workload's start.
+    static func faultLog(_ events: [HostEvent], injected: [(fault: InjectedFault, at: Int64)], origin: Int64) -> RunSummary.Faults? {
+        guard !events.isEmpty || !injected.isEmpty else { return nil }
+        func seconds(_ nanos: Int64) -> Double { Double(nanos - origin) * 1e-9 }
+        let log = events.map { event -> RunSummary.Faults.Event in
+            switch event.kind {
+            case let .lost(reason): .init(host: event.host, event: "lost", detail: reason, atSeconds: seconds(event.at.nanoseconds), resentBytes: 0)
+            case let .rejoined(incarnation): .init(host: event.host, event: "rejoined", detail: "incarnation \(incarnation)",
+                                                   atSeconds: seconds(event.at.nanoseconds), resentBytes: 0)
+            case let .failedOver(layer, pairs, bytes): .init(host: event.host, event: "failed_over", detail: "layer \(layer): \(pairs) pairs sent again",
+                                                             atSeconds: seconds(event.at.nanoseconds), resentBytes: bytes)
+            }
+        }
+        let injectedLog = injected.map { fault, at -> RunSummary.Faults.Injected in
+            let after = events.filter { $0.host == fault.host && $0.at.nanoseconds >= at }
+            let lost = after.first { if case .lost = $0.kind { true } else { false } }
+            let back = after.first { if case .rejoined = $0.kind { true } else { false } }
+            return .init(fault: fault.description, host: fault.host, atSeconds: seconds(at),
+                         detectedAfterSeconds: lost.map { Double($0.at.nanoseconds - at) * 1e-9 },
+                         recoveredAfterSeconds: back.map { Double($0.at.nanoseconds - at) * 1e-9 })
+        }
+        return RunSummary.Faults(injected: injectedLog, events: log)
+    }
+
     static func trafficContext(spec: ClusterSpec, config: ModelConfig, transport: String, payload: String) -> TrafficContext {
         TrafficContext(hosts: spec.hosts.count, layers: config.numHiddenLayers, experts: config.nRoutedExperts, hidden: config.hiddenSize,
                        payload: payload, transport: transport, coordinatorDevice: spec.coordinator.device,
                        hostDevices: spec.hosts.map(\.device), cluster: spec.file, topology: spec.topologyPath)
-    }
-
-    /// The ledger's aggregates for summary.json (times as the coordinator saw them).
-    static func trafficObject(_ t: TrafficSummary) -> [String: Any] {
-        let locality = t.nodeLocality
-        return [
-            "messages": t.ledger.records.count, "wire_bytes": t.ledger.wireBytes,
-            "dispatch_bytes": t.ledger.wireBytes(.dispatch), "combine_bytes": t.ledger.wireBytes(.combine),
-            "bytes_saved_by_dedup": t.bytesSavedByDeduplication, "intra_node_bytes": locality.intraNode, "inter_node_bytes": locality.interNode,
-            "host_imbalance": t.hostImbalance(), "expert_imbalance": t.expertImbalance(),
-            "hosts": t.hostLoad.map { ["host": $0.host, "messages": $0.messages, "tokens": $0.tokens, "expert_slots": $0.slots,
-                                       "dispatch_bytes": $0.dispatchBytes, "combine_bytes": $0.combineBytes] },
-            "layers": t.layers.map { l in
-                ["layer": l, "wire_bytes": t.perLayer[l]!.totalBytes, "host_imbalance": t.hostImbalance(layer: l),
-                 "expert_imbalance": t.expertImbalance(layer: l), "bytes_saved_by_dedup": t.ledger.bytesSavedByDeduplication[l]]
-            },
-        ]
     }
 
     /// `--out`, or runs/<UTC timestamp>; created if missing.

@@ -14,6 +14,8 @@ import SwitchyardModelConfig
 final class CoordinatorCluster {
     let experts: ClusterExperts
     let transportName: String
+    /// The hosts' processes, when this command started them.
+    private(set) var processes: ExpertHostProcesses?
     private let stopHosts: () -> Void
     private let disconnect: () -> Void
 
@@ -28,12 +30,16 @@ final class CoordinatorCluster {
     /// Starts the cluster's expert hosts on this machine (child processes over ZeroMQ, or threads
     /// in process) and completes the handshake with each.
     static func launch(spec: ClusterSpec, options: ClusterOptions, weights: WeightsOptions,
-                       config: ModelConfig, source: WeightSource, trafficDirectory: URL? = nil) throws -> CoordinatorCluster {
+                       config: ModelConfig, source: WeightSource, trafficDirectory: URL? = nil,
+                       faults: [InjectedFault] = []) throws -> CoordinatorCluster {
         let placement = try spec.placement(for: config)
         switch options.transport ?? spec.transport {
         case .inproc:
+            if let fault = faults.first(where: { $0.step != nil }) {
+                throw ValidationError("--inject \(fault): inproc hosts are threads, which cannot be killed or stopped; use the zmq transport")
+            }
             let cluster = try InProcessCluster(config: config, placement: placement, source: source, payload: spec.payload,
-                                               handshakeTimeout: .seconds(options.handshakeTimeout))
+                                               handshakeTimeout: .seconds(options.handshakeTimeout), faults: faults)
             cluster.experts.exchangeTimeout = .seconds(options.exchangeTimeout)
             return CoordinatorCluster(experts: cluster.experts, transportName: "inproc") {
                 cluster.stop()
@@ -52,15 +58,22 @@ final class CoordinatorCluster {
         case .zmq:
             let endpoints = try zmqEndpoints(spec)
             let traffic = trafficDirectory.map { ["--traffic-out", $0.path] } ?? []
-            let processes = try ExpertHostProcesses(hosts: spec.hosts.count) { _ in options.arguments + weights.arguments + traffic + ["--quiet"] }
+            let injected = faults.filter { $0.step == nil }.flatMap { ["--inject", $0.description] }
+            // A host that dies is started again (a few times, with backoff) and rejoins.
+            let processes = try ExpertHostProcesses(hosts: spec.hosts.count, restarts: options.hostRestarts) { _ in
+                options.arguments + weights.arguments + traffic + injected + ["--quiet"]
+            }
             do {
                 let cluster = try connect(spec: spec, endpoints: endpoints, options: options, config: config, source: source)
                 cluster.experts.lostHosts = processes.lostHosts
+                cluster.experts.willRestart = processes.willRestart
                 try cluster.experts.handshake(timeout: .seconds(options.handshakeTimeout))
-                return CoordinatorCluster(experts: cluster.experts, transportName: "zmq") {
+                let launched = CoordinatorCluster(experts: cluster.experts, transportName: "zmq") {
                     cluster.stop()
                     processes.stop()
                 }
+                launched.processes = processes
+                return launched
             } catch {
                 processes.stop(grace: .zero)
                 throw error
@@ -77,7 +90,8 @@ final class CoordinatorCluster {
         let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints, maximumMessageBytes: limits.largestPartBytes)
         let experts = ClusterExperts(config: config, placement: try spec.placement(for: config), payload: spec.payload,
                                      transport: transport, weightsFingerprint: source.fingerprint,
-                                     limits: limits, exchangeTimeout: .seconds(options.exchangeTimeout))
+                                     limits: limits, exchangeTimeout: .seconds(options.exchangeTimeout),
+                                     settings: options.sessionSettings)
         return CoordinatorCluster(experts: experts, transportName: "zmq", stopHosts: {
             experts.shutdown()
             // Let the shutdown frames leave before the sockets close.

@@ -8,8 +8,9 @@ struct Doctor: ParsableCommand {
         abstract: "Check the native libraries and the CPU this machine gives Switchyard.",
         discussion: """
         Prints libzmq's version, the MPI library's version, OpenBLAS's configuration and thread
-        count, the CPU's cores and SIMD features, and whether mpirun is on the PATH.
-        Exits 1 naming what is missing.
+        count, the CPU's cores and SIMD features, the kernel path in use (forced with
+        SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16) and whether mpirun is on the PATH.
+        Exits 1 naming what is missing, 2 when SWITCHYARD_KERNELS asks for a path this CPU cannot run.
 
         Example: switchyard doctor
         """
@@ -17,6 +18,12 @@ struct Doctor: ParsableCommand {
 
     func run() throws {
         let cpu = CPUFeatures.current()
+        let kernels: KernelPath
+        do { kernels = try KernelPath.fromEnvironment() } catch {
+            FileHandle.standardError.write(Data("switchyard doctor: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let forced = ProcessInfo.processInfo.environment[KernelPath.environmentVariable].map { !$0.isEmpty } ?? false
         let mpirun = Executables.find("mpirun")
         let rows: [(String, String)] = [
             ("libzmq", ZeroMQ.version),
@@ -26,6 +33,8 @@ struct Doctor: ParsableCommand {
             ("CPU", cpu.modelName),
             ("CPU cores", String(cpu.logicalCores)),
             ("SIMD", cpu.simd.isEmpty ? "none found" : cpu.simd.joined(separator: " ")),
+            ("kernel path", "\(kernels.rawValue) (\(forced ? "set by \(KernelPath.environmentVariable)" : "best for this CPU"); "
+                + "runs \(KernelPath.supported.map(\.rawValue).joined(separator: ", ")))"),
             ("mpirun", mpirun ?? "not found"),
         ]
         print(Table(header: ["component", "found"], rows: rows.map { [$0.0, $0.1] }).render())

@@ -30,6 +30,8 @@ struct ExpertHostCommand: ParsableCommand {
     @Flag(help: "Log only problems (bad frames, refusals), not start and stop.") var quiet = false
     @Option(help: "Record every dispatch received and combine sent; write traffic-host-K.jsonl into this run directory when stopped.")
     var trafficOut: String?
+    @Option(name: .customLong("inject"), help: ArgumentHelp("A link fault for this host (repeatable): delay:host=K,ms=5 or drop:host=K,rate=0.01; others' are ignored.", valueName: "fault"))
+    var injectText: [String] = []
 
     func run() throws {
         let spec = try cluster.spec()
@@ -43,15 +45,24 @@ struct ExpertHostCommand: ParsableCommand {
         let (config, source) = try weights.source()
         let placement = try spec.placement(for: config)
         let slice = try RoutedExpertWeights(config: config, source: source, owned: placement.experts(of: host))
+        let faults: [InjectedFault]
+        do { faults = try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: spec.hosts.count) } } catch {
+            throw ValidationError(error.description)
+        }
+        if let fault = faults.first(where: { $0.step != nil }) {
+            throw ValidationError("--inject \(fault): an expert host injects only link faults (delay, drop); kill and stop are the launcher's")
+        }
         let limits = cluster.wireLimits(config)
-        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, maximumMessageBytes: limits.largestPartBytes)
-        defer { transport.close() }
+        let link = try ZeroMQHostTransport(endpoint: endpoint, host: host, maximumMessageBytes: limits.largestPartBytes)
+        defer { link.close() }
+        let transport = FaultyHostTransport.wrapping(link, host: host, faults: faults)
         let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let info = quiet ? { (_: String) in } : log
         let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
                                       weightsFingerprint: source.fingerprint, transport: transport,
                                       limits: limits, log: log)
-        info("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(transport.boundEndpoint)")
+        server.linkDelay = InjectedFault.linkDelay(of: host, in: faults)
+        info("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(link.boundEndpoint)")
         let recorder = trafficOut.map { _ in HostTraffic.recorder(spec: spec, config: config, host: host, transport: "zmq") }
         server.traffic = recorder
         let parent = parentPid

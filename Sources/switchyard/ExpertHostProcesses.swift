@@ -6,36 +6,78 @@ import SwitchyardTransport
 
 /// Expert hosts started as child processes of this one, and stopped however this process ends:
 /// normally, on an error, on Ctrl-C or SIGTERM (`SignalGuard`), or when a host dies first.
+/// With `restarts` > 0 it supervises them: a host whose process ends is started again after a
+/// backoff (0.5 s, doubling), at most `restarts` times, and rejoins through a new handshake.
 final class ExpertHostProcesses: @unchecked Sendable {
-    private let processes: [Process]
+    private var processes: [Process]
+    private let executable: URL
+    private let command: [String]
+    private let arguments: (Int) -> [String]
+    private let restarts: Int
+    private var restarted: [Int]
+    private var reported: Set<pid_t> = []
+    private var restartAt: [Int: ContinuousClock.Instant] = [:]
 
     /// Starts `switchyard expert-host --host K` (or another `command`) for every host of the cluster file.
-    init(hosts: Int, command: [String] = ["expert-host"], arguments: (Int) -> [String]) throws {
-        let executable = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        var started: [Process] = []
+    init(hosts: Int, command: [String] = ["expert-host"], restarts: Int = 0, arguments: @escaping (Int) -> [String]) throws {
+        executable = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        self.command = command
+        self.arguments = arguments
+        self.restarts = restarts
+        restarted = Array(repeating: 0, count: hosts)
+        processes = []
         for host in 0..<hosts {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = command + ["--host", String(host), "--parent-pid", String(getpid())] + arguments(host)
-            process.standardInput = FileHandle.nullDevice
-            do { try process.run() } catch {
-                started.forEach { $0.terminate() }
-                throw ClusterFailure("cannot start expert host \(host): \(error)")
+            do { processes.append(try start(host)) } catch {
+                processes.forEach { $0.terminate() }
+                throw error
             }
-            SignalGuard.shared.track(process.processIdentifier)
-            started.append(process)
         }
-        processes = started
     }
 
-    /// Hosts whose process has ended, with how it ended.
+    private func start(_ host: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = command + ["--host", String(host), "--parent-pid", String(getpid())] + arguments(host)
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw ClusterFailure("cannot start expert host \(host): \(error)")
+        }
+        SignalGuard.shared.track(process.processIdentifier)
+        return process
+    }
+
+    /// Hosts whose process has ended since the last call, with how it ended; restarts those due.
     func lostHosts() -> [(host: Int, reason: String)] {
-        processes.enumerated().filter { !$0.element.isRunning }.map { host, process in
+        var lost: [(host: Int, reason: String)] = []
+        for (host, process) in processes.enumerated() where !process.isRunning && !reported.contains(process.processIdentifier) {
+            reported.insert(process.processIdentifier)
+            SignalGuard.shared.untrack(process.processIdentifier)
             let status = process.terminationStatus
             let how = process.terminationReason == .uncaughtSignal
                 ? "killed by \(Self.signalName(status))" : "exited with status \(status)"
-            return (host, "its process (pid \(process.processIdentifier)) \(how) during the run")
+            lost.append((host, "its process (pid \(process.processIdentifier)) \(how) during the run"))
+            if restarted[host] < restarts {
+                restartAt[host] = .now + .milliseconds(500 << restarted[host])
+            }
         }
+        for (host, due) in restartAt where ContinuousClock.now >= due {
+            restartAt[host] = nil
+            restarted[host] += 1
+            if let process = try? start(host) {
+                processes[host] = process
+                FileHandle.standardError.write(Data("switchyard: restarted expert host \(host) (pid \(process.processIdentifier), restart \(restarted[host]) of \(restarts))\n".utf8))
+            }
+        }
+        return lost
+    }
+
+    /// Whether host `host`'s ended process is being started again.
+    func willRestart(_ host: Int) -> Bool { restartAt[host] != nil }
+
+    /// Sends `signal` to host `host`'s process (an injected fault).
+    func signal(_ host: Int, _ signal: Int32) {
+        guard processes.indices.contains(host), processes[host].isRunning else { return }
+        kill(processes[host].processIdentifier, signal)
     }
 
     static func signalName(_ number: Int32) -> String {
@@ -46,8 +88,13 @@ final class ExpertHostProcesses: @unchecked Sendable {
 
     /// Waits up to `grace` for the hosts to leave after a shutdown frame, then terminates and kills.
     func stop(grace: Duration = .seconds(5)) {
+        restartAt = [:]
+        // A host stopped by a fault cannot leave until it is continued.
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGCONT) }
         let deadline = ContinuousClock.now + grace
         while processes.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(20_000) }
+        // A stopped host cannot leave until it is continued.
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGCONT) }
         for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
         let hard = ContinuousClock.now + .seconds(2)
         while processes.contains(where: \.isRunning), ContinuousClock.now < hard { usleep(20_000) }

@@ -46,11 +46,13 @@ struct Run: ParsableCommand {
         let (config, source) = try weights.source()
         try weights.checkMemory(config, localExperts: 0)
         let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
+        let faults = try workload.faults(hosts: spec.hosts.count)
         let coordinator = try CoordinatorCluster.launch(spec: spec, options: cluster, weights: weights, config: config, source: source,
-                                                        trafficDirectory: directory)
+                                                        trafficDirectory: directory, faults: faults)
+        let injector = coordinator.processes.map { FaultInjector(faults: faults, processes: $0) }
         do {
             try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: spec, transport: coordinator.transportName,
-                                    payload: spec.payload.rawValue, weights: source.fingerprint, workload: workload)
+                                    payload: spec.payload.rawValue, weights: source.fingerprint, workload: workload, faults: injector)
         } catch {
             coordinator.stop()
             throw error

@@ -21,11 +21,16 @@ enum TrafficRun {
         guard let data = FileManager.default.contents(atPath: main.path) else {
             throw TrafficFileError("\(main.path): not found; give the run directory of `switchyard run` (its --out)")
         }
-        var ledger = try TrafficJSONL.decode(String(decoding: data, as: UTF8.self), file: main.path)
+        var ledger = try TrafficJSONL.decode(data, file: main.path)
         for host in 0..<ledger.context.hosts {
             let file = directory.appendingPathComponent("traffic-host-\(host).jsonl")
             guard let data = FileManager.default.contents(atPath: file.path) else { continue }
-            ledger = ledger.merging(try TrafficJSONL.decode(String(decoding: data, as: UTF8.self), file: file.path).records)
+            let hostLedger = try TrafficJSONL.decode(data, file: file.path)
+            let c = hostLedger.context
+            guard c.writer == host, c.hosts == ledger.context.hosts, c.layers == ledger.context.layers else {
+                throw TrafficFileError("\(file.path): line 1: context: written by \(c.writer.map { "host \($0)" } ?? "the coordinator") for \(c.hosts) hosts and \(c.layers) layers; expected host \(host)'s file for \(ledger.context.hosts) hosts and \(ledger.context.layers) layers, as \(main.lastPathComponent) says")
+            }
+            ledger = ledger.merging(hostLedger.records)
         }
         return ledger
     }
@@ -36,14 +41,16 @@ enum TrafficRun {
         let ledger = try load(directory)
         let summary = TrafficSummary(ledger)
         try Data(TrafficCSV.encode(summary).utf8).write(to: directory.appendingPathComponent("traffic.csv"))
-        let run = (try? JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("summary.json")))) as? [String: Any] ?? [:]
+        let summaryFile = directory.appendingPathComponent("summary.json")
+        // A run stopped before its end leaves no summary.json; one that is there must be whole.
+        let run = try FileManager.default.contents(atPath: summaryFile.path).map { data throws(TrafficFileError) in try RunSummary.decode(data, file: summaryFile.path) }
         let c = ledger.context
         var facts: [(String, String)] = [
-            ("cluster", "\(c.cluster ?? "–"): \(c.hosts) expert hosts over \(c.transport), \(c.payload) activations"),
+            ("cluster", "\(c.cluster ?? "–"): \(c.hosts) expert hosts over \(c.transport.rawValue), \(c.payload.rawValue) activations"),
             ("model", "\(c.layers) layers, hidden \(c.hidden), \(c.experts) routed experts"),
         ]
-        if let tokens = run["generated_tokens"] as? Int, let rate = run["tokens_per_second"] as? Double {
-            facts.append(("workload", "\(run["requests"] ?? "?") requests, \(tokens) tokens generated in \(ledger.steps.count) steps, \(String(format: "%.1f", rate)) tokens/s"))
+        if let run {
+            facts.append(("workload", "\(run.requests) requests, \(run.generatedTokens) tokens generated in \(ledger.steps.count) steps, \(String(format: "%.1f", run.tokensPerSecond)) tokens/s"))
         }
         let locality = summary.nodeLocality
         facts += [
@@ -82,8 +89,9 @@ enum TrafficRun {
         guard let coordinator = index(c.coordinatorDevice) else { return nil }
         let hosts = c.hostDevices.map(index)
         guard !hosts.contains(nil) else { return nil }
-        return ledger.records.map { r in
-            let host = hosts[Int(r.host)]!
+        return ledger.records.compactMap { r in
+            // The decoder checked every host index and one device per host; nothing is left out.
+            guard hosts.indices.contains(Int(r.host)), let host = hosts[Int(r.host)] else { return nil }
             return TraceMessage(exchange: r.exchange, step: Int(r.step), layer: Int(r.layer), isDispatch: r.kind == .dispatch,
                                 sourceDevice: r.kind == .dispatch ? coordinator : host, destinationDevice: r.kind == .dispatch ? host : coordinator,
                                 bytes: Double(r.wireBytes))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardCluster
 import SwitchyardModel
+import SwitchyardRuntime
 import SwitchyardModelConfig
 
 /// Where the weights come from: a preset or config.json with synthetic weights, or a checkpoint.

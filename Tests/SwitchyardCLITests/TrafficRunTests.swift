@@ -86,7 +86,30 @@ import SwitchyardTestSupport
         let rows = object["rows"] as! [[String: Any]]
         #expect(rows.map { $0["tokens"] as! Int } == [1, 2, 4, 8])
         #expect(rows.allSatisfy { ($0["dispatch_seconds"] as! Double) > 0 && ($0["combine_seconds"] as! Double) > 0 && ($0["exchanges"] as! Int) == 3 })
+        // Every returned value checked, none wrong; size is count values of bf16; busbw = algbw × the stated factor 1.
+        #expect(object["wrong"] as? Int == 0 && rows.allSatisfy { $0["wrong"] as? Int == 0 && $0["type"] as? String == "bf16" })
+        #expect((object["bus_factor"] as? NSNumber)?.doubleValue == 1)
+        #expect(rows.allSatisfy { ($0["size_bytes"] as! Int) == 2 * ($0["count"] as! Int) })
+        #expect(rows.allSatisfy { ($0["combine_busbw"] as! Double) == ($0["combine_algbw"] as! Double) })
+        let busbw = rows.flatMap { [$0["dispatch_busbw"] as! Double, $0["combine_busbw"] as! Double] }
+        #expect(abs((object["avg_busbw"] as! Double) - busbw.reduce(0, +) / Double(busbw.count)) <= 1e-9 * (object["avg_busbw"] as! Double))
         // 8 tokens × 2 experts each reach at most 3 hosts: every row's dispatch carries its tokens' activations at least once.
-        #expect((rows[3]["dispatch_bytes"] as! Int) >= 8 * 256 * 2)
+        #expect((rows[3]["count"] as! Int) >= 8 * 256 && (rows[3]["dispatch_wire_bytes"] as! Int) > (rows[3]["size_bytes"] as! Int))
+    }
+
+    @Test func benchAlltoallPrintsNcclStyleColumnsAndTheAverageBusBandwidth() throws {
+        let result = try Subprocess.run(switchyard, ["bench", "alltoall", "--transport", "inproc", "--hosts", "2", "--tokens", "4", "--hidden", "64",
+                                                     "--experts", "4", "--topk", "2", "--iters", "2", "--warmup", "0", "--dtype", "f32"], timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let header = try #require(lines.first { $0.hasPrefix("tokens") })
+        for column in ["size (B)", "count (elements)", "type", "time (us)", "algbw (GB/s)", "busbw (GB/s)", "#wrong"] {
+            #expect(header.contains(column), "\(column) missing from \(header)")
+        }
+        #expect(lines.contains { $0.contains("busbw = algbw × 1") })
+        #expect(lines.contains { $0.hasPrefix("# Avg bus bandwidth    : ") && $0.hasSuffix(" GB/s") })
+        #expect(lines.contains("# Wrong values         : 0 OK"))
+        let rows = lines.filter { $0.first?.isWhitespace == true && $0.contains(" f32 ") }
+        #expect(rows.count == 3 && rows.allSatisfy { $0.split(separator: " ").count == 12 })
     }
 }

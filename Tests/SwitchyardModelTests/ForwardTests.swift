@@ -1,6 +1,7 @@
 import Testing
 import SwitchyardKernels
 @testable import SwitchyardModel
+import SwitchyardRuntime
 import SwitchyardModelConfig
 
 @Suite struct ForwardTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwitchyardModel
+import SwitchyardRuntime
 
 /// The small random Mistral4 checkpoint made by transformers' Mistral4ForCausalLM
 /// (scripts/make_parity_fixture.py), its logits on a 32-token prompt and its greedy continuation.

@@ -18,25 +18,36 @@ struct EmbeddedCluster {
     let servers: [ExpertHostServer]
 
     /// `hostSeed(h)` gives host h other weights than the coordinator expects when it differs from `seed`.
-    init(hosts: Int = 4, seed: UInt64 = 7, hostSeed: (Int) -> UInt64 = { _ in 7 }, attached: Bool = true,
-         exchangeTimeout: Duration = .seconds(60)) throws {
+    init(hosts: Int = 4, replicas: Int = 1, seed: UInt64 = 7, hostSeed: (Int) -> UInt64 = { _ in 7 }, attached: Bool = true,
+         exchangeTimeout: Duration = .seconds(60), settings: CoordinatorSession.Settings = CoordinatorSession.Settings()) throws {
         network = EmbeddedNetwork(hosts: hosts)
-        placement = try Placement(.roundRobin, experts: config.nRoutedExperts, hosts: hosts)
+        placement = try Placement(.roundRobin, experts: config.nRoutedExperts, hosts: hosts, replicas: replicas)
         source = SyntheticWeights(config: config, seed: seed)
         let limits = WireLimits(config: config)
         var servers: [ExpertHostServer] = []
         for host in 0..<hosts {
-            let hostSource = SyntheticWeights(config: config, seed: hostSeed(host))
-            servers.append(ExpertHostServer(index: host, config: config, placement: placement,
-                                            experts: try RoutedExpertWeights(config: config, source: hostSource, owned: placement.experts(of: host)),
-                                            weightsFingerprint: hostSource.fingerprint, transport: network.hostLink(host), limits: limits,
-                                            clock: network.clock))
+            servers.append(try Self.server(host, seed: hostSeed(host), config: config, placement: placement, network: network))
         }
         self.servers = servers
         coordinator = ClusterExperts(config: config, placement: placement, payload: .f32, transport: network.coordinator(),
                                      weightsFingerprint: source.fingerprint, limits: limits, exchangeTimeout: exchangeTimeout,
-                                     clock: network.clock)
+                                     settings: settings, clock: network.clock)
         if attached { servers.forEach(network.attach) }
+    }
+
+    static func server(_ host: Int, seed: UInt64, config: ModelConfig, placement: Placement, network: EmbeddedNetwork) throws -> ExpertHostServer {
+        let hostSource = SyntheticWeights(config: config, seed: seed)
+        return ExpertHostServer(index: host, config: config, placement: placement,
+                                experts: try RoutedExpertWeights(config: config, source: hostSource, owned: placement.experts(of: host)),
+                                weightsFingerprint: hostSource.fingerprint, transport: network.hostLink(host), limits: WireLimits(config: config),
+                                clock: network.clock)
+    }
+
+    /// Host `host` as a new process: a new incarnation with the same slice, attached in place of the old.
+    func restart(_ host: Int) throws -> ExpertHostServer {
+        let server = try Self.server(host, seed: 7, config: config, placement: placement, network: network)
+        network.attach(server)
+        return server
     }
 
     var moeLayer: Int { (0..<config.numHiddenLayers).first(where: config.isMoELayer)! }

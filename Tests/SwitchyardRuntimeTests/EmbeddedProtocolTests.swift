@@ -70,11 +70,12 @@ import SwitchyardTransport
         #expect(took >= .seconds(20) && took < .seconds(21), "\(took)")
     }
 
-    @Test func aHostThatGoesSilentFailsTheExchangeAtItsTimeout() throws {
+    @Test func aHostThatLosesDispatchesFailsTheExchangeAtItsTimeout() throws {
         let cluster = try EmbeddedCluster(hosts: 4, exchangeTimeout: .seconds(45))
         try cluster.coordinator.handshake(timeout: .seconds(30))
         let (input, routing) = cluster.batch(tokens: 16)
-        cluster.network.silentHosts = [3]
+        // Host 3 answers heartbeats, so it is alive, but its dispatches never arrive.
+        cluster.network.fault = { envelope in envelope.host == 3 && envelope.kind == .dispatch ? [] : [.microseconds(10)] }
         let start = cluster.network.clock.now()
         let wall = ContinuousClock.now
         #expect {
@@ -86,10 +87,35 @@ import SwitchyardTransport
         let took = cluster.network.clock.now() - start
         #expect(took >= .seconds(45) && took < .seconds(46), "\(took)")
         #expect(ContinuousClock.now - wall < .seconds(5), "virtual time, not real waiting")
+        #expect(cluster.coordinator.session.lostHosts.isEmpty)
     }
 
-    @Test func aLostHostFailsTheExchangeAtOnce() throws {
-        let cluster = try EmbeddedCluster(hosts: 4)
+    @Test func aSilentHostIsDeclaredLostWithinTheDeathWindowAndItsExpertsWaitForItsReturn() throws {
+        var settings = CoordinatorSession.Settings()
+        settings.rejoinWait = .seconds(5)
+        let cluster = try EmbeddedCluster(hosts: 4, settings: settings)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        let (input, routing) = cluster.batch(tokens: 16)
+        cluster.network.silentHosts = [3]
+        let start = cluster.network.clock.now()
+        #expect {
+            _ = try cluster.exchange(input, routing)
+        } throws: { error in
+            guard let failure = error as? ClusterFailure, case let .hostLost(host, reason) = failure.reason else { return false }
+            return host == 3 && reason.contains("no live host after waiting 5.0 seconds")
+        }
+        guard case let .lost(reason)? = cluster.coordinator.events.first?.kind, let declared = cluster.coordinator.events.first?.at else {
+            Issue.record("no loss recorded: \(cluster.coordinator.events)"); return
+        }
+        #expect(reason.contains("answered nothing"))
+        #expect(declared - start <= .seconds(1), "declared \(declared - start) after the dispatch")
+        #expect(cluster.network.clock.now() - start < .seconds(7))
+    }
+
+    @Test func aLostHostFailsTheExchangeAtOnceWhenNothingMayWait() throws {
+        var settings = CoordinatorSession.Settings()
+        settings.rejoinWait = .zero
+        let cluster = try EmbeddedCluster(hosts: 4, settings: settings)
         try cluster.coordinator.handshake(timeout: .seconds(30))
         cluster.network.silentHosts = [2]
         var reported = false
@@ -106,6 +132,76 @@ import SwitchyardTransport
             return host == 2 && reason.contains("SIGKILL")
         }
         #expect(cluster.network.clock.now() - start < .seconds(1))
+    }
+
+    @Test(arguments: [false, true])
+    func withReplicasALostHostsPairsGoElsewhereInTheSameStep(processExit: Bool) throws {
+        let cluster = try EmbeddedCluster(hosts: 8, replicas: 2)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        let (input, routing) = cluster.batch(tokens: 24)
+        let reference = try cluster.reference(input, routing)
+        #expect(maxDifference(try cluster.exchange(input, routing), reference) <= 1e-5 * reference.map(abs).max()!)
+        // Host 5 hangs (or its process is seen to exit) with the next dispatch in flight.
+        cluster.network.silentHosts = [5]
+        if processExit {
+            var told = false
+            cluster.coordinator.lostHosts = {
+                defer { told = true }
+                return told ? [] : [(5, "its process was killed by SIGKILL")]
+            }
+        }
+        let start = cluster.network.clock.now()
+        let output = try cluster.exchange(input, routing)
+        #expect(maxDifference(output, reference) <= 1e-5 * reference.map(abs).max()!)
+        #expect(cluster.network.clock.now() - start <= .seconds(1))
+        #expect(cluster.coordinator.session.statistics.resentBytes > 0)
+        #expect(cluster.coordinator.events.contains { if case .failedOver = $0.kind { $0.host == 5 } else { false } })
+        // Later exchanges plan around the lost host from the start.
+        let resent = cluster.coordinator.session.statistics.resentDispatches
+        #expect(maxDifference(try cluster.exchange(input, routing), reference) <= 1e-5 * reference.map(abs).max()!)
+        #expect(cluster.coordinator.session.statistics.resentDispatches == resent)
+        #expect(cluster.servers[5].statistics.dispatches == 1)
+    }
+
+    @Test func aRestartedHostRejoinsAndTheWaitingPairsAreServed() throws {
+        let cluster = try EmbeddedCluster(hosts: 4)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        let (input, routing) = cluster.batch(tokens: 16)
+        let reference = try cluster.reference(input, routing)
+        let oldIncarnation = cluster.coordinator.hosts[1].incarnation
+        cluster.network.silentHosts = [1]
+        let start = cluster.network.clock.now()
+        // Host 1 hangs; 3 s later a new process takes its place (as `switchyard run` or systemd restarts it).
+        cluster.network.fault = { envelope in
+            if cluster.network.silentHosts.contains(1), cluster.network.clock.now() - start >= .seconds(3) {
+                cluster.network.silentHosts = []
+                _ = try? cluster.restart(1)
+            }
+            return [cluster.network.latency]
+        }
+        let output = try cluster.exchange(input, routing)
+        #expect(maxDifference(output, reference) <= 1e-5 * reference.map(abs).max()!)
+        let kinds = cluster.coordinator.events.map(\.kind)
+        #expect(kinds.contains { if case .lost = $0 { true } else { false } })
+        #expect(kinds.contains { if case .rejoined = $0 { true } else { false } })
+        #expect(cluster.coordinator.hosts[1].incarnation != oldIncarnation)
+        #expect(cluster.coordinator.session.lostHosts.isEmpty)
+        #expect(maxDifference(try cluster.exchange(input, routing), reference) <= 1e-5 * reference.map(abs).max()!)
+    }
+
+    @Test func heartbeatsKeepAnIdleClusterAlive() throws {
+        let cluster = try EmbeddedCluster(hosts: 3)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        try cluster.coordinator.keepAlive(timeout: .seconds(30))
+        #expect(cluster.coordinator.session.lostHosts.isEmpty)
+        #expect(cluster.coordinator.session.statistics.heartbeats >= 3 * 100)
+        #expect(cluster.servers.allSatisfy { $0.statistics.heartbeats >= 100 })
+        // A host that hangs while the coordinator idles is declared lost within the death window.
+        cluster.network.silentHosts = [2]
+        let start = cluster.network.clock.now()
+        try cluster.coordinator.keepAlive(timeout: .seconds(3))
+        let lost = try #require(cluster.coordinator.events.first)
+        #expect(lost.host == 2 && lost.at - start <= .seconds(1))
     }
 
     @Test func duplicateCombinesAreDroppedAndCounted() throws {
@@ -145,7 +241,7 @@ import SwitchyardTransport
         try cluster.coordinator.handshake(timeout: .seconds(30))
         let (input, routing) = cluster.batch(tokens: 16)
         cluster.network.fault = { envelope in
-            envelope.direction == .toCoordinator && envelope.host == 0 ? [.seconds(3)] : [.microseconds(10)]
+            envelope.direction == .toCoordinator && envelope.host == 0 && envelope.kind == .combine ? [.seconds(3)] : [.microseconds(10)]
         }
         #expect(throws: ClusterFailure.self) { _ = try cluster.exchange(input, routing) }
         cluster.network.fault = nil

@@ -3,8 +3,8 @@ import Testing
 import SwitchyardModel
 import SwitchyardProtocol
 import SwitchyardRuntime
-import SwitchyardTransport
 import SwitchyardTraffic
+import SwitchyardTransport
 import SwitchyardWire
 import SwitchyardCore
 import SwitchyardModelConfig

@@ -4,7 +4,6 @@ import SwitchyardMetrics
 import SwitchyardModel
 import SwitchyardProtocol
 import SwitchyardRuntime
-import SwitchyardTransport
 import SwitchyardTraffic
 import SwitchyardCore
 import SwitchyardModelConfig

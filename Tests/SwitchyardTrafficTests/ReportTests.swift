@@ -7,7 +7,6 @@ import SwitchyardModel
 import SwitchyardReport
 import SwitchyardProtocol
 import SwitchyardRuntime
-import SwitchyardTransport
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardTraffic

@@ -22,8 +22,10 @@ import SwitchyardCore
 
     @Test func unsupportedVersion() {
         var bytes = dispatchBytes()
-        bytes[4] = 2
-        #expect(error(bytes) == .unsupportedVersion(found: 2, supported: 1))
+        bytes[4] = 1
+        #expect(error(bytes) == .unsupportedVersion(found: 1, supported: 2))
+        bytes[4] = 3
+        #expect(error(bytes) == .unsupportedVersion(found: 3, supported: 2))
     }
 
     @Test func unknownKind() {

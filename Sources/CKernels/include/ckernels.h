@@ -10,6 +10,31 @@ void sy_stream_bf16(const uint16_t *w, long cols, const float *x, long ldx, long
 void sy_stream_f32(const float *w, long cols, const float *x, long ldx, long tokens,
                    float *y, long ldy, long row_begin, long row_end);
 
+// The instruction-set paths of the streaming kernels. avx512 widens bf16 weights in registers and
+// multiplies in float32; avx512bf16 uses `vdpbf16ps`, rounding the activations to bf16 first.
+enum sy_kernel_path {
+    SY_KERNELS_PORTABLE = 0,
+    SY_KERNELS_AVX2 = 1,
+    SY_KERNELS_AVX512 = 2,
+    SY_KERNELS_AVX512BF16 = 3,
+    SY_KERNELS_COUNT = 4
+};
+// 1 when this CPU (and OS) runs `path`.
+int sy_kernel_path_supported(int path);
+// The path chosen when none is asked for: the fastest that keeps float32 activations.
+int sy_kernel_path_best(void);
+// The path sy_stream_bf16/sy_stream_f32 use now (sy_kernel_path_best() until one is selected).
+int sy_kernel_path(void);
+// Selects the path for later calls; -1 (and no change) when this CPU cannot run it.
+int sy_kernel_path_select(int path);
+// "portable", "avx2", "avx512" or "avx512bf16".
+const char *sy_kernel_path_name(int path);
+// The streaming products on a given path (the selected one when this CPU cannot run `path`).
+void sy_stream_bf16_on(int path, const uint16_t *w, long cols, const float *x, long ldx, long tokens,
+                       float *y, long ldy, long row_begin, long row_end);
+void sy_stream_f32_on(int path, const float *w, long cols, const float *x, long ldx, long tokens,
+                      float *y, long ldy, long row_begin, long row_end);
+
 // Sum of `count` floats, read with as many independent vector loads in flight as the core takes:
 // what memory-read-bandwidth baselines time.
 float sy_sum_f32(const float *values, long count);
@@ -27,7 +52,7 @@ uint32_t sy_crc32c_update(uint32_t state, const void *bytes, long count);
 // Keeps large freed blocks in the process's heap for reuse (glibc); a no-op elsewhere.
 void sy_keep_freed_memory(void);
 
-// Which kernels this CPU runs: "avx2+fma" or "portable".
+// The name of the selected path (sy_kernel_path_name of sy_kernel_path()).
 const char *sy_kernel_isa(void);
 
 #endif

@@ -1,0 +1,193 @@
+// AVX-512 decode kernels: a block of rows against every token at once, all partial sums in zmm
+// registers, so each weight is loaded from memory once and used for every token without a store.
+// The activations are repacked once per call into the order the weights' lanes need:
+//  - avx512 (F+BW+VL): bf16 weights widened in registers (even columns by a shift, odd ones by a
+//    mask) and multiplied in float32, so activations stay float32 (even/odd columns split);
+//  - avx512bf16: `vdpbf16ps` multiplies bf16 pairs directly, so activations are rounded to bf16.
+#include "stream_paths.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <stdlib.h>
+
+#define SY_512 "avx512f,avx512bw,avx512vl"
+#define SY_512BF16 "avx512f,avx512bw,avx512vl,avx512bf16"
+
+// Per-thread scratch for the repacked activations, grown as needed and kept for the next call.
+static __thread void *packed_scratch;
+static __thread long packed_capacity;
+
+static void *scratch(long bytes) {
+    if (bytes > packed_capacity) {
+        free(packed_scratch);
+        long rounded = (bytes + 4095) & ~4095L;
+        packed_scratch = aligned_alloc(64, (size_t)rounded);
+        packed_capacity = packed_scratch ? rounded : 0;
+    }
+    return packed_scratch;
+}
+
+__attribute__((target(SY_512)))
+static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+// Rows [r, r+R) against tokens [0, T) over all columns; R and T are constants after inlining.
+// `xp` holds, for each block of 32 columns and each token, 32 floats: the block's even columns
+// then its odd ones (zero past `cols`).
+__attribute__((target(SY_512), always_inline))
+static inline void block_bf16_wide(const uint16_t *w, long cols, const float *xp, const long T, const long R,
+                                   float *y, long ldy) {
+    __m512 acc[4][8];
+    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
+    const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
+    long blocks = (cols + 31) / 32;
+    __mmask32 tail = (cols & 31) ? (__mmask32)((1u << (cols & 31)) - 1) : (__mmask32)0xFFFFFFFFu;
+    for (long b = 0; b < blocks; b++) {
+        __mmask32 m = b + 1 == blocks ? tail : (__mmask32)0xFFFFFFFFu;
+        __m512 we[4], wo[4];
+        for (long i = 0; i < R; i++) {
+            __m512i raw = _mm512_maskz_loadu_epi16(m, w + i * cols + b * 32);
+            we[i] = _mm512_castsi512_ps(_mm512_slli_epi32(raw, 16));
+            wo[i] = _mm512_castsi512_ps(_mm512_and_si512(raw, high));
+        }
+        const float *xb = xp + b * T * 32;
+        for (long t = 0; t < T; t++) {
+            __m512 xe = _mm512_load_ps(xb + t * 32), xo = _mm512_load_ps(xb + t * 32 + 16);
+            for (long i = 0; i < R; i++) {
+                acc[i][t] = _mm512_fmadd_ps(we[i], xe, acc[i][t]);
+                acc[i][t] = _mm512_fmadd_ps(wo[i], xo, acc[i][t]);
+            }
+        }
+    }
+    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) y[t * ldy + i] = hsum512(acc[i][t]);
+}
+
+// The same with `vdpbf16ps`: `xp` holds, per block of 32 columns and token, the 32 activations
+// rounded to bf16 (zero past `cols`).
+__attribute__((target(SY_512BF16), always_inline))
+static inline void block_bf16_dot(const uint16_t *w, long cols, const uint16_t *xp, const long T, const long R,
+                                  float *y, long ldy) {
+    __m512 acc[4][8];
+    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
+    long blocks = (cols + 31) / 32;
+    __mmask32 tail = (cols & 31) ? (__mmask32)((1u << (cols & 31)) - 1) : (__mmask32)0xFFFFFFFFu;
+    for (long b = 0; b < blocks; b++) {
+        __mmask32 m = b + 1 == blocks ? tail : (__mmask32)0xFFFFFFFFu;
+        __m512i wv[4];
+        for (long i = 0; i < R; i++) wv[i] = _mm512_maskz_loadu_epi16(m, w + i * cols + b * 32);
+        const uint16_t *xb = xp + b * T * 32;
+        for (long t = 0; t < T; t++) {
+            __m512bh xv = (__m512bh)_mm512_load_si512((const void *)(xb + t * 32));
+            for (long i = 0; i < R; i++) acc[i][t] = _mm512_dpbf16_ps(acc[i][t], (__m512bh)wv[i], xv);
+        }
+    }
+    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) y[t * ldy + i] = hsum512(acc[i][t]);
+}
+
+// float32 weights: `x` is read where it is (rows of `ldx`), the last block masked.
+__attribute__((target(SY_512), always_inline))
+static inline void block_f32(const float *w, long cols, const float *x, long ldx, const long T, const long R,
+                             float *y, long ldy) {
+    __m512 acc[4][8];
+    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
+    long blocks = (cols + 15) / 16;
+    __mmask16 tail = (cols & 15) ? (__mmask16)((1u << (cols & 15)) - 1) : (__mmask16)0xFFFF;
+    for (long b = 0; b < blocks; b++) {
+        __mmask16 m = b + 1 == blocks ? tail : (__mmask16)0xFFFF;
+        __m512 wv[4];
+        for (long i = 0; i < R; i++) wv[i] = _mm512_maskz_loadu_ps(m, w + i * cols + b * 16);
+        for (long t = 0; t < T; t++) {
+            __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + b * 16);
+            for (long i = 0; i < R; i++) acc[i][t] = _mm512_fmadd_ps(wv[i], xv, acc[i][t]);
+        }
+    }
+    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) y[t * ldy + i] = hsum512(acc[i][t]);
+}
+
+// Rows per block for T tokens: as many as keep R*T accumulators and the R weight vectors in the
+// 32 zmm registers.
+#define SY_ROWS_FOR(T) ((T) <= 4 ? 4 : 3)
+
+// Expands BODY(T, R) for the constant T = tokens (1-8) and R rows, then R = 1 for leftover rows.
+#define SY_FOR_TOKENS(tokens, BODY)                                                               \
+    switch (tokens) {                                                                             \
+    case 1: BODY(1) break; case 2: BODY(2) break; case 3: BODY(3) break; case 4: BODY(4) break;  \
+    case 5: BODY(5) break; case 6: BODY(6) break; case 7: BODY(7) break; default: BODY(8) break; \
+    }
+
+#define SY_ROWS(KERNEL, T, ...)                                                                   \
+    {                                                                                             \
+        long r = r0;                                                                              \
+        for (; r + SY_ROWS_FOR(T) <= r1; r += SY_ROWS_FOR(T)) KERNEL(__VA_ARGS__, T, SY_ROWS_FOR(T), y + r, ldy); \
+        for (; r < r1; r++) KERNEL(__VA_ARGS__, T, 1, y + r, ldy);                                \
+    }
+
+__attribute__((target(SY_512)))
+static void pack_even_odd(const float *x, long ldx, long cols, long T, float *xp) {
+    long blocks = (cols + 31) / 32;
+    for (long b = 0; b < blocks; b++)
+        for (long t = 0; t < T; t++) {
+            float *d = xp + (b * T + t) * 32;
+            for (long i = 0; i < 16; i++) {
+                long c = b * 32 + 2 * i;
+                d[i] = c < cols ? x[t * ldx + c] : 0;
+                d[16 + i] = c + 1 < cols ? x[t * ldx + c + 1] : 0;
+            }
+        }
+}
+
+__attribute__((target(SY_512BF16)))
+static void pack_bf16(const float *x, long ldx, long cols, long T, uint16_t *xp) {
+    long blocks = (cols + 31) / 32;
+    for (long b = 0; b < blocks; b++)
+        for (long t = 0; t < T; t++) {
+            long c = b * 32, n = cols - c < 32 ? cols - c : 32;
+            __mmask16 lo = n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
+            __mmask16 hi = n >= 32 ? 0xFFFF : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+            __m512 a = _mm512_maskz_loadu_ps(lo, x + t * ldx + c);
+            __m512 h = hi ? _mm512_maskz_loadu_ps(hi, x + t * ldx + c + 16) : _mm512_setzero_ps();
+            // Rounds to nearest even, as sy_f32_to_bf16 does.
+            _mm512_store_si512((void *)(xp + (b * T + t) * 32), (__m512i)_mm512_cvtne2ps_pbh(h, a));
+        }
+}
+
+#define SY_WIDE(T) SY_ROWS(SY_CALL_WIDE, T, w + r * cols, cols, xp)
+#define SY_CALL_WIDE(wr, cols, xp, T, R, yr, ldy) block_bf16_wide(wr, cols, xp, T, R, yr, ldy)
+__attribute__((target(SY_512)))
+void sy_stream_bf16_avx512(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
+                           float *y, long ldy, long r0, long r1) {
+    long blocks = (cols + 31) / 32;
+    for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
+        long T = tokens - t0 < 8 ? tokens - t0 : 8;
+        float *xp = scratch(blocks * T * 32 * (long)sizeof(float));
+        if (!xp) { sy_stream_bf16_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
+        pack_even_odd(x, ldx, cols, T, xp);
+        SY_FOR_TOKENS(T, SY_WIDE)
+    }
+}
+
+#define SY_DOT(T) SY_ROWS(SY_CALL_DOT, T, w + r * cols, cols, xp)
+#define SY_CALL_DOT(wr, cols, xp, T, R, yr, ldy) block_bf16_dot(wr, cols, xp, T, R, yr, ldy)
+__attribute__((target(SY_512BF16)))
+void sy_stream_bf16_avx512bf16(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
+                               float *y, long ldy, long r0, long r1) {
+    long blocks = (cols + 31) / 32;
+    for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
+        long T = tokens - t0 < 8 ? tokens - t0 : 8;
+        uint16_t *xp = scratch(blocks * T * 32 * (long)sizeof(uint16_t));
+        if (!xp) { sy_stream_bf16_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
+        pack_bf16(x, ldx, cols, T, xp);
+        SY_FOR_TOKENS(T, SY_DOT)
+    }
+}
+
+#define SY_F32(T) SY_ROWS(SY_CALL_F32, T, w + r * cols, cols, x, ldx)
+#define SY_CALL_F32(wr, cols, x, ldx, T, R, yr, ldy) block_f32(wr, cols, x, ldx, T, R, yr, ldy)
+__attribute__((target(SY_512)))
+void sy_stream_f32_avx512(const float *w, long cols, const float *x, long ldx, long tokens,
+                          float *y, long ldy, long r0, long r1) {
+    for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
+        long T = tokens - t0 < 8 ? tokens - t0 : 8;
+        SY_FOR_TOKENS(T, SY_F32)
+    }
+}
+#endif

@@ -1,0 +1,58 @@
+import SwitchyardWire
+
+/// What an all-to-all echo host returns for a dispatch, and the coordinator's check of it.
+///
+/// Row r of the combine is row r of the dispatch negated and rotated left by `host + 1` columns:
+/// exact in f32 and bf16 alike (only the sign bit and the order change), different per row and
+/// per host, so a lost, swapped, corrupted or misaddressed row comes back as wrong values.
+public enum AlltoallEchoRule {
+    /// The combine rows host `host` answers `dispatched` with.
+    public static func answer(to dispatched: ActivationRows, host: Int) -> ActivationRows {
+        let rows = dispatched.rows, width = dispatched.width
+        switch dispatched.storage {
+        case let .f32(values):
+            return ActivationRows(rows: rows, width: width, storage: .f32(transformed(values, rows: rows, width: width, host: host) { -$0 }))
+        case let .bf16(bits):
+            return ActivationRows(rows: rows, width: width, storage: .bf16(transformed(bits, rows: rows, width: width, host: host) { $0 ^ 0x8000 }))
+        }
+    }
+
+    /// Values of `returned` that differ from what `host` should have answered to the rows of
+    /// `dispatched` (batch tokens `tokens`). A missing, extra or misplaced row counts all its
+    /// values; a combine of the wrong payload type counts every value.
+    public static func wrongValues(returned: Combine, host: Int, tokens: [UInt32], dispatched: ActivationRows) -> Int {
+        let width = dispatched.width
+        let rows = max(tokens.count, returned.tokens.count)
+        guard returned.partialSums.width == width, returned.partialSums.type == dispatched.type else { return rows * width }
+        let expected = answer(to: dispatched, host: host)
+        var wrong = 0
+        for row in 0..<rows {
+            guard row < tokens.count, row < returned.tokens.count, tokens[row] == returned.tokens[row] else {
+                wrong += width
+                continue
+            }
+            let span = (row * width)..<((row + 1) * width)
+            switch (expected.storage, returned.partialSums.storage) {
+            case let (.f32(want), .f32(got)): wrong += zip(want[span], got[span]).count { $0.bitPattern != $1.bitPattern }
+            case let (.bf16(want), .bf16(got)): wrong += zip(want[span], got[span]).count { $0 != $1 }
+            default: wrong += width
+            }
+        }
+        return wrong
+    }
+
+    /// `out[r][c] = negate(in[r][(c + host + 1) % width])`.
+    static func transformed<Value>(_ values: [Value], rows: Int, width: Int, host: Int, negate: (Value) -> Value) -> [Value] {
+        guard width > 0, rows > 0 else { return values }
+        let shift = (host + 1) % width
+        var out = values
+        for row in 0..<rows {
+            let base = row * width
+            for column in 0..<width {
+                let source = column + shift < width ? column + shift : column + shift - width
+                out[base + column] = negate(values[base + source])
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,124 @@
+import CKernels
+import Testing
+@testable import SwitchyardKernels
+import SwitchyardCore
+
+/// Every kernel path this machine runs, held against the portable path and a double-precision reference.
+@Suite struct KernelPathTests {
+    /// Σ w·x and Σ |w·x| in double precision for W [rows × cols], x [tokens × cols], laid out as y [tokens × rows].
+    func reference(_ w: [Float], rows: Int, cols: Int, _ x: [Float], tokens: Int) -> (y: [Double], magnitude: [Double]) {
+        var y = [Double](repeating: 0, count: tokens * rows), m = y
+        for t in 0..<tokens {
+            for r in 0..<rows {
+                var s = 0.0, a = 0.0
+                for c in 0..<cols {
+                    let p = Double(w[r * cols + c]) * Double(x[t * cols + c])
+                    s += p
+                    a += abs(p)
+                }
+                y[t * rows + r] = s
+                m[t * rows + r] = a
+            }
+        }
+        return (y, m)
+    }
+
+    static func bf16Bits(_ v: Float) -> UInt16 {
+        let x = v.bitPattern
+        return UInt16(truncatingIfNeeded: (x &+ 0x7FFF &+ ((x >> 16) & 1)) >> 16)
+    }
+
+    static func widened(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+
+    // Odd widths and tails of every SIMD width (8, 16, 32), a width of 1, and a shape big enough
+    // to be split across cores.
+    static let shapes: [(rows: Int, cols: Int)] = [(7, 13), (5, 31), (9, 33), (4, 1), (3, 47), (130, 1000), (66, 2049)]
+
+    struct Case {
+        var w: [Float], bits: [UInt16], x: [Float], rows: Int, cols: Int, tokens: Int
+    }
+
+    func make(tokens: Int, shape: (rows: Int, cols: Int)) -> Case {
+        var rng = SplitMix64(seed: UInt64(tokens * 7919 + shape.rows * 31 + shape.cols))
+        let w = (0..<(shape.rows * shape.cols)).map { _ in rng.nextFloat() - 0.5 }
+        let x = (0..<(tokens * shape.cols)).map { _ in rng.nextFloat() - 0.5 }
+        return Case(w: w, bits: w.map(Self.bf16Bits), x: x, rows: shape.rows, cols: shape.cols, tokens: tokens)
+    }
+
+    /// Through `Linear` (rows split across cores) up to its streaming limit; beyond it, Linear uses
+    /// sgemm, so the streaming kernels are called directly (they take any number of tokens).
+    func run(_ c: Case, path: KernelPath) -> (f32: [Float], bf16: [Float]) {
+        var y32 = [Float](repeating: .nan, count: c.tokens * c.rows), y16 = y32
+        if c.tokens <= Linear.streamingTokenLimit {
+            Linear.f32(c.w, rows: c.rows, cols: c.cols, x: c.x, tokens: c.tokens, y: &y32, path: path)
+            Linear.bf16(c.bits, rows: c.rows, cols: c.cols, x: c.x, tokens: c.tokens, y: &y16, path: path)
+        } else {
+            sy_stream_f32_on(path.code, c.w, c.cols, c.x, c.cols, c.tokens, &y32, c.rows, 0, c.rows)
+            sy_stream_bf16_on(path.code, c.bits, c.cols, c.x, c.cols, c.tokens, &y16, c.rows, 0, c.rows)
+        }
+        return (y32, y16)
+    }
+
+    /// Float32 accumulation of values in [-0.5, 0.5): a few ulps of √cols, far below any wrong term.
+    func tolerance(cols: Int) -> Double { 1e-5 * Double(cols).squareRoot() }
+
+    @Test(arguments: KernelPath.supported, Array(1...9) + [17])
+    func everyPathMatchesTheReferenceAndThePortablePath(path: KernelPath, tokens: Int) {
+        for shape in Self.shapes {
+            let c = make(tokens: tokens, shape: shape)
+            let got = run(c, path: path), portable = run(c, path: .portable)
+            let want32 = reference(c.w, rows: c.rows, cols: c.cols, c.x, tokens: tokens)
+            let rounded = c.bits.map(Self.widened)
+            let want16 = reference(rounded, rows: c.rows, cols: c.cols, c.x, tokens: tokens)
+            let tol = tolerance(cols: c.cols)
+            #expect(zip(got.f32, want32.y).allSatisfy { abs(Double($0) - $1) < tol }, "f32 \(path) \(shape)")
+            #expect(zip(got.f32, portable.f32).allSatisfy { abs($0 - $1) < Float(2 * tol) }, "f32 \(path) vs portable \(shape)")
+            #expect(zip(portable.bf16, want16.y).allSatisfy { abs(Double($0) - $1) < tol }, "bf16 portable \(shape)")
+            if path == .avx512bf16 {
+                // vdpbf16ps: activations rounded to bf16 (relative error ≤ 2⁻⁹ each), products exact,
+                // sums in float32. Against float32 activations: |Δ| ≤ 2⁻⁸·Σ|w·x| (2⁻⁹ and float32 slack).
+                let xb = c.x.map { Self.widened(Self.bf16Bits($0)) }
+                let wantRounded = reference(rounded, rows: c.rows, cols: c.cols, xb, tokens: tokens)
+                #expect(zip(got.bf16, wantRounded.y).allSatisfy { abs(Double($0) - $1) < tol }, "bf16 \(path) \(shape)")
+                for i in got.bf16.indices {
+                    let bound = wantRounded.magnitude[i] / 256 + tol
+                    #expect(abs(Double(got.bf16[i]) - want16.y[i]) < bound, "bf16 \(path) vs float32 activations \(shape)")
+                    #expect(abs(Double(got.bf16[i] - portable.bf16[i])) < bound + tol, "bf16 \(path) vs portable \(shape)")
+                }
+            } else {
+                #expect(zip(got.bf16, want16.y).allSatisfy { abs(Double($0) - $1) < tol }, "bf16 \(path) \(shape)")
+                #expect(zip(got.bf16, portable.bf16).allSatisfy { abs($0 - $1) < Float(2 * tol) }, "bf16 \(path) vs portable \(shape)")
+            }
+        }
+    }
+
+    /// A forced path really runs: avx512bf16's results carry the activations' bf16 rounding.
+    @Test(.enabled(if: KernelPath.avx512bf16.isSupported))
+    func theBF16DotProductPathRoundsActivations() {
+        let c = make(tokens: 2, shape: (rows: 64, cols: 4096))
+        let got = run(c, path: .avx512bf16).bf16, exact = run(c, path: .avx512).bf16
+        let worst = zip(got, exact).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst > 1e-4, "avx512bf16 gave float32-activation results: was another path run?")
+    }
+
+    @Test func requestsAreCheckedAgainstTheCPU() throws {
+        let cpu: [KernelPath] = [.portable, .avx2]
+        #expect(try KernelPath.requested(by: nil, supported: cpu, best: .avx2) == .avx2)
+        #expect(try KernelPath.requested(by: " ", supported: cpu, best: .avx2) == .avx2)
+        #expect(try KernelPath.requested(by: "Portable", supported: cpu, best: .avx2) == .portable)
+        #expect(throws: KernelPathError.unsupported(.avx512bf16, supported: cpu)) {
+            try KernelPath.requested(by: "avx512bf16", supported: cpu, best: .avx2)
+        }
+        #expect(throws: KernelPathError.unknown("sse9", supported: cpu)) {
+            try KernelPath.requested(by: "sse9", supported: cpu, best: .avx2)
+        }
+        let message = KernelPathError.unsupported(.avx512, supported: cpu).description
+        #expect(message == "SWITCHYARD_KERNELS=avx512: this CPU cannot run that path; it runs portable, avx2")
+    }
+
+    @Test func theCPUsPathsAreConsistent() {
+        #expect(KernelPath.supported.first == .portable)
+        #expect(KernelPath.best.isSupported && KernelPath.best != .avx512bf16)
+        #expect(KernelPath(rawValue: Linear.isa)?.isSupported == true)
+    }
+}
