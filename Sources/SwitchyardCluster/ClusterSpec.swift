@@ -22,6 +22,14 @@ public struct ClusterSpec: Equatable, Sendable {
     /// MPI only: the hostfile to hand to mpirun, resolved against the cluster file's folder.
     public var hostfilePath: String?
 
+    /// Ceilings on what a cluster file may list, so a hostile file cannot make the tables built
+    /// from it huge: expert hosts, and the device positions topology files allow.
+    public static let maximumHosts = 4096
+    public static let maximumNodes = 4096
+    public static let maximumGPUsPerNode = 1024
+    /// An explicit placement names one host per expert, and models have at most this many.
+    public static let maximumExperts = ModelConfig.bounds.nRoutedExperts.upperBound
+
     /// The placement for a model with `experts` routed experts; an explicit list must have one entry per expert.
     public func placement(experts: Int) throws(ClusterError) -> Placement {
         do {

@@ -35,6 +35,9 @@ extension ClusterSpec {
         let hostsField = try root.member("hosts")
         let hostItems = try hostsField.elements()
         guard !hostItems.isEmpty else { throw hostsField.fail("needs at least one expert host") }
+        guard hostItems.count <= ClusterSpec.maximumHosts else {
+            throw hostsField.fail("lists \(hostItems.count) expert hosts, more than the \(ClusterSpec.maximumHosts) allowed")
+        }
         let coordinator = try role(root.member("coordinator"), transport: transport, defaultName: "coordinator")
         let hosts = try hostItems.enumerated().map { (index, item) throws(ClusterError) in
             try role(item, transport: transport, defaultName: "host-\(index)")
@@ -136,6 +139,8 @@ extension ClusterSpec {
         let node = try nodeField.integer(), gpu = try gpuField.integer()
         guard node >= 0 else { throw nodeField.fail("\(node) is negative") }
         guard gpu >= 0 else { throw gpuField.fail("\(gpu) is negative") }
+        if let problem = InputBounds.problem(node, allowed: 0...(ClusterSpec.maximumNodes - 1)) { throw nodeField.fail(problem) }
+        if let problem = InputBounds.problem(gpu, allowed: 0...(ClusterSpec.maximumGPUsPerNode - 1)) { throw gpuField.fail(problem) }
         return DeviceRef(node: node, gpu: gpu)
     }
 
@@ -177,7 +182,11 @@ extension ClusterSpec {
             throw cursor.fail("is \(cursor.value.typeName), expected \"contiguous\", \"round-robin\" or {\"explicit\": [...]}")
         }
         try cursor.object(allowedKeys: ["explicit"])
-        let list = try cursor.member("explicit").elements()
+        let listField = try cursor.member("explicit")
+        let list = try listField.elements()
+        guard list.count <= ClusterSpec.maximumExperts else {
+            throw listField.fail("lists \(list.count) experts, more than the \(ClusterSpec.maximumExperts) allowed")
+        }
         func host(_ item: JSONField) throws(ClusterError) -> Int {
             let host = try item.integer()
             guard (0..<hosts).contains(host) else { throw item.fail("host \(host) does not exist (hosts are 0...\(hosts - 1))") }

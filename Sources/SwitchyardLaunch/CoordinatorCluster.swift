@@ -76,10 +76,10 @@ public final class CoordinatorCluster {
     /// Connects to expert hosts already running (started by hand or a service manager); the
     /// handshake is the caller's, so that hosts which refuse can be left alone.
     public static func connect(_ settings: ClusterSettings, config: ModelConfig, source: WeightSource) throws -> CoordinatorCluster {
-        let transport = try ZeroMQCoordinatorTransport(endpoints: try settings.zmqEndpoints())
+        let transport = try ZeroMQCoordinatorTransport(endpoints: try settings.zmqEndpoints(), maximumMessageBytes: settings.wireLimits(config).largestPartBytes)
         let experts = ClusterExperts(config: config, placement: try settings.spec.placement(for: config), payload: settings.spec.payload,
                                      transport: transport, weightsFingerprint: source.fingerprint,
-                                     limits: WireLimits(config: config), exchangeTimeout: settings.exchangeTimeout,
+                                     limits: settings.wireLimits(config), exchangeTimeout: settings.exchangeTimeout,
                                      settings: settings.sessionSettings)
         return CoordinatorCluster(experts: experts, transport: .zmq, stopHosts: {
             experts.shutdown()

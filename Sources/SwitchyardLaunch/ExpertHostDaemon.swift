@@ -30,11 +30,12 @@ public enum ExpertHostDaemon {
         }
         pthread_sigmask(SIG_UNBLOCK, &terminating, nil)
         let (config, source) = try weights.load()
-        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
+        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, maximumMessageBytes: settings.wireLimits(config).largestPartBytes)
         defer { transport.close() }
         let traffic = trafficOut.map { RunTraffic(spec: spec, config: config, transport: .zmq, directory: URL(fileURLWithPath: $0)) }
         let expertHost = try ExpertHost(index: host, config: config, placement: try spec.placement(for: config), source: source,
-                                        transport: transport, traffic: traffic, faults: faults, log: log)
+                                        transport: transport, traffic: traffic, faults: faults,
+                                        limits: settings.wireLimits(config), log: log)
         info("expert host \(host): \(expertHost.slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(expertHost.slice.residentBytes)) resident, listening at \(transport.boundEndpoint)")
         let statistics = try expertHost.serve(shouldStop: { parentPid.map { getppid() != $0 } ?? false })
         info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")

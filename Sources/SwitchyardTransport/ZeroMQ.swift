@@ -123,6 +123,15 @@ public final class ZMQSocket: @unchecked Sendable {
         guard zmq_connect(try socket, endpoint) == 0 else { throw ZeroMQError.last("zmq_connect(\(endpoint))") }
     }
 
+    /// Inbound messages (each part) larger than `bytes` make libzmq drop the connection that sent
+    /// them, before they are buffered: a peer cannot pin memory with one huge message.
+    public func setMaximumMessageSize(_ bytes: Int) throws {
+        var limit = Int64(bytes)
+        guard zmq_setsockopt(try socket, ZMQ_MAXMSGSIZE, &limit, MemoryLayout<Int64>.size) == 0 else {
+            throw ZeroMQError.last("zmq_setsockopt(MAXMSGSIZE)")
+        }
+    }
+
     public func setIdentity(_ identity: [UInt8]) throws {
         let s = try socket
         let rc = identity.withUnsafeBytes { zmq_setsockopt(s, ZMQ_ROUTING_ID, $0.baseAddress, $0.count) }

@@ -25,12 +25,14 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
     public let endpoints: [String]
     public private(set) var counters = TransportCounters()
 
-    public init(endpoints: [String]) throws {
+    /// `maximumMessageBytes` (from `WireLimits.largestPartBytes`) drops a host that sends a larger message part.
+    public init(endpoints: [String], maximumMessageBytes: Int? = nil) throws {
         let context = try ZMQContext()
         self.context = context
         self.endpoints = endpoints
         sockets = try endpoints.map { endpoint in
             let socket = try ZMQSocket(context: context, kind: .dealer)
+            if let maximumMessageBytes { try socket.setMaximumMessageSize(maximumMessageBytes) }
             do { try socket.connect(endpoint) } catch {
                 throw TransportError("cannot connect to expert host at \(endpoint): \(error)")
             }
@@ -72,7 +74,9 @@ public final class ZeroMQHostTransport: HostTransport {
     let index: Int
     public let boundEndpoint: String
 
-    public init(endpoint: String, host index: Int) throws {
+    /// `maximumMessageBytes` (from `WireLimits.largestPartBytes`) drops a peer that sends a larger
+    /// message part, so no one can make the host buffer more than a legal frame.
+    public init(endpoint: String, host index: Int, maximumMessageBytes: Int? = nil) throws {
         if endpoint.hasPrefix("ipc://") {
             // The socket file's folder must exist; a stale socket file from a killed run is replaced.
             let path = String(endpoint.dropFirst("ipc://".count))
@@ -80,6 +84,7 @@ public final class ZeroMQHostTransport: HostTransport {
         }
         context = try ZMQContext()
         socket = try ZMQSocket(context: context, kind: .router)
+        if let maximumMessageBytes { try socket.setMaximumMessageSize(maximumMessageBytes) }
         self.index = index
         do { boundEndpoint = try socket.bind(endpoint) } catch {
             throw TransportError("expert host \(index) cannot listen at \(endpoint): \(error)")

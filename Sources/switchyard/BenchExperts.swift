@@ -3,6 +3,7 @@ import Foundation
 import SwitchyardKernels
 import SwitchyardModel
 import SwitchyardCore
+import SwitchyardModelConfig
 
 struct BenchExperts: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,9 +29,11 @@ struct BenchExperts: ParsableCommand {
     @Option(help: "Also write the figures to this JSON file.") var json: String?
 
     func validate() throws {
-        guard hidden > 0, intermediate > 0, prefillTokens > 0, decodeExperts > 0 else {
-            throw ValidationError("--hidden, --intermediate, --prefill-tokens and --decode-experts must be positive")
-        }
+        try FlagBounds.check([("--hidden", hidden, FlagBounds.hidden), ("--intermediate", intermediate, ModelConfig.bounds.moeIntermediateSize),
+                              ("--prefill-tokens", prefillTokens, 1...65536), ("--decode-experts", decodeExperts, 1...256)])
+        // The experts' weights are allocated up front: keep them to an ordinary benchmark's size.
+        try FlagBounds.checkProduct("the experts' float32 weights in bytes (3 × --hidden × --intermediate × --decode-experts × 4)",
+                                    [3, hidden, intermediate, decodeExperts, 4], limit: 16 << 30)
     }
 
     func run() throws {

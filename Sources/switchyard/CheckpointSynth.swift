@@ -29,7 +29,7 @@ struct CheckpointSynth: ParsableCommand {
     @Option(help: "Directory to write (created if missing).") var out: String
 
     func validate() throws {
-        guard shardMiB > 0 else { throw ValidationError("--shard-mib must be positive, got \(shardMiB)") }
+        try FlagBounds.check([("--shard-mib", shardMiB, 1...(1 << 20))])
     }
 
     func run() throws {
