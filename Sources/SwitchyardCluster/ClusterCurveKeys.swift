@@ -63,3 +63,20 @@ extension ClusterSpec {
             + "anyone who can reach the endpoints can read it or drive the hosts"
     }
 }
+
+extension ClusterSpec {
+    /// The same cluster with every ipc endpoint moved into `folder` (`coordinator`, `host-K`):
+    /// a run's private folder, so that two runs of one file never meet at the same socket.
+    public func placingIPCSockets(in folder: String) -> ClusterSpec {
+        func moved(_ role: ClusterRole, _ name: String) -> ClusterRole {
+            guard case let .zmq(endpoint) = role.endpoint, endpoint.hasPrefix("ipc://") else { return role }
+            var role = role
+            role.endpoint = .zmq("ipc://\(folder)/\(name)")
+            return role
+        }
+        var spec = self
+        spec.coordinator = moved(coordinator, "coordinator")
+        spec.hosts = hosts.enumerated().map { moved($1, "host-\($0)") }
+        return spec
+    }
+}

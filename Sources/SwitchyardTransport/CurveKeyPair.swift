@@ -35,6 +35,13 @@ public struct CurveKeyPair: Sendable, Equatable {
         String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Z85 text as the 32-byte binary key, or nil when it is not one.
+    static func binary(_ z85: String) -> [UInt8]? {
+        guard z85.utf8.count == 40 else { return nil }
+        var key = [UInt8](repeating: 0, count: 32)
+        return zmq_z85_decode(&key, z85) == nil ? nil : key
+    }
+
     /// A 32-byte binary key as Z85 text, as ZAP requests carry client keys in binary.
     static func z85(_ key: [UInt8]) -> String? {
         guard key.count == 32 else { return nil }

@@ -220,6 +220,11 @@ extension ZMQSocket {
         guard zmq_setsockopt(try socket, option, &value, MemoryLayout<Int32>.size) == 0 else { throw ZeroMQError.last("zmq_setsockopt(\(name))") }
     }
 
+    /// Sends that cannot be queued within `milliseconds` fail with EAGAIN instead of blocking.
+    public func setSendTimeout(milliseconds: Int32) throws {
+        try setOption(ZMQ_SNDTIMEO, int: milliseconds, name: "SNDTIMEO")
+    }
+
     /// Reports this socket's connection events (`events`, a ZMQ_EVENT_* mask) on a PAIR socket bound at `endpoint` (inproc://).
     func monitor(_ endpoint: String, events: Int32) throws {
         guard zmq_socket_monitor(try socket, endpoint, events) == 0 else { throw ZeroMQError.last("zmq_socket_monitor(\(endpoint))") }

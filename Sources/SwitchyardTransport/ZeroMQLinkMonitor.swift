@@ -8,6 +8,8 @@ final class ZeroMQLinkMonitor {
     private var connected = false
     private var handshakes = 0
     private var failures: [String] = []
+    /// The ZAP status with which the host refused this coordinator's key, if it did.
+    private var refusedKey: UInt32?
 
     init(context: ZMQContext, socket: ZMQSocket, name: String) throws {
         let endpoint = "inproc://switchyard-monitor-\(name)"
@@ -26,7 +28,7 @@ final class ZeroMQLinkMonitor {
             switch event {
             case ZMQ_EVENT_CONNECTED: connected = true
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: handshakes += 1
-            case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: failures.append("the host refused this coordinator's key (ZAP status \(value))")
+            case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: refusedKey = value
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: failures.append("ZMTP protocol error 0x\(String(value, radix: 16))")
             default: failures.append("the security handshake failed")
             }
@@ -38,6 +40,9 @@ final class ZeroMQLinkMonitor {
         drain()
         guard handshakes == 0 else { return nil }
         guard connected else { return "nothing accepted a connection at \(endpoint)" }
+        if let refusedKey {
+            return "the host at \(endpoint) refused this coordinator's CURVE key (ZAP status \(refusedKey)): its cluster file does not list this key"
+        }
         let what = failures.last.map { ": \($0)" } ?? ""
         guard secured else { return "connected to \(endpoint), but the ZeroMQ handshake never completed\(what)" }
         return "connected to \(endpoint), but the CURVE handshake never completed\(what): the peer there does not hold the secret key of "

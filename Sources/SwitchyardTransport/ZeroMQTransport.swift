@@ -1,3 +1,4 @@
+import CZeroMQ
 import Foundation
 import SwitchyardTransport
 import SwitchyardWire
@@ -25,6 +26,8 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
     public let endpoints: [String]
     public private(set) var counters = TransportCounters()
 
+    static let sendTimeoutMilliseconds: Int32 = 2000
+
     /// Each link's connection and handshake events, to say why a host never answered.
     let monitors: [ZeroMQLinkMonitor]
     let security: ZeroMQSecurity?
@@ -39,6 +42,8 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
         sockets = try endpoints.enumerated().map { host, endpoint in
             let socket = try ZMQSocket(context: context, kind: .dealer)
             try security?.applyClient(to: socket, host: host)
+            // A link whose host refused this coordinator's key has no pipe left, and a send on it would block for ever.
+            try socket.setOption(ZMQ_SNDTIMEO, int: Self.sendTimeoutMilliseconds, name: "SNDTIMEO")
             monitors.append(try ZeroMQLinkMonitor(context: context, socket: socket, name: "host-\(host)"))
             do { try socket.connect(endpoint) } catch {
                 throw TransportError("cannot connect to expert host at \(endpoint): \(error)")
@@ -52,7 +57,9 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
 
     public func send(_ frame: EncodedFrame, to host: Int) throws {
         let parts = frame.zmqParts
-        try sockets[host].send(parts)
+        do { try sockets[host].send(parts) } catch let ZeroMQError.call(_, code, _) where code == EAGAIN {
+            throw TransportError("expert host \(host) at \(endpoints[host]) takes no messages: \(linkProblem(host: host) ?? "its link is gone")")
+        }
         counters.sent(parts.reduce(0) { total, part in
             switch part {
             case let .copy(bytes): total + bytes.count

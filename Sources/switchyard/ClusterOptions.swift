@@ -12,6 +12,12 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Override the cluster file's transport: zmq, mpi or inproc.") var transport: ClusterTransport?
     @Option(help: "Seconds to wait for every expert host's handshake.") var handshakeTimeout = 60
     @Option(help: "Seconds one layer's exchange may take before the run fails.") var exchangeTimeout = 60
+    @Option(help: "Put the cluster's ipc sockets in this folder instead of the paths the cluster file names (switchyard run gives its hosts a private one per run).")
+    var socketDirectory: String?
+    @Option(help: "Take every role's CURVE public key from this folder (coordinator.key, host-K.key, secret keys beside them) when the cluster file lists none.")
+    var keys: String?
+    @Option(help: "This process's CURVE secret key file. Default: beside its public key (NAME.key_secret).")
+    var secretKey: String?
 
     func validate() throws {
         guard (1...3600).contains(handshakeTimeout), (1...3600).contains(exchangeTimeout) else {
@@ -19,7 +25,11 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
-    func spec() throws -> ClusterSpec { try ClusterSpec.load(path: cluster) }
+    /// The cluster file, with its ipc sockets moved into `--socket-directory` if given.
+    func spec() throws -> ClusterSpec {
+        let spec = try ClusterSpec.load(path: cluster)
+        return socketDirectory.map(spec.placingIPCSockets) ?? spec
+    }
 
     /// Flags that carry this choice to a child process.
     var arguments: [String] {

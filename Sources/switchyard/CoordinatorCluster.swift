@@ -16,13 +16,15 @@ final class CoordinatorCluster {
     let transportName: String
     private let stopHosts: () -> Void
     private let disconnect: () -> Void
+    private let explain: (any Error) -> any Error
 
     private init(experts: ClusterExperts, transportName: String, stopHosts: @escaping () -> Void,
-                 disconnect: @escaping () -> Void = {}) {
+                 disconnect: @escaping () -> Void = {}, explain: @escaping (any Error) -> any Error = { $0 }) {
         self.experts = experts
         self.transportName = transportName
         self.stopHosts = stopHosts
         self.disconnect = disconnect
+        self.explain = explain
     }
 
     /// Starts the cluster's expert hosts on this machine (child processes over ZeroMQ, or threads
@@ -50,19 +52,33 @@ final class CoordinatorCluster {
                 }
             }
         case .zmq:
+            // Sockets and ephemeral keys of this run only, in a folder only this user can enter.
+            let folder = try LocalRunLinks(spec: spec)
+            let spec = folder.spec
             let endpoints = try zmqEndpoints(spec)
             let traffic = trafficDirectory.map { ["--traffic-out", $0.path] } ?? []
-            let processes = try ExpertHostProcesses(hosts: spec.hosts.count) { _ in options.arguments + weights.arguments + traffic + ["--quiet"] }
+            let processes: ExpertHostProcesses
             do {
-                let cluster = try connect(spec: spec, endpoints: endpoints, options: options, config: config, source: source)
+                processes = try ExpertHostProcesses(hosts: spec.hosts.count) { _ in
+                    options.arguments + folder.hostArguments + weights.arguments + traffic + ["--quiet"]
+                }
+            } catch {
+                folder.remove()
+                throw error
+            }
+            do {
+                let security = try ClusterLinkSecurity.coordinator(spec, keys: folder.keys, secretKey: options.secretKey, warn: LocalRunLinks.warn)
+                let cluster = try connect(spec: spec, endpoints: endpoints, options: options, config: config, source: source, security: security)
                 cluster.experts.lostHosts = processes.lostHosts
-                try cluster.experts.handshake(timeout: .seconds(options.handshakeTimeout))
+                try cluster.handshake(timeout: .seconds(options.handshakeTimeout))
                 return CoordinatorCluster(experts: cluster.experts, transportName: "zmq") {
                     cluster.stop()
                     processes.stop()
+                    folder.remove()
                 }
             } catch {
                 processes.stop(grace: .zero)
+                folder.remove()
                 throw error
             }
         case .mpi:
@@ -72,8 +88,8 @@ final class CoordinatorCluster {
 
     /// Connects to expert hosts already running (started by hand or a service manager).
     static func connect(spec: ClusterSpec, endpoints: [String], options: ClusterOptions, config: ModelConfig,
-                        source: WeightSource) throws -> CoordinatorCluster {
-        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints)
+                        source: WeightSource, security: ZeroMQSecurity?) throws -> CoordinatorCluster {
+        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints, security: security)
         let experts = ClusterExperts(config: config, placement: try spec.placement(for: config), payload: spec.payload,
                                      transport: transport, weightsFingerprint: source.fingerprint,
                                      limits: WireLimits(config: config), exchangeTimeout: .seconds(options.exchangeTimeout))
@@ -82,7 +98,12 @@ final class CoordinatorCluster {
             // Let the shutdown frames leave before the sockets close.
             usleep(100_000)
             transport.close()
-        }, disconnect: transport.close)
+        }, disconnect: transport.close, explain: { error in ZeroMQHandshakeFailure.explain(error, transport: transport) })
+    }
+
+    /// The handshake, with a late host's failure explained from its link's events.
+    func handshake(timeout: Duration) throws {
+        do { try experts.handshake(timeout: timeout) } catch { throw explain(error) }
     }
 
     static func zmqEndpoints(_ spec: ClusterSpec) throws -> [String] {

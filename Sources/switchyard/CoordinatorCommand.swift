@@ -29,9 +29,10 @@ struct CoordinatorCommand: ParsableCommand {
         }
         let (config, source) = try weights.source()
         let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
+        let security = try ClusterLinkSecurity.coordinator(spec, keys: cluster.keys, secretKey: cluster.secretKey, warn: LocalRunLinks.warn)
         let coordinator = try CoordinatorCluster.connect(spec: spec, endpoints: try CoordinatorCluster.zmqEndpoints(spec), options: cluster,
-                                                         config: config, source: source)
-        do { try coordinator.experts.handshake(timeout: .seconds(cluster.handshakeTimeout)) } catch {
+                                                         config: config, source: source, security: security)
+        do { try coordinator.handshake(timeout: .seconds(cluster.handshakeTimeout)) } catch {
             // Hosts that refused, or never answered, are not ours to stop.
             coordinator.disconnectOnly()
             throw error

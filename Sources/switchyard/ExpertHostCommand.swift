@@ -43,14 +43,15 @@ struct ExpertHostCommand: ParsableCommand {
         let (config, source) = try weights.source()
         let placement = try spec.placement(for: config)
         let slice = try RoutedExpertWeights(config: config, source: source, owned: placement.experts(of: host))
-        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
+        let log = { @Sendable (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        let security = try ClusterLinkSecurity.host(spec, host: host, keys: cluster.keys, secretKey: cluster.secretKey, warn: log)
+        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, security: security, log: log)
         defer { transport.close() }
-        let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let info = quiet ? { (_: String) in } : log
         let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
                                       weightsFingerprint: source.fingerprint, transport: transport,
                                       limits: WireLimits(config: config), log: log)
-        info("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(transport.boundEndpoint)")
+        info("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(transport.boundEndpoint)\(security == nil ? "" : " (CURVE)")")
         let recorder = trafficOut.map { _ in HostTraffic.recorder(spec: spec, config: config, host: host, transport: "zmq") }
         server.traffic = recorder
         let parent = parentPid
