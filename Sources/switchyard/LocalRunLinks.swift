@@ -14,6 +14,7 @@ final class LocalRunLinks {
 
     init(spec: ClusterSpec) throws {
         folder = try PrivateRunFolder()
+        RunFolderCleanup.add(folder.path)
         self.spec = spec.placingIPCSockets(in: folder.path)
         guard spec.transport == .zmq, spec.security == .curve, spec.listedKeys == nil else {
             keys = nil
@@ -35,7 +36,35 @@ final class LocalRunLinks {
     /// Flags that give a host process the same sockets and keys.
     var hostArguments: [String] { ["--socket-directory", folder.path] + (keys.map { ["--keys", $0] } ?? []) }
 
-    func remove() { folder.remove() }
+    func remove() {
+        folder.remove()
+        RunFolderCleanup.remove(folder.path)
+    }
 
     static func warn(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+}
+
+/// Run folders still to remove when the process exits, also through exit() after a signal
+/// (`SignalGuard`), so keys and socket files do not outlive an interrupted run.
+enum RunFolderCleanup {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var folders: Set<String> = []
+    nonisolated(unsafe) private static var installed = false
+
+    static func add(_ path: String) {
+        lock.withLock {
+            folders.insert(path)
+            if !installed {
+                installed = true
+                atexit { RunFolderCleanup.removeAll() }
+            }
+        }
+    }
+
+    static func remove(_ path: String) { lock.withLock { _ = folders.remove(path) } }
+
+    private static func removeAll() {
+        let paths = lock.withLock { folders }
+        for path in paths { try? FileManager.default.removeItem(atPath: path) }
+    }
 }
