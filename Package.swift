@@ -50,6 +50,13 @@ let package = Package(
         // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap.
         .target(name: "SwitchyardReport", dependencies: ["SwitchyardSimulator", "SwitchyardTraffic"]),
 
+        // Orchestration: starting a cluster's hosts (threads, processes, mpirun ranks), serving a
+        // workload, the run directory, signals, and the all-to-all benchmark. What the CLI calls.
+        .target(name: "SwitchyardLaunch", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardModel", "SwitchyardWire",
+                                                         "SwitchyardTransport", "SwitchyardProtocol", "SwitchyardRuntime", "SwitchyardCluster",
+                                                         "SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardReport", "SwitchyardTopology",
+                                                         "SwitchyardSimulator"]),
+
         .executableTarget(
             name: "switchyard",
             dependencies: [
@@ -68,6 +75,7 @@ let package = Package(
                 "SwitchyardReport",
                 "SwitchyardTraffic",
                 "SwitchyardMetrics",
+                "SwitchyardLaunch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,6 +94,8 @@ let package = Package(
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardModelConfig", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardTransport", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardReport",
                                                                   "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore"]),
+        .testTarget(name: "SwitchyardLaunchTests", dependencies: ["SwitchyardLaunch", "SwitchyardRuntime", "SwitchyardCluster", "SwitchyardTraffic",
+                                                                 "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         // Package.swift's layers: which targets may link native libraries, and every import declared.
         .testTarget(name: "SwitchyardLayerTests", dependencies: ["SwitchyardTestSupport"]),

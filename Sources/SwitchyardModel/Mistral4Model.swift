@@ -47,12 +47,7 @@ public final class Mistral4Model {
     /// Runs one step over a batch of sequences and returns the logits [new tokens × vocab], rows
     /// in the order of `batch` and of each sequence's tokens. Each cache grows by its tokens.
     public func step(_ batch: [SequenceStep], experts: RoutedExpertBackend) throws -> [Float] {
-        let c = config, h = c.hiddenSize
-        for sequence in batch {
-            for token in sequence.tokens where !(0..<c.vocabSize).contains(token) {
-                throw TokenOutOfRange(token: token, vocabSize: c.vocabSize)
-            }
-        }
+        try checkTokens(batch)
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         var clock = ContinuousClock.now
         func lap(_ keyPath: WritableKeyPath<StepTimings, Double>) {
@@ -62,23 +57,12 @@ public final class Mistral4Model {
             clock = now
         }
 
-        var hidden = [Float](); hidden.reserveCapacity(rows * h)
-        for sequence in batch { for token in sequence.tokens { hidden.append(contentsOf: weights.embedTokens.row(token)) } }
-
+        var hidden = embed(batch, rows: rows)
         for (l, layer) in weights.layers.enumerated() {
-            var normed = hidden
-            rmsNorm(&normed, layer.inputLayernorm, rows: rows)
-            var offset = 0
-            for sequence in batch {
-                let n = sequence.tokens.count
-                let x = Array(normed[(offset * h)..<((offset + n) * h)])
-                let out = attention.forward(layer: l, weights: layer.selfAttn, x: x, tokens: n, cache: sequence.cache)
-                for i in 0..<(n * h) { hidden[offset * h + i] += out[i] }
-                offset += n
-            }
+            attend(batch, hidden: &hidden, rows: rows, layer: l)
             lap(\.attention)
 
-            normed = hidden
+            var normed = hidden
             rmsNorm(&normed, layer.postAttentionLayernorm, rows: rows)
             switch layer.mlp {
             case let .dense(mlp):
@@ -101,6 +85,36 @@ public final class Mistral4Model {
     }
 
     public func resetTimings() { timings = StepTimings() }
+
+    func checkTokens(_ batch: [SequenceStep]) throws {
+        for sequence in batch {
+            for token in sequence.tokens where !(0..<config.vocabSize).contains(token) {
+                throw TokenOutOfRange(token: token, vocabSize: config.vocabSize)
+            }
+        }
+    }
+
+    /// The embeddings of the batch's new tokens, `rows × hidden`.
+    func embed(_ batch: [SequenceStep], rows: Int) -> [Float] {
+        var hidden = [Float](); hidden.reserveCapacity(rows * config.hiddenSize)
+        for sequence in batch { for token in sequence.tokens { hidden.append(contentsOf: weights.embedTokens.row(token)) } }
+        return hidden
+    }
+
+    /// Adds layer `l`'s attention (each sequence against its own cache) onto `hidden`.
+    func attend(_ batch: [SequenceStep], hidden: inout [Float], rows: Int, layer l: Int) {
+        let h = config.hiddenSize, layer = weights.layers[l]
+        var normed = hidden
+        rmsNorm(&normed, layer.inputLayernorm, rows: rows)
+        var offset = 0
+        for sequence in batch {
+            let n = sequence.tokens.count
+            let x = Array(normed[(offset * h)..<((offset + n) * h)])
+            let out = attention.forward(layer: l, weights: layer.selfAttn, x: x, tokens: n, cache: sequence.cache)
+            for i in 0..<(n * h) { hidden[offset * h + i] += out[i] }
+            offset += n
+        }
+    }
 
     func rmsNorm(_ x: inout [Float], _ weight: [Float], rows: Int) {
         let eps = Float(config.rmsNormEps)

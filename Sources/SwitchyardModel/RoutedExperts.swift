@@ -18,3 +18,22 @@ public struct MissingExpertError: Error, CustomStringConvertible {
 
     public var description: String { "expert \(expert) is not held by this process" }
 }
+
+/// A layer's exchange started and not yet waited for: what `finishRoutedExperts` redeems.
+public struct ExpertTicket: Sendable {
+    public let id: UInt64
+    /// The answer, when the backend had it at once.
+    public let ready: [Float]?
+
+    public init(id: UInt64, ready: [Float]? = nil) {
+        self.id = id
+        self.ready = ready
+    }
+}
+
+/// A backend that lets a layer's routed experts be in flight while the caller computes something
+/// else (the other micro-batch's attention): ping-pong overlap.
+public protocol OverlappingExpertBackend: RoutedExpertBackend {
+    func beginRoutedExperts(layer: Int, microBatch: Int, input: [Float], tokens: Int, routing: RoutingDecision) throws -> ExpertTicket
+    func finishRoutedExperts(_ ticket: ExpertTicket) throws -> [Float]
+}

@@ -15,6 +15,13 @@ public struct DispatchPlan: Equatable, Sendable {
     /// Plans a layer: each (token, expert) pair goes to a live host holding the expert; among an
     /// expert's live replicas its pairs take turns, so the load is balanced deterministically.
     public init(routing: RoutingDecision, placement: Placement, excluding lost: Set<Int> = []) throws(DispatchPlanError) {
+        try self.init(tokenCount: routing.tokenCount, topK: routing.topK, pairs: try Self.pairs(of: routing, placement: placement),
+                      placement: placement, excluding: lost)
+    }
+
+    /// The routing's (token, expert, weight) pairs, tokens ascending, each checked: expert in range,
+    /// not chosen twice by one token, a finite weight.
+    public static func pairs(of routing: RoutingDecision, placement: Placement) throws(DispatchPlanError) -> [Pair] {
         guard routing.tokenCount <= Int(UInt32.max) else { throw .tooManyTokens(routing.tokenCount) }
         var pairs: [Pair] = []
         pairs.reserveCapacity(routing.tokenCount * routing.topK)
@@ -32,7 +39,7 @@ public struct DispatchPlan: Equatable, Sendable {
                 pairs.append(Pair(token: token, expert: expert, weight: weight))
             }
         }
-        try self.init(tokenCount: routing.tokenCount, topK: routing.topK, pairs: pairs, placement: placement, excluding: lost)
+        return pairs
     }
 
     /// One (token, expert, gate weight) of a layer's routing.
@@ -128,5 +135,22 @@ public enum DispatchPlanError: Error, Equatable, Sendable, CustomStringConvertib
         case let .weightNotFinite(token, slot, weight): "token \(token) slot \(slot) has gate weight \(weight)"
         case let .noLiveReplica(expert, token): "expert \(expert) (chosen by token \(token)) has no live host"
         }
+    }
+}
+
+extension DispatchPlan {
+    /// The dispatch for `host`: its routes and its tokens' rows gathered out of the batch's
+    /// `[tokenCount × hidden]` activations straight into `payload`; nil when it gets no tokens.
+    public func dispatchFrame(host: Int, address: FrameAddress, activations: [Float], hidden: Int, payload: PayloadType) -> WireFrame? {
+        precondition(activations.count == tokenCount * hidden, "\(activations.count) activations are not \(tokenCount) tokens × \(hidden)")
+        let dispatch = hosts[host]
+        guard dispatch.receivesMessage else { return nil }
+        let rows = ActivationRows(gathering: dispatch.routes.tokens, from: activations, width: hidden, as: payload)
+        return WireFrame(address: address, host: host, body: .dispatch(Dispatch(routes: dispatch.routes, activations: rows)))
+    }
+
+    /// Every dispatch of the layer, in host order; hosts without tokens get none.
+    public func dispatchFrames(address: FrameAddress, activations: [Float], hidden: Int, payload: PayloadType) -> [WireFrame] {
+        activeHosts.compactMap { dispatchFrame(host: $0, address: address, activations: activations, hidden: hidden, payload: payload) }
     }
 }

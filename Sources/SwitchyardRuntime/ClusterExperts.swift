@@ -25,7 +25,7 @@ public struct ExchangeTotals: Sendable, Equatable {
 /// The coordinator's driver and routed-expert backend: it runs a `CoordinatorSession` over a
 /// transport and a clock, performing its directives. Per layer it plans the dispatch, hands the
 /// session the batch, and waits (up to the session's deadlines) for the sum it delivers.
-public final class ClusterExperts: RoutedExpertBackend {
+public final class ClusterExperts: OverlappingExpertBackend {
     let config: ModelConfig
     let placement: Placement
     let payload: PayloadType
@@ -40,12 +40,18 @@ public final class ClusterExperts: RoutedExpertBackend {
     /// Hosts known to be gone and why (a child process that exited): asked between waits, so a
     /// dead host fails what waits on it at once instead of at the deadline.
     public var lostHosts: (() -> [(host: Int, reason: String)])?
+    /// Whether a lost host's process will be started again (a supervising launcher); when not,
+    /// a host lost before the handshake completes fails it at once rather than at its deadline.
+    public var willRestart: ((Int) -> Bool)?
     /// Where the session's log lines go.
     public var log: (String) -> Void = { _ in }
     /// The longest one wait on the transport lasts, so lost hosts are noticed in time.
     var pollInterval: Duration = .milliseconds(100)
     /// Every host lost, failed over or rejoined, in order, with the session's times.
     public private(set) var events: [HostEvent] = []
+    /// Sums delivered for exchanges begun and not yet finished (ping-pong keeps two in flight).
+    private var delivered: [FrameAddress: [Float]] = [:]
+    private var inFlight: [UInt64: FrameAddress] = [:]
 
     public init(config: ModelConfig, placement: Placement, payload: PayloadType, transport: CoordinatorTransport,
                 weightsFingerprint: String, limits: WireLimits, exchangeTimeout: Duration = .seconds(60),
@@ -86,28 +92,45 @@ public final class ClusterExperts: RoutedExpertBackend {
     }
 
     public func routedExperts(layer: Int, input: [Float], tokens: Int, routing: RoutingDecision) throws -> [Float] {
+        try finishRoutedExperts(try beginRoutedExperts(layer: layer, microBatch: 0, input: input, tokens: tokens, routing: routing))
+    }
+
+    /// Sends the layer's dispatches and returns at once; `finishRoutedExperts` waits for the sum.
+    public func beginRoutedExperts(layer: Int, microBatch: Int, input: [Float], tokens: Int, routing: RoutingDecision) throws -> ExpertTicket {
         tokensPerLayer[layer] += tokens
         exchanges += 1
         session.workloadStep = traffic.step
-        let (address, plan, directives) = session.beginExchange(routing: routing, layer: layer, activations: input, payload: payload, at: clock.now())
+        let (address, plan, directives) = session.beginExchange(routing: routing, layer: layer, microBatch: microBatch, activations: input,
+                                                                payload: payload, at: clock.now())
         if let plan {
             traffic.noteRouting(layer: layer, tokensPerExpert: plan.tokensPerExpert,
                                 bytesSavedByDeduplication: plan.traffic(payload: payload, hidden: config.hiddenSize).bytesSavedByDeduplication)
         }
-        var sum: [Float]?
-        let take = { (directive: CoordinatorSession.Directive) in
-            if case let .deliver(delivered, values) = directive, delivered == address { sum = values }
+        inFlight[address.step] = address
+        try perform(directives, onDirective: keep)
+        return ExpertTicket(id: address.step)
+    }
+
+    public func finishRoutedExperts(_ ticket: ExpertTicket) throws -> [Float] {
+        guard let address = inFlight.removeValue(forKey: ticket.id) else {
+            throw ClusterFailure(.other("no exchange \(ticket.id) is in flight"))
         }
-        try perform(directives, onDirective: take)
-        try wait(until: { sum != nil }, onDirective: take)
-        return sum!
+        try wait(until: { delivered[address] != nil }, onDirective: keep)
+        return delivered.removeValue(forKey: address)!
+    }
+
+    private func keep(_ directive: CoordinatorSession.Directive) {
+        if case let .deliver(address, values) = directive { delivered[address] = values }
     }
 
     /// Feeds the session messages, ticks and lost hosts until `done`; throws the first failure.
     func wait(until done: () -> Bool, onDirective: (CoordinatorSession.Directive) -> Void) throws {
         while !done() {
             if let lost = lostHosts?() {
-                for (host, reason) in lost { try perform(session.hostLost(host, reason: reason, at: clock.now()), onDirective: onDirective) }
+                for (host, reason) in lost {
+                    if !session.isReady, !(willRestart?(host) ?? false) { throw ClusterFailure(.hostLost(host: host, reason: reason)) }
+                    try perform(session.hostLost(host, reason: reason, at: clock.now()), onDirective: onDirective)
+                }
                 if done() { return }
             }
             let now = clock.now()

@@ -21,6 +21,10 @@ public final class ExpertHostServer: @unchecked Sendable {
     public private(set) var session: HostProtocol
     /// When set, every dispatch received and combine sent, with this host's times.
     public var traffic: TrafficRecorder?
+    /// A slow link: every frame leaves this long after it is ready, without holding the host up
+    /// (it goes on serving meanwhile), as a distant machine's would. The `delay` fault.
+    public var linkDelay: Duration = .zero
+    private var outbox: [(due: ProtocolTime, frame: EncodedFrame, peer: PeerID)] = []
 
     public init(index: Int, config: ModelConfig, placement: Placement, experts: RoutedExpertWeights,
                 weightsFingerprint: String, transport: HostTransport, limits: WireLimits,
@@ -44,9 +48,14 @@ public final class ExpertHostServer: @unchecked Sendable {
     public func serve(poll: Duration = .milliseconds(200), shouldStop: () -> Bool = { false }) throws -> Statistics {
         while !shouldStop() {
             for directive in session.tick(at: clock.now()) { if case let .log(line) = directive { log(line) } }
-            guard let message = try transport.receive(timeout: poll) else { continue }
+            try flushOutbox()
+            let wait = outbox.first.map { min(poll, max(.zero, $0.due - clock.now())) } ?? poll
+            guard let message = try transport.receive(timeout: wait) else { continue }
             if try handle(message) { break }
         }
+        outbox.sort { $0.due < $1.due }
+        for entry in outbox { try transport.send(entry.frame, to: entry.peer) }
+        outbox = []
         return statistics
     }
 
@@ -57,10 +66,12 @@ public final class ExpertHostServer: @unchecked Sendable {
         while !pending.isEmpty {
             let directive = pending.removeFirst()
             switch directive {
-            case let .send(frame, peer): try transport.send(frame, to: peer)
+            case let .send(frame, peer):
+                if linkDelay > .zero { outbox.append((clock.now() + linkDelay, frame, peer)) } else { try transport.send(frame, to: peer) }
             case let .record(record): traffic?.record(record)
             case let .log(line): log(line)
             case .stop: stop = true
+                try flushOutbox(all: true)
             case let .compute(work):
                 let answer = Result { () throws -> WireFrame in
                     let layer = work.frame.address.layer
@@ -75,5 +86,14 @@ public final class ExpertHostServer: @unchecked Sendable {
             }
         }
         return stop
+    }
+
+    /// Sends the delayed frames that are due (all of them when stopping).
+    private func flushOutbox(all: Bool = false) throws {
+        guard !outbox.isEmpty else { return }
+        let now = clock.now()
+        let due = outbox.filter { all || $0.due <= now }
+        outbox.removeAll { all || $0.due <= now }
+        for entry in due { try transport.send(entry.frame, to: entry.peer) }
     }
 }

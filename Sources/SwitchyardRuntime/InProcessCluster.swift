@@ -14,31 +14,30 @@ public final class InProcessCluster {
     /// The links, whose coordinator side counts the bytes it moved.
     public let network: InProcessNetwork
     private let threads: [Thread]
-    private let servers: [ExpertHostServer]
+    private let hosts: [ExpertHost]
     private let finished: DispatchGroup
     private let failures: FailureList
 
     /// Loads each host's experts from `source` (only the ones it owns) and completes the handshake.
+    /// The hosts record into `traffic` (default: in memory, transport inproc) and write their
+    /// ledgers into its run directory when they stop.
     public init(config: ModelConfig, placement: Placement, source: WeightSource, payload: PayloadType,
-                hostSources: ((Int) -> WeightSource)? = nil, handshakeTimeout: Duration = .seconds(30)) throws {
+                hostSources: ((Int) -> WeightSource)? = nil, handshakeTimeout: Duration = .seconds(30),
+                traffic: RunTraffic? = nil, faults: [InjectedFault] = []) throws {
+        let traffic = traffic ?? RunTraffic(config: config, hosts: placement.hostCount, payload: payload, transport: .inproc)
         let network = InProcessNetwork(hosts: placement.hostCount)
         let limits = WireLimits(config: config)
         let finished = DispatchGroup()
         let failures = FailureList()
         var threads: [Thread] = []
-        var servers: [ExpertHostServer] = []
+        var hosts: [ExpertHost] = []
         for host in 0..<placement.hostCount {
-            let hostSource = hostSources?(host) ?? source
-            let slice = try RoutedExpertWeights(config: config, source: hostSource, owned: placement.experts(of: host))
-            let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
-                                          weightsFingerprint: hostSource.fingerprint, transport: network.host(host), limits: limits)
-            server.traffic = TrafficRecorder(context: TrafficContext(hosts: placement.hostCount, layers: config.numHiddenLayers,
-                                                                     experts: config.nRoutedExperts, hidden: config.hiddenSize,
-                                                                     payload: "\(payload)", transport: "inproc", writer: host))
-            servers.append(server)
+            let expertHost = try ExpertHost(index: host, config: config, placement: placement, source: hostSources?(host) ?? source,
+                                            transport: network.host(host), traffic: traffic, faults: faults)
+            hosts.append(expertHost)
             finished.enter()
             let thread = Thread {
-                do { _ = try server.serve() } catch { failures.append("expert host \(host): \(error)") }
+                do { _ = try expertHost.serve() } catch { failures.append("expert host \(host): \(error)") }
                 finished.leave()
             }
             thread.name = "expert-host-\(host)"
@@ -47,7 +46,7 @@ public final class InProcessCluster {
         }
         self.network = network
         self.threads = threads
-        self.servers = servers
+        self.hosts = hosts
         self.finished = finished
         self.failures = failures
         experts = ClusterExperts(config: config, placement: placement, payload: payload, transport: network.coordinator,
@@ -58,14 +57,14 @@ public final class InProcessCluster {
         }
     }
 
-    /// Shuts every host down and waits for their threads.
+    /// Shuts every host down and waits for their threads (which write their ledgers as they stop).
     public func stop() {
         experts.shutdown()
         _ = finished.wait(timeout: .now() + 10)
     }
 
     /// Each host's own records (dispatch received, combine sent); complete once `stop` returned.
-    public var hostRecords: [TrafficRecord] { servers.flatMap { $0.traffic?.records ?? [] } }
+    public var hostRecords: [TrafficRecord] { hosts.flatMap(\.records) }
 
     public var hostFailures: [String] { failures.all }
 }

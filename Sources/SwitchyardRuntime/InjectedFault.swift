@@ -23,6 +23,22 @@ public enum InjectedFault: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The link delay host `host` gets from `faults` (delay faults add up).
+    public static func linkDelay(of host: Int, in faults: [InjectedFault]) -> Duration {
+        faults.reduce(.zero) { total, fault in
+            if case let .delay(h, ms) = fault, h == host { return total + .microseconds(Int64((ms * 1000).rounded())) }
+            return total
+        }
+    }
+
+    /// The share of its frames host `host` loses under `faults` (the largest drop rate given).
+    public static func dropRate(of host: Int, in faults: [InjectedFault]) -> Double {
+        faults.reduce(0) { rate, fault in
+            if case let .drop(h, r) = fault, h == host { return max(rate, r) }
+            return rate
+        }
+    }
+
     public var description: String {
         switch self {
         case let .kill(host, step): "kill:host=\(host)@step=\(step)"
@@ -30,6 +46,14 @@ public enum InjectedFault: Equatable, Sendable, CustomStringConvertible {
         case let .delay(host, ms): "delay:host=\(host),ms=\(ms.cleanText)"
         case let .drop(host, rate): "drop:host=\(host),rate=\(rate.cleanText)"
         }
+    }
+
+    /// A bound for parsing before the cluster is known; `check(hosts:)` checks the host later.
+    public static let anyHost = 1 << 20
+
+    /// Throws when the fault names a host the cluster does not have.
+    public func check(hosts: Int) throws(InjectedFaultError) {
+        guard host < hosts else { throw InjectedFaultError(text: description, problem: "host \(host) is not one of the cluster's hosts 0...\(hosts - 1)") }
     }
 
     /// Parses one `--inject` value; `hosts` bounds the host index.

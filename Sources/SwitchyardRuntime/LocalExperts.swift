@@ -6,7 +6,7 @@ import SwitchyardProtocol
 /// is planned (`DispatchPlan` on a one-host placement), computed (`HostComputation`) and summed
 /// (`CombineAccumulator`) by the very code an expert host and its coordinator use, so one process
 /// and a cluster agree by construction.
-public struct LocalExperts: RoutedExpertBackend, Sendable {
+public struct LocalExperts: OverlappingExpertBackend, Sendable {
     public let weights: RoutedExpertWeights
     public let hiddenSize: Int
     let placement: Placement
@@ -36,5 +36,15 @@ public struct LocalExperts: RoutedExpertBackend, Sendable {
         }
         try combine.receive(host: 0, tokens: share.routes.tokens, partialSums: sums)
         return try combine.output()
+    }
+
+    /// In one process there is nothing to overlap: the sum is ready at once.
+    public func beginRoutedExperts(layer: Int, microBatch: Int, input: [Float], tokens: Int, routing: RoutingDecision) throws -> ExpertTicket {
+        ExpertTicket(id: 0, ready: try routedExperts(layer: layer, input: input, tokens: tokens, routing: routing))
+    }
+
+    public func finishRoutedExperts(_ ticket: ExpertTicket) throws -> [Float] {
+        guard let ready = ticket.ready else { throw MissingExpertError(layer: nil, expert: -1) }
+        return ready
     }
 }

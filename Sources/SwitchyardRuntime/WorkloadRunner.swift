@@ -24,6 +24,14 @@ public struct WorkloadReport: Sendable {
     }
 }
 
+/// How a step's exchanges and the coordinator's own work line up.
+public enum Overlap: String, Sendable, CaseIterable {
+    /// Each layer waits for its exchange.
+    case none
+    /// Two micro-batches: one's attention runs while the other's experts are in flight.
+    case pingpong
+}
+
 /// Runs requests through a model with greedy decoding, `maxBatch` sequences a step.
 public struct WorkloadRunner {
     public let model: Mistral4Model
@@ -35,7 +43,7 @@ public struct WorkloadRunner {
     }
 
     /// `progress(stepsDone, tokensGenerated)` is called after each step.
-    public func run(_ requests: [GenerationRequest], maxBatch: Int,
+    public func run(_ requests: [GenerationRequest], maxBatch: Int, overlap: Overlap = .none,
                     progress: (Int, Int) -> Void = { _, _ in }) throws -> WorkloadReport {
         var scheduler = BatchScheduler(requests: requests, maxBatch: maxBatch)
         var caches: [Int: KVCache] = [:]
@@ -49,7 +57,12 @@ public struct WorkloadRunner {
                 SequenceStep(cache: caches[entry.request, default: KVCache(config: model.config)], tokens: entry.tokens)
             }
             for (entry, step) in zip(entries, batch) { caches[entry.request] = step.cache }
-            let logits = try model.step(batch, experts: experts)
+            let logits: [Float]
+            if overlap == .pingpong, let overlapping = experts as? OverlappingExpertBackend {
+                logits = try model.stepPingPong(batch, experts: overlapping)
+            } else {
+                logits = try model.step(batch, experts: experts)
+            }
             var row = -1
             let next = entries.map { entry -> Int in
                 row += entry.tokens.count

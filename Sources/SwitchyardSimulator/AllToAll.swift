@@ -1,45 +1,71 @@
 import SwitchyardTopology
 
-/// One colocated dispatch and combine over the first `ranks` GPUs of a topology, with uniform
-/// routing and experts dealt contiguously: the measure of an expert-parallel communication library.
+/// How far the routed tokens spread: the counts published expert-parallel bandwidths divide by.
+public struct RoutingSpread: Sendable, Equatable {
+    public var tokens = 0
+    /// (token, expert) pairs.
+    public var pairs = 0
+    /// (token, device) pairs: devices holding at least one of a token's experts, its own included.
+    public var tokenDevices = 0
+    /// (token, node) pairs, its own node included.
+    public var tokenNodes = 0
+    public var mostNodesOfAToken = 0
+
+    public var nodesPerToken: Double { tokens > 0 ? Double(tokenNodes) / Double(tokens) : 0 }
+    public var devicesPerToken: Double { tokens > 0 ? Double(tokenDevices) / Double(tokens) : 0 }
+}
+
+/// One colocated dispatch and combine over the first `ranks` GPUs of a topology, with experts
+/// dealt contiguously: the measure of an expert-parallel communication library.
 public struct AllToAllResult: Sendable {
     public var dispatch: ExchangeTime
     public var combine: ExchangeTime
-    /// Bytes each rank sends (its own experts' tokens stay local).
+    /// Bytes each rank sends (its own experts' tokens stay local; forwarded tokens count for the relay).
     public var dispatchBytesPerRank: [Double]
     public var combineBytesPerRank: [Double]
     public var ports: [LinkModel.Port]
+    public var spread: RoutingSpread
 }
 
 public enum AllToAll {
+    /// `nodeLimit`: each token's experts on at most that many nodes (DeepSeek-V3's grouped routing
+    /// with a node's experts as a group); nil: uniform over every expert.
     public static func simulate(topology: Topology, ranks: Int, tokensPerRank: Int, hidden: Int, experts: Int, topK: Int,
-                                dispatchDType: DispatchDType, combineDType: CombineDType, seed: UInt64 = 1) -> AllToAllResult {
+                                dispatchDType: DispatchDType, combineDType: CombineDType, algorithm: ExchangeAlgorithm = .direct,
+                                nodeLimit: Int? = nil, seed: UInt64 = 1) -> AllToAllResult {
         precondition(ranks >= 1 && ranks <= topology.devices.count && topK <= experts)
-        let links = LinkModel(topology: topology), count = topology.devices.count
-        let generator = RoutingGenerator(distribution: .uniform, experts: experts, topK: topK, layers: 1, seed: seed)
-        var choices = [Int32](repeating: 0, count: ranks * tokensPerRank * topK)
-        for token in 0..<(ranks * tokensPerRank) { generator.route(step: 0, layer: 0, token: token, into: &choices, at: token * topK) }
-        var dispatchPairs = [Double](repeating: 0, count: count * count), combinePairs = dispatchPairs
-        let forward = dispatchDType.bytes(hidden: hidden), back = combineDType.bytes(hidden: hidden)
+        let links = LinkModel(topology: topology)
+        let owner = (0..<experts).map { $0 * ranks / experts }
+        let nodeOf = topology.devices.map(\.node)
+        let generator = RoutingGenerator(distribution: .uniform, experts: experts, topK: topK, layers: 1, seed: seed,
+                                         groupLimit: nodeLimit.map { GroupLimit(groupOfExpert: owner.map { nodeOf[$0] }, limit: $0) })
+        var planner = ExchangePlanner(links: links, topology: topology, algorithm: algorithm,
+                                      dispatchBytes: dispatchDType.bytes(hidden: hidden), combineBytes: combineDType.bytes(hidden: hidden))
+        var choices = [Int32](repeating: 0, count: topK), owners = [Int](repeating: 0, count: topK)
+        var spread = RoutingSpread(), nodes: [Int] = [], devices: [Int] = []
+        nodes.reserveCapacity(topK)
+        devices.reserveCapacity(topK)
         for token in 0..<(ranks * tokensPerRank) {
-            let source = token / tokensPerRank
-            var seen: [Int] = []
-            for k in 0..<topK {
-                let rank = Int(choices[token * topK + k]) * ranks / experts
-                guard rank != source else { continue }
-                dispatchPairs[source * count + rank] += routingMetadataBytes
-                if !seen.contains(rank) {
-                    seen.append(rank)
-                    dispatchPairs[source * count + rank] += forward
-                    combinePairs[rank * count + source] += back
-                }
+            generator.route(step: 0, layer: 0, token: token, into: &choices, at: 0)
+            for k in 0..<topK { owners[k] = owner[Int(choices[k])] }
+            planner.add(source: token / tokensPerRank, owners: owners)
+            devices.removeAll(keepingCapacity: true)
+            nodes.removeAll(keepingCapacity: true)
+            for d in owners where !devices.contains(d) {
+                devices.append(d)
+                if !nodes.contains(nodeOf[d]) { nodes.append(nodeOf[d]) }
             }
+            spread.tokens += 1
+            spread.pairs += topK
+            spread.tokenDevices += devices.count
+            spread.tokenNodes += nodes.count
+            spread.mostNodesOfAToken = max(spread.mostNodesOfAToken, nodes.count)
         }
+        let traffic = planner.traffic()
         var scratch: [Double] = []
-        let dispatch = links.exchange(pairBytes: dispatchPairs, portBytes: &scratch)
-        let combine = links.exchange(pairBytes: combinePairs, portBytes: &scratch)
-        func sent(_ pairs: [Double]) -> [Double] { (0..<ranks).map { s in (0..<count).reduce(0) { $0 + pairs[s * count + $1] } } }
-        return AllToAllResult(dispatch: dispatch, combine: combine, dispatchBytesPerRank: sent(dispatchPairs),
-                              combineBytesPerRank: sent(combinePairs), ports: links.ports)
+        return AllToAllResult(dispatch: links.exchange(traffic.dispatch, portBytes: &scratch),
+                              combine: links.exchange(traffic.combine, portBytes: &scratch),
+                              dispatchBytesPerRank: traffic.dispatch.sent(devices: ranks),
+                              combineBytesPerRank: traffic.combine.sent(devices: ranks), ports: links.ports, spread: spread)
     }
 }

@@ -78,6 +78,11 @@ public struct Deployment: Sendable {
         self.expertOwner = expertOwner
     }
 
+    /// Node-limited routing's groups: each expert's group is the node of its GPU.
+    public func nodeGroups(limit: Int) -> GroupLimit {
+        GroupLimit(groupOfExpert: expertOwner.map { topology.devices[$0].node }, limit: limit)
+    }
+
     public func expertCount(on device: Int) -> Int { expertOwner.reduce(0) { $0 + ($1 == device ? 1 : 0) } }
     public func runsAttention(_ device: Int) -> Bool { attentionDevices.contains(device) }
     public func role(of device: Int) -> String {

@@ -47,50 +47,32 @@ struct ExchangeTotals {
 let routingMetadataBytes = 8.0
 
 extension StepState {
-    /// Routes a micro-batch, counts tokens per expert and per (source, destination) pair after
-    /// per-device deduplication, and times the dispatch, the expert GEMMs and the combine.
+    /// Routes a micro-batch, counts tokens per expert, plans the exchange with the options'
+    /// algorithm, and times the dispatch, the expert GEMMs and the combine.
     /// Token j of micro-batch `mb` is the step's token mb + j × microBatches and runs attention on
     /// attention device j mod A: adding tokens never moves the ones already there.
     mutating func route(step: Int, layer: Int, microBatch mb: Int, tokens: Int, generator: RoutingGenerator) -> LayerExchange {
         let deployment = sim.deployment, owner = deployment.expertOwner, topK = generator.topK
-        let hidden = sim.footprint.config.hiddenSize, sources = deployment.attentionDevices
+        let sources = deployment.attentionDevices
         let microBatches = sim.options.microBatches.count
-        if choices.count < topK { choices = Array(repeating: 0, count: topK) }
+        if choices.count < topK { choices = Array(repeating: 0, count: topK); owners = Array(repeating: 0, count: topK) }
         for i in expertTokens.indices { expertTokens[i] = 0 }
-        for i in pairTokens.indices { pairTokens[i] = 0; pairSlots[i] = 0 }
-        var devicesOfToken = [Int](repeating: 0, count: topK)
+        planner.clear()
         for j in 0..<tokens {
             generator.route(step: step, layer: layer, token: mb + j * microBatches, into: &choices, at: 0)
-            let source = sources[j % sources.count]
-            var distinct = 0
             for k in 0..<topK {
                 let expert = Int(choices[k])
                 expertTokens[expert] += 1
-                let device = owner[expert]
-                pairSlots[source * deviceCount + device] += 1
-                if !devicesOfToken[0..<distinct].contains(device) {
-                    devicesOfToken[distinct] = device
-                    distinct += 1
-                    pairTokens[source * deviceCount + device] += 1
-                }
+                owners[k] = owner[expert]
             }
+            planner.add(source: sources[j % sources.count], owners: owners[0..<topK])
         }
-        let dispatchBytes = sim.options.dispatchDType.bytes(hidden: hidden)
-        let combineBytes = sim.options.combineDType.bytes(hidden: hidden)
-        for s in 0..<deviceCount {
-            for d in 0..<deviceCount {
-                let p = s * deviceCount + d, back = d * deviceCount + s
-                // A device's tokens for its own experts stay where they are.
-                let moved = s == d ? 0 : pairTokens[p]
-                dispatchPairs[p] = Double(moved) * dispatchBytes + (s == d ? 0 : Double(pairSlots[p]) * routingMetadataBytes)
-                combinePairs[back] = Double(moved) * combineBytes
-            }
-        }
-        for p in pairBytes.indices { pairBytes[p] += dispatchPairs[p] + combinePairs[p] }
-        let dispatchTime = sim.links.exchange(pairBytes: dispatchPairs, portBytes: &portScratch)
-        dispatch.add(dispatchTime, pairs: dispatchPairs, ports: portScratch, devices: deviceCount)
-        let combineTime = sim.links.exchange(pairBytes: combinePairs, portBytes: &portScratch)
-        combine.add(combineTime, pairs: combinePairs, ports: portScratch, devices: deviceCount)
+        let traffic = planner.traffic()
+        for p in pairBytes.indices { pairBytes[p] += traffic.dispatch.bytes[p] + traffic.combine.bytes[p] }
+        let dispatchTime = sim.links.exchange(traffic.dispatch, portBytes: &portScratch)
+        dispatch.add(dispatchTime, pairs: traffic.dispatch.bytes, ports: portScratch, devices: deviceCount)
+        let combineTime = sim.links.exchange(traffic.combine, portBytes: &portScratch)
+        combine.add(combineTime, pairs: traffic.combine.bytes, ports: portScratch, devices: deviceCount)
 
         var routed = [Int](repeating: 0, count: deviceCount), active = routed
         for (expert, n) in expertTokens.enumerated() where n > 0 {

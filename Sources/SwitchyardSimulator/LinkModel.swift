@@ -9,6 +9,13 @@ public struct LinkModel: Sendable {
         public var kind: Kind
         /// Achievable bytes per second: the peak times the topology's fraction.
         public var capacity: Double
+        /// Fixed seconds per message and per token record through the port.
+        public var costs: TransferCosts = .none
+
+        /// Seconds the port is busy with `bytes` in `messages` messages carrying `tokens` token records.
+        public func seconds(bytes: Double, messages: Double, tokens: Double) -> Double {
+            bytes / capacity + messages * costs.messageSeconds + tokens * costs.tokenSeconds
+        }
     }
 
     public let ports: [Port]
@@ -18,12 +25,18 @@ public struct LinkModel: Sendable {
     let pathPorts: [Int]
     /// Latency of one message from src to dst, seconds.
     public let latency: [Double]
+    /// The same without rail forwarding: another node's GPU is reached NIC to NIC over any rail,
+    /// as GPU-initiated per-token messages (DeepEP's low-latency kernels) go.
+    let directPathStart: [Int]
+    let directPathPorts: [Int]
+    public let directLatency: [Double]
 
     public init(topology: Topology) {
         let devices = topology.devices, a = topology.achievable
         var ports: [Port] = []
         func add(_ name: String, _ kind: Port.Kind, _ capacity: Double) -> Int {
-            ports.append(Port(name: name, kind: kind, capacity: capacity))
+            let costs = kind == .scaleUp ? topology.scaleUp.costs : topology.scaleOut?.costs ?? .none
+            ports.append(Port(name: name, kind: kind, capacity: capacity, costs: costs))
             return ports.count - 1
         }
         let fabric = topology.scaleUp
@@ -61,43 +74,50 @@ public struct LinkModel: Sendable {
             if !fabric.switched { return [meshLink[s.index * devices.count + d.index]!] }
             return [fabricOut[s.index]] + (nodeSwitch.isEmpty ? [] : [nodeSwitch[s.node]]) + [fabricIn[d.index]]
         }
-        var start = [0], path: [Int] = [], latency: [Double] = []
-        for s in devices {
-            for d in devices {
-                if s.index == d.index {
-                    latency.append(0)
-                } else if s.node == d.node {
-                    path += intraNode(s, d)
-                    latency.append(fabric.latencySeconds)
-                } else if let net = topology.scaleOut {
-                    if net.attachment == .node {
-                        path += [nicOut[s.node], nicIn[d.node]]
-                        latency.append(net.latencySeconds)
-                    } else if net.railOptimized, s.localIndex != d.localIndex,
-                              let relay = devices.first(where: { $0.node == d.node && $0.localIndex == s.localIndex }) {
-                        // Over the source's rail to its peer on the destination node, then over the fabric.
-                        path += [nicOut[s.index], nicIn[relay.index]] + intraNode(relay, d)
-                        latency.append(net.latencySeconds + fabric.latencySeconds)
+        func routes(forwarding: Bool) -> (start: [Int], path: [Int], latency: [Double]) {
+            var start = [0], path: [Int] = [], latency: [Double] = []
+            for s in devices {
+                for d in devices {
+                    if s.index == d.index {
+                        latency.append(0)
+                    } else if s.node == d.node {
+                        path += intraNode(s, d)
+                        latency.append(fabric.latencySeconds)
+                    } else if let net = topology.scaleOut {
+                        if net.attachment == .node {
+                            path += [nicOut[s.node], nicIn[d.node]]
+                            latency.append(net.latencySeconds)
+                        } else if forwarding, net.railOptimized, s.localIndex != d.localIndex,
+                                  let relay = devices.first(where: { $0.node == d.node && $0.localIndex == s.localIndex }) {
+                            // Over the source's rail to its peer on the destination node, then over the fabric.
+                            path += [nicOut[s.index], nicIn[relay.index]] + intraNode(relay, d)
+                            latency.append(net.latencySeconds + fabric.latencySeconds)
+                        } else {
+                            path += [nicOut[s.index], nicIn[d.index]]
+                            latency.append(net.latencySeconds)
+                        }
                     } else {
-                        path += [nicOut[s.index], nicIn[d.index]]
-                        latency.append(net.latencySeconds)
+                        latency.append(0)   // unreachable: validation requires a network for several nodes
                     }
-                } else {
-                    latency.append(0)   // unreachable: validation requires a network for several nodes
+                    start.append(path.count)
                 }
-                start.append(path.count)
             }
+            return (start, path, latency)
         }
+        let forwarded = routes(forwarding: true), direct = routes(forwarding: false)
         self.ports = ports
         self.deviceCount = devices.count
-        self.pathStart = start
-        self.pathPorts = path
-        self.latency = latency
+        self.pathStart = forwarded.start
+        self.pathPorts = forwarded.path
+        self.latency = forwarded.latency
+        self.directPathStart = direct.start
+        self.directPathPorts = direct.path
+        self.directLatency = direct.latency
     }
 
     /// The ports a message from `source` to `destination` crosses.
-    public func path(from source: Int, to destination: Int) -> ArraySlice<Int> {
+    public func path(from source: Int, to destination: Int, direct: Bool = false) -> ArraySlice<Int> {
         let p = source * deviceCount + destination
-        return pathPorts[pathStart[p]..<pathStart[p + 1]]
+        return direct ? directPathPorts[directPathStart[p]..<directPathStart[p + 1]] : pathPorts[pathStart[p]..<pathStart[p + 1]]
     }
 }

@@ -14,6 +14,9 @@ public struct SimulationOptions: Sendable {
     /// Decode: positions each token attends to. Prefill: the prompt length.
     public var context: Int
     public var routing: RoutingDistribution
+    /// Each token's experts on at most this many nodes (nil: no limit).
+    public var nodeLimit: Int?
+    public var algorithm: ExchangeAlgorithm
     public var dispatchDType: DispatchDType
     public var combineDType: CombineDType
     public var overlap: Overlap
@@ -22,11 +25,13 @@ public struct SimulationOptions: Sendable {
 
     public init(phase: Phase, batch: Int, context: Int = 8192, routing: RoutingDistribution = .uniform,
                 dispatchDType: DispatchDType = .bf16, combineDType: CombineDType = .bf16,
-                overlap: Overlap = .none, steps: Int = 1, seed: UInt64 = 1) {
+                overlap: Overlap = .none, steps: Int = 1, seed: UInt64 = 1, nodeLimit: Int? = nil, algorithm: ExchangeAlgorithm = .direct) {
         self.phase = phase
         self.batch = batch
         self.context = context
         self.routing = routing
+        self.nodeLimit = nodeLimit
+        self.algorithm = algorithm
         self.dispatchDType = dispatchDType
         self.combineDType = combineDType
         self.overlap = overlap

@@ -19,7 +19,8 @@ public struct Simulator: Sendable {
     public func run() -> SimulationResult {
         let config = footprint.config
         let generator = RoutingGenerator(distribution: options.routing, experts: config.nRoutedExperts,
-                                         topK: config.numExpertsPerTok, layers: config.numHiddenLayers, seed: options.seed)
+                                         topK: config.numExpertsPerTok, layers: config.numHiddenLayers, seed: options.seed,
+                                         groupLimit: options.nodeLimit.map { deployment.nodeGroups(limit: $0) })
         var state = StepState(simulator: self)
         var stepSeconds: [Double] = []
         for step in 0..<max(1, options.steps) {
@@ -51,10 +52,8 @@ struct StepState {
     // Scratch.
     var choices: [Int32] = []
     var expertTokens: [Int]
-    var pairTokens: [Int]
-    var pairSlots: [Int]
-    var dispatchPairs: [Double]
-    var combinePairs: [Double]
+    var owners: [Int] = []
+    var planner: ExchangePlanner
     var portScratch: [Double]
 
     init(simulator: Simulator) {
@@ -68,10 +67,9 @@ struct StepState {
         combine = dispatch
         pairBytes = Array(repeating: 0, count: pairs)
         expertTokens = Array(repeating: 0, count: simulator.footprint.config.nRoutedExperts)
-        pairTokens = Array(repeating: 0, count: pairs)
-        pairSlots = pairTokens
-        dispatchPairs = pairBytes
-        combinePairs = pairBytes
+        let options = simulator.options, hidden = simulator.footprint.config.hiddenSize
+        planner = ExchangePlanner(links: simulator.links, topology: simulator.deployment.topology, algorithm: options.algorithm,
+                                  dispatchBytes: options.dispatchDType.bytes(hidden: hidden), combineBytes: options.combineDType.bytes(hidden: hidden))
         portScratch = Array(repeating: 0, count: ports)
     }
 

@@ -56,15 +56,33 @@ public struct ScaleUpFabric: Equatable, Sendable {
     public var nonBlocking: Bool
     /// Total a node's switches carry (one direction summed over GPUs), when not non-blocking.
     public var aggregateBytesPerSecond: Double?
+    /// Fixed time a GPU's port spends on each message and on each token record that crosses it.
+    public var costs: TransferCosts
 
     public init(name: String, bytesPerSecondEachWay: Double, latencySeconds: Double, switched: Bool = true,
-                nonBlocking: Bool = true, aggregateBytesPerSecond: Double? = nil) {
+                nonBlocking: Bool = true, aggregateBytesPerSecond: Double? = nil, costs: TransferCosts = .none) {
         self.name = name
         self.bytesPerSecondEachWay = bytesPerSecondEachWay
         self.latencySeconds = latencySeconds
         self.switched = switched
         self.nonBlocking = nonBlocking
         self.aggregateBytesPerSecond = aggregateBytesPerSecond
+        self.costs = costs
+    }
+}
+
+/// Fixed costs a port pays besides its bytes: one per message (issuing a work request, ringing a
+/// doorbell, a header) and one per token record a message carries (packing and unpacking it).
+/// Unlike latency, they serialize: a port's time grows with every message and token through it.
+public struct TransferCosts: Equatable, Sendable {
+    public var messageSeconds: Double
+    public var tokenSeconds: Double
+
+    public static let none = TransferCosts(messageSeconds: 0, tokenSeconds: 0)
+
+    public init(messageSeconds: Double, tokenSeconds: Double) {
+        self.messageSeconds = messageSeconds
+        self.tokenSeconds = tokenSeconds
     }
 }
 
@@ -81,15 +99,18 @@ public struct ScaleOutNetwork: Equatable, Sendable {
     /// GPU i of every node sits on rail i: traffic to another rail is forwarded over the scale-up
     /// fabric on the receiving node (as DeepEP and NCCL's PXN do).
     public var railOptimized: Bool
+    /// Fixed time a NIC spends on each message and on each token record that crosses it.
+    public var costs: TransferCosts
 
     public init(name: String, attachment: Attachment, nicCount: Int, bytesPerSecondPerNIC: Double,
-                latencySeconds: Double, railOptimized: Bool) {
+                latencySeconds: Double, railOptimized: Bool, costs: TransferCosts = .none) {
         self.name = name
         self.attachment = attachment
         self.nicCount = nicCount
         self.bytesPerSecondPerNIC = bytesPerSecondPerNIC
         self.latencySeconds = latencySeconds
         self.railOptimized = railOptimized
+        self.costs = costs
     }
 }
 
@@ -100,7 +121,7 @@ public struct AchievableFractions: Equatable, Sendable {
     public var scaleUp: Double
     public var scaleOut: Double
 
-    public static let defaults = AchievableFractions(compute: 0.70, hbm: 0.80, scaleUp: 0.80, scaleOut: 0.85)
+    public static let defaults = AchievableFractions(compute: 0.70, hbm: 0.80, scaleUp: 0.80, scaleOut: 0.97)
     /// Every peak taken at face value: for hand-computed tests.
     public static let peak = AchievableFractions(compute: 1, hbm: 1, scaleUp: 1, scaleOut: 1)
 

@@ -79,7 +79,7 @@ enum TopologyReader {
     }
 
     static func scaleUp(_ field: JSONField) throws -> ScaleUpFabric {
-        _ = try field.object(allowedKeys: ["name", "bandwidth_each_way", "latency", "switched", "non_blocking", "aggregate_bandwidth"])
+        _ = try field.object(allowedKeys: ["name", "bandwidth_each_way", "latency", "switched", "non_blocking", "aggregate_bandwidth", "message_cost", "token_cost"])
         let switched = try field.optionalMember("switched")?.bool() ?? true
         let nonBlocking = try field.optionalMember("non_blocking")?.bool() ?? true
         let aggregate = try field.optionalMember("aggregate_bandwidth")?.quantity(.bandwidth)
@@ -89,11 +89,12 @@ enum TopologyReader {
         return ScaleUpFabric(name: try field.optionalMember("name")?.string() ?? "scale-up",
                              bytesPerSecondEachWay: try field.member("bandwidth_each_way").quantity(.bandwidth),
                              latencySeconds: try field.member("latency").quantity(.duration, allowZero: true),
-                             switched: switched, nonBlocking: nonBlocking, aggregateBytesPerSecond: aggregate)
+                             switched: switched, nonBlocking: nonBlocking, aggregateBytesPerSecond: aggregate,
+                             costs: try costs(field))
     }
 
     static func scaleOut(_ field: JSONField) throws -> ScaleOutNetwork {
-        _ = try field.object(allowedKeys: ["name", "nics_per", "nic_count", "nic_bandwidth", "latency", "rail_optimized"])
+        _ = try field.object(allowedKeys: ["name", "nics_per", "nic_count", "nic_bandwidth", "latency", "rail_optimized", "message_cost", "token_cost"])
         let perField = try field.member("nics_per")
         guard let attachment = ScaleOutNetwork.Attachment(rawValue: try perField.string()) else {
             throw perField.fail("must be \"gpu\" or \"node\", got \(perField.value.display)")
@@ -108,7 +109,13 @@ enum TopologyReader {
         return ScaleOutNetwork(name: try field.optionalMember("name")?.string() ?? "scale-out", attachment: attachment,
                                nicCount: count, bytesPerSecondPerNIC: try field.member("nic_bandwidth").quantity(.bandwidth),
                                latencySeconds: try field.member("latency").quantity(.duration, allowZero: true),
-                               railOptimized: railOptimized)
+                               railOptimized: railOptimized, costs: try costs(field))
+    }
+
+    /// `message_cost` and `token_cost`: durations, zero when absent.
+    static func costs(_ field: JSONField) throws -> TransferCosts {
+        TransferCosts(messageSeconds: try field.optionalMember("message_cost")?.quantity(.duration, allowZero: true) ?? 0,
+                      tokenSeconds: try field.optionalMember("token_cost")?.quantity(.duration, allowZero: true) ?? 0)
     }
 
     static func achievable(_ field: JSONField) throws -> AchievableFractions {

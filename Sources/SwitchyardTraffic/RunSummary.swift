@@ -148,6 +148,56 @@ public struct RunSummary: Sendable, Equatable, Codable {
         }
     }
 
+    /// Faults of the run: those injected (`--inject`) and what the coordinator saw happen to its hosts.
+    public struct Faults: Sendable, Equatable, Codable {
+        public struct Injected: Sendable, Equatable, Codable {
+            public var fault: String
+            public var host: Int
+            /// Seconds from the workload's start.
+            public var atSeconds: Double
+            /// Until the coordinator declared the host lost (kill, stop); nil when it never did.
+            public var detectedAfterSeconds: Double?
+            /// Until the host was used again after a restart; nil when it was not.
+            public var recoveredAfterSeconds: Double?
+            public init(fault: String, host: Int, atSeconds: Double, detectedAfterSeconds: Double?, recoveredAfterSeconds: Double?) {
+                self.fault = fault
+                self.host = host
+                self.atSeconds = atSeconds
+                self.detectedAfterSeconds = detectedAfterSeconds
+                self.recoveredAfterSeconds = recoveredAfterSeconds
+            }
+            enum CodingKeys: String, CodingKey {
+                case fault, host, atSeconds = "at_seconds", detectedAfterSeconds = "detected_after_seconds",
+                     recoveredAfterSeconds = "recovered_after_seconds"
+            }
+        }
+
+        public struct Event: Sendable, Equatable, Codable {
+            public var host: Int
+            /// lost, failed_over or rejoined.
+            public var event: String
+            public var detail: String
+            public var atSeconds: Double
+            /// Bytes of dispatches sent again to other replicas (failed_over).
+            public var resentBytes: Int
+            public init(host: Int, event: String, detail: String, atSeconds: Double, resentBytes: Int) {
+                self.host = host
+                self.event = event
+                self.detail = detail
+                self.atSeconds = atSeconds
+                self.resentBytes = resentBytes
+            }
+            enum CodingKeys: String, CodingKey { case host, event, detail, atSeconds = "at_seconds", resentBytes = "resent_bytes" }
+        }
+
+        public var injected: [Injected]
+        public var events: [Event]
+        public init(injected: [Injected], events: [Event]) {
+            self.injected = injected
+            self.events = events
+        }
+    }
+
     public var cluster: String
     public var transport: TrafficContext.Transport
     public var payload: TrafficContext.Payload
@@ -168,11 +218,13 @@ public struct RunSummary: Sendable, Equatable, Codable {
     /// coordinator's session counted them: ledger + these = the transport's count.
     public var controlFrames: TransportCounts
     public var outputs: [Output]
+    /// Absent in runs without faults.
+    public var faults: Faults?
 
     public init(cluster: String, transport: TrafficContext.Transport, payload: TrafficContext.Payload, weights: String, model: Model, hosts: [Host],
                 requests: Int, promptTokens: Int, generatedTokens: Int, steps: Int, seconds: Double, tokensPerSecond: Double,
                 stepLatencySeconds: Latency, layers: [Layer], traffic: Traffic, transportCounters: TransportCounts, controlFrames: TransportCounts,
-                outputs: [Output]) {
+                outputs: [Output], faults: Faults? = nil) {
         self.cluster = cluster
         self.transport = transport
         self.payload = payload
@@ -191,10 +243,11 @@ public struct RunSummary: Sendable, Equatable, Codable {
         self.transportCounters = transportCounters
         self.controlFrames = controlFrames
         self.outputs = outputs
+        self.faults = faults
     }
 
     enum CodingKeys: String, CodingKey {
-        case cluster, transport, payload, weights, model, hosts, requests, steps, seconds, layers, traffic, outputs
+        case cluster, transport, payload, weights, model, hosts, requests, steps, seconds, layers, traffic, outputs, faults
         case promptTokens = "prompt_tokens", generatedTokens = "generated_tokens", tokensPerSecond = "tokens_per_second"
         case stepLatencySeconds = "step_latency_seconds", transportCounters = "transport_counters", controlFrames = "control_frames"
     }

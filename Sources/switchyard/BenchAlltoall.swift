@@ -1,14 +1,10 @@
 import ArgumentParser
 import Foundation
+import SwitchyardLaunch
 import SwitchyardProtocol
-import SwitchyardRuntime
-import SwitchyardTransport
 import SwitchyardTraffic
-import SwitchyardWire
-import SwitchyardCore
 
 struct BenchAlltoall: ParsableCommand {
-    enum Transport: String, ExpressibleByArgument, CaseIterable { case zmq, mpi, inproc }
     enum DType: String, ExpressibleByArgument, CaseIterable { case f32, bf16 }
 
     static let configuration = CommandConfiguration(
@@ -40,7 +36,7 @@ struct BenchAlltoall: ParsableCommand {
         """
     )
 
-    @Option(help: "zmq, mpi or inproc.") var transport: Transport = .zmq
+    @Option(help: "zmq, mpi or inproc.") var transport: AlltoallBench.Transport = .zmq
     @Option(help: "Expert hosts.") var hosts = 8
     @Option(help: "Largest token count of the sweep.") var tokens = 512
     @Option(help: "Values per activation row.") var hidden = 4096
@@ -53,125 +49,42 @@ struct BenchAlltoall: ParsableCommand {
     @Flag(help: .hidden) var mpiRank = false
     @Option(help: .hidden) var trafficDir: String?
 
-    func validate() throws {
-        guard (1...256).contains(hosts) else { throw ValidationError("--hosts must be in 1...256, got \(hosts)") }
-        guard (1...65536).contains(tokens) else { throw ValidationError("--tokens must be in 1...65536, got \(tokens)") }
-        guard (1...65536).contains(hidden) else { throw ValidationError("--hidden must be in 1...65536, got \(hidden)") }
-        guard experts >= hosts, (1...experts).contains(topk) else { throw ValidationError("--experts must be at least --hosts, and --topk in 1...--experts") }
-        guard (1...10_000).contains(iterations), (0...10_000).contains(warmup) else { throw ValidationError("--iters 1...10000, --warmup 0...10000") }
+    var bench: AlltoallBench {
+        AlltoallBench(transport: transport, hosts: hosts, tokens: tokens, hidden: hidden, experts: experts, topk: topk,
+                      payload: dtype == .f32 ? .f32 : .bf16, iterations: iterations, warmup: warmup)
     }
 
-    var payload: PayloadType { dtype == .f32 ? .f32 : .bf16 }
-    var trafficTransport: TrafficContext.Transport { TrafficContext.Transport(rawValue: transport.rawValue) ?? .unknown }
-    var limits: WireLimits { WireLimits(layers: 1, experts: experts, expertsPerToken: topk, hidden: hidden, maxTokens: tokens) }
-    func context(writer: Int? = nil) -> TrafficContext {
-        TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden, payload: dtype == .f32 ? .f32 : .bf16, transport: trafficTransport, writer: writer)
-    }
-    func sweep() throws -> AlltoallSweep {
-        AlltoallSweep(placement: try Placement(.contiguous, experts: experts, hosts: hosts), hidden: hidden, topK: topk, payload: payload,
-                      tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens), iterations: iterations, warmup: warmup)
+    func validate() throws {
+        do { try bench.validate() } catch { throw ValidationError(error.description) }
     }
 
     func run() throws {
+        let result: AlltoallBench.Result?
         switch transport {
-        case .inproc: try runInProcess()
-        case .zmq: try runZeroMQ()
-        case .mpi: try mpiRank ? runMPIRank() : launchMPI()
+        case .inproc: result = try bench.runInProcess()
+        case .zmq: result = try bench.runZeroMQ(executable: try ChildProcess.currentExecutable())
+        case .mpi:
+            if mpiRank {
+                guard let trafficDir else { throw ValidationError("--mpi-rank needs --traffic-dir") }
+                result = try bench.runMPIRank(trafficDirectory: URL(fileURLWithPath: trafficDir))
+            } else {
+                // Re-runs this command under mpirun: rank 0 coordinates and prints, ranks 1…N echo.
+                let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-mpi-\(getpid())")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: folder) }
+                try MPILaunch.execute(bench.mpiCommandLine(executable: try ChildProcess.currentExecutable(), trafficDirectory: folder.path,
+                                                           extra: json ? ["--json"] : []))
+                result = nil
+            }
         }
+        if let result { try report(result) }
     }
 
-    func runInProcess() throws {
-        let network = InProcessNetwork(hosts: hosts)
-        let recorders = (0..<hosts).map { TrafficRecorder(context: context(writer: $0)) }
-        let done = DispatchGroup()
-        for host in 0..<hosts {
-            let echo = AlltoallEcho(host: host, transport: network.host(host), limits: limits, traffic: recorders[host])
-            nonisolated(unsafe) let serving = echo
-            done.enter()
-            Thread { _ = try? serving.serve(); done.leave() }.start()
-        }
-        let coordinator = TrafficRecorder(context: context())
-        let notes = try sweep().run(transport: network.coordinator, traffic: coordinator)
-        for host in 0..<hosts { try network.coordinator.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
-        _ = done.wait(timeout: .now() + 10)
-        try report(coordinator.ledger.merging(recorders.flatMap(\.records)), notes: notes)
-    }
-
-    func runZeroMQ() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let endpoints = (0..<hosts).map { "ipc://\(folder.path)/host-\($0)" }
-        let processes = try ExpertHostProcesses(hosts: hosts, command: ["bench", "alltoall-host"]) { host in
-            ["--endpoint", endpoints[host], "--hosts", String(hosts), "--tokens", String(tokens), "--hidden", String(hidden),
-             "--experts", String(experts), "--topk", String(topk), "--dtype", dtype.rawValue, "--traffic-out", folder.path]
-        }
-        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints)
-        let coordinator = TrafficRecorder(context: context())
-        let notes: [AlltoallExchangeNote]
-        do {
-            notes = try sweep().run(transport: transport, traffic: coordinator)
-        } catch {
-            processes.stop(grace: .zero)
-            throw error
-        }
-        for host in 0..<hosts { try transport.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
-        processes.stop()
-        transport.close()
-        try report(coordinator.ledger.merging(try hostRecords(in: folder)), notes: notes)
-    }
-
-    func hostRecords(in folder: URL) throws -> [TrafficRecord] {
-        try (0..<hosts).flatMap { host -> [TrafficRecord] in
-            let file = folder.appendingPathComponent("traffic-host-\(host).jsonl")
-            guard let data = FileManager.default.contents(atPath: file.path) else { throw ClusterFailure("all-to-all host \(host) left no \(file.path)") }
-            return try TrafficJSONL.decode(String(decoding: data, as: UTF8.self), file: file.path).records
-        }
-    }
-
-    /// Re-runs this command under mpirun: rank 0 coordinates, ranks 1…N echo.
-    func launchMPI() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-mpi-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let line = MPILaunch.mpirun(ranks: hosts + 1, hostfile: nil) + [executable, "bench", "alltoall", "--transport", "mpi", "--mpi-rank",
-            "--traffic-dir", folder.path, "--hosts", String(hosts), "--tokens", String(tokens), "--hidden", String(hidden), "--experts", String(experts),
-            "--topk", String(topk), "--dtype", dtype.rawValue, "--iters", String(iterations), "--warmup", String(warmup)] + (json ? ["--json"] : [])
-        try MPILaunch.execute(line)
-    }
-
-    func runMPIRank() throws {
-        guard let trafficDir else { throw ValidationError("--mpi-rank needs --traffic-dir") }
-        let world = try MPIWorld()
-        defer { world.finalize() }
-        guard world.size == hosts + 1 else { throw ValidationError("--hosts \(hosts) needs mpirun -np \(hosts + 1), not \(world.size)") }
-        if world.rank == 0 {
-            let transport = try MPICoordinatorTransport(world: world, hostRanks: Array(1...hosts))
-            let coordinator = TrafficRecorder(context: context())
-            let notes = try sweep().run(transport: transport, traffic: coordinator)
-            for host in 0..<hosts { try transport.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
-            transport.close()
-            try world.barrier()
-            try report(coordinator.ledger.merging(try hostRecords(in: URL(fileURLWithPath: trafficDir))), notes: notes)
-        } else {
-            let host = world.rank - 1
-            let transport = MPIHostTransport(world: world, coordinatorRank: 0, host: host)
-            let recorder = TrafficRecorder(context: context(writer: host))
-            _ = try AlltoallEcho(host: host, transport: transport, limits: limits, traffic: recorder).serve()
-            transport.close()
-            try TrafficRun.write(recorder.ledger, host: host, into: URL(fileURLWithPath: trafficDir))
-            try world.barrier()
-        }
-    }
-
-    func report(_ ledger: TrafficLedger, notes: [AlltoallExchangeNote]) throws {
-        let rows = AlltoallRow.rows(ledger.records, notes: notes, tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens), bytesPerValue: payload.bytesPerValue)
+    func report(_ result: AlltoallBench.Result) throws {
+        let rows = result.rows, averageBusBandwidth = result.averageBusBandwidth, wrong = result.wrongValues
         let ledgerCost = Self.nanosecondsPerRecord()
         let fastest = rows.map(\.roundTripSeconds).min() ?? 0
         let overhead = fastest > 0 ? ledgerCost * 1e-9 * Double(2 * hosts) / fastest : 0
-        let averageBusBandwidth = AlltoallRow.averageBusBandwidth(rows)
-        let wrong = notes.reduce(0) { $0 + $1.wrongValues }
         if json {
             try printJSON([
                 "transport": transport.rawValue, "hosts": hosts, "hidden": hidden, "experts": experts, "topk": topk, "dtype": dtype.rawValue,
@@ -221,3 +134,5 @@ struct BenchAlltoall: ParsableCommand {
         return elapsedSeconds(ContinuousClock.now - start) * 1e9 / Double(count)
     }
 }
+
+extension AlltoallBench.Transport: ExpressibleByArgument {}

@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
-import SwitchyardProtocol
-import SwitchyardRuntime
-import SwitchyardTransport
-import SwitchyardTraffic
-import SwitchyardWire
+import SwitchyardLaunch
 
 /// One echo host of `bench alltoall --transport zmq`, started by it as a child process.
 struct BenchAlltoallHost: ParsableCommand {
@@ -26,13 +22,8 @@ struct BenchAlltoallHost: ParsableCommand {
     @Option var parentPid: Int32?
 
     func run() throws {
-        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
-        defer { transport.close() }
-        let recorder = TrafficRecorder(context: TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden, payload: dtype == .f32 ? .f32 : .bf16, transport: .zmq, writer: host))
-        let limits = WireLimits(layers: 1, experts: experts, expertsPerToken: topk, hidden: hidden, maxTokens: tokens)
-        let parent = parentPid
-        _ = try AlltoallEcho(host: host, transport: transport, limits: limits, traffic: recorder)
-            .serve(shouldStop: { parent.map { getppid() != $0 } ?? false })
-        try TrafficRun.write(recorder.ledger, host: host, into: URL(fileURLWithPath: trafficOut))
+        let bench = AlltoallBench(transport: .zmq, hosts: hosts, tokens: tokens, hidden: hidden, experts: experts, topk: topk,
+                                  payload: dtype == .f32 ? .f32 : .bf16)
+        try bench.serveEchoProcess(host: host, endpoint: endpoint, trafficDirectory: URL(fileURLWithPath: trafficOut), parentPid: parentPid)
     }
 }

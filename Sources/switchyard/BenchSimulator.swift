@@ -1,6 +1,7 @@
 import SwitchyardKernels
 import ArgumentParser
 import Foundation
+import SwitchyardLaunch
 import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology

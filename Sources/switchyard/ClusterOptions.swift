@@ -1,10 +1,8 @@
 import ArgumentParser
 import Foundation
 import SwitchyardCluster
-import SwitchyardProtocol
+import SwitchyardLaunch
 import SwitchyardRuntime
-import SwitchyardTransport
-import SwitchyardWire
 
 /// `--cluster FILE` and the transport to use with it.
 struct ClusterOptions: ParsableArguments {
@@ -12,6 +10,8 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Override the cluster file's transport: zmq, mpi or inproc.") var transport: ClusterTransport?
     @Option(help: "Seconds to wait for every expert host's handshake.") var handshakeTimeout = 60
     @Option(help: "Seconds one layer's exchange may take before the run fails.") var exchangeTimeout = 60
+    @Option(help: "Times `run` starts a host again after its process died (with backoff), per host.") var hostRestarts = 3
+    @Option(help: "Seconds a layer whose experts have no live host waits for one to come back before the run fails.") var rejoinWait = 10
     @Option(help: "Put the cluster's ipc sockets in this folder instead of the paths the cluster file names (switchyard run gives its hosts a private one per run).")
     var socketDirectory: String?
     @Option(help: "Take every role's CURVE public key from this folder (coordinator.key, host-K.key, secret keys beside them) when the cluster file lists none.")
@@ -23,21 +23,24 @@ struct ClusterOptions: ParsableArguments {
         guard (1...3600).contains(handshakeTimeout), (1...3600).contains(exchangeTimeout) else {
             throw ValidationError("--handshake-timeout and --exchange-timeout must be in 1...3600 seconds")
         }
+        guard (0...100).contains(hostRestarts) else { throw ValidationError("--host-restarts must be in 0...100, got \(hostRestarts)") }
+        guard (0...3600).contains(rejoinWait) else { throw ValidationError("--rejoin-wait must be in 0...3600 seconds, got \(rejoinWait)") }
     }
 
-    /// The cluster file, with its ipc sockets moved into `--socket-directory` if given.
-    func spec() throws -> ClusterSpec {
-        let spec = try ClusterSpec.load(path: cluster)
-        return socketDirectory.map(spec.placingIPCSockets) ?? spec
-    }
-
-    /// Flags that carry this choice to a child process.
-    var arguments: [String] {
-        ["--cluster", cluster] + (transport.map { ["--transport", $0.rawValue] } ?? [])
+    func settings() throws -> ClusterSettings {
+        var settings = try ClusterSettings(path: cluster, transportOverride: transport, handshakeTimeout: .seconds(handshakeTimeout),
+                                           exchangeTimeout: .seconds(exchangeTimeout))
+        settings.hostRestarts = hostRestarts
+        settings.rejoinWait = .seconds(rejoinWait)
+        if let socketDirectory { settings.spec = settings.spec.placingIPCSockets(in: socketDirectory) }
+        settings.keys = keys
+        settings.secretKey = secretKey
+        return settings
     }
 }
 
 extension ClusterTransport: ExpressibleByArgument {}
+extension Overlap: ExpressibleByArgument {}
 
 /// The workload `run`, `coordinator` and `mpi-job` drive.
 struct WorkloadOptions: ParsableArguments {
@@ -49,22 +52,28 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(help: "Print nothing while running.") var quiet = false
     @Option(help: "Serve Prometheus metrics at http://ADDRESS:PORT/metrics while the workload runs (0: any free port).") var metricsPort: Int?
     @Option(help: "Address the metrics endpoint binds.") var metricsAddress = "127.0.0.1"
+    @Option(help: "none: each layer waits for its exchange; pingpong: two micro-batches, one's attention while the other's experts are in flight.")
+    var overlap: Overlap = .none
+    @Option(name: .customLong("inject"), help: ArgumentHelp(
+        "A fault to inject (repeatable): kill:host=K@step=N, stop:host=K@step=N,for=2s, delay:host=K,ms=5, drop:host=K,rate=0.01.",
+        valueName: "fault"))
+    var injectText: [String] = []
+
+    var workload: Workload {
+        var workload = Workload(requests: requests, promptTokens: promptTokens, newTokens: newTokens, maxBatch: maxBatch, out: out, quiet: quiet,
+                                metricsPort: metricsPort, metricsAddress: metricsAddress)
+        workload.overlap = overlap
+        workload.faults = (try? faults()) ?? []
+        return workload
+    }
+
+    /// The `--inject` faults; their hosts are checked against the cluster when it is known.
+    func faults() throws(InjectedFaultError) -> [InjectedFault] {
+        try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: InjectedFault.anyHost) }
+    }
 
     func validate() throws {
-        let ranges: [(String, Int, ClosedRange<Int>)] = [
-            ("--requests", requests, 1...100_000), ("--prompt-tokens", promptTokens, 1...65536),
-            ("--new-tokens", newTokens, 0...65536), ("--max-batch", maxBatch, 1...4096),
-        ]
-        for (flag, value, range) in ranges where !range.contains(value) {
-            throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
-        }
-        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be in 0...65535, got \(metricsPort)") }
-    }
-
-    var arguments: [String] {
-        ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
-         "--max-batch", String(maxBatch)] + (out.map { ["--out", $0] } ?? []) + (quiet ? ["--quiet"] : [])
-            + (metricsPort.map { ["--metrics-port", String($0), "--metrics-address", metricsAddress] } ?? [])
+        do { _ = try faults() } catch { throw ValidationError(error.description) }
+        do { try workload.validate() } catch { throw ValidationError(error.description) }
     }
 }
-

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import SwitchyardCluster
-import SwitchyardModel
+import SwitchyardLaunch
 
 struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,22 +22,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(help: "Leave the expert hosts running afterwards.") var keepHosts = false
 
     func run() throws {
-        let spec = try cluster.spec()
-        guard (cluster.transport ?? spec.transport) == .zmq else {
-            throw ValidationError("the coordinator command connects over ZeroMQ; for MPI use switchyard run --launcher mpirun, for inproc switchyard run")
-        }
-        let (config, source) = try weights.source()
-        let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
-        let security = try ClusterLinkSecurity.coordinator(spec, keys: cluster.keys, secretKey: cluster.secretKey, warn: LocalRunLinks.warn)
-        let coordinator = try CoordinatorCluster.connect(spec: spec, endpoints: try CoordinatorCluster.zmqEndpoints(spec), options: cluster,
-                                                         config: config, source: source, security: security)
-        do { try coordinator.handshake(timeout: .seconds(cluster.handshakeTimeout)) } catch {
-            // Hosts that refused, or never answered, are not ours to stop.
-            coordinator.disconnectOnly()
-            throw error
-        }
-        defer { keepHosts ? coordinator.disconnectOnly() : coordinator.stop() }
-        try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: spec, transport: "zmq",
-                                payload: spec.payload.rawValue, weights: source.fingerprint, workload: workload)
+        var text = WorkloadText(workload.workload)
+        let outcome = try ClusterRun.coordinate(settings: try cluster.settings(), weights: weights.choice, workload: workload.workload,
+                                                keepHosts: keepHosts, progress: { text.progress(steps: $0, tokens: $1, bytes: $2) })
+        text.finish(outcome)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardLaunch
 import SwitchyardKernels
 import SwitchyardTransport
 
@@ -45,17 +46,5 @@ struct Doctor: ParsableCommand {
             for line in missing { FileHandle.standardError.write(Data("switchyard doctor: \(line)\n".utf8)) }
             throw ExitCode(1)
         }
-    }
-}
-
-enum Executables {
-    /// The full path of `name` on the PATH, if it is there and executable.
-    static func find(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 }

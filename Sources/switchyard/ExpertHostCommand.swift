@@ -1,12 +1,7 @@
 import ArgumentParser
 import Foundation
-import SwitchyardCluster
-import SwitchyardModel
-import SwitchyardProtocol
+import SwitchyardLaunch
 import SwitchyardRuntime
-import SwitchyardTransport
-import SwitchyardTraffic
-import SwitchyardWire
 
 struct ExpertHostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,33 +25,16 @@ struct ExpertHostCommand: ParsableCommand {
     @Flag(help: "Log only problems (bad frames, refusals), not start and stop.") var quiet = false
     @Option(help: "Record every dispatch received and combine sent; write traffic-host-K.jsonl into this run directory when stopped.")
     var trafficOut: String?
+    @Option(name: .customLong("inject"), help: ArgumentHelp("A link fault for this host (repeatable): delay:host=K,ms=5 or drop:host=K,rate=0.01; others' are ignored.", valueName: "fault"))
+    var injectText: [String] = []
 
     func run() throws {
-        let spec = try cluster.spec()
-        guard (0..<spec.hosts.count).contains(host) else {
-            throw ValidationError("--host \(host) is not a host of \(spec.file), which has hosts 0...\(spec.hosts.count - 1)")
+        let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        let faults: [InjectedFault]
+        do { faults = try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: InjectedFault.anyHost) } } catch {
+            throw ValidationError(error.description)
         }
-        let transportKind = cluster.transport ?? spec.transport
-        guard transportKind == .zmq, case let .zmq(endpoint) = spec.hosts[host].endpoint else {
-            throw ValidationError("expert-host serves over ZeroMQ; \(spec.file) host \(host) is \(spec.hosts[host].endpoint) over \(transportKind.rawValue) (MPI hosts are started by mpirun: switchyard run --launcher mpirun)")
-        }
-        let (config, source) = try weights.source()
-        let placement = try spec.placement(for: config)
-        let slice = try RoutedExpertWeights(config: config, source: source, owned: placement.experts(of: host))
-        let log = { @Sendable (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        let security = try ClusterLinkSecurity.host(spec, host: host, keys: cluster.keys, secretKey: cluster.secretKey, warn: log)
-        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, security: security, log: log)
-        defer { transport.close() }
-        let info = quiet ? { (_: String) in } : log
-        let server = ExpertHostServer(index: host, config: config, placement: placement, experts: slice,
-                                      weightsFingerprint: source.fingerprint, transport: transport,
-                                      limits: WireLimits(config: config), log: log)
-        info("expert host \(host): \(slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(slice.residentBytes)) resident, listening at \(transport.boundEndpoint)\(security == nil ? "" : " (CURVE)")")
-        let recorder = trafficOut.map { _ in HostTraffic.recorder(spec: spec, config: config, host: host, transport: "zmq") }
-        server.traffic = recorder
-        let parent = parentPid
-        let statistics = try server.serve(shouldStop: { parent.map { getppid() != $0 } ?? false })
-        if let recorder, let trafficOut { try HostTraffic.write(recorder, host: host, into: trafficOut) }
-        info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
+        _ = try ExpertHostDaemon.run(settings: try cluster.settings(), host: host, weights: weights.choice, parentPid: parentPid,
+                                     trafficOut: trafficOut, faults: faults, log: log, info: quiet ? { _ in } : log)
     }
 }

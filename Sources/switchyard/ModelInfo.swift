@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardLaunch
 import SwitchyardModel
 import SwitchyardModelConfig
 

@@ -1,3 +1,4 @@
+import SwitchyardLaunch
 import ArgumentParser
 import SwitchyardModel
 import SwitchyardSimulator

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardLaunch
 
 /// A long run's progress on stderr: a bar redrawn in place on a terminal, a plain line every
 /// `interval` otherwise (logs, CI), nothing when quiet.

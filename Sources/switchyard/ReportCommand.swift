@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardLaunch
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

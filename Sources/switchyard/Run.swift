@@ -1,11 +1,8 @@
 import ArgumentParser
 import Foundation
-import SwitchyardCluster
-import SwitchyardModel
+import SwitchyardLaunch
 
 struct Run: ParsableCommand {
-    enum Launcher: String, ExpressibleByArgument, CaseIterable { case local, mpirun }
-
     static let configuration = CommandConfiguration(
         abstract: "Start a cluster's expert hosts, serve a workload through them, print and save a summary.",
         discussion: """
@@ -27,34 +24,17 @@ struct Run: ParsableCommand {
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var weights: WeightsOptions
     @OptionGroup var workload: WorkloadOptions
-    @Option(help: "How to start the roles: local or mpirun.") var launcher: Launcher = .local
+    @Option(help: "How to start the roles: local or mpirun.") var launcher: ClusterRun.Launcher = .local
 
     func run() throws {
-        let spec = try cluster.spec()
-        let kind = cluster.transport ?? spec.transport
-        // One run directory for every process of the run, hosts included: decided here, passed down.
-        var workload = self.workload
-        let directory = try ClusterWorkload.runDirectory(workload.out)
-        workload.out = directory.path
-        if launcher == .mpirun || kind == .mpi {
-            guard kind != .inproc else { throw ValidationError("--launcher mpirun needs the mpi transport, not inproc") }
-            try MPILaunch(spec: spec, cluster: cluster, weights: weights, workload: workload).run()
-            try TrafficRun.render(directory)
-            return
-        }
-        let (config, source) = try weights.source()
-        let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
-        let coordinator = try CoordinatorCluster.launch(spec: spec, options: cluster, weights: weights, config: config, source: source,
-                                                        trafficDirectory: directory)
-        do {
-            try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: spec, transport: coordinator.transportName,
-                                    payload: spec.payload.rawValue, weights: source.fingerprint, workload: workload)
-        } catch {
-            coordinator.stop()
-            throw error
-        }
-        // The hosts write their own records as they stop; the report then has both ends' times.
-        coordinator.stop()
-        try TrafficRun.render(directory)
+        let settings = try cluster.settings()
+        var text = WorkloadText(workload.workload)
+        let outcome = try ClusterRun.run(settings: settings, weights: weights.choice, workload: workload.workload, launcher: launcher,
+                                         announce: { print($0); fflush(nil) },
+                                         progress: { text.progress(steps: $0, tokens: $1, bytes: $2) })
+        // Under mpirun the coordinator's rank printed the summary itself.
+        if !ClusterRun.usesMPI(settings, launcher: launcher) { text.finish(outcome) }
     }
 }
+
+extension ClusterRun.Launcher: ExpressibleByArgument {}

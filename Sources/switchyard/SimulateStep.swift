@@ -13,8 +13,8 @@ struct SimulateStep: ParsableCommand {
         The default subcommand of `simulate`.
         Example: switchyard simulate --model mistral-small-4 --topology hgx-h100-x4 --phase decode --batch 256 --routing zipf:1.1 --report out
         Defaults: --mode disaggregated with 1 coordinator GPU, --placement contiguous, --context 8192,
-        --routing uniform, --weights fp8, --dispatch-dtype bf16, --combine-dtype bf16, --overlap none,
-        --steps 1, --seed 1.
+        --routing uniform, --algorithm direct, --weights fp8, --dispatch-dtype bf16, --combine-dtype bf16,
+        --overlap none, --steps 1, --seed 1.
         """
     )
 
@@ -24,8 +24,10 @@ struct SimulateStep: ParsableCommand {
     @Option(help: "decode or prefill (not needed with --routing trace:FILE).") var phase: Phase?
     @Option(help: "Tokens in a step: sequences at decode, prompt tokens at prefill (not needed with --routing trace:FILE).") var batch: Int?
     @Option(help: "Decode: positions each token attends to. Prefill: prompt length.") var context = 8192
-    @Option(help: "Expert choice: uniform or zipf:S (seeded, deterministic), or trace:FILE, a run's traffic.jsonl (or run directory) whose recorded exchange is timed on --topology.")
+    @Option(help: "Expert choice: uniform or zipf:S (seeded, deterministic); node-limited:M (uniform, each token's experts on at most M nodes, DeepSeek-V3's grouped routing); or trace:FILE, a run's traffic.jsonl (or run directory) whose recorded exchange is timed on --topology.")
     var routing: RoutingArgument = .distribution(.uniform)
+    @Option(help: "direct (once to each expert GPU), hierarchical (once to each node over the network, then its fabric; combine summed per node) or low-latency (one message per token and expert).")
+    var algorithm: ExchangeAlgorithm = .direct
     @Option(help: "Weight format: bf16, fp8 or nvfp4.") var weights: WeightFormat = .fp8
     @Option(name: .customLong("kv-dtype"), help: "KV cache format: bf16 or fp8.") var kvDType: KVCacheDType = .bf16
     @Option(name: .customLong("dispatch-dtype"), help: "Activations sent to experts: bf16 or fp8 (with scales).") var dispatchDType: DispatchDType = .bf16
@@ -37,7 +39,10 @@ struct SimulateStep: ParsableCommand {
     @Option(help: "Write a self-contained HTML report (timeline and traffic heatmap) into this folder.") var report: String?
 
     func validate() throws {
-        if case .trace = routing { return }
+        if case .trace = routing {
+            guard algorithm == .direct else { throw ValidationError("--algorithm applies to generated routing: --routing trace:FILE replays the messages the run sent") }
+            return
+        }
         guard let batch, phase != nil else { throw ValidationError("--phase and --batch are required (unless --routing trace:FILE)") }
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
         guard context > 0 else { throw ValidationError("--context must be positive, got \(context)") }
@@ -46,19 +51,26 @@ struct SimulateStep: ParsableCommand {
 
     func run() throws {
         let topology = try TopologyArgument.load(self.topology)
-        guard case let .distribution(routing) = self.routing, let phase, let batch else {
-            if case let .trace(file) = self.routing { try TraceSimulation(file: file, topology: topology, json: json).run() }
-            return
+        let routing: RoutingDistribution, nodeLimit: Int?
+        switch self.routing {
+        case let .trace(file): return try TraceSimulation(file: file, topology: topology, json: json).run()
+        case let .distribution(d): (routing, nodeLimit) = (d, nil)
+        case let .nodeLimited(m): (routing, nodeLimit) = (.uniform, m)
         }
+        guard let phase, let batch else { return }
         let config = try ModelArgument.load(model)
         let deployment = try deploymentOptions.deployment(topology, experts: config.nRoutedExperts)
+        if let nodeLimit, let problem = deployment.nodeGroups(limit: nodeLimit).problem(topK: config.numExpertsPerTok) {
+            throw SimulatorInputError(description: "--routing node-limited:\(nodeLimit): \(problem) on \(topology.name)")
+        }
         let options = SimulationOptions(phase: phase, batch: batch, context: context, routing: routing,
                                         dispatchDType: dispatchDType, combineDType: combineDType,
-                                        overlap: overlap, steps: steps, seed: seed)
+                                        overlap: overlap, steps: steps, seed: seed, nodeLimit: nodeLimit, algorithm: algorithm)
         let result = Simulator(footprint: ModelFootprint(config: config, weights: weights, kvCache: kvDType),
                                deployment: deployment, options: options).run()
         let title = "\(model) on \(topology.name) (\(topology.devices.count) GPUs): \(phase.rawValue), batch \(batch), context \(context), "
-            + "\(deploymentOptions.summary), \(routing) routing, \(weights.rawValue) weights, dispatch \(dispatchDType.rawValue), "
+            + "\(deploymentOptions.summary), \(nodeLimit.map { "node-limited:\($0)" } ?? routing.description) routing, "
+            + "\(algorithm.rawValue) exchange, \(weights.rawValue) weights, dispatch \(dispatchDType.rawValue), "
             + "combine \(combineDType.rawValue), overlap \(overlap.rawValue), \(steps) step\(steps == 1 ? "" : "s")"
         let text = SimulationText(result: result, deployment: deployment)
         if let report { try writeReport(result, deployment: deployment, title: title, summary: text.summaryRows, into: report) }

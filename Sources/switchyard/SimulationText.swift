@@ -1,3 +1,4 @@
+import SwitchyardLaunch
 import SwitchyardSimulator
 
 /// The simulator's result as tables and as JSON.

@@ -24,6 +24,7 @@ extension CombineDType: ExpressibleByArgument {}
 extension Overlap: ExpressibleByArgument {}
 extension KVCacheDType: ExpressibleByArgument {}
 extension RoutingDistribution: ExpressibleByArgument {}
+extension ExchangeAlgorithm: ExpressibleByArgument {}
 
 enum TopologyArgument {
     /// A topology file's path or a preset's name ("hgx-h100").

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CKernels
 import Foundation
+import SwitchyardLaunch
+import SwitchyardMetrics
+import SwitchyardTraffic
 
 struct Switchyard: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +17,9 @@ struct Switchyard: ParsableCommand {
 
 /// Errors caused by what the user gave (a flag, a file, a message): exit code 2.
 protocol InputError: Error, CustomStringConvertible {}
+
+extension TrafficFileError: InputError {}
+extension MetricsEndpointError: InputError {}
 
 @main
 enum Main {
@@ -30,6 +36,16 @@ enum Main {
         }
         do {
             try command.run()
+        } catch {
+            // A run stopped by a signal exits 128 + the signal, not with the error its stopping caused.
+            SignalGuard.shared.yieldToSignal(within: .milliseconds(250))
+            report(error)
+        }
+    }
+
+    static func report(_ error: Error) -> Never {
+        do {
+            throw error
         } catch let error as InputError {
             fail("switchyard: \(error.description)")
         } catch let error as ValidationError {

@@ -1,3 +1,4 @@
+import SwitchyardLaunch
 import ArgumentParser
 import SwitchyardTopology
 
@@ -27,11 +28,12 @@ struct TopologyShow: ParsableCommand {
         let up = t.scaleUp
         var lines: [(String, String)] = [
             ("scale-up", "\(up.name): \(Format.rate(up.bytesPerSecondEachWay)) each way per GPU, \(Format.seconds(up.latencySeconds)), "
-                + (up.switched ? (up.nonBlocking ? "switched, non-blocking" : "switched, blocking (\(Format.rate(up.aggregateBytesPerSecond ?? 0)) per node)") : "direct mesh")),
+                + (up.switched ? (up.nonBlocking ? "switched, non-blocking" : "switched, blocking (\(Format.rate(up.aggregateBytesPerSecond ?? 0)) per node)") : "direct mesh")
+                + Self.costs(up.costs)),
         ]
         if let net = t.scaleOut {
             lines.append(("scale-out", "\(net.name): \(net.nicCount) × \(String(format: "%.0f Gb/s", net.bytesPerSecondPerNIC * 8 / 1e9)) per \(net.attachment == .gpu ? "GPU" : "node"), "
-                          + "\(Format.seconds(net.latencySeconds)), \(net.railOptimized ? "rail-optimized" : "not rail-optimized")"))
+                          + "\(Format.seconds(net.latencySeconds)), \(net.railOptimized ? "rail-optimized" : "not rail-optimized")" + Self.costs(net.costs)))
         } else {
             lines.append(("scale-out", "none"))
         }
@@ -47,5 +49,11 @@ struct TopologyShow: ParsableCommand {
             lines.append(("network per node", Format.rate(perNode) + " each way"))
         }
         print(KeyValueList.render(lines))
+    }
+
+    /// ", 25 ns a message, 1 µs a token" for the costs that are set.
+    static func costs(_ c: TransferCosts) -> String {
+        func ns(_ s: Double) -> String { String(format: "%.0f ns", s * 1e9) }
+        return (c.messageSeconds > 0 ? ", \(ns(c.messageSeconds)) a message" : "") + (c.tokenSeconds > 0 ? ", \(ns(c.tokenSeconds)) a token" : "")
     }
 }

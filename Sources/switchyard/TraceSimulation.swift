@@ -1,16 +1,22 @@
 import ArgumentParser
 import Foundation
+import SwitchyardLaunch
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardTraffic
 
-/// `--routing` as given: a generated distribution, or the trace a real run recorded.
+/// `--routing` as given: a generated distribution, uniform routing limited to M nodes a token, or
+/// the trace a real run recorded.
 enum RoutingArgument: ExpressibleByArgument {
     case distribution(RoutingDistribution)
+    case nodeLimited(Int)
     case trace(String)
 
     init?(argument: String) {
-        if argument.hasPrefix("trace:") {
+        if argument.hasPrefix("node-limited:") {
+            guard let m = Int(argument.dropFirst("node-limited:".count)), m >= 1 else { return nil }
+            self = .nodeLimited(m)
+        } else if argument.hasPrefix("trace:") {
             let file = String(argument.dropFirst("trace:".count))
             guard !file.isEmpty else { return nil }
             self = .trace(file)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardCluster
+import SwitchyardLaunch
 import SwitchyardModel
 import SwitchyardRuntime
 import SwitchyardModelConfig
@@ -18,20 +19,12 @@ struct WeightsOptions: ParsableArguments {
         if model != nil, checkpoint != nil { throw ValidationError("give --model or --checkpoint, not both") }
     }
 
-    /// The same choice as flags, for child processes.
-    var arguments: [String] {
-        if let checkpoint { return ["--checkpoint", checkpoint] }
-        return ["--model", model ?? ModelPreset.mini.rawValue, "--seed", String(seed), "--dtype", dtype.rawValue]
+    var choice: WeightChoice {
+        if let checkpoint { return .checkpoint(path: checkpoint) }
+        return .synthetic(model: model ?? ModelPreset.mini.rawValue, seed: seed, dtype: dtype)
     }
 
-    func source() throws -> (ModelConfig, WeightSource) {
-        if let checkpoint {
-            let directory = try CheckpointDirectory(URL(fileURLWithPath: checkpoint))
-            return (directory.config, directory)
-        }
-        let config = try ModelArgument.load(model ?? ModelPreset.mini.rawValue)
-        return (config, SyntheticWeights(config: config, seed: seed, dtype: dtype))
-    }
+    func source() throws -> (ModelConfig, WeightSource) { try choice.load() }
 
     /// The model, its routed experts held here or, with `cluster`, on that cluster's hosts.
     func load(cluster: OptionalClusterOptions? = nil) throws -> LoadedModel {
@@ -55,8 +48,8 @@ struct OptionalClusterOptions: ParsableArguments {
     /// Starts the cluster and hands back its expert backend, or nil without --cluster.
     func launch(weights: WeightsOptions, config: ModelConfig, source: WeightSource) throws -> CoordinatorCluster? {
         guard let cluster else { return nil }
-        let options = try ClusterOptions.parse(["--cluster", cluster] + (transport.map { ["--transport", $0.rawValue] } ?? []))
-        return try CoordinatorCluster.launch(spec: try options.spec(), options: options, weights: weights, config: config, source: source)
+        return try CoordinatorCluster.launch(try ClusterSettings(path: cluster, transportOverride: transport), weights: weights.choice,
+                                             config: config, source: source)
     }
 }
 
@@ -85,3 +78,4 @@ struct TokenList: ExpressibleByArgument {
 }
 
 extension CheckpointError: InputError {}
+extension LaunchInputError: InputError {}

@@ -107,7 +107,7 @@ import SwitchyardTestSupport
         defer { if host.isRunning { kill(host.processIdentifier, SIGKILL) } }
         // Someone else's secret key is refused before any connection; a listed key pair runs.
         let wrong = try Subprocess.run(switchyard, ["coordinator", "--cluster", file, "--secret-key", folder + "/keys/intruder.key_secret"] + workload)
-        #expect(wrong.status == 2 && wrong.stderr.contains("does not belong to coordinator's public key"), "\(wrong.stderr)")
+        #expect(wrong.status == 2 && wrong.stderr.contains("does not belong to the coordinator's public key"), "\(wrong.stderr)")
         let right = try Subprocess.run(switchyard, ["coordinator", "--cluster", file, "--handshake-timeout", "20", "--quiet", "--out", folder + "/run"] + workload,
                                        timeout: .seconds(60))
         #expect(right.status == 0, "\(right.stderr)")

@@ -25,8 +25,8 @@ struct NetworkNamespaceTests {
 
     /// Expert hosts listening on their machine's address, ports 5601…; the topology stands for nodes
     /// 0 and 1 of four. With `curve`, every role has a key pair from `switchyard keygen` in keys/;
-    /// without, the file says `"security": "none"`.
-    func zmqClusterFile(in folder: String, curve: Bool = true) throws -> String {
+    /// without, the file says `"security": "none"`. `replicas` hosts hold each expert.
+    func zmqClusterFile(in folder: String, replicas: Int = 1, curve: Bool = true) throws -> String {
         func key(_ name: String) throws -> String {
             guard curve else { return "" }
             if !FileManager.default.fileExists(atPath: folder + "/keys/\(name).key") {
@@ -39,7 +39,7 @@ struct NetworkNamespaceTests {
             #"{"endpoint": "tcp://\#(address(of: node)):\#(5601 + host)", "device": {"node": \#(node == "a" ? 0 : 1), "gpu": \#(host % 2)}\#(try key("host-" + String(host)))}"#
         }
         let json = """
-        {"topology": "hgx-h100-x4.json", "transport": "zmq", "payload": "f32"\(curve ? "" : #", "security": "none""#),
+        {"topology": "hgx-h100-x4.json", "transport": "zmq", "payload": "f32", "replicas": \(replicas)\(curve ? "" : #", "security": "none""#),
          "coordinator": {"endpoint": "tcp://\(address(of: "c")):5600", "device": {"node": 0, "gpu": 0}\(try key("coordinator"))},
          "hosts": [\(hosts.joined(separator: ", "))]}
         """
@@ -113,8 +113,8 @@ struct NetworkNamespaceTests {
     }
 
     /// The tokens of the same workload with every role in this process.
-    func oneProcessTokens(cluster: String, folder: String) throws -> [[Int]] {
-        let result = try Subprocess.run(switchyard, ["run", "--cluster", cluster, "--transport", "inproc", "--quiet", "--out", folder + "/inproc"] + workload,
+    func oneProcessTokens(cluster: String, folder: String, workload: [String]? = nil) throws -> [[Int]] {
+        let result = try Subprocess.run(switchyard, ["run", "--cluster", cluster, "--transport", "inproc", "--quiet", "--out", folder + "/inproc"] + (workload ?? self.workload),
                                         timeout: .seconds(60))
         try #require(result.status == 0, "\(result.stderr)")
         return try generated(folder + "/inproc")
@@ -251,5 +251,54 @@ struct NetworkNamespaceTests {
             #expect(tokens == expected, "\(launch.name)")
         }
         print("NetworkNamespaceTests: mpirun and switchyard run --launcher mpirun through an rsh agent over namespaces, \(received) bytes into the hosts' machines (last run), \(ContinuousClock.now - started) in all")
+    }
+
+    /// Machine b's link goes down mid-generation: its hosts stop answering, the coordinator
+    /// declares them lost within the death window and the run finishes over machine a's replicas.
+    @Test func aMachineCutOffMidRunIsLivedThroughOverTheReplicas() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let network = try NamespaceNetwork(nodes: machines)
+        defer {
+            network.remove()
+            #expect(network.leftovers().isEmpty)
+        }
+        // Each expert on a host of machine a and one of machine b.
+        let cluster = try zmqClusterFile(in: folder, replicas: 2)
+        let hosts = try hostNodes.enumerated().map { host, node -> Process in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: network.ip)
+            process.arguments = network.exec(in: node, [switchyard, "expert-host", "--cluster", cluster, "--host", String(host), "--model", "tiny", "--quiet"])
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        defer { hosts.forEach { if $0.isRunning { kill($0.processIdentifier, SIGKILL); $0.waitUntilExit() } } }
+        let long = ["--model", "tiny", "--requests", "3", "--prompt-tokens", "5", "--new-tokens", "300", "--max-batch", "2"]
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: network.ip)
+        coordinator.arguments = network.exec(in: "c", [switchyard, "coordinator", "--cluster", cluster, "--handshake-timeout", "20",
+                                                       "--exchange-timeout", "20", "--out", folder + "/cut", "--quiet"] + long)
+        coordinator.standardOutput = FileHandle.nullDevice
+        let errors = folder + "/coordinator.log"
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        coordinator.standardError = FileHandle(forWritingAtPath: errors)
+        try coordinator.run()
+        usleep(1_500_000)
+        _ = try network.ip(network.exec(in: "b", [network.ip, "link", "set", NamespaceNetwork.interface, "down"]))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while coordinator.isRunning, ContinuousClock.now < deadline { usleep(50_000) }
+        if coordinator.isRunning { coordinator.terminate() }
+        coordinator.waitUntilExit()
+        let log = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+        try #require(coordinator.terminationStatus == 0, "\(log)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/cut/summary.json"))
+        let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let events = ((summary["faults"] as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+        let lost = Set(events.filter { $0["event"] as? String == "lost" }.compactMap { $0["host"] as? Int })
+        #expect(lost == [2, 3], "\(events)")
+        // Machine a's hosts were shut down at the end; b's, cut off, are killed by the defer.
+        #expect(try generated(folder + "/cut") == (try oneProcessTokens(cluster: cluster, folder: folder, workload: long)))
     }
 }

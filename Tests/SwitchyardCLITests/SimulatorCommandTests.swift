@@ -13,7 +13,8 @@ import SwitchyardTestSupport
     }
 
     @Test func topologyValidateAcceptsEveryPreset() throws {
-        let files = Self.presets.map { "topologies/\($0).json" } + ["topologies/examples/h800-x8.json", "topologies/examples/mi300x-x8.json"]
+        let files = Self.presets.map { "topologies/\($0).json" } + ["topologies/hgx-h800.json", "topologies/hgx-h800-x32.json",
+                                                                   "topologies/examples/h800-x8.json", "topologies/examples/mi300x-x8.json"]
         let result = try run(["topology", "validate"] + files)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.split(separator: "\n").filter { $0.contains(": ok: ") }.count == files.count)
@@ -74,6 +75,14 @@ import SwitchyardTestSupport
                            "--hidden", "4096", "--experts", "128", "--topk", "4", "--dispatch-dtype", "fp8"])
         #expect(a2a.status == 0, "\(a2a.stderr)")
         #expect(a2a.stdout.contains("dispatch") && a2a.stdout.contains("combine") && a2a.stdout.contains("NIC"))
+        for algorithm in ["hierarchical", "low-latency"] {
+            let run = try run(["simulate", "alltoall", "--topology", "hgx-h800-x32", "--ranks", "32", "--tokens-per-rank", "64", "--hidden", "7168",
+                               "--experts", "256", "--topk", "8", "--dispatch-dtype", "fp8", "--algorithm", algorithm, "--routing", "node-limited:2", "--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+            #expect(rows.count == 2 && rows[0]["algorithm"] as? String == algorithm)
+            #expect((rows[0]["nodes_per_token"] as? Double ?? 9) <= 2)
+        }
         let compare = try run(["compare", "--model", "mistral-small-4", "--batch", "64", "h200-x2", "h100-x4", "hgx-h100", "hgx-h200", "dgx-b200"])
         #expect(compare.status == 0, "\(compare.stderr)")
         let rows = compare.stdout.split(separator: "\n")
@@ -118,6 +127,10 @@ import SwitchyardTestSupport
             (["plan", "--model", "mistral-small-4", "--topology", "hgx-h100", "--coordinator-gpus", "8"], "--coordinator-gpus"),
             (["plan", "--model", "mistral-small-4", "--topology", "hgx-h100", "--weights", "fp16"], "--weights"),
             (["simulate", "alltoall", "--topology", "hgx-h100", "--ranks", "9", "--tokens-per-rank", "1", "--hidden", "8", "--experts", "8", "--topk", "2"], "--ranks"),
+            (["simulate", "alltoall", "--topology", "hgx-h100", "--ranks", "8", "--tokens-per-rank", "1", "--hidden", "8", "--experts", "8", "--topk", "2", "--routing", "node-limited:0"], "--routing"),
+            (["simulate", "alltoall", "--topology", "hgx-h100-x4", "--ranks", "32", "--tokens-per-rank", "1", "--hidden", "8", "--experts", "8", "--topk", "4", "--routing", "node-limited:1"], "--routing node-limited:1"),
+            (["simulate", "alltoall", "--topology", "hgx-h100", "--ranks", "8", "--tokens-per-rank", "1", "--hidden", "8", "--experts", "8", "--topk", "2", "--algorithm", "ring"], "--algorithm"),
+            (["simulate", "--model", "mistral-small-4", "--topology", "hgx-h100", "--routing", "trace:x", "--algorithm", "low-latency"], "--algorithm"),
         ]
         for (arguments, flag) in cases {
             let result = try run(arguments)

@@ -108,7 +108,7 @@ import SwitchyardTransport
             Issue.record("no loss recorded: \(cluster.coordinator.events)"); return
         }
         #expect(reason.contains("answered nothing"))
-        #expect(declared - start <= .milliseconds(1_050), "declared \(declared - start) after the dispatch")
+        #expect(declared - start <= .seconds(1), "declared \(declared - start) after the dispatch")
         #expect(cluster.network.clock.now() - start < .seconds(7))
     }
 
@@ -153,7 +153,7 @@ import SwitchyardTransport
         let start = cluster.network.clock.now()
         let output = try cluster.exchange(input, routing)
         #expect(maxDifference(output, reference) <= 1e-5 * reference.map(abs).max()!)
-        #expect(cluster.network.clock.now() - start <= .milliseconds(1_100))
+        #expect(cluster.network.clock.now() - start <= .seconds(1))
         #expect(cluster.coordinator.session.statistics.resentBytes > 0)
         #expect(cluster.coordinator.events.contains { if case .failedOver = $0.kind { $0.host == 5 } else { false } })
         // Later exchanges plan around the lost host from the start.
@@ -201,7 +201,7 @@ import SwitchyardTransport
         let start = cluster.network.clock.now()
         try cluster.coordinator.keepAlive(timeout: .seconds(3))
         let lost = try #require(cluster.coordinator.events.first)
-        #expect(lost.host == 2 && lost.at - start <= .milliseconds(1_250))
+        #expect(lost.host == 2 && lost.at - start <= .seconds(1))
     }
 
     @Test func duplicateCombinesAreDroppedAndCounted() throws {

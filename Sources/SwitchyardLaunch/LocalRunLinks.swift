@@ -7,17 +7,17 @@ import SwitchyardTransport
 /// pair per role made for this run. Two runs of one cluster file never meet; removed at the end.
 final class LocalRunLinks {
     let folder: PrivateRunFolder
-    /// The cluster with its ipc endpoints inside the folder.
-    let spec: ClusterSpec
-    /// The folder of every role's keys when they are not the cluster file's.
-    let keys: String?
+    /// The settings with the cluster's ipc endpoints inside the folder, and its keys if made here.
+    let settings: ClusterSettings
 
-    init(spec: ClusterSpec) throws {
+    init(_ settings: ClusterSettings) throws {
         folder = try PrivateRunFolder()
         RunFolderCleanup.add(folder.path)
-        self.spec = spec.placingIPCSockets(in: folder.path)
-        guard spec.transport == .zmq, spec.security == .curve, spec.listedKeys == nil else {
-            keys = nil
+        var settings = settings
+        let spec = settings.spec
+        settings.spec = spec.placingIPCSockets(in: folder.path)
+        guard spec.security == .curve, spec.listedKeys == nil else {
+            self.settings = settings
             return
         }
         do {
@@ -28,20 +28,20 @@ final class LocalRunLinks {
             }
         } catch {
             folder.remove()
+            RunFolderCleanup.remove(folder.path)
             throw error
         }
-        keys = folder.path
+        settings.keys = folder.path
+        self.settings = settings
     }
 
     /// Flags that give a host process the same sockets and keys.
-    var hostArguments: [String] { ["--socket-directory", folder.path] + (keys.map { ["--keys", $0] } ?? []) }
+    var hostArguments: [String] { ["--socket-directory", folder.path] + (settings.keys.map { ["--keys", $0] } ?? []) }
 
     func remove() {
         folder.remove()
         RunFolderCleanup.remove(folder.path)
     }
-
-    static func warn(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 }
 
 /// Run folders still to remove when the process exits, also through exit() after a signal

@@ -4,26 +4,20 @@ import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardTraffic
 import SwitchyardCore
-
-extension TrafficFileError: InputError {}
+import SwitchyardRuntime
 
 /// The traffic files of a run directory (docs/TRAFFIC.md): the coordinator's traffic.jsonl, each
 /// host's traffic-host-K.jsonl, and what is derived from them: traffic.csv and report.html.
-enum TrafficRun {
-    static func write(_ ledger: TrafficLedger, host: Int? = nil, into directory: URL) throws {
-        let name = host.map { "traffic-host-\($0).jsonl" } ?? "traffic.jsonl"
-        try Data(try TrafficJSONL.encode(ledger).utf8).write(to: directory.appendingPathComponent(name))
-    }
-
+public enum TrafficRun {
     /// The coordinator's ledger with the times of every host file found beside it filled in.
-    static func load(_ directory: URL, main name: String = "traffic.jsonl") throws -> TrafficLedger {
+    public static func load(_ directory: URL, main name: String = RunTraffic.fileName(writer: nil)) throws -> TrafficLedger {
         let main = directory.appendingPathComponent(name)
         guard let data = FileManager.default.contents(atPath: main.path) else {
             throw TrafficFileError("\(main.path): not found; give the run directory of `switchyard run` (its --out)")
         }
         var ledger = try TrafficJSONL.decode(data, file: main.path)
         for host in 0..<ledger.context.hosts {
-            let file = directory.appendingPathComponent("traffic-host-\(host).jsonl")
+            let file = directory.appendingPathComponent(RunTraffic.fileName(writer: host))
             guard let data = FileManager.default.contents(atPath: file.path) else { continue }
             let hostLedger = try TrafficJSONL.decode(data, file: file.path)
             let c = hostLedger.context
@@ -37,7 +31,7 @@ enum TrafficRun {
 
     /// Rewrites traffic.csv and report.html from the directory's files; returns the report's URL.
     @discardableResult
-    static func render(_ directory: URL) throws -> URL {
+    public static func render(_ directory: URL) throws -> URL {
         let ledger = try load(directory)
         let summary = TrafficSummary(ledger)
         try Data(TrafficCSV.encode(summary).utf8).write(to: directory.appendingPathComponent("traffic.csv"))
@@ -67,7 +61,7 @@ enum TrafficRun {
     }
 
     /// The cluster's topology: its file, or a preset of the same name.
-    static func topology(_ context: TrafficContext) -> Topology? {
+    public static func topology(_ context: TrafficContext) -> Topology? {
         guard let path = context.topology else { return nil }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         for url in [URL(fileURLWithPath: path), TopologyPresets.resolve(name)] where FileManager.default.fileExists(atPath: url.path) {
@@ -77,13 +71,13 @@ enum TrafficRun {
     }
 
     /// The recorded messages timed on the topology, roles on the devices the cluster file names.
-    static func projection(_ ledger: TrafficLedger) -> (name: String, result: TraceProjection)? {
+    public static func projection(_ ledger: TrafficLedger) -> (name: String, result: TraceProjection)? {
         guard let topology = topology(ledger.context) else { return nil }
         guard let messages = traceMessages(ledger, topology: topology) else { return nil }
         return (topology.name, TraceProjection(messages: messages, topology: topology))
     }
 
-    static func traceMessages(_ ledger: TrafficLedger, topology: Topology) -> [TraceMessage]? {
+    public static func traceMessages(_ ledger: TrafficLedger, topology: Topology) -> [TraceMessage]? {
         let c = ledger.context
         func index(_ d: DevicePosition) -> Int? { topology.devices.first { $0.node == d.node && $0.localIndex == d.gpu }?.index }
         guard let coordinator = index(c.coordinatorDevice) else { return nil }

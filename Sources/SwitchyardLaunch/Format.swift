@@ -1,14 +1,14 @@
 import Foundation
 
 /// Numbers as the tables print them.
-enum Format {
-    static func seconds(_ s: Double) -> String {
+public enum Format {
+    public static func seconds(_ s: Double) -> String {
         if s >= 1 { return String(format: "%.2f s", s) }
         if s >= 1e-3 { return String(format: "%.2f ms", s * 1e3) }
         return String(format: "%.1f µs", s * 1e6)
     }
 
-    static func bytes(_ b: Double) -> String {
+    public static func bytes(_ b: Double) -> String {
         let a = abs(b)
         if a >= 1_073_741_824 { return String(format: "%.1f GiB", b / 1_073_741_824) }
         if a >= 1_048_576 { return String(format: "%.1f MiB", b / 1_048_576) }
@@ -16,10 +16,10 @@ enum Format {
         return String(format: "%.0f B", b)
     }
 
-    static func bytes(_ b: Int) -> String { bytes(Double(b)) }
+    public static func bytes(_ b: Int) -> String { bytes(Double(b)) }
 
     /// Parameter counts: 118.97B, 6.61B, 25.17M, 4.2K.
-    static func parameters(_ n: Int) -> String {
+    public static func parameters(_ n: Int) -> String {
         let v = Double(n)
         switch v {
         case 1e9...: return String(format: "%.2fB", v / 1e9)
@@ -29,9 +29,9 @@ enum Format {
         }
     }
 
-    static func rate(_ bytesPerSecond: Double) -> String { String(format: "%.1f GB/s", bytesPerSecond / 1e9) }
-    static func percent(_ x: Double) -> String { String(format: "%.0f%%", 100 * x) }
-    static func count(_ n: Double) -> String {
+    public static func rate(_ bytesPerSecond: Double) -> String { String(format: "%.1f GB/s", bytesPerSecond / 1e9) }
+    public static func percent(_ x: Double) -> String { String(format: "%.0f%%", 100 * x) }
+    public static func count(_ n: Double) -> String {
         n >= 1e4 ? String(format: "%.0f", n) : n >= 100 ? String(format: "%.0f", n) : String(format: "%.1f", n)
     }
 }

@@ -1,0 +1,166 @@
+import Foundation
+import SwitchyardCore
+import SwitchyardProtocol
+import SwitchyardRuntime
+import SwitchyardTraffic
+import SwitchyardTransport
+import SwitchyardWire
+
+/// `switchyard bench alltoall`: the expert exchange timed over a real transport between echo
+/// hosts (threads, child processes over ZeroMQ ipc sockets, or mpirun ranks), nccl-tests style.
+public struct AlltoallBench: Sendable, Equatable {
+    public enum Transport: String, CaseIterable, Sendable { case zmq, mpi, inproc }
+
+    public var transport: Transport = .zmq
+    public var hosts = 8
+    public var tokens = 512
+    public var hidden = 4096
+    public var experts = 128
+    public var topk = 4
+    public var payload: PayloadType = .bf16
+    public var iterations = 20
+    public var warmup = 5
+
+    public init(transport: Transport = .zmq, hosts: Int = 8, tokens: Int = 512, hidden: Int = 4096, experts: Int = 128, topk: Int = 4,
+                payload: PayloadType = .bf16, iterations: Int = 20, warmup: Int = 5) {
+        self.transport = transport
+        self.hosts = hosts
+        self.tokens = tokens
+        self.hidden = hidden
+        self.experts = experts
+        self.topk = topk
+        self.payload = payload
+        self.iterations = iterations
+        self.warmup = warmup
+    }
+
+    /// What the sweep measured, both ends' ledgers merged.
+    public struct Result {
+        public var rows: [AlltoallRow]
+        public var wrongValues: Int
+        public var averageBusBandwidth: Double
+    }
+
+    public func validate() throws(LaunchInputError) {
+        guard (1...256).contains(hosts) else { throw LaunchInputError("--hosts must be in 1...256, got \(hosts)") }
+        guard (1...65536).contains(tokens) else { throw LaunchInputError("--tokens must be in 1...65536, got \(tokens)") }
+        guard (1...65536).contains(hidden) else { throw LaunchInputError("--hidden must be in 1...65536, got \(hidden)") }
+        guard experts >= hosts, (1...experts).contains(topk) else { throw LaunchInputError("--experts must be at least --hosts, and --topk in 1...--experts") }
+        guard (1...10_000).contains(iterations), (0...10_000).contains(warmup) else { throw LaunchInputError("--iters 1...10000, --warmup 0...10000") }
+    }
+
+    /// The flags of an echo host or MPI rank: the exchange's shape.
+    public var shapeArguments: [String] {
+        ["--hosts", String(hosts), "--tokens", String(tokens), "--hidden", String(hidden), "--experts", String(experts),
+         "--topk", String(topk), "--dtype", payload.rawValue]
+    }
+
+    var limits: WireLimits { WireLimits(layers: 1, experts: experts, expertsPerToken: topk, hidden: hidden, maxTokens: tokens) }
+
+    /// The one context of the benchmark's ledgers; `directory` is where the echo hosts write theirs.
+    func traffic(_ directory: URL? = nil) -> RunTraffic {
+        let kind: TrafficContext.Transport = switch transport { case .zmq: .zmq; case .mpi: .mpi; case .inproc: .inproc }
+        return RunTraffic(context: TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden,
+                                                  payload: payload == .f32 ? .f32 : .bf16, transport: kind), directory: directory)
+    }
+
+    func sweep() throws -> AlltoallSweep {
+        AlltoallSweep(placement: try Placement(.contiguous, experts: experts, hosts: hosts), hidden: hidden, topK: topk, payload: payload,
+                      tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens), iterations: iterations, warmup: warmup)
+    }
+
+    /// Echo hosts as threads of this process.
+    public func runInProcess() throws -> Result {
+        try validate()
+        let network = InProcessNetwork(hosts: hosts)
+        let traffic = traffic()
+        let recorders = (0..<hosts).map { traffic.recorder(writer: $0) }
+        let done = DispatchGroup()
+        for host in 0..<hosts {
+            let echo = AlltoallEcho(host: host, transport: network.host(host), limits: limits, traffic: recorders[host])
+            nonisolated(unsafe) let serving = echo
+            done.enter()
+            Thread { _ = try? serving.serve(); done.leave() }.start()
+        }
+        let coordinator = traffic.recorder(writer: nil)
+        let notes = try sweep().run(transport: network.coordinator, traffic: coordinator)
+        for host in 0..<hosts { try network.coordinator.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
+        _ = done.wait(timeout: .now() + 10)
+        return result(coordinator.ledger.merging(recorders.flatMap(\.records)), notes: notes)
+    }
+
+    /// Echo hosts as child processes (`executable bench alltoall-host`) on ipc sockets.
+    public func runZeroMQ(executable: String) throws -> Result {
+        try validate()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let endpoints = (0..<hosts).map { "ipc://\(folder.path)/host-\($0)" }
+        let processes = try ExpertHostProcesses(hosts: hosts, executable: executable, command: ["bench", "alltoall-host"], endpoints: endpoints) { host in
+            ["--endpoint", endpoints[host]] + shapeArguments + ["--traffic-out", folder.path]
+        }
+        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints)
+        let coordinator = traffic().recorder(writer: nil)
+        let notes: [AlltoallExchangeNote]
+        do {
+            notes = try sweep().run(transport: transport, traffic: coordinator)
+        } catch {
+            processes.stop(grace: .zero)
+            throw error
+        }
+        for host in 0..<hosts { try transport.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
+        processes.stop()
+        transport.close()
+        return result(coordinator.ledger.merging(try RunTraffic.hostRecords(in: folder, hosts: hosts)), notes: notes)
+    }
+
+    /// The mpirun line that re-runs the benchmark as ranks: rank 0 coordinates, ranks 1…N echo.
+    public func mpiCommandLine(executable: String, trafficDirectory: String, extra: [String] = []) -> [String] {
+        MPILaunch.mpirun(ranks: hosts + 1, hostfile: nil) + [executable, "bench", "alltoall", "--transport", "mpi", "--mpi-rank",
+            "--traffic-dir", trafficDirectory] + shapeArguments + ["--iters", String(iterations), "--warmup", String(warmup)] + extra
+    }
+
+    /// This process's rank of the MPI benchmark; rank 0 returns the result, the echo ranks nil.
+    public func runMPIRank(trafficDirectory: URL) throws -> Result? {
+        try validate()
+        let world = try MPIWorld()
+        defer { world.finalize() }
+        guard world.size == hosts + 1 else { throw LaunchInputError("--hosts \(hosts) needs mpirun -np \(hosts + 1), not \(world.size)") }
+        let traffic = traffic(trafficDirectory)
+        if world.rank == 0 {
+            let transport = try MPICoordinatorTransport(world: world, hostRanks: Array(1...hosts))
+            let coordinator = traffic.recorder(writer: nil)
+            let notes = try sweep().run(transport: transport, traffic: coordinator)
+            for host in 0..<hosts { try transport.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
+            transport.close()
+            try world.barrier()
+            return result(coordinator.ledger.merging(try RunTraffic.hostRecords(in: trafficDirectory, hosts: hosts)), notes: notes)
+        }
+        let host = world.rank - 1
+        let transport = MPIHostTransport(world: world, coordinatorRank: 0, host: host)
+        try serveEcho(host: host, transport: transport, traffic: traffic)
+        transport.close()
+        try world.barrier()
+        return nil
+    }
+
+    /// One echo host: answers until a shutdown frame or `shouldStop`, then writes its ledger.
+    public func serveEcho(host: Int, transport: HostTransport, traffic: RunTraffic, shouldStop: () -> Bool = { false }) throws {
+        let recorder = traffic.recorder(writer: host)
+        _ = try AlltoallEcho(host: host, transport: transport, limits: limits, traffic: recorder).serve(shouldStop: shouldStop)
+        try traffic.write(recorder.ledger)
+    }
+
+    /// `bench alltoall-host`: an echo host as a process, on a ZeroMQ endpoint.
+    public func serveEchoProcess(host: Int, endpoint: String, trafficDirectory: URL, parentPid: Int32?) throws {
+        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
+        defer { transport.close() }
+        try serveEcho(host: host, transport: transport, traffic: traffic(trafficDirectory),
+                      shouldStop: { parentPid.map { getppid() != $0 } ?? false })
+    }
+
+    func result(_ ledger: TrafficLedger, notes: [AlltoallExchangeNote]) -> Result {
+        let rows = AlltoallRow.rows(ledger.records, notes: notes, tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens), bytesPerValue: payload.bytesPerValue)
+        return Result(rows: rows, wrongValues: notes.reduce(0) { $0 + $1.wrongValues }, averageBusBandwidth: AlltoallRow.averageBusBandwidth(rows))
+    }
+}

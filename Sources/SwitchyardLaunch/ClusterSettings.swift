@@ -1,0 +1,69 @@
+import SwitchyardCluster
+import SwitchyardProtocol
+
+/// A cluster file with the choices made on top of it: the transport, if overridden, and how long
+/// the handshake and each layer's exchange may take.
+public struct ClusterSettings: Sendable {
+    public var spec: ClusterSpec
+    /// The transport the command asked for instead of the cluster file's.
+    public var transportOverride: ClusterTransport?
+    public var handshakeTimeout: Duration
+    public var exchangeTimeout: Duration
+    /// Times a host whose process died is started again (`run` only).
+    public var hostRestarts = 3
+    /// How long experts with no live host wait for one to come back.
+    public var rejoinWait: Duration = .seconds(10)
+    /// A folder of every role's CURVE public keys (and secret keys beside them), for a cluster
+    /// file that lists none: a local run's ephemeral keys.
+    public var keys: String?
+    /// This process's CURVE secret key file, when it is not beside its public key.
+    public var secretKey: String?
+
+    public init(spec: ClusterSpec, transportOverride: ClusterTransport? = nil,
+                handshakeTimeout: Duration = .seconds(60), exchangeTimeout: Duration = .seconds(60)) {
+        self.spec = spec
+        self.transportOverride = transportOverride
+        self.handshakeTimeout = handshakeTimeout
+        self.exchangeTimeout = exchangeTimeout
+    }
+
+    /// Reads the cluster file at `path`.
+    public init(path: String, transportOverride: ClusterTransport? = nil,
+                handshakeTimeout: Duration = .seconds(60), exchangeTimeout: Duration = .seconds(60)) throws {
+        self.init(spec: try ClusterSpec.load(path: path), transportOverride: transportOverride,
+                  handshakeTimeout: handshakeTimeout, exchangeTimeout: exchangeTimeout)
+    }
+
+    public var transport: ClusterTransport { transportOverride ?? spec.transport }
+
+    /// The coordinator session's settings these choices give.
+    public var sessionSettings: CoordinatorSession.Settings {
+        var settings = CoordinatorSession.Settings()
+        settings.exchangeTimeout = exchangeTimeout
+        settings.rejoinWait = rejoinWait
+        return settings
+    }
+
+    /// The cluster and transport as flags, for an expert host started as a child process.
+    public var hostArguments: [String] {
+        ["--cluster", spec.file] + (transportOverride.map { ["--transport", $0.rawValue] } ?? [])
+    }
+
+    /// The same with the timeouts, for the ranks of an MPI job.
+    public var jobArguments: [String] {
+        ["--cluster", spec.file, "--handshake-timeout", String(handshakeTimeout.components.seconds),
+         "--exchange-timeout", String(exchangeTimeout.components.seconds)]
+    }
+
+    /// Each host's ZeroMQ endpoint; an error names the host that has none.
+    public func zmqEndpoints() throws(LaunchInputError) -> [String] {
+        var endpoints: [String] = []
+        for (index, host) in spec.hosts.enumerated() {
+            guard case let .zmq(endpoint) = host.endpoint else {
+                throw LaunchInputError("\(spec.file): hosts[\(index)] has \(host.endpoint), which ZeroMQ cannot reach; give it an endpoint or use --transport mpi")
+            }
+            endpoints.append(endpoint)
+        }
+        return endpoints
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import SwitchyardCluster
+import SwitchyardRuntime
+import SwitchyardTransport
+
+/// `switchyard expert-host`: one host of a ZeroMQ cluster as a process of its own, started by
+/// `run`, by hand or by a service manager.
+public enum ExpertHostDaemon {
+    /// Serves host `host` of the cluster at its endpoint until a shutdown frame, or until the
+    /// process `parentPid` (its launcher) is gone; writes its ledger into `trafficOut` if given.
+    /// `faults` are link faults (delay, drop) this host makes on what it sends.
+    public static func run(settings: ClusterSettings, host: Int, weights: WeightChoice, parentPid: Int32? = nil, trafficOut: String? = nil,
+                           faults: [InjectedFault] = [], log: @escaping (String) -> Void, info: (String) -> Void) throws -> ExpertHostServer.Statistics {
+        let spec = settings.spec
+        if let fault = faults.first(where: { $0.step != nil }) {
+            throw LaunchInputError("--inject \(fault): an expert host injects only link faults (delay, drop); kill and stop are the launcher's")
+        }
+        guard spec.hosts.indices.contains(host) else {
+            throw LaunchInputError("--host \(host) is not a host of \(spec.file), which has hosts 0...\(spec.hosts.count - 1)")
+        }
+        guard settings.transport == .zmq, case let .zmq(endpoint) = spec.hosts[host].endpoint else {
+            throw LaunchInputError("expert-host serves over ZeroMQ; \(spec.file) host \(host) is \(spec.hosts[host].endpoint) over \(settings.transport.rawValue) (MPI hosts are started by mpirun: switchyard run --launcher mpirun)")
+        }
+        let (config, source) = try weights.load()
+        let security = try ClusterLinkSecurity.host(settings, host: host)
+        let sendableLog = { @Sendable (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, security: security, log: sendableLog)
+        defer { transport.close() }
+        let traffic = trafficOut.map { RunTraffic(spec: spec, config: config, transport: .zmq, directory: URL(fileURLWithPath: $0)) }
+        let expertHost = try ExpertHost(index: host, config: config, placement: try spec.placement(for: config), source: source,
+                                        transport: transport, traffic: traffic, faults: faults, log: log)
+        info("expert host \(host): \(expertHost.slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(expertHost.slice.residentBytes)) resident, listening at \(transport.boundEndpoint)\(security == nil ? "" : " (CURVE)")")
+        let statistics = try expertHost.serve(shouldStop: { parentPid.map { getppid() != $0 } ?? false })
+        info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
+        return statistics
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import SwitchyardCluster
+import SwitchyardModel
+import SwitchyardRuntime
+import SwitchyardTransport
+import SwitchyardWire
+
+/// `switchyard mpi-job`: one rank of a cluster started by mpirun. The coordinator's rank serves
+/// the workload; every other rank is an expert host.
+public enum MPIRank {
+    /// The coordinator's rank and each expert host's: from the cluster file when it names MPI
+    /// ranks, otherwise 0 and 1…N.
+    public static func ranks(_ spec: ClusterSpec) -> (coordinator: Int, hosts: [Int]) {
+        if case let .mpi(coordinator) = spec.coordinator.endpoint {
+            let hosts = spec.hosts.enumerated().map { index, host -> Int in
+                if case let .mpi(rank) = host.endpoint { return rank }
+                return index + 1
+            }
+            return (coordinator, hosts)
+        }
+        return (0, Array(1...spec.hosts.count))
+    }
+
+    /// Runs this process's rank; the coordinator's returns what the workload left, a host's nil.
+    public static func run(settings: ClusterSettings, weights: WeightChoice, workload: Workload,
+                           progress: (Int, Int, Int) -> Void = { _, _, _ in },
+                           log: @escaping (String) -> Void = { _ in }) throws -> WorkloadOutcome? {
+        let spec = settings.spec
+        let (coordinatorRank, hostRanks) = ranks(spec)
+        let world = try MPIWorld()
+        defer { world.finalize() }
+        guard world.size == hostRanks.count + 1 else {
+            throw LaunchInputError("\(spec.file) has \(hostRanks.count) expert hosts, so mpirun needs -np \(hostRanks.count + 1), not \(world.size)")
+        }
+        let (config, source) = try weights.load()
+        let placement = try spec.placement(for: config)
+        if world.rank == coordinatorRank {
+            let directory = try RunDirectory.create(workload.out)
+            let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
+            let transport = try MPICoordinatorTransport(world: world, hostRanks: hostRanks)
+            let experts = ClusterExperts(config: config, placement: placement, payload: spec.payload, transport: transport,
+                                         weightsFingerprint: source.fingerprint, limits: WireLimits(config: config),
+                                         exchangeTimeout: settings.exchangeTimeout)
+            defer {
+                experts.shutdown()
+                transport.close()
+            }
+            try experts.handshake(timeout: settings.handshakeTimeout)
+            return try ClusterWorkload.run(model: model, experts: experts, spec: spec, transport: .mpi, weights: source.fingerprint,
+                                           workload: workload, directory: directory, progress: progress)
+        }
+        guard let host = hostRanks.firstIndex(of: world.rank) else {
+            throw LaunchInputError("MPI rank \(world.rank) is neither the coordinator nor an expert host of \(spec.file)")
+        }
+        let transport = MPIHostTransport(world: world, coordinatorRank: coordinatorRank, host: host)
+        defer { transport.close() }
+        // Hosts write their ledgers only into a run directory named for all ranks alike.
+        let traffic = workload.out.map { RunTraffic(spec: spec, config: config, transport: .mpi, directory: URL(fileURLWithPath: $0)) }
+        _ = try ExpertHost(index: host, config: config, placement: placement, source: source, transport: transport,
+                           traffic: traffic, log: log).serve()
+        return nil
+    }
+}

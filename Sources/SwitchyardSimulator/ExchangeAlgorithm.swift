@@ -1,0 +1,121 @@
+import SwitchyardTopology
+
+/// How a token's activation reaches its experts and their partial sums come back.
+public enum ExchangeAlgorithm: String, CaseIterable, Sendable {
+    /// Once to each device holding one of the token's experts, in one bulk message per device pair;
+    /// each device sends back one partial sum of its experts.
+    case direct
+    /// Once over the network to each other node holding one of its experts, to the GPU on the
+    /// sender's rail there, which forwards it over the node's fabric to those experts' GPUs; that GPU
+    /// adds the node's partial sums so one crosses back (DeepEP's normal internode kernels).
+    case hierarchical
+    /// One message per (token, expert) pair, NIC to NIC on any rail, no deduplication; each expert's
+    /// output comes back in its own message (DeepEP's low-latency kernels).
+    case lowLatency = "low-latency"
+}
+
+/// Turns routed tokens into the pair traffic of one dispatch and its combine under an algorithm.
+/// Feed it each token's source device and the devices of its experts, then take `traffic()`.
+public struct ExchangePlanner: Sendable {
+    public let algorithm: ExchangeAlgorithm
+    let links: LinkModel
+    let nodeOf: [Int]
+    /// relay[device × nodes + node]: the GPU of `node` on `device`'s rail (same local index).
+    let relay: [Int]
+    let nodes: Int
+    let forward: Double
+    let back: Double
+    var dispatch: PairTraffic
+    var combine: PairTraffic
+    /// The longest journey of a forwarded token (network, then fabric).
+    var longestRoute = 0.0
+    // Per token: its distinct devices and the (token, expert) pairs on each.
+    private var devices: [Int] = []
+    private var slots: [Int] = []
+
+    public init(links: LinkModel, topology: Topology, algorithm: ExchangeAlgorithm, dispatchBytes: Double, combineBytes: Double) {
+        precondition(links.deviceCount == topology.devices.count)
+        self.algorithm = algorithm
+        self.links = links
+        nodeOf = topology.devices.map(\.node)
+        nodes = topology.nodes.count
+        let members = (0..<nodes).map { node in topology.devices.filter { $0.node == node } }
+        var relay: [Int] = []
+        for device in topology.devices {
+            for node in 0..<nodes { relay.append(members[node][device.localIndex % members[node].count].index) }
+        }
+        self.relay = relay
+        forward = dispatchBytes
+        back = combineBytes
+        dispatch = PairTraffic(deviceCount: links.deviceCount)
+        dispatch.direct = algorithm == .lowLatency
+        combine = dispatch
+    }
+
+    public mutating func clear() {
+        dispatch.clear()
+        combine.clear()
+        longestRoute = 0
+    }
+
+    /// One token from `source` whose experts live on `owners` (one entry per (token, expert) pair).
+    public mutating func add<C: Collection<Int>>(source: Int, owners: C) {
+        let n = links.deviceCount
+        if algorithm == .lowLatency {
+            for d in owners where d != source {
+                dispatch.add(source * n + d, bytes: forward + routingMetadataBytes, messages: 1, tokens: 1)
+                combine.add(d * n + source, bytes: back, messages: 1, tokens: 1)
+            }
+            return
+        }
+        devices.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
+        for d in owners {
+            if let i = devices.firstIndex(of: d) { slots[i] += 1 } else { devices.append(d); slots.append(1) }
+        }
+        let home = nodeOf[source]
+        for (i, d) in devices.enumerated() where d != source && (algorithm == .direct || nodeOf[d] == home) {
+            dispatch.add(source * n + d, bytes: forward + Double(slots[i]) * routingMetadataBytes, messages: 0, tokens: 1)
+            combine.add(d * n + source, bytes: back, messages: 0, tokens: 1)
+        }
+        guard algorithm == .hierarchical else { return }
+        for node in 0..<nodes where node != home {
+            var pairs = 0
+            for (i, d) in devices.enumerated() where nodeOf[d] == node { pairs += slots[i] }
+            guard pairs > 0 else { continue }
+            let r = relay[source * nodes + node]
+            // Once over the network to the relay, with every pair's metadata for the node; the relay
+            // sends back one sum of the node's partials.
+            dispatch.add(source * n + r, bytes: forward + Double(pairs) * routingMetadataBytes, messages: 0, tokens: 1)
+            combine.add(r * n + source, bytes: back, messages: 0, tokens: 1)
+            var route = links.latency[source * n + r]
+            for (i, d) in devices.enumerated() where nodeOf[d] == node && d != r {
+                dispatch.add(r * n + d, bytes: forward + Double(slots[i]) * routingMetadataBytes, messages: 0, tokens: 1)
+                combine.add(d * n + r, bytes: back, messages: 0, tokens: 1)
+                route = links.latency[source * n + r] + links.latency[r * n + d]
+            }
+            longestRoute = max(longestRoute, route)
+        }
+    }
+
+    /// The dispatch and the combine. Bulk algorithms send one message per pair that moves anything.
+    public func traffic() -> (dispatch: PairTraffic, combine: PairTraffic) {
+        var d = dispatch, c = combine
+        if algorithm != .lowLatency {
+            for p in d.tokens.indices {
+                d.messages[p] = d.tokens[p] > 0 ? 1 : 0
+                c.messages[p] = c.tokens[p] > 0 ? 1 : 0
+            }
+        }
+        if algorithm == .hierarchical { d.routeLatency = longestRoute; c.routeLatency = longestRoute }
+        return (d, c)
+    }
+}
+
+extension PairTraffic {
+    mutating func add(_ pair: Int, bytes: Double, messages: Double, tokens: Double) {
+        self.bytes[pair] += bytes
+        self.messages[pair] += messages
+        self.tokens[pair] += tokens
+    }
+}

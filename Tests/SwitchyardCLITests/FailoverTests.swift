@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import SwitchyardTestSupport
+
+/// Hosts killed and stopped mid-generation, with real processes: the run carries on over the
+/// replicas or the restarted host, the tokens are those of one process, and nothing is left behind.
+@Suite(.serialized) struct FailoverTests {
+    let switchyard = TestProducts.executable("switchyard")
+    let run = ClusterRunTests()
+
+    func cluster(hosts: Int, replicas: Int) throws -> (file: String, folder: String) {
+        let (file, folder) = try run.clusterFile(hosts: hosts, placement: "round-robin")
+        var text = try String(contentsOfFile: file, encoding: .utf8)
+        text = text.replacingOccurrences(of: #""transport": "zmq","#, with: #""transport": "zmq", "replicas": \#(replicas),"#)
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        return (file, folder)
+    }
+
+    /// The tokens `generate` gives for `run`'s made-up prompts (request r, token i: 1 + 7919 r + 104729 i mod vocab).
+    func expected(requests: Int, newTokens: Int = 12) throws -> [[Int]] {
+        try (0..<requests).map { r -> [Int] in
+            let prompt = (0..<5).map { String((1 + r * 7919 + $0 * 104_729) % 512) }.joined(separator: ",")
+            let single = try Subprocess.run(switchyard, ["generate", "--model", "tiny", "--tokens", prompt, "--max-new-tokens", String(newTokens), "--json"])
+            let object = try JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as! [String: Any]
+            return object["generated"] as! [Int]
+        }
+    }
+
+    func summary(_ out: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+    }
+
+    func outputs(_ summary: [String: Any]) -> [[Int]] {
+        (summary["outputs"] as! [[String: Any]]).sorted { ($0["request"] as! Int) < ($1["request"] as! Int) }.map { $0["generated"] as! [Int] }
+    }
+
+    func noHostLeft(_ folder: String) -> Bool {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return !entries.compactMap(Int32.init).contains { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: data, as: UTF8.self).contains(folder)
+        }
+    }
+
+    @Test func replicasCarryTheRunThroughAKillAndAStop() throws {
+        let (file, folder) = try cluster(hosts: 8, replicas: 2)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let out = folder + "/run"
+        // Long enough for the killed host to be restarted and used again before the end.
+        let result = try Subprocess.run(switchyard, ["run", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
+                                                     "--new-tokens", "200", "--max-batch", "2", "--out", out, "--quiet",
+                                                     "--inject", "kill:host=3@step=3", "--inject", "stop:host=5@step=6,for=2s"],
+                                        timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try summary(out)
+        #expect(outputs(summary) == (try expected(requests: 4, newTokens: 200)), "no request lost, tokens as in one process")
+        let faults = try #require(summary["faults"] as? [String: Any])
+        let injected = try #require(faults["injected"] as? [[String: Any]])
+        #expect(injected.count == 2)
+        for fault in injected {
+            let detected = try #require(fault["detected_after_seconds"] as? Double, "\(fault)")
+            #expect(detected <= 1.0, "\(fault)")
+        }
+        let events = try #require(faults["events"] as? [[String: Any]])
+        #expect(events.contains { $0["event"] as? String == "failed_over" && ($0["resent_bytes"] as? Int ?? 0) > 0 })
+        #expect(events.contains { $0["event"] as? String == "rejoined" && $0["host"] as? Int == 3 }, "the killed host is restarted and used again")
+        #expect(noHostLeft(folder))
+    }
+
+    @Test func withoutReplicasTheRestartedHostServesTheWaitingExperts() throws {
+        let (file, folder) = try cluster(hosts: 4, replicas: 1)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let out = folder + "/run"
+        let result = try Subprocess.run(switchyard, ["run", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
+                                                     "--new-tokens", "12", "--max-batch", "2", "--out", out, "--quiet",
+                                                     "--inject", "kill:host=1@step=4"], timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try summary(out)
+        #expect(outputs(summary) == (try expected(requests: 4)))
+        let injected = ((summary["faults"] as? [String: Any])?["injected"] as? [[String: Any]])?.first
+        #expect(injected?["recovered_after_seconds"] is Double, "\(String(describing: injected))")
+        #expect(noHostLeft(folder))
+    }
+
+    @Test func anExpertWithNoHostLeftFailsTheRunClearly() throws {
+        let (file, folder) = try cluster(hosts: 4, replicas: 1)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try Subprocess.run(switchyard, ["run", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
+                                                     "--new-tokens", "12", "--max-batch", "2", "--out", folder + "/run", "--quiet",
+                                                     "--host-restarts", "0", "--rejoin-wait", "1", "--inject", "kill:host=2@step=2"],
+                                        timeout: .seconds(120))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("expert host 2") && result.stderr.contains("killed by SIGKILL")
+                && result.stderr.contains("no live host after waiting 1.0 seconds"), "\(result.stderr)")
+        #expect(noHostLeft(folder))
+    }
+
+    @Test func aCoordinatorReadmitsAHandStartedHostThatComesBack() throws {
+        let (file, folder) = try cluster(hosts: 4, replicas: 2)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func startHost(_ host: Int) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: switchyard)
+            process.arguments = ["expert-host", "--cluster", file, "--host", String(host), "--model", "tiny", "--quiet"]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        var hosts = try (0..<4).map(startHost)
+        defer { for host in hosts where host.isRunning { host.terminate(); host.waitUntilExit() } }
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: switchyard)
+        let out = folder + "/run"
+        coordinator.arguments = ["coordinator", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
+                                 "--new-tokens", "400", "--max-batch", "2", "--out", out, "--quiet"]
+        coordinator.standardOutput = FileHandle.nullDevice
+        coordinator.standardError = FileHandle.nullDevice
+        try coordinator.run()
+        // Mid-generation, host 1 is killed; as a service manager would, it is started again.
+        usleep(1_500_000)
+        kill(hosts[1].processIdentifier, SIGKILL)
+        hosts[1].waitUntilExit()
+        usleep(500_000)
+        hosts[1] = try startHost(1)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while coordinator.isRunning, ContinuousClock.now < deadline { usleep(50_000) }
+        #expect(!coordinator.isRunning)
+        if coordinator.isRunning { coordinator.terminate() }
+        coordinator.waitUntilExit()
+        #expect(coordinator.terminationStatus == 0)
+        let summary = try summary(out)
+        #expect(outputs(summary) == (try expected(requests: 4, newTokens: 400)))
+        let events = ((summary["faults"] as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+        #expect(events.contains { $0["event"] as? String == "lost" && $0["host"] as? Int == 1 }, "\(events)")
+        #expect(events.contains { $0["event"] as? String == "rejoined" && $0["host"] as? Int == 1 }, "\(events)")
+        // The coordinator shut its hosts down at the end, the restarted one included.
+        let stopBy = ContinuousClock.now + .seconds(10)
+        while hosts.contains(where: \.isRunning), ContinuousClock.now < stopBy { usleep(50_000) }
+        let running = hosts.filter(\.isRunning).count
+        #expect(running == 0)
+    }
+}
