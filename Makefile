@@ -48,14 +48,21 @@ run: build
 	$(RELEASE_BIN) generate --model mini --tokens 1,20,300,4000,5,60,700,8000 --max-new-tokens 32
 	$(RELEASE_BIN) run --cluster cluster/local-dgx-b200.json --model mini
 
-bench: build
+# The raw-MPI peer that bench alltoall prints its round trip beside.
+.build/raw_alltoall: bench/raw_alltoall.c
+	@mkdir -p .build
+	mpicc -O2 -o $@ $<
+
+bench: build .build/raw_alltoall
 	$(RELEASE_BIN) bench machine --json .build/bench-machine.json
 	$(RELEASE_BIN) bench experts --json .build/bench-experts.json
 	$(RELEASE_BIN) bench model --model mini --batch 1 --json .build/bench-model-b1.json
 	$(RELEASE_BIN) bench model --model mini --batch 8 --json .build/bench-model-b8.json
 	$(RELEASE_BIN) bench simulator --json .build/bench-simulator.json
-	$(RELEASE_BIN) bench alltoall --transport zmq --hosts 8 --tokens 256
-	$(RELEASE_BIN) bench alltoall --transport mpi --hosts 8 --tokens 256
+	$(RELEASE_BIN) bench alltoall --transport zmq --hosts 8 --tokens 256 --raw-mpi .build/raw_alltoall
+	$(RELEASE_BIN) bench alltoall --transport mpi --hosts 8 --tokens 256 --raw-mpi .build/raw_alltoall
+	$(RELEASE_BIN) bench overlap --batch 16 --delay-ms 2 --json .build/bench-overlap.json
+	$(RELEASE_BIN) bench faults --runs 4 --json .build/bench-faults.json
 
 # Renders the default run's report.html in headless Chromium (installed if missing, as root) to a
 # PNG; fails on script errors or an empty page. Not part of `make test`.

@@ -47,7 +47,8 @@ public struct Workload: Sendable, Equatable {
     /// The same workload as flags, for the ranks of an MPI job.
     public var arguments: [String] {
         var arguments = ["--requests", String(requests), "--prompt-tokens", String(promptTokens), "--new-tokens", String(newTokens),
-                         "--max-batch", String(maxBatch), "--overlap", overlap.rawValue]
+                         "--max-batch", String(maxBatch)]
+        if overlap != .none { arguments += ["--overlap", overlap.rawValue] }
         if let out { arguments += ["--out", out] }
         if quiet { arguments.append("--quiet") }
         if let metricsPort { arguments += ["--metrics-port", String(metricsPort), "--metrics-address", metricsAddress] }

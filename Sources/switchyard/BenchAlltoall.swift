@@ -48,6 +48,9 @@ struct BenchAlltoall: ParsableCommand {
     @Flag(help: "Print JSON instead of the table.") var json = false
     @Flag(help: .hidden) var mpiRank = false
     @Option(help: .hidden) var trafficDir: String?
+    @Option(help: "The raw-MPI peer (bench/raw_alltoall.c, built by make bench): its round trip on the largest row's bytes is printed beside this transport's, and their ratio.")
+    var rawMPI: String?
+    @Option(help: .hidden) var lastRow: String?
 
     var bench: AlltoallBench {
         AlltoallBench(transport: transport, hosts: hosts, tokens: tokens, hidden: hidden, experts: experts, topk: topk,
@@ -72,12 +75,46 @@ struct BenchAlltoall: ParsableCommand {
                 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-mpi-\(getpid())")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(at: folder) }
+                let lastRow = folder.appendingPathComponent("last-row").path
                 try MPILaunch.execute(bench.mpiCommandLine(executable: try ChildProcess.currentExecutable(), trafficDirectory: folder.path,
-                                                           extra: json ? ["--json"] : []))
+                                                           extra: (json ? ["--json"] : []) + ["--last-row", lastRow]))
                 result = nil
+                // The ranks are gone: now the raw peer can have the machine.
+                if let rawMPI, let text = try? String(contentsOfFile: lastRow, encoding: .utf8) {
+                    let figures = text.split(separator: " ").compactMap { Double($0) }
+                    if figures.count == 3 { try compare(rawMPI, dispatch: Int(figures[0]), combine: Int(figures[1]), roundTrip: figures[2]) }
+                }
             }
         }
-        if let result { try report(result) }
+        if let result {
+            try report(result)
+            if let last = result.rows.last {
+                let (d, c) = (last.dispatchWireBytes / hosts, last.combineWireBytes / hosts)
+                if let lastRow { try "\(d) \(c) \(last.roundTripSeconds)".write(toFile: lastRow, atomically: true, encoding: .utf8) }
+                if let rawMPI, transport != .mpi { try compare(rawMPI, dispatch: d, combine: c, roundTrip: last.roundTripSeconds) }
+            }
+        }
+    }
+
+    /// Runs the raw-MPI peer on the same bytes per host and prints both round trips and the ratio.
+    func compare(_ peer: String, dispatch: Int, combine: Int, roundTrip: Double) throws {
+        guard let mpirun = Executables.find("mpirun") else { throw ValidationError("--raw-mpi needs mpirun on the PATH") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = Array(MPILaunch.mpirun(ranks: hosts + 1, hostfile: nil).dropFirst())
+            + [peer, String(max(1, dispatch)), String(max(1, combine)), String(iterations), String(warmup)]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let field = text.split(separator: " ").first(where: { $0.hasPrefix("round_trip_us=") }),
+              let raw = Double(field.dropFirst("round_trip_us=".count).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ValidationError("the raw-MPI peer \(peer) failed: \(text)")
+        }
+        let ours = roundTrip * 1e6
+        print(String(format: "# raw MPI peer, same bytes per host (%d out, %d back), %d hosts: round trip %.1f us; %@: %.1f us; speed %.2f× of raw MPI",
+                     dispatch, combine, hosts, raw, transport.rawValue, ours, raw / max(ours, 1e-9)))
     }
 
     func report(_ result: AlltoallBench.Result) throws {

@@ -139,4 +139,50 @@ import SwitchyardTestSupport
         let running = hosts.filter(\.isRunning).count
         #expect(running == 0)
     }
+
+    /// Open MPI ends the job when a rank dies; the run says so and leaves nothing behind.
+    @Test(.enabled("needs mpirun", { Executables.find("mpirun") != nil }))
+    func underMpirunALostRankEndsTheRunCleanly() throws {
+        let (file, folder) = try cluster(hosts: 4, replicas: 2)
+        let mpi = MPISession()
+        defer {
+            try? FileManager.default.removeItem(atPath: folder)
+            mpi.remove()
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: switchyard)
+        process.arguments = ["run", "--launcher", "mpirun", "--cluster", file, "--model", "tiny", "--requests", "100000", "--new-tokens", "1000",
+                             "--quiet", "--out", folder + "/run"]
+        process.environment = ProcessInfo.processInfo.environment.merging(mpi.environment) { $1 }
+        let log = folder + "/stderr.txt"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The ranks are mpi-job processes of this cluster file; rank 2 is an expert host.
+        func rank(_ wanted: Int) -> Int32? {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.compactMap(Int32.init).first { pid in
+                guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                      String(decoding: command, as: UTF8.self).contains("mpi-job"), String(decoding: command, as: UTF8.self).contains(file),
+                      let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+                return environment.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=\(wanted)" }
+            }
+        }
+        var victim: Int32?
+        let started = ContinuousClock.now + .seconds(30)
+        while victim == nil, ContinuousClock.now < started { victim = rank(2); usleep(100_000) }
+        let pid = try #require(victim)
+        usleep(1_000_000)
+        kill(pid, SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning, ContinuousClock.now < deadline { usleep(50_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("mpirun"), "\(text)")
+        usleep(500_000)
+        #expect(noHostLeft(folder), "an mpi-job rank is still running")
+    }
 }

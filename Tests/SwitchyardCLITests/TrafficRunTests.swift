@@ -97,6 +97,23 @@ import SwitchyardTestSupport
         #expect((rows[3]["count"] as! Int) >= 8 * 256 && (rows[3]["dispatch_wire_bytes"] as! Int) > (rows[3]["size_bytes"] as! Int))
     }
 
+    /// The raw-MPI peer (bench/raw_alltoall.c) runs on the same bytes and both round trips are printed.
+    @Test(.enabled("needs mpicc and mpirun", { Executables.find("mpicc") != nil && Executables.find("mpirun") != nil }))
+    func benchAlltoallPrintsTheRawMPIPeerBesideIt() throws {
+        let mpi = MPISession()
+        defer { mpi.remove() }
+        let peer = mpi.folder.appendingPathComponent("raw_alltoall").path
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../bench/raw_alltoall.c").path
+        let compiled = try Subprocess.run(try #require(Executables.find("mpicc")), ["-O2", "-o", peer, source], timeout: .seconds(60))
+        try #require(compiled.status == 0, "\(compiled.stderr)")
+        let result = try Subprocess.run(switchyard, ["bench", "alltoall", "--transport", "zmq", "--hosts", "2", "--tokens", "4", "--hidden", "64",
+                                                     "--experts", "4", "--topk", "2", "--iters", "2", "--warmup", "0", "--raw-mpi", peer],
+                                        environment: mpi.environment, timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("# raw MPI peer") }, "\(result.stdout)")
+        #expect(line.contains("2 hosts: round trip") && line.contains("× of raw MPI"), "\(line)")
+    }
+
     @Test func benchAlltoallPrintsNcclStyleColumnsAndTheAverageBusBandwidth() throws {
         let result = try Subprocess.run(switchyard, ["bench", "alltoall", "--transport", "inproc", "--hosts", "2", "--tokens", "4", "--hidden", "64",
                                                      "--experts", "4", "--topk", "2", "--iters", "2", "--warmup", "0", "--dtype", "f32"], timeout: .seconds(60))

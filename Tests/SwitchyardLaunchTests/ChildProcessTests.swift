@@ -49,12 +49,44 @@ import SwitchyardLaunch
         #expect(hosts.lostHosts().isEmpty)
         kill(hosts.pids[1], SIGKILL)
         let deadline = ContinuousClock.now + .seconds(5)
-        while hosts.lostHosts().isEmpty, ContinuousClock.now < deadline { usleep(10_000) }
-        let lost = hosts.lostHosts()
+        var lost = hosts.lostHosts()
+        while lost.isEmpty, ContinuousClock.now < deadline {
+            usleep(10_000)
+            lost = hosts.lostHosts()
+        }
         #expect(lost.map(\.host) == [1] && lost.first?.reason.contains("killed by SIGKILL") == true, "\(lost)")
+        // Each loss is reported once; without restarts the host stays gone.
+        #expect(hosts.lostHosts().isEmpty)
+        #expect(!hosts.willRestart(1))
         hosts.stop(grace: .zero)
         #expect(hosts.pids.allSatisfy { kill($0, 0) != 0 })
         #expect(endpoints.allSatisfy { !FileManager.default.fileExists(atPath: ExpertHostProcesses.ipcFile($0)!) })
         #expect(ExpertHostProcesses.ipcFile("tcp://127.0.0.1:5555") == nil)
+    }
+}
+
+extension ChildProcessTests {
+    @Test func aDeadHostIsStartedAgainAfterItsBackoff() throws {
+        let hosts = try ExpertHostProcesses(hosts: 2, executable: "/bin/sh", command: ["-c", "sleep 30", "host"], restarts: 1) { _ in [] }
+        defer { hosts.stop(grace: .zero) }
+        let first = hosts.pids[0]
+        kill(first, SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(5)
+        var lost = hosts.lostHosts()
+        while lost.isEmpty, ContinuousClock.now < deadline {
+            usleep(10_000)
+            lost = hosts.lostHosts()
+        }
+        #expect(lost.map(\.host) == [0])
+        #expect(hosts.willRestart(0))
+        // After the 0.5 s backoff a new process takes its place; the restart budget is then spent.
+        while hosts.pids[0] == first, ContinuousClock.now < deadline {
+            usleep(20_000)
+            _ = hosts.lostHosts()
+        }
+        #expect(hosts.pids[0] != first && kill(hosts.pids[0], 0) == 0)
+        kill(hosts.pids[0], SIGKILL)
+        while hosts.lostHosts().isEmpty, ContinuousClock.now < deadline { usleep(10_000) }
+        #expect(!hosts.willRestart(0))
     }
 }
