@@ -285,6 +285,16 @@ struct NetworkNamespaceTests {
         _ = FileManager.default.createFile(atPath: errors, contents: nil)
         coordinator.standardError = FileHandle(forWritingAtPath: errors)
         try coordinator.run()
+        // Mid-run, not mid-handshake: once machine b's hosts each hold the coordinator's connection
+        // (a loaded test machine can take longer than a fixed wait for that), the run goes on a while.
+        if let ss = Executables.find("ss", also: ["/usr/sbin", "/sbin", "/usr/bin"]) {
+            let connected = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < connected {
+                let established = (try? Subprocess.run(network.ip, network.exec(in: "b", [ss, "-Htn", "state", "established"]), timeout: .seconds(5)).stdout) ?? ""
+                if established.split(separator: "\n").count >= 2 { break }
+                usleep(50_000)
+            }
+        }
         usleep(1_500_000)
         _ = try network.ip(network.exec(in: "b", [network.ip, "link", "set", NamespaceNetwork.interface, "down"]))
         let deadline = ContinuousClock.now + .seconds(60)
