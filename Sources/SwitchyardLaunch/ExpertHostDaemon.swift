@@ -22,7 +22,8 @@ public enum ExpertHostDaemon {
             throw LaunchInputError("expert-host serves over ZeroMQ; \(spec.file) host \(host) is \(spec.hosts[host].endpoint) over \(settings.transport.rawValue) (MPI hosts are started by mpirun: switchyard run --launcher mpirun)")
         }
         let (config, source) = try weights.load()
-        let security = try ClusterLinkSecurity.host(settings, host: host)
+        // A plaintext warning from each of a run's hosts would only repeat its launcher's: hosts started by `run` are quiet.
+        let security = try ClusterLinkSecurity.host(settings, host: host, warn: info)
         let sendableLog = { @Sendable (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, security: security, log: sendableLog)
         defer { transport.close() }

@@ -60,9 +60,9 @@ import SwitchyardModelConfig
                                          tokens: 3, routing: routing)
     }
 
-    /// Everything a coordinator could say, from a socket with `stranger`'s credentials; true if
-    /// anything came back.
-    func attack(_ endpoint: String, as stranger: Stranger, hostKey: String) throws -> Bool {
+    /// Everything a coordinator could say, from a socket with `stranger`'s credentials; the
+    /// answers that came back, read until none came for half a second.
+    func attack(_ endpoint: String, as stranger: Stranger, hostKey: String) throws -> Int {
         let context = try ZMQContext()
         let socket = try ZMQSocket(context: context, kind: .dealer)
         defer { socket.close() }
@@ -85,7 +85,12 @@ import SwitchyardModelConfig
             let address = FrameAddress(step: 1, layer: body.kind == .dispatch ? layer : 0)
             try? socket.send(WireFrame(address: address, host: 0, body: body).encoded().zmqParts)
         }
-        return try socket.poll(timeoutMilliseconds: 700)
+        var answers = 0
+        while try socket.poll(timeoutMilliseconds: 500) {
+            _ = try socket.receive(timeoutMilliseconds: 0)
+            answers += 1
+        }
+        return answers
     }
 
     @Test(arguments: Stranger.allCases)
@@ -100,7 +105,7 @@ import SwitchyardModelConfig
         try experts.handshake(timeout: .seconds(10))
         let before = try exchange(experts)
 
-        #expect(try !attack(endpoint, as: stranger, hostKey: hostPair.publicKey), "the stranger got an answer")
+        #expect(try attack(endpoint, as: stranger, hostKey: hostPair.publicKey) == 0, "the stranger got an answer")
         // Its shutdown stopped nothing, and its hello did not take the host away from its coordinator.
         #expect(host.done.wait(timeout: .now() + .milliseconds(300)) == .timedOut, "the host stopped")
         #expect(try exchange(experts) == before)
@@ -125,13 +130,16 @@ import SwitchyardModelConfig
         let (experts, transport) = try coordinator(at: endpoint, security: nil)
         defer { transport.close() }
         try experts.handshake(timeout: .seconds(10))
+        // An answered dispatch: the host has taken the coordinator's ack, so it serves it alone.
+        _ = try exchange(experts)
         // Refused as busy, and its ack, dispatch, heartbeat and shutdown counted as unauthorised.
-        #expect(try attack(endpoint, as: .nullMechanism, hostKey: ""))
+        // The busy refusal of its hello and the error answering its dispatch come back.
+        #expect(try attack(endpoint, as: .nullMechanism, hostKey: "") == 2)
         experts.shutdown()
         #expect(host.done.wait(timeout: .now() + 10) == .success)
         host.transport.close()
         #expect(host.server.statistics.refusedHellos == 1)
-        #expect(host.server.statistics.unauthorisedFrames >= 3)
+        #expect(host.server.statistics.unauthorisedFrames >= 2)
     }
 
     @Test func aFakeHostWithoutTheHostKeyNeverCompletesTheHandshake() throws {
