@@ -43,8 +43,9 @@ let package = Package(
         .target(name: "SwitchyardCluster", dependencies: ["SwitchyardCore", "SwitchyardModelConfig"]),
         // GPU systems described in topology files: nodes, GPUs, fabric, network.
         .target(name: "SwitchyardTopology", dependencies: ["SwitchyardCore"]),
-        // Capacity planning and the cluster simulator's cost model: pure functions of model and topology.
-        .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardCore", "SwitchyardModelConfig"]),
+        // Capacity planning and the cluster simulator's cost model: pure functions of model and topology;
+        // messages sized by the wire's layout (the codec only: no native libraries).
+        .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardCore", "SwitchyardModelConfig", "SwitchyardWire"]),
         // A run's Prometheus metrics and the tiny HTTP responder that serves them.
         .target(name: "SwitchyardMetrics", dependencies: ["SwitchyardTraffic", .product(name: "Prometheus", package: "swift-prometheus")]),
         // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap.
@@ -95,6 +96,7 @@ let package = Package(
         .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardTransport", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardReport",
                                                                   "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardLaunchTests", dependencies: ["SwitchyardLaunch", "SwitchyardRuntime", "SwitchyardCluster", "SwitchyardTraffic",
+                                                                 "SwitchyardProtocol", "SwitchyardMetrics",
                                                                  "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         // Package.swift's layers: which targets may link native libraries, and every import declared.

@@ -1,5 +1,6 @@
 /// How activations travel: float32, or bfloat16 rounded to nearest even (half the bytes).
-public enum PayloadType: String, CaseIterable, Sendable {
+/// Coded as its name, as cluster files, traffic files and summary.json write it.
+public enum PayloadType: String, CaseIterable, Sendable, Codable {
     case f32
     case bf16
 

@@ -61,7 +61,7 @@ public struct AlltoallBench: Sendable, Equatable {
     func traffic(_ directory: URL? = nil) -> RunTraffic {
         let kind: TrafficContext.Transport = switch transport { case .zmq: .zmq; case .mpi: .mpi; case .inproc: .inproc }
         return RunTraffic(context: TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden,
-                                                  payload: payload == .f32 ? .f32 : .bf16, transport: kind), directory: directory)
+                                                  payload: payload, transport: kind), directory: directory)
     }
 
     func sweep() throws -> AlltoallSweep {

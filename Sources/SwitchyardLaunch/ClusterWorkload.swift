@@ -43,6 +43,9 @@ public enum ClusterWorkload {
             progress(steps, tokens, totals.dispatchBytes.reduce(0, +) + totals.combineBytes.reduce(0, +))
             let now = ContinuousClock.now
             metrics?.metrics.update(from: experts.traffic, stepSeconds: WorkloadRunner.seconds(now - lastStep), generatedTokens: tokensPerStep.last ?? 0)
+            if let metrics, !experts.events.isEmpty {
+                metrics.faults.update(from: faultLog(experts.events, injected: faults?.done ?? [], origin: origin))
+            }
             lastStep = now
         }
         let countedAfter = experts.transportCounters, controlAfter = experts.session.statistics

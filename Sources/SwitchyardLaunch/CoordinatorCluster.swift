@@ -100,9 +100,9 @@ public final class CoordinatorCluster {
                                      settings: settings.sessionSettings)
         return CoordinatorCluster(experts: experts, transport: .zmq, stopHosts: {
             experts.shutdown()
-            // Let the shutdown frames leave before the sockets close.
-            usleep(100_000)
-            transport.close()
+            // The shutdown frames get up to 2 s to leave (a loaded machine may need more than a
+            // moment); frames for a host that is gone are dropped then.
+            transport.close(linger: .seconds(2))
         }, disconnect: transport.close, explain: { ZeroMQHandshakeFailure.explain($0, transport: transport) })
     }
 

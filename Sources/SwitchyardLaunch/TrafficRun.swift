@@ -54,7 +54,7 @@ public enum TrafficRun {
             ("imbalance (max ÷ mean)", String(format: "hosts %.2f, experts %.2f", summary.hostImbalance(), summary.expertImbalance())),
         ]
         let html = TrafficReport(summary: summary, title: "Switchyard run: \(directory.lastPathComponent)", facts: facts,
-                                 projection: projection(ledger)).render()
+                                 projection: projection(ledger), faults: run?.faults, runSeconds: run?.seconds).render()
         let url = directory.appendingPathComponent("report.html")
         try Data(html.utf8).write(to: url)
         return url

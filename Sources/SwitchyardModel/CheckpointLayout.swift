@@ -18,38 +18,14 @@ public struct CheckpointTensor: Sendable, Equatable {
         case fusedGateUp(layer: Int)
         /// Every expert's down projection, expert after expert.
         case fusedDown(layer: Int)
-        /// One projection ("gate_proj", "up_proj" or "down_proj") of one expert, stored on its own.
-        case expertProjection(layer: Int, expert: Int, projection: String)
+        /// One projection of one expert, stored on its own.
+        case expertProjection(layer: Int, expert: Int, projection: TensorNames.Projection)
     }
 
     public let name: String
     public let shape: [Int]
     public let content: Content
     public var elementCount: Int { shape.reduce(1, *) }
-}
-
-/// Mistral4's tensor names, as transformers saves them.
-public enum TensorNames {
-    public static let embedTokens = "model.embed_tokens.weight"
-    public static let finalNorm = "model.norm.weight"
-    public static let lmHead = "lm_head.weight"
-
-    public static func layer(_ layer: Int) -> String { "model.layers.\(layer)" }
-    /// `model.layers.L.self_attn.<projection>.weight`, e.g. projection "q_a_proj" or "kv_a_layernorm".
-    public static func attention(_ layer: Int, _ projection: String) -> String { "\(Self.layer(layer)).self_attn.\(projection).weight" }
-    public static func inputNorm(_ layer: Int) -> String { "\(Self.layer(layer)).input_layernorm.weight" }
-    public static func postAttentionNorm(_ layer: Int) -> String { "\(Self.layer(layer)).post_attention_layernorm.weight" }
-    /// The router's weight, [n_routed_experts, hidden_size].
-    public static func router(_ layer: Int) -> String { "\(Self.layer(layer)).mlp.gate.weight" }
-    /// The shared expert's projection ("gate_proj", "up_proj" or "down_proj").
-    public static func sharedExpert(_ layer: Int, _ projection: String) -> String { "\(Self.layer(layer)).mlp.shared_experts.\(projection).weight" }
-    /// A dense MLP's projection, for layers below first_k_dense_replace.
-    public static func denseMLP(_ layer: Int, _ projection: String) -> String { "\(Self.layer(layer)).mlp.\(projection).weight" }
-    public static func fusedGateUp(_ layer: Int) -> String { "\(Self.layer(layer)).mlp.experts.gate_up_proj" }
-    public static func fusedDown(_ layer: Int) -> String { "\(Self.layer(layer)).mlp.experts.down_proj" }
-    public static func expert(_ layer: Int, _ expert: Int, _ projection: String) -> String {
-        "\(Self.layer(layer)).mlp.experts.\(expert).\(projection).weight"
-    }
 }
 
 /// Every tensor of a Mistral4 checkpoint with its shape, in the order a writer lays them out.
@@ -70,16 +46,16 @@ public struct CheckpointLayout: Sendable {
         for l in 0..<c.numHiddenLayers {
             add(TensorNames.inputNorm(l), h)
             if let q = c.qLoraRank {
-                add(TensorNames.attention(l, "q_a_proj"), q, h)
-                add(TensorNames.attention(l, "q_a_layernorm"), q)
-                add(TensorNames.attention(l, "q_b_proj"), heads * c.qkHeadDim, q)
+                add(TensorNames.attention(l, .qAProj), q, h)
+                add(TensorNames.attention(l, .qALayernorm), q)
+                add(TensorNames.attention(l, .qBProj), heads * c.qkHeadDim, q)
             } else {
-                add(TensorNames.attention(l, "q_proj"), heads * c.qkHeadDim, h)
+                add(TensorNames.attention(l, .qProj), heads * c.qkHeadDim, h)
             }
-            add(TensorNames.attention(l, "kv_a_proj_with_mqa"), c.kvLoraRank + c.qkRopeHeadDim, h)
-            add(TensorNames.attention(l, "kv_a_layernorm"), c.kvLoraRank)
-            add(TensorNames.attention(l, "kv_b_proj"), heads * (c.qkNopeHeadDim + c.vHeadDim), c.kvLoraRank)
-            add(TensorNames.attention(l, "o_proj"), h, heads * c.vHeadDim)
+            add(TensorNames.attention(l, .kvAProjWithMqa), c.kvLoraRank + c.qkRopeHeadDim, h)
+            add(TensorNames.attention(l, .kvALayernorm), c.kvLoraRank)
+            add(TensorNames.attention(l, .kvBProj), heads * (c.qkNopeHeadDim + c.vHeadDim), c.kvLoraRank)
+            add(TensorNames.attention(l, .oProj), h, heads * c.vHeadDim)
             add(TensorNames.postAttentionNorm(l), h)
             if c.isMoELayer(l) {
                 let e = c.nRoutedExperts, i = c.moeIntermediateSize
@@ -90,21 +66,21 @@ public struct CheckpointLayout: Sendable {
                     add(TensorNames.fusedDown(l), e, h, i, content: .fusedDown(layer: l))
                 case .perExpert:
                     for x in 0..<e {
-                        for (projection, shape) in [("gate_proj", [i, h]), ("up_proj", [i, h]), ("down_proj", [h, i])] {
+                        for (projection, shape) in [(TensorNames.Projection.gate, [i, h]), (.up, [i, h]), (.down, [h, i])] {
                             list.append(CheckpointTensor(name: TensorNames.expert(l, x, projection), shape: shape,
                                                          content: .expertProjection(layer: l, expert: x, projection: projection)))
                         }
                     }
                 }
                 if c.sharedIntermediateSize > 0 {
-                    add(TensorNames.sharedExpert(l, "gate_proj"), c.sharedIntermediateSize, h)
-                    add(TensorNames.sharedExpert(l, "up_proj"), c.sharedIntermediateSize, h)
-                    add(TensorNames.sharedExpert(l, "down_proj"), h, c.sharedIntermediateSize)
+                    add(TensorNames.sharedExpert(l, .gate), c.sharedIntermediateSize, h)
+                    add(TensorNames.sharedExpert(l, .up), c.sharedIntermediateSize, h)
+                    add(TensorNames.sharedExpert(l, .down), h, c.sharedIntermediateSize)
                 }
             } else {
-                add(TensorNames.denseMLP(l, "gate_proj"), c.intermediateSize, h)
-                add(TensorNames.denseMLP(l, "up_proj"), c.intermediateSize, h)
-                add(TensorNames.denseMLP(l, "down_proj"), h, c.intermediateSize)
+                add(TensorNames.denseMLP(l, .gate), c.intermediateSize, h)
+                add(TensorNames.denseMLP(l, .up), c.intermediateSize, h)
+                add(TensorNames.denseMLP(l, .down), h, c.intermediateSize)
             }
         }
         add(TensorNames.finalNorm, h)

@@ -39,15 +39,12 @@ extension CheckpointDirectory {
                 upProj: try fusedSlice(TensorNames.fusedGateUp(layer), shape: [c.nRoutedExperts, 2 * i, h], expert: expert, part: 1, of: 2),
                 downProj: try fusedSlice(TensorNames.fusedDown(layer), shape: [c.nRoutedExperts, h, i], expert: expert, part: 0, of: 1))
         }
-        let gate = TensorNames.expert(layer, expert, "gate_proj")
+        let gate = TensorNames.expert(layer, expert, .gate)
         guard try contains(gate) else {
             throw CheckpointError(file: catalogPath, tensor: TensorNames.fusedGateUp(layer),
                                   problem: "is not in the checkpoint, and neither is the per-expert '\(gate)'")
         }
-        return ExpertWeights(
-            gateProj: try matrix(gate, rows: i, cols: h),
-            upProj: try matrix(TensorNames.expert(layer, expert, "up_proj"), rows: i, cols: h),
-            downProj: try matrix(TensorNames.expert(layer, expert, "down_proj"), rows: h, cols: i))
+        return try ExpertWeights.load(from: self, named: { TensorNames.expert(layer, expert, $0) }, hidden: h, intermediate: i)
     }
 
     /// Rows `part/of` of expert `expert`'s matrix in a fused [E, rows, cols] tensor, reading only those bytes.
@@ -71,7 +68,7 @@ extension CheckpointDirectory {
     /// value × scale_inv of its 128×128 block, as DeepSeek-V3's FP8 weights are dequantised.
     private func dequantizedFP8(_ name: String, file: SafetensorsFile, rows: Int, cols: Int) throws -> [Float] {
         let block = Self.fp8BlockSize
-        let scaleName = name + "_scale_inv"
+        let scaleName = TensorNames.fp8Scale(of: name)
         let scaleFile = try self.file(holding: scaleName)
         let scaleInfo = try scaleFile.info(scaleName)
         let blocksDown = (rows + block - 1) / block, blocksAcross = (cols + block - 1) / block

@@ -100,7 +100,7 @@ public enum CheckpointWriter {
         case let .expertProjection(layer, e, projection):
             // Experts are asked for whole, whatever layout the source has; its three tensors come in a row.
             let expert = try experts.expert(layer: layer, expert: e)
-            try writer.append(projection == "gate_proj" ? expert.gateProj : projection == "up_proj" ? expert.upProj : expert.downProj, as: dtype)
+            try writer.append(expert[projection], as: dtype)
         }
     }
 

@@ -54,47 +54,40 @@ public struct Mistral4Weights: Sendable {
     public init(config c: ModelConfig, source: WeightSource) throws {
         config = c
         let h = c.hiddenSize, heads = c.numAttentionHeads
-        embedTokens = try source.matrix("model.embed_tokens.weight", rows: c.vocabSize, cols: h)
+        embedTokens = try source.matrix(TensorNames.embedTokens, rows: c.vocabSize, cols: h)
         layers = try (0..<c.numHiddenLayers).map { l in
-            let p = "model.layers.\(l)."
             let query: SelfAttentionWeights.Query
             if let q = c.qLoraRank {
                 query = .lowRank(
-                    qAProj: try source.matrix(p + "self_attn.q_a_proj.weight", rows: q, cols: h),
-                    qALayernorm: try source.vector(p + "self_attn.q_a_layernorm.weight", count: q),
-                    qBProj: try source.matrix(p + "self_attn.q_b_proj.weight", rows: heads * c.qkHeadDim, cols: q))
+                    qAProj: try source.matrix(TensorNames.attention(l, .qAProj), rows: q, cols: h),
+                    qALayernorm: try source.vector(TensorNames.attention(l, .qALayernorm), count: q),
+                    qBProj: try source.matrix(TensorNames.attention(l, .qBProj), rows: heads * c.qkHeadDim, cols: q))
             } else {
-                query = .dense(qProj: try source.matrix(p + "self_attn.q_proj.weight", rows: heads * c.qkHeadDim, cols: h))
+                query = .dense(qProj: try source.matrix(TensorNames.attention(l, .qProj), rows: heads * c.qkHeadDim, cols: h))
             }
             let attention = SelfAttentionWeights(
                 query: query,
-                kvAProjWithMqa: try source.matrix(p + "self_attn.kv_a_proj_with_mqa.weight", rows: c.kvLoraRank + c.qkRopeHeadDim, cols: h),
-                kvALayernorm: try source.vector(p + "self_attn.kv_a_layernorm.weight", count: c.kvLoraRank),
-                kvBProj: try source.matrix(p + "self_attn.kv_b_proj.weight", rows: heads * (c.qkNopeHeadDim + c.vHeadDim), cols: c.kvLoraRank).floats,
-                oProj: try source.matrix(p + "self_attn.o_proj.weight", rows: h, cols: heads * c.vHeadDim))
+                kvAProjWithMqa: try source.matrix(TensorNames.attention(l, .kvAProjWithMqa), rows: c.kvLoraRank + c.qkRopeHeadDim, cols: h),
+                kvALayernorm: try source.vector(TensorNames.attention(l, .kvALayernorm), count: c.kvLoraRank),
+                kvBProj: try source.matrix(TensorNames.attention(l, .kvBProj), rows: heads * (c.qkNopeHeadDim + c.vHeadDim), cols: c.kvLoraRank).floats,
+                oProj: try source.matrix(TensorNames.attention(l, .oProj), rows: h, cols: heads * c.vHeadDim))
             let mlp: FeedForwardWeights
             if c.isMoELayer(l) {
                 let shared: ExpertWeights? = c.nSharedExperts > 0
-                    ? try Self.mlp(source, p + "mlp.shared_experts.", hidden: h, intermediate: c.sharedIntermediateSize) : nil
-                mlp = .moe(gate: try source.matrix(p + "mlp.gate.weight", rows: c.nRoutedExperts, cols: h).floats, sharedExperts: shared)
+                    ? try ExpertWeights.load(from: source, named: { TensorNames.sharedExpert(l, $0) }, hidden: h, intermediate: c.sharedIntermediateSize)
+                    : nil
+                mlp = .moe(gate: try source.matrix(TensorNames.router(l), rows: c.nRoutedExperts, cols: h).floats, sharedExperts: shared)
             } else {
-                mlp = .dense(try Self.mlp(source, p + "mlp.", hidden: h, intermediate: c.intermediateSize))
+                mlp = .dense(try ExpertWeights.load(from: source, named: { TensorNames.denseMLP(l, $0) }, hidden: h, intermediate: c.intermediateSize))
             }
             return DecoderLayerWeights(
-                inputLayernorm: try source.vector(p + "input_layernorm.weight", count: h),
+                inputLayernorm: try source.vector(TensorNames.inputNorm(l), count: h),
                 selfAttn: attention,
-                postAttentionLayernorm: try source.vector(p + "post_attention_layernorm.weight", count: h),
+                postAttentionLayernorm: try source.vector(TensorNames.postAttentionNorm(l), count: h),
                 mlp: mlp)
         }
-        norm = try source.vector("model.norm.weight", count: h)
-        lmHead = c.tieWordEmbeddings ? embedTokens : try source.matrix("lm_head.weight", rows: c.vocabSize, cols: h)
-    }
-
-    static func mlp(_ source: WeightSource, _ prefix: String, hidden: Int, intermediate: Int) throws -> ExpertWeights {
-        ExpertWeights(
-            gateProj: try source.matrix(prefix + "gate_proj.weight", rows: intermediate, cols: hidden),
-            upProj: try source.matrix(prefix + "up_proj.weight", rows: intermediate, cols: hidden),
-            downProj: try source.matrix(prefix + "down_proj.weight", rows: hidden, cols: intermediate))
+        norm = try source.vector(TensorNames.finalNorm, count: h)
+        lmHead = c.tieWordEmbeddings ? embedTokens : try source.matrix(TensorNames.lmHead, rows: c.vocabSize, cols: h)
     }
 
     public var residentBytes: Int {

@@ -51,11 +51,8 @@ public struct SyntheticWeights: WeightSource {
     }
 
     public func expert(layer: Int, expert: Int) throws -> ExpertWeights {
-        let (i, h) = (config.moeIntermediateSize, config.hiddenSize)
-        return ExpertWeights(
-            gateProj: try matrix(TensorNames.expert(layer, expert, "gate_proj"), rows: i, cols: h),
-            upProj: try matrix(TensorNames.expert(layer, expert, "up_proj"), rows: i, cols: h),
-            downProj: try matrix(TensorNames.expert(layer, expert, "down_proj"), rows: h, cols: i))
+        try ExpertWeights.load(from: self, named: { TensorNames.expert(layer, expert, $0) },
+                               hidden: config.hiddenSize, intermediate: config.moeIntermediateSize)
     }
 
     /// `count` values uniform in [-halfWidth, halfWidth), from a generator seeded by the seed and the tensor's name.

@@ -62,4 +62,23 @@ public struct ExpertWeights: Sendable {
     }
 
     public var residentBytes: Int { gateProj.residentBytes + upProj.residentBytes + downProj.residentBytes }
+
+    /// One projection, by the name the checkpoint gives it.
+    public subscript(projection: TensorNames.Projection) -> WeightMatrix {
+        switch projection {
+        case .gate: gateProj
+        case .up: upProj
+        case .down: downProj
+        }
+    }
+
+    /// An MLP's three projections read from `source`, each named by `name` (a dense layer's, the
+    /// shared expert's or one routed expert's names from `TensorNames`).
+    static func load(from source: WeightSource, named name: (TensorNames.Projection) -> String,
+                     hidden: Int, intermediate: Int) throws -> ExpertWeights {
+        ExpertWeights(
+            gateProj: try source.matrix(name(.gate), rows: intermediate, cols: hidden),
+            upProj: try source.matrix(name(.up), rows: intermediate, cols: hidden),
+            downProj: try source.matrix(name(.down), rows: hidden, cols: intermediate))
+    }
 }

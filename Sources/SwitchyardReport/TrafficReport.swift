@@ -4,19 +4,26 @@ import SwitchyardTraffic
 
 /// A run directory's report.html: what the exchange moved between which roles, per layer; the
 /// load on each expert; where each step's time went; and, when the cluster's topology is known,
-/// the same exchange timed on it. Self-contained: inline SVG and style, no scripts or fonts.
+/// the same exchange timed on it; and the run's faults, when it had any. Self-contained: inline
+/// SVG and style, no scripts or fonts.
 public struct TrafficReport {
     public var summary: TrafficSummary
     public var title: String
     public var facts: [(String, String)]
     /// The run's exchange on the cluster's topology, with the topology's name.
     public var projection: (name: String, result: TraceProjection)?
+    /// summary.json's faults, and the workload's length they are placed in.
+    public var faults: RunSummary.Faults?
+    public var runSeconds: Double?
 
-    public init(summary: TrafficSummary, title: String, facts: [(String, String)], projection: (name: String, result: TraceProjection)? = nil) {
+    public init(summary: TrafficSummary, title: String, facts: [(String, String)], projection: (name: String, result: TraceProjection)? = nil,
+                faults: RunSummary.Faults? = nil, runSeconds: Double? = nil) {
         self.summary = summary
         self.title = title
         self.facts = facts
         self.projection = projection
+        self.faults = faults
+        self.runSeconds = runSeconds
     }
 
     public func render() -> String {
@@ -40,6 +47,7 @@ public struct TrafficReport {
         <style>\(reportStyle)</style></head><body>
         <h1>\(escape(title))</h1>
         <table>\(facts.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined())</table>
+        \(FaultsSection(faults: faults, runSeconds: runSeconds).render())
         <h2>Bytes from each role (row) to each role (column), all layers, dispatch and combine</h2>
         <figure id="heatmap-all">\(HeatmapSVG(names: names, bytes: s.total.bytes.map(Double.init), caption: "over the run").render())</figure>
         <h2>Per layer</h2>

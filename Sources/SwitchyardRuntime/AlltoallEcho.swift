@@ -30,19 +30,16 @@ public struct AlltoallEcho {
                 if frame.kind == .shutdown { return answered }
                 continue
             }
-            let rows = dispatch.routes.count
             let sums = AlltoallEchoRule.answer(to: dispatch.activations, host: host)
-            let answer = WireFrame(address: frame.address, host: host, body: .combine(Combine(tokens: dispatch.routes.tokens, partialSums: sums))).encoded()
+            let reply = WireFrame(address: frame.address, host: host, body: .combine(Combine(tokens: dispatch.routes.tokens, partialSums: sums)))
+            let answer = reply.encoded()
             let sent = TrafficClock.now()
             try transport.send(answer, to: message.peer)
             answered += 1
             guard let traffic else { continue }
-            let a = frame.address, tokens = Int32(rows), slots = Int32(dispatch.routes.pairCount)
-            traffic.record(TrafficRecord(kind: .dispatch, step: -1, exchange: a.step, layer: Int32(a.layer), host: Int32(host), tokens: tokens,
-                                         slots: slots, payloadBytes: Int64(dispatch.activations.byteCount), wireBytes: Int64(message.byteCount),
-                                         receiveNanos: received))
-            traffic.record(TrafficRecord(kind: .combine, step: -1, exchange: a.step, layer: Int32(a.layer), host: Int32(host), tokens: tokens,
-                                         slots: slots, payloadBytes: Int64(answer.payloadByteCount), wireBytes: Int64(answer.byteCount), sendNanos: sent))
+            let slots = dispatch.routes.pairCount
+            traffic.record(TrafficRecord(frame, wireBytes: message.byteCount, slots: slots, step: -1, received: ProtocolTime(nanoseconds: received)))
+            traffic.record(TrafficRecord(reply, wireBytes: answer.byteCount, slots: slots, step: -1, sent: ProtocolTime(nanoseconds: sent)))
         }
         return answered
     }

@@ -56,12 +56,11 @@ public struct AlltoallSweep {
                 let plan = try DispatchPlan(routing: routing(tokens: tokens, &random), placement: placement)
                 let dispatches = plan.dispatchFrames(address: FrameAddress(step: exchange), activations: activations, hidden: hidden, payload: payload)
                 let frames = dispatches.map { ($0.host, $0.encoded()) }
-                for (host, frame) in frames {
+                for (dispatch, (host, frame)) in zip(dispatches, frames) {
                     let sent = TrafficClock.now()
                     try transport.send(frame, to: host)
-                    traffic.record(TrafficRecord(kind: .dispatch, step: traffic.step, exchange: exchange, layer: 0, host: Int32(host),
-                                                 tokens: Int32(plan.hosts[host].tokenCount), slots: Int32(plan.hosts[host].pairCount),
-                                                 payloadBytes: Int64(frame.payloadByteCount), wireBytes: Int64(frame.byteCount), sendNanos: sent))
+                    traffic.record(TrafficRecord(dispatch, wireBytes: frame.byteCount, slots: plan.hosts[host].pairCount, step: traffic.step,
+                                                 sent: ProtocolTime(nanoseconds: sent)))
                 }
                 let dispatchesLeft = TrafficClock.now()
                 var waiting = Set(frames.map(\.0))
@@ -73,11 +72,12 @@ public struct AlltoallSweep {
                     }
                     let received = TrafficClock.now()
                     let frame = try message.decode(with: decoder)
-                    guard case let .combine(answer) = frame.body, frame.address.step == exchange, waiting.remove(message.host) != nil else { continue }
+                    // Attributed to the link it came over; a header naming another host is dropped, as the session does.
+                    guard case let .combine(answer) = frame.body, frame.address.step == exchange, frame.host == message.host,
+                          waiting.remove(message.host) != nil else { continue }
                     answers[message.host] = answer
-                    traffic.record(TrafficRecord(kind: .combine, step: traffic.step, exchange: exchange, layer: 0, host: Int32(message.host),
-                                                 tokens: Int32(answer.tokens.count), slots: Int32(plan.hosts[message.host].pairCount),
-                                                 payloadBytes: Int64(answer.partialSums.byteCount), wireBytes: Int64(message.byteCount), receiveNanos: received))
+                    traffic.record(TrafficRecord(frame, wireBytes: message.byteCount, slots: plan.hosts[message.host].pairCount, step: traffic.step,
+                                                 received: ProtocolTime(nanoseconds: received)))
                 }
                 notes.append(AlltoallExchangeNote(exchange: exchange, row: row, timed: iteration >= warmup, dispatchesLeftNanos: dispatchesLeft,
                                                   wrongValues: Self.wrongValues(dispatches: dispatches, answers: answers)))

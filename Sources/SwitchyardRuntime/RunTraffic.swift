@@ -24,7 +24,7 @@ public struct RunTraffic: Sendable {
                 coordinatorDevice: DevicePosition = DevicePosition(node: 0, gpu: 0), hostDevices: [DevicePosition]? = nil,
                 cluster: String? = nil, topology: String? = nil, directory: URL? = nil) {
         self.init(context: TrafficContext(hosts: hosts, layers: config.numHiddenLayers, experts: config.nRoutedExperts, hidden: config.hiddenSize,
-                                          payload: payload == .f32 ? .f32 : .bf16, transport: transport, coordinatorDevice: coordinatorDevice,
+                                          payload: payload, transport: transport, coordinatorDevice: coordinatorDevice,
                                           hostDevices: hostDevices, cluster: cluster, topology: topology),
                   directory: directory)
     }

@@ -40,7 +40,7 @@ public enum AllToAll {
         let generator = RoutingGenerator(distribution: .uniform, experts: experts, topK: topK, layers: 1, seed: seed,
                                          groupLimit: nodeLimit.map { GroupLimit(groupOfExpert: owner.map { nodeOf[$0] }, limit: $0) })
         var planner = ExchangePlanner(links: links, topology: topology, algorithm: algorithm,
-                                      dispatchBytes: dispatchDType.bytes(hidden: hidden), combineBytes: combineDType.bytes(hidden: hidden))
+                                      sizing: MessageSizing(hidden: hidden, dispatch: dispatchDType, combine: combineDType))
         var choices = [Int32](repeating: 0, count: topK), owners = [Int](repeating: 0, count: topK)
         var spread = RoutingSpread(), nodes: [Int] = [], devices: [Int] = []
         nodes.reserveCapacity(topK)

@@ -23,17 +23,18 @@ public struct ExchangePlanner: Sendable {
     /// relay[device × nodes + node]: the GPU of `node` on `device`'s rail (same local index).
     let relay: [Int]
     let nodes: Int
-    let forward: Double
-    let back: Double
+    let sizing: MessageSizing
     var dispatch: PairTraffic
     var combine: PairTraffic
     /// The longest journey of a forwarded token (network, then fabric).
     var longestRoute = 0.0
+    /// (token, expert) pairs each dispatch carries, per device pair: the routes the wire sends.
+    private var dispatchPairs: [Int]
     // Per token: its distinct devices and the (token, expert) pairs on each.
     private var devices: [Int] = []
     private var slots: [Int] = []
 
-    public init(links: LinkModel, topology: Topology, algorithm: ExchangeAlgorithm, dispatchBytes: Double, combineBytes: Double) {
+    public init(links: LinkModel, topology: Topology, algorithm: ExchangeAlgorithm, sizing: MessageSizing) {
         precondition(links.deviceCount == topology.devices.count)
         self.algorithm = algorithm
         self.links = links
@@ -45,8 +46,8 @@ public struct ExchangePlanner: Sendable {
             for node in 0..<nodes { relay.append(members[node][device.localIndex % members[node].count].index) }
         }
         self.relay = relay
-        forward = dispatchBytes
-        back = combineBytes
+        self.sizing = sizing
+        dispatchPairs = Array(repeating: 0, count: links.deviceCount * links.deviceCount)
         dispatch = PairTraffic(deviceCount: links.deviceCount)
         dispatch.direct = algorithm == .lowLatency
         combine = dispatch
@@ -55,6 +56,7 @@ public struct ExchangePlanner: Sendable {
     public mutating func clear() {
         dispatch.clear()
         combine.clear()
+        for p in dispatchPairs.indices { dispatchPairs[p] = 0 }
         longestRoute = 0
     }
 
@@ -63,8 +65,8 @@ public struct ExchangePlanner: Sendable {
         let n = links.deviceCount
         if algorithm == .lowLatency {
             for d in owners where d != source {
-                dispatch.add(source * n + d, bytes: forward + routingMetadataBytes, messages: 1, tokens: 1)
-                combine.add(d * n + source, bytes: back, messages: 1, tokens: 1)
+                dispatch.add(source * n + d, bytes: sizing.dispatchBytes(tokens: 1, pairs: 1), messages: 1, tokens: 1)
+                combine.add(d * n + source, bytes: sizing.combineBytes(tokens: 1), messages: 1, tokens: 1)
             }
             return
         }
@@ -75,8 +77,7 @@ public struct ExchangePlanner: Sendable {
         }
         let home = nodeOf[source]
         for (i, d) in devices.enumerated() where d != source && (algorithm == .direct || nodeOf[d] == home) {
-            dispatch.add(source * n + d, bytes: forward + Double(slots[i]) * routingMetadataBytes, messages: 0, tokens: 1)
-            combine.add(d * n + source, bytes: back, messages: 0, tokens: 1)
+            carry(from: source, to: d, pairs: slots[i])
         }
         guard algorithm == .hierarchical else { return }
         for node in 0..<nodes where node != home {
@@ -86,25 +87,35 @@ public struct ExchangePlanner: Sendable {
             let r = relay[source * nodes + node]
             // Once over the network to the relay, with every pair's metadata for the node; the relay
             // sends back one sum of the node's partials.
-            dispatch.add(source * n + r, bytes: forward + Double(pairs) * routingMetadataBytes, messages: 0, tokens: 1)
-            combine.add(r * n + source, bytes: back, messages: 0, tokens: 1)
+            carry(from: source, to: r, pairs: pairs)
             var route = links.latency[source * n + r]
             for (i, d) in devices.enumerated() where nodeOf[d] == node && d != r {
-                dispatch.add(r * n + d, bytes: forward + Double(slots[i]) * routingMetadataBytes, messages: 0, tokens: 1)
-                combine.add(d * n + r, bytes: back, messages: 0, tokens: 1)
+                carry(from: r, to: d, pairs: slots[i])
                 route = links.latency[source * n + r] + links.latency[r * n + d]
             }
             longestRoute = max(longestRoute, route)
         }
     }
 
-    /// The dispatch and the combine. Bulk algorithms send one message per pair that moves anything.
+    /// One token from `from` to `to` with `pairs` of its (token, expert) pairs, and its partial sum back,
+    /// in the bulk messages between the two.
+    private mutating func carry(from: Int, to: Int, pairs: Int) {
+        let n = links.deviceCount
+        dispatch.add(from * n + to, bytes: 0, messages: 0, tokens: 1)
+        dispatchPairs[from * n + to] += pairs
+        combine.add(to * n + from, bytes: 0, messages: 0, tokens: 1)
+    }
+
+    /// The dispatch and the combine. Bulk algorithms send one message per pair that moves anything,
+    /// a wire frame of all the tokens and routes between the two.
     public func traffic() -> (dispatch: PairTraffic, combine: PairTraffic) {
         var d = dispatch, c = combine
         if algorithm != .lowLatency {
             for p in d.tokens.indices {
                 d.messages[p] = d.tokens[p] > 0 ? 1 : 0
                 c.messages[p] = c.tokens[p] > 0 ? 1 : 0
+                d.bytes[p] = sizing.dispatchBytes(tokens: Int(d.tokens[p]), pairs: dispatchPairs[p])
+                c.bytes[p] = sizing.combineBytes(tokens: Int(c.tokens[p]))
             }
         }
         if algorithm == .hierarchical { d.routeLatency = longestRoute; c.routeLatency = longestRoute }

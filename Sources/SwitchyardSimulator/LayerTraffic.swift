@@ -43,9 +43,6 @@ struct ExchangeTotals {
     }
 }
 
-/// Bytes of routing metadata per (token, expert) pair: an int32 expert id and a float32 gate weight.
-let routingMetadataBytes = 8.0
-
 extension StepState {
     /// Routes a micro-batch, counts tokens per expert, plans the exchange with the options'
     /// algorithm, and times the dispatch, the expert GEMMs and the combine.

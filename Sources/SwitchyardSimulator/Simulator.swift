@@ -69,7 +69,7 @@ struct StepState {
         expertTokens = Array(repeating: 0, count: simulator.footprint.config.nRoutedExperts)
         let options = simulator.options, hidden = simulator.footprint.config.hiddenSize
         planner = ExchangePlanner(links: simulator.links, topology: simulator.deployment.topology, algorithm: options.algorithm,
-                                  dispatchBytes: options.dispatchDType.bytes(hidden: hidden), combineBytes: options.combineDType.bytes(hidden: hidden))
+                                  sizing: MessageSizing(hidden: hidden, dispatch: options.dispatchDType, combine: options.combineDType))
         portScratch = Array(repeating: 0, count: ports)
     }
 

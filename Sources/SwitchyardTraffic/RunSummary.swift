@@ -303,7 +303,26 @@ public struct RunSummary: Sendable, Equatable, Codable {
             [controlFrames.sentMessages, controlFrames.sentBytes, controlFrames.receivedMessages, controlFrames.receivedBytes]
                 .contains { $0 < 0 } ? "control_frames: a negative count" : nil,
             outputs.enumerated().first { $0.element.request < 0 || $0.element.generated.contains { $0 < 0 } }.map { "outputs[\($0.offset)]: a negative request or token id" },
+            faults.flatMap(faultProblem),
         ]
         return checks.lazy.compactMap { $0 }.first
+    }
+
+    /// The first fault or event report.html could not place: a host outside the run, a time that is
+    /// not a duration, a negative byte count.
+    private func faultProblem(_ faults: Faults) -> String? {
+        func duration(_ value: Double?) -> Bool { value.map { $0.isFinite && $0 >= 0 } ?? true }
+        for (i, fault) in faults.injected.enumerated() {
+            if !hosts.indices.contains(fault.host) { return "faults.injected[\(i)].host: \(fault.host) is not in 0...\(hosts.count - 1)" }
+            if !duration(fault.atSeconds) || !duration(fault.detectedAfterSeconds) || !duration(fault.recoveredAfterSeconds) {
+                return "faults.injected[\(i)]: a time that is not a duration"
+            }
+        }
+        for (i, event) in faults.events.enumerated() {
+            if !hosts.indices.contains(event.host) { return "faults.events[\(i)].host: \(event.host) is not in 0...\(hosts.count - 1)" }
+            if !duration(event.atSeconds) { return "faults.events[\(i)].at_seconds: \(event.atSeconds) is not a duration" }
+            if event.resentBytes < 0 { return "faults.events[\(i)].resent_bytes: \(event.resentBytes) is negative" }
+        }
+        return nil
     }
 }

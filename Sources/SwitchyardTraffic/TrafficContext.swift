@@ -2,10 +2,8 @@ import SwitchyardCore
 
 /// What a ledger's numbers are about: the cluster's shape and where its roles sit.
 public struct TrafficContext: Sendable, Equatable, Codable {
-    /// How activations travel (the JSON values are PayloadType's names).
-    public enum Payload: String, Sendable, Codable, CaseIterable {
-        case f32, bf16
-    }
+    /// How activations travel: the wire's own payload type, written as its name ("f32", "bf16").
+    public typealias Payload = PayloadType
 
     /// What carried the frames. `unknown` is a ledger made before its transport was known
     /// (`ClusterExperts`' placeholder, which the workload replaces).
@@ -47,7 +45,7 @@ public struct TrafficContext: Sendable, Equatable, Codable {
         self.writer = writer
     }
 
-    /// The same from the names callers hold (`PayloadType.rawValue`, a transport's name); a
+    /// The same from the names callers hold (a payload type's and a transport's name); a
     /// transport name not listed is recorded as `unknown`.
     public init(hosts: Int, layers: Int, experts: Int, hidden: Int, payload: String, transport: String,
                 coordinatorDevice: DevicePosition = DevicePosition(node: 0, gpu: 0), hostDevices: [DevicePosition]? = nil, cluster: String? = nil, topology: String? = nil, writer: Int? = nil) {

@@ -91,7 +91,13 @@ public final class ZMQSocket: @unchecked Sendable {
 
     deinit { close() }
 
-    public func close() {
+    /// Closes the socket; with `linger`, messages still queued get that long to leave (the
+    /// context's termination waits for them), instead of being dropped.
+    public func close(linger: Duration = .zero) {
+        if let handle, linger > .zero {
+            var milliseconds = Int32(clamping: linger.components.seconds * 1000 + linger.components.attoseconds / 1_000_000_000_000_000)
+            zmq_setsockopt(handle, ZMQ_LINGER, &milliseconds, MemoryLayout<Int32>.size)
+        }
         if let handle { zmq_close(handle) }
         handle = nil
     }

@@ -80,6 +80,12 @@ public final class ZeroMQCoordinatorTransport: CoordinatorTransport {
         sockets.forEach { $0.close() }
     }
 
+    /// Closes after giving what is queued (the shutdown frames) up to `linger` to leave.
+    public func close(linger: Duration) {
+        monitors.forEach { $0.close() }
+        sockets.forEach { $0.close(linger: linger) }
+    }
+
     /// Why host `host`'s link has not carried a message, from its events so far: nothing
     /// accepted the connection, or the (CURVE) handshake never completed; nil once it has.
     public func linkProblem(host: Int) -> String? {

@@ -3,6 +3,7 @@ import Foundation
 import SwitchyardLaunch
 import SwitchyardProtocol
 import SwitchyardTraffic
+import SwitchyardWire
 
 struct BenchAlltoall: ParsableCommand {
     enum DType: String, ExpressibleByArgument, CaseIterable { case f32, bf16 }
@@ -163,10 +164,11 @@ struct BenchAlltoall: ParsableCommand {
     /// What recording one message costs, measured on a recorder like the runtime's.
     static func nanosecondsPerRecord(count: Int = 1 << 20) -> Double {
         let recorder = TrafficRecorder(context: TrafficContext(hosts: 8, layers: 1, experts: 8, hidden: 8, payload: .f32, transport: .inproc), capacity: count)
+        // Built as the runtime builds its records: from the frame, by the one builder.
+        let frame = WireFrame(host: 0, body: .combine(Combine(tokens: [0], partialSums: ActivationRows(rows: 1, width: 2, floats: [0, 0], as: .f32))))
         let start = ContinuousClock.now
-        for i in 0..<count {
-            recorder.record(TrafficRecord(kind: .dispatch, step: 0, exchange: UInt64(i), layer: 0, host: Int32(i & 7), tokens: 1, slots: 1,
-                                          payloadBytes: 8, wireBytes: 80, sendNanos: TrafficClock.now()))
+        for _ in 0..<count {
+            recorder.record(TrafficRecord(frame, wireBytes: 80, slots: 1, step: 0, sent: ProtocolTime(nanoseconds: TrafficClock.now())))
         }
         return elapsedSeconds(ContinuousClock.now - start) * 1e9 / Double(count)
     }

@@ -107,21 +107,26 @@ import SwitchyardTestSupport
             return process
         }
         var hosts = try (0..<4).map(startHost)
-        defer { for host in hosts where host.isRunning { host.terminate(); host.waitUntilExit() } }
+        defer { for host in hosts where host.isRunning { kill(host.processIdentifier, SIGKILL); host.waitUntilExit() } }
         let coordinator = Process()
         coordinator.executableURL = URL(fileURLWithPath: switchyard)
         let out = folder + "/run"
         coordinator.arguments = ["coordinator", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
-                                 "--new-tokens", "400", "--max-batch", "2", "--out", out, "--quiet"]
+                                 "--new-tokens", "600", "--max-batch", "2", "--out", out, "--quiet"]
         coordinator.standardOutput = FileHandle.nullDevice
         coordinator.standardError = FileHandle.nullDevice
         try coordinator.run()
-        // Mid-generation, host 1 is killed; as a service manager would, it is started again.
+        // Mid-generation, host 1 is killed; as a service manager would, it is started again. Then
+        // host 2 is stopped for 2 s.
         usleep(1_500_000)
         kill(hosts[1].processIdentifier, SIGKILL)
         hosts[1].waitUntilExit()
         usleep(500_000)
         hosts[1] = try startHost(1)
+        usleep(1_000_000)
+        kill(hosts[2].processIdentifier, SIGSTOP)
+        usleep(2_000_000)
+        kill(hosts[2].processIdentifier, SIGCONT)
         let deadline = ContinuousClock.now + .seconds(120)
         while coordinator.isRunning, ContinuousClock.now < deadline { usleep(50_000) }
         #expect(!coordinator.isRunning)
@@ -129,10 +134,14 @@ import SwitchyardTestSupport
         coordinator.waitUntilExit()
         #expect(coordinator.terminationStatus == 0)
         let summary = try summary(out)
-        #expect(outputs(summary) == (try expected(requests: 4, newTokens: 400)))
+        #expect(outputs(summary) == (try expected(requests: 4, newTokens: 600)))
         let events = ((summary["faults"] as? [String: Any])?["events"] as? [[String: Any]]) ?? []
         #expect(events.contains { $0["event"] as? String == "lost" && $0["host"] as? Int == 1 }, "\(events)")
         #expect(events.contains { $0["event"] as? String == "rejoined" && $0["host"] as? Int == 1 }, "\(events)")
+        #expect(events.contains { $0["event"] as? String == "lost" && $0["host"] as? Int == 2 }, "the stopped host is declared lost: \(events)")
+        // Each loss was declared within a second of the host's last answer.
+        let losses = events.filter { $0["event"] as? String == "lost" }.compactMap { $0["detail"] as? String }
+        #expect(losses.allSatisfy { $0.contains("killed by") || $0.contains("answered nothing for 0.") || $0.contains("answered nothing for 1.0") }, "\(losses)")
         // The coordinator shut its hosts down at the end, the restarted one included.
         let stopBy = ContinuousClock.now + .seconds(10)
         while hosts.contains(where: \.isRunning), ContinuousClock.now < stopBy { usleep(50_000) }

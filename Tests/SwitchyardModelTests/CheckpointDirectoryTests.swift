@@ -80,8 +80,8 @@ func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
             let gateUpBytes = tiny.nRoutedExperts * 2 * tiny.moeIntermediateSize * tiny.hiddenSize * 4
             #expect(checkpoint.bytesRead(tensor: TensorNames.fusedGateUp(1)) == gateUpBytes * 16 / 128)
         } else {
-            #expect(checkpoint.bytesRead(tensor: TensorNames.expert(0, 31, "gate_proj")) == 0)
-            #expect(checkpoint.bytesRead(tensor: TensorNames.expert(0, 32, "gate_proj")) == tiny.moeIntermediateSize * tiny.hiddenSize * 4)
+            #expect(checkpoint.bytesRead(tensor: TensorNames.expert(0, 31, .gate)) == 0)
+            #expect(checkpoint.bytesRead(tensor: TensorNames.expert(0, 32, .gate)) == tiny.moeIntermediateSize * tiny.hiddenSize * 4)
         }
         #expect(checkpoint.bytesRead(tensor: TensorNames.embedTokens) == 0)
     }

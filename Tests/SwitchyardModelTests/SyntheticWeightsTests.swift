@@ -22,8 +22,8 @@ import SwitchyardModelConfig
 
     @Test func matricesHaveStandardDeviationOneOverRootFanIn() throws {
         let weights = SyntheticWeights(config: tiny, seed: 1)
-        for (name, rows, cols) in [(TensorNames.embedTokens, 512, 64), (TensorNames.attention(0, "kv_b_proj"), 128, 16),
-                                   (TensorNames.expert(0, 5, "down_proj"), 64, 32)] {
+        for (name, rows, cols) in [(TensorNames.embedTokens, 512, 64), (TensorNames.attention(0, .kvBProj), 128, 16),
+                                   (TensorNames.expert(0, 5, .down), 64, 32)] {
             let values = try weights.matrix(name, rows: rows, cols: cols).floats
             let mean = values.reduce(0, +) / Float(values.count)
             let std = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count)).squareRoot()
@@ -40,10 +40,10 @@ import SwitchyardModelConfig
 
     @Test func bf16WeightsAreTheRoundedFloat32Ones() throws {
         let f32 = SyntheticWeights(config: tiny, seed: 4), bf16 = SyntheticWeights(config: tiny, seed: 4, dtype: .bf16)
-        let name = TensorNames.attention(1, "o_proj")
+        let name = TensorNames.attention(1, .oProj)
         let bits = try #require(try bf16.matrix(name, rows: 64, cols: 64).storage.bf16Bits)
         #expect(bits == (try f32.matrix(name, rows: 64, cols: 64).floats.map(BFloat16.bits)))
-        let norm = TensorNames.attention(0, "q_a_layernorm")
+        let norm = TensorNames.attention(0, .qALayernorm)
         #expect(try bf16.vector(norm, count: 32) == f32.vector(norm, count: 32).map { BFloat16.float(BFloat16.bits($0)) })
     }
 

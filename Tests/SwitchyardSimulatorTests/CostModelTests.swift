@@ -127,11 +127,13 @@ import SwitchyardModelConfig
     }
 
     @Test func allToAllSendsATokenOnceToEachRank() {
-        // Two ranks, two experts, both chosen by every token: each token crosses once, with one metadata slot.
+        // Two ranks, two experts, both chosen by every token: each token crosses once, with one pair's
+        // route, in a wire frame: 64-byte header, 8 bytes per token and per pair, then the values.
         let r = AllToAll.simulate(topology: testTopology(gpus: 2), ranks: 2, tokensPerRank: 1, hidden: 4096, experts: 2, topK: 2,
                                   dispatchDType: .bf16, combineDType: .fp32)
-        #expect(r.dispatchBytesPerRank == [8192 + 8, 8192 + 8])
-        #expect(r.combineBytesPerRank == [16384, 16384])
-        #expect(close(r.dispatch.seconds, 8200 / 100e9 + 2e-6))
+        let dispatchFrame: Double = 64 + 8 + 8 + 8192, combineFrame: Double = 64 + 4 + 16384
+        #expect(r.dispatchBytesPerRank == [dispatchFrame, dispatchFrame])
+        #expect(r.combineBytesPerRank == [combineFrame, combineFrame])
+        #expect(close(r.dispatch.seconds, 8272 / 100e9 + 2e-6))
     }
 }

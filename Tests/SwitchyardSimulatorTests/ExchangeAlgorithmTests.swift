@@ -7,12 +7,14 @@ import SwitchyardModelConfig
 /// Byte, message and token counts of each exchange algorithm on hand-computed cases, per-message and
 /// per-token port costs, and node-limited routing.
 @Suite struct ExchangeAlgorithmTests {
-    /// Two nodes of two GPUs (devices 0, 1 on n0; 2, 3 on n1), rail-optimized; 1,000-byte tokens out, 2,000 back.
+    /// Two nodes of two GPUs (devices 0, 1 on n0; 2, 3 on n1), rail-optimized; 1,000-byte tokens out
+    /// (500 bf16 values), 2,000 back (float32), framed as the wire frames them: a dispatch of t tokens
+    /// and p pairs is 64 + 8t + 8p + 1000t bytes, a combine 64 + 4t + 2000t.
     /// One token from device 0 whose four experts sit on devices 1, 2, 3 and 3.
     func plan(_ algorithm: ExchangeAlgorithm, topology: Topology = testTopology(nodes: 2, gpus: 2, railOptimized: true))
         -> (dispatch: PairTraffic, combine: PairTraffic) {
         var planner = ExchangePlanner(links: LinkModel(topology: topology), topology: topology, algorithm: algorithm,
-                                      dispatchBytes: 1000, combineBytes: 2000)
+                                      sizing: MessageSizing(hidden: 500, dispatch: .bf16, combine: .fp32))
         planner.add(source: 0, owners: [1, 2, 3, 3])
         return planner.traffic()
     }
@@ -23,11 +25,11 @@ import SwitchyardModelConfig
 
     @Test func directSendsOncePerDevice() {
         let t = plan(.direct)
-        // Pair p = src × 4 + dst. Each device: the token plus 8 bytes per expert there.
-        #expect(nonzero(t.dispatch.bytes) == [1: 1008, 2: 1008, 3: 1016])
+        // Pair p = src × 4 + dst. Each device: one frame of the token, with 8 bytes per expert there.
+        #expect(nonzero(t.dispatch.bytes) == [1: 1080, 2: 1080, 3: 1088])
         #expect(nonzero(t.dispatch.tokens) == [1: 1, 2: 1, 3: 1])
         #expect(nonzero(t.dispatch.messages) == [1: 1, 2: 1, 3: 1])
-        #expect(nonzero(t.combine.bytes) == [4: 2000, 8: 2000, 12: 2000])
+        #expect(nonzero(t.combine.bytes) == [4: 2068, 8: 2068, 12: 2068])
         #expect(!t.dispatch.direct && t.dispatch.routeLatency == nil)
     }
 
@@ -35,20 +37,20 @@ import SwitchyardModelConfig
         let t = plan(.hierarchical)
         // Own node: 0 → 1 directly. Node n1: once to device 2 (rail 0) with the metadata of its three
         // experts, then device 2 forwards to device 3 with that device's two.
-        #expect(nonzero(t.dispatch.bytes) == [1: 1008, 2: 1024, 11: 1016])
+        #expect(nonzero(t.dispatch.bytes) == [1: 1080, 2: 1096, 11: 1088])
         #expect(nonzero(t.dispatch.tokens) == [1: 1, 2: 1, 11: 1])
         // Device 3's partial goes to device 2, which sends one sum to device 0.
-        #expect(nonzero(t.combine.bytes) == [4: 2000, 8: 2000, 14: 2000])
-        #expect(t.dispatch.sent(devices: 4) == [2032, 0, 1016, 0])
+        #expect(nonzero(t.combine.bytes) == [4: 2068, 8: 2068, 14: 2068])
+        #expect(t.dispatch.sent(devices: 4) == [2176, 0, 1088, 0])
         // Network then fabric: 5 µs + 2 µs.
         #expect(close(t.dispatch.routeLatency!, 7e-6) && close(t.combine.routeLatency!, 7e-6))
-        // The network carries 1,024 bytes instead of direct's 2,024.
+        // The network carries 1,096 bytes instead of direct's 2,168.
         let links = LinkModel(topology: testTopology(nodes: 2, gpus: 2, railOptimized: true))
         var ports: [Double] = [], direct: [Double] = []
         _ = links.exchange(t.dispatch, portBytes: &ports)
         _ = links.exchange(plan(.direct).dispatch, portBytes: &direct)
         let nicOut = links.ports.firstIndex { $0.name == "n0/g0 NIC out" }!
-        #expect(ports[nicOut] == 1024 && direct[nicOut] == 2024)
+        #expect(ports[nicOut] == 1096 && direct[nicOut] == 2168)
     }
 
     @Test func hierarchicalOnOneNodeIsDirect() {
@@ -59,16 +61,16 @@ import SwitchyardModelConfig
 
     @Test func lowLatencySendsEveryPairOnItsOwn() {
         let t = plan(.lowLatency)
-        #expect(nonzero(t.dispatch.bytes) == [1: 1008, 2: 1008, 3: 2016])
+        #expect(nonzero(t.dispatch.bytes) == [1: 1080, 2: 1080, 3: 2160])
         #expect(nonzero(t.dispatch.messages) == [1: 1, 2: 1, 3: 2])
         #expect(nonzero(t.dispatch.tokens) == [1: 1, 2: 1, 3: 2])
-        #expect(nonzero(t.combine.bytes) == [4: 2000, 8: 2000, 12: 4000])
+        #expect(nonzero(t.combine.bytes) == [4: 2068, 8: 2068, 12: 4136])
         #expect(t.dispatch.direct)
     }
 
     @Test func messageAndTokenCostsSerializeOnEachPort() {
         // 1 µs a message and 0.5 µs a token on the network. Low-latency: device 0's NIC sends three
-        // messages of 3,024 bytes in all (to device 2, and two to device 3 NIC to NIC, not via rail 0).
+        // messages of 3,240 bytes in all (to device 2, and two to device 3 NIC to NIC, not via rail 0).
         var topology = testTopology(nodes: 2, gpus: 2, railOptimized: true)
         topology.scaleOut!.costs = TransferCosts(messageSeconds: 1e-6, tokenSeconds: 0.5e-6)
         let links = LinkModel(topology: topology)
@@ -76,7 +78,7 @@ import SwitchyardModelConfig
         var ports: [Double] = []
         let t = links.exchange(plan(.lowLatency, topology: topology).dispatch, portBytes: &ports)
         #expect(links.ports[t.busiestPort!].name == "n0/g0 NIC out")
-        #expect(close(t.seconds, 3024 / 12.5e9 + 3 * 1e-6 + 3 * 0.5e-6 + 5e-6))
+        #expect(close(t.seconds, 3240 / 12.5e9 + 3 * 1e-6 + 3 * 0.5e-6 + 5e-6))
         #expect(close(t.latencySeconds, 5e-6))
         // Costs are the topology file's: durations, zero when absent, never negative.
         let json = #"{"gpu_models": {"G": {"memory": "80 GB", "hbm_bandwidth": "3 TB/s", "dense_throughput": {"bf16": 989}}}, "nodes": [{"name": "n", "gpu_model": "G", "gpus": 2}], "scale_up": {"bandwidth_each_way": "450 GB/s", "latency": "3 us", "message_cost": "25 ns", "token_cost": 0.5}}"#

@@ -27,6 +27,16 @@ import SwitchyardCore
         #expect(try TrafficJSONL.decode(text, file: "t.jsonl") == ledger)
     }
 
+    /// The ledger's payload is the wire's `PayloadType`, written as its name as before.
+    @Test func payloadIsThePayloadTypeWrittenByName() throws {
+        let context: TrafficContext.Payload = PayloadType.bf16
+        #expect(String(decoding: try JSONEncoder().encode([context, .f32]), as: UTF8.self) == #"["bf16","f32"]"#)
+        let text = try TrafficJSONL.encode(sampleLedger())
+        #expect(text.split(separator: "\n").first!.contains(#""payload":"f32""#))
+        let unknown = text.replacingOccurrences(of: #""payload":"f32""#, with: #""payload":"fp8""#)
+        #expect(throws: (any Error).self) { try TrafficJSONL.decode(unknown, file: "t.jsonl") }
+    }
+
     @Test func badLinesNameTheFileLineAndField() {
         let text = try! TrafficJSONL.encode(sampleLedger()).replacingOccurrences(of: "\"host\":1,", with: "\"host\":7,")
         #expect { try TrafficJSONL.decode(text, file: "run/traffic.jsonl") } throws: { "\($0)".contains("run/traffic.jsonl: line 4: host: 7") }
