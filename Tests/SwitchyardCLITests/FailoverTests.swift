@@ -111,14 +111,17 @@ import SwitchyardTestSupport
         let coordinator = Process()
         coordinator.executableURL = URL(fileURLWithPath: switchyard)
         let out = folder + "/run"
+        let port = try freePort()
         coordinator.arguments = ["coordinator", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
-                                 "--new-tokens", "600", "--max-batch", "2", "--out", out, "--quiet"]
+                                 "--new-tokens", "600", "--max-batch", "2", "--out", out, "--quiet", "--metrics-port", String(port)]
         coordinator.standardOutput = FileHandle.nullDevice
         coordinator.standardError = FileHandle.nullDevice
         try coordinator.run()
-        // Mid-generation, host 1 is killed; as a service manager would, it is started again. Then
-        // host 2 is stopped for 2 s.
-        usleep(1_500_000)
+        // Mid-generation (tokens are coming out), host 1 is killed; as a service manager would, it
+        // is started again. Then host 2 is stopped for 2 s.
+        let generating = ContinuousClock.now + .seconds(60)
+        while generatedTokens(port: port) < 20, coordinator.isRunning, ContinuousClock.now < generating { usleep(100_000) }
+        try #require(coordinator.isRunning, "the coordinator ended before generating")
         kill(hosts[1].processIdentifier, SIGKILL)
         hosts[1].waitUntilExit()
         usleep(500_000)
@@ -193,5 +196,47 @@ import SwitchyardTestSupport
         #expect(text.contains("mpirun"), "\(text)")
         usleep(500_000)
         #expect(noHostLeft(folder), "an mpi-job rank is still running")
+    }
+
+    /// A port on 127.0.0.1 nothing listens on now.
+    func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// `switchyard_generated_tokens_total` from the metrics endpoint, 0 while it does not answer.
+    func generatedTokens(port: Int) -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return 0 }
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { return 0 }
+        var response = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            response += buffer[0..<count]
+        }
+        let line = String(decoding: response, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("switchyard_generated_tokens_total ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
     }
 }

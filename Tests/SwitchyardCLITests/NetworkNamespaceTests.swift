@@ -278,24 +278,17 @@ struct NetworkNamespaceTests {
         let long = ["--model", "tiny", "--requests", "3", "--prompt-tokens", "5", "--new-tokens", "300", "--max-batch", "2"]
         let coordinator = Process()
         coordinator.executableURL = URL(fileURLWithPath: network.ip)
-        coordinator.arguments = network.exec(in: "c", [switchyard, "coordinator", "--cluster", cluster, "--handshake-timeout", "20",
-                                                       "--exchange-timeout", "20", "--out", folder + "/cut", "--quiet"] + long)
+        coordinator.arguments = network.exec(in: "c", [switchyard, "coordinator", "--cluster", cluster,
+                                                       "--handshake-timeout", "60", "--exchange-timeout", "30", "--out", folder + "/cut", "--quiet"] + long)
         coordinator.standardOutput = FileHandle.nullDevice
         let errors = folder + "/coordinator.log"
         _ = FileManager.default.createFile(atPath: errors, contents: nil)
         coordinator.standardError = FileHandle(forWritingAtPath: errors)
+        let before = try network.receivedBytes("b")
         try coordinator.run()
-        // Mid-run, not mid-handshake: once machine b's hosts each hold the coordinator's connection
-        // (a loaded test machine can take longer than a fixed wait for that), the run goes on a while.
-        if let ss = Executables.find("ss", also: ["/usr/sbin", "/sbin", "/usr/bin"]) {
-            let connected = ContinuousClock.now + .seconds(20)
-            while ContinuousClock.now < connected {
-                let established = (try? Subprocess.run(network.ip, network.exec(in: "b", [ss, "-Htn", "state", "established"]), timeout: .seconds(5)).stdout) ?? ""
-                if established.split(separator: "\n").count >= 2 { break }
-                usleep(50_000)
-            }
-        }
-        usleep(1_500_000)
+        // Once dispatches flow into machine b (well past the handshake's few hundred bytes), its link goes down.
+        let flowing = ContinuousClock.now + .seconds(60)
+        while try network.receivedBytes("b") - before < 50_000, coordinator.isRunning, ContinuousClock.now < flowing { usleep(50_000) }
         _ = try network.ip(network.exec(in: "b", [network.ip, "link", "set", NamespaceNetwork.interface, "down"]))
         let deadline = ContinuousClock.now + .seconds(60)
         while coordinator.isRunning, ContinuousClock.now < deadline { usleep(50_000) }
