@@ -97,8 +97,8 @@ public struct AlltoallBench: Sendable, Equatable {
     /// Echo hosts as child processes (`executable bench alltoall-host`) on ipc sockets.
     public func runZeroMQ(executable: String) throws -> Result {
         try validate()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Sockets only this user can reach: the echo hosts run without CURVE.
+        let folder = URL(fileURLWithPath: try PrivateRunFolder().path)
         defer { try? FileManager.default.removeItem(at: folder) }
         let endpoints = (0..<hosts).map { "ipc://\(folder.path)/host-\($0)" }
         let processes = try ExpertHostProcesses(hosts: hosts, executable: executable, command: ["bench", "alltoall-host"], endpoints: endpoints) { host in

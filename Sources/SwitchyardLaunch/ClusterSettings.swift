@@ -17,6 +17,11 @@ public struct ClusterSettings: Sendable {
     public var rejoinWait: Duration = .seconds(10)
     /// Most tokens one step may route: frames and ZeroMQ messages larger than that are refused.
     public var maxStepTokens: Int?
+    /// A folder of every role's CURVE public keys (and secret keys beside them), for a cluster
+    /// file that lists none: a local run's ephemeral keys.
+    public var keys: String?
+    /// This process's CURVE secret key file, when it is not beside its public key.
+    public var secretKey: String?
 
     public init(spec: ClusterSpec, transportOverride: ClusterTransport? = nil,
                 handshakeTimeout: Duration = .seconds(60), exchangeTimeout: Duration = .seconds(60)) {

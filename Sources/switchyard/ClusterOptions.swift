@@ -14,6 +14,12 @@ struct ClusterOptions: ParsableArguments {
     var maxStepTokens: Int?
     @Option(help: "Times `run` starts a host again after its process died (with backoff), per host.") var hostRestarts = 3
     @Option(help: "Seconds a layer whose experts have no live host waits for one to come back before the run fails.") var rejoinWait = 10
+    @Option(help: "Put the cluster's ipc sockets in this folder instead of the paths the cluster file names (switchyard run gives its hosts a private one per run).")
+    var socketDirectory: String?
+    @Option(help: "Take every role's CURVE public key from this folder (coordinator.key, host-K.key, secret keys beside them) when the cluster file lists none.")
+    var keys: String?
+    @Option(help: "This process's CURVE secret key file. Default: beside its public key (NAME.key_secret).")
+    var secretKey: String?
 
     func validate() throws {
         guard (1...3600).contains(handshakeTimeout), (1...3600).contains(exchangeTimeout) else {
@@ -40,6 +46,9 @@ struct ClusterOptions: ParsableArguments {
         settings.hostRestarts = hostRestarts
         settings.rejoinWait = .seconds(rejoinWait)
         settings.maxStepTokens = maxStepTokens
+        if let socketDirectory { settings.spec = settings.spec.placingIPCSockets(in: socketDirectory) }
+        settings.keys = keys
+        settings.secretKey = secretKey
         return settings
     }
 }
