@@ -6,7 +6,7 @@ RELEASE_BIN := .build/release/switchyard
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 
-.PHONY: deps build test run bench clean report-check
+.PHONY: deps build test run bench clean report-check fuzz
 
 # Installs the native libraries only when pkg-config or mpirun cannot find them.
 deps:
@@ -23,6 +23,17 @@ deps:
 		echo "deps: missing native libraries and no root or sudo to install them." >&2; \
 		echo "deps: as root, run: apt-get install $(DEBIAN_PACKAGES)" >&2; \
 		exit 1; \
+	fi
+	@# tcpdump, for the packet capture of NetworkNamespaceTests; without it that part is skipped, so a failed install is no error.
+	@if command -v tcpdump >/dev/null 2>&1 || [ -x /usr/sbin/tcpdump ] || [ -x /usr/bin/tcpdump ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing tcpdump"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump) || echo "deps: tcpdump not installed; the packet capture test will be skipped"; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+		echo "deps: installing tcpdump with sudo"; \
+		(sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump) || echo "deps: tcpdump not installed; the packet capture test will be skipped"; \
+	else \
+		echo "deps: no tcpdump and no root to install it; the packet capture test will be skipped"; \
 	fi
 	@# The serve tests drive the endpoint with the openai Python package: installed if missing; when
 	@# pip cannot get it, that one client test says so and is skipped.
@@ -68,5 +79,25 @@ report-check: build
 	$(RELEASE_BIN) run --quiet --out .build/report-check
 	scripts/report-check.sh .build/report-check .build/report-check/report.png
 
+# libFuzzer with the address sanitizer over each untrusted-input reader (Tests/Fuzz), linked with
+# lld (gold fails on the sanitized objects): its own
+# scratch folder, the committed seeds in Tests/Fuzz/corpus/TARGET (read, never written), new
+# inputs in .build-fuzz/corpus/TARGET, crashes in .build-fuzz/crashes. FUZZ_SECONDS per target.
+# A crash is replayed with `.build-fuzz/release/switchyard-fuzz` built plainly, or by copying it
+# into Tests/Fuzz/regressions/TARGET/, which `make test` replays.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := wire safetensors config topology cluster
+FUZZ_BIN := .build-fuzz/release/switchyard-fuzz
+fuzz: deps
+	$(SWIFT) build --scratch-path .build-fuzz -c release --product switchyard-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
+	@mkdir -p .build-fuzz/crashes
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$target; \
+		echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+		SWITCHYARD_FUZZ_TARGET=$$target $(FUZZ_BIN) .build-fuzz/corpus/$$target Tests/Fuzz/corpus/$$target \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 -print_final_stats=1 \
+			-artifact_prefix=.build-fuzz/crashes/$$target- || exit 1; \
+	done
+
 clean:
-	rm -rf .build runs
+	rm -rf .build .build-fuzz runs

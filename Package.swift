@@ -94,6 +94,12 @@ let package = Package(
         // Started by the MPI test under `mpirun -np 3`: an allreduce and a ring exchange.
         .executableTarget(name: "switchyard-mpi-check", dependencies: ["SwitchyardTransport"]),
 
+        // The untrusted-input readers as fuzz targets; `make fuzz` builds the harness with libFuzzer
+        // (-DFUZZING -sanitize=fuzzer), a plain build is a replayer of saved inputs.
+        .target(name: "SwitchyardFuzzTargets", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardModel", "SwitchyardWire",
+                                                              "SwitchyardTopology", "SwitchyardCluster"], path: "Tests/Fuzz/Targets"),
+        .executableTarget(name: "switchyard-fuzz", dependencies: ["SwitchyardFuzzTargets"], path: "Tests/Fuzz/Harness"),
+
         // Starting the package's executables from tests, with deadlines.
         .target(name: "SwitchyardTestSupport", path: "Tests/SwitchyardTestSupport"),
         .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels", "SwitchyardCore", "CKernels"]),
@@ -116,6 +122,8 @@ let package = Package(
         .testTarget(name: "SwitchyardTopologyTests", dependencies: ["SwitchyardTopology"]),
         // Package.swift's layers: which targets may link native libraries, and every import declared.
         .testTarget(name: "SwitchyardLayerTests", dependencies: ["SwitchyardTestSupport"]),
+        // The fuzz targets' seed corpora and every crash the fuzzer found, replayed.
+        .testTarget(name: "SwitchyardFuzzTests", dependencies: ["SwitchyardFuzzTargets", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardSimulatorTests", dependencies: ["SwitchyardSimulator", "SwitchyardTopology", "SwitchyardModelConfig"]),
     ]
 )

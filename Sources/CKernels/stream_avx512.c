@@ -8,24 +8,9 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <stdlib.h>
 
 #define SY_512 "avx512f,avx512bw,avx512vl"
 #define SY_512BF16 "avx512f,avx512bw,avx512vl,avx512bf16"
-
-// Per-thread scratch for the repacked activations, grown as needed and kept for the next call.
-static __thread void *packed_scratch;
-static __thread long packed_capacity;
-
-static void *scratch(long bytes) {
-    if (bytes > packed_capacity) {
-        free(packed_scratch);
-        long rounded = (bytes + 4095) & ~4095L;
-        packed_scratch = aligned_alloc(64, (size_t)rounded);
-        packed_capacity = packed_scratch ? rounded : 0;
-    }
-    return packed_scratch;
-}
 
 __attribute__((target(SY_512)))
 static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
@@ -158,7 +143,7 @@ void sy_stream_bf16_avx512(const uint16_t *w, long cols, const float *x, long ld
     long blocks = (cols + 31) / 32;
     for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
         long T = tokens - t0 < 8 ? tokens - t0 : 8;
-        float *xp = scratch(blocks * T * 32 * (long)sizeof(float));
+        float *xp = sy_thread_scratch(blocks * T * 32 * (long)sizeof(float));
         if (!xp) { sy_stream_bf16_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
         pack_even_odd(x, ldx, cols, T, xp);
         SY_FOR_TOKENS(T, SY_WIDE)
@@ -173,7 +158,7 @@ void sy_stream_bf16_avx512bf16(const uint16_t *w, long cols, const float *x, lon
     long blocks = (cols + 31) / 32;
     for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
         long T = tokens - t0 < 8 ? tokens - t0 : 8;
-        uint16_t *xp = scratch(blocks * T * 32 * (long)sizeof(uint16_t));
+        uint16_t *xp = sy_thread_scratch(blocks * T * 32 * (long)sizeof(uint16_t));
         if (!xp) { sy_stream_bf16_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
         pack_bf16(x, ldx, cols, T, xp);
         SY_FOR_TOKENS(T, SY_DOT)

@@ -3,11 +3,21 @@
 #define SWITCHYARD_STREAM_PATHS_H
 #include "ckernels.h"
 
+// A 64-byte-aligned block of at least `bytes` for this thread, valid until its next call; NULL when
+// memory is short.
+void *sy_thread_scratch(long bytes);
+
 void sy_stream_bf16_portable(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
                              float *y, long ldy, long r0, long r1);
 void sy_stream_f32_portable(const float *w, long cols, const float *x, long ldx, long tokens,
                             float *y, long ldy, long r0, long r1);
+void sy_stream_fp8_portable(const uint8_t *w, long cols, const float *scales, long row_phase,
+                            const float *x, long ldx, long tokens, float *y, long ldy, long r0, long r1);
 #if defined(__x86_64__)
+void sy_stream_fp8_avx512(const uint8_t *w, long cols, const float *scales, long row_phase,
+                          const float *x, long ldx, long tokens, float *y, long ldy, long r0, long r1);
+void sy_fp8_to_f32_avx512(const uint8_t *w, long cols, const float *scales, long row_phase,
+                          long r0, long r1, float *dst);
 void sy_stream_bf16_avx512(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
                            float *y, long ldy, long r0, long r1);
 void sy_stream_bf16_avx512bf16(const uint16_t *w, long cols, const float *x, long ldx, long tokens,

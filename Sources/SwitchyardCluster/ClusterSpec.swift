@@ -21,6 +21,16 @@ public struct ClusterSpec: Equatable, Sendable {
     public var hosts: [ClusterRole]
     /// MPI only: the hostfile to hand to mpirun, resolved against the cluster file's folder.
     public var hostfilePath: String?
+    /// ZeroMQ only: CURVE (the default) or `"none"`, which the file must say to run tcp without keys.
+    public var security: ClusterSecurity = .curve
+
+    /// Ceilings on what a cluster file may list, so a hostile file cannot make the tables built
+    /// from it huge: expert hosts, and the device positions topology files allow.
+    public static let maximumHosts = 4096
+    public static let maximumNodes = 4096
+    public static let maximumGPUsPerNode = 1024
+    /// An explicit placement names one host per expert, and models have at most this many.
+    public static let maximumExperts = ModelConfig.bounds.nRoutedExperts.upperBound
 
     /// The placement for a model with `experts` routed experts; an explicit list must have one entry per expert.
     public func placement(experts: Int) throws(ClusterError) -> Placement {
@@ -47,10 +57,34 @@ public enum ClusterTransport: String, CaseIterable, Sendable {
 public struct ClusterRole: Equatable, Sendable {
     public var endpoint: ClusterEndpoint
     public var device: DeviceRef
+    /// ZeroMQ with CURVE: the role's public key (`"public_key"`); a coordinator may list several,
+    /// which every host admits (a key being rotated in beside the one going out).
+    public var publicKeys: [ClusterPublicKey] = []
 
-    public init(endpoint: ClusterEndpoint, device: DeviceRef) {
+    public init(endpoint: ClusterEndpoint, device: DeviceRef, publicKeys: [ClusterPublicKey] = []) {
         self.endpoint = endpoint
         self.device = device
+        self.publicKeys = publicKeys
+    }
+}
+
+/// Whether the ZeroMQ links of a cluster authenticate and encrypt (docs/SECURITY.md).
+public enum ClusterSecurity: String, CaseIterable, Sendable {
+    /// Hosts are CURVE servers admitting the coordinator's keys; the coordinator checks each host's key.
+    case curve
+    /// Plaintext and unauthenticated: only on a network nobody else can reach.
+    case none
+}
+
+/// A public key named by a cluster file: the key file's path (resolved against the cluster
+/// file's folder; its secret key lives beside it) and the Z85 key it holds.
+public struct ClusterPublicKey: Equatable, Sendable {
+    public var file: String
+    public var key: String
+
+    public init(file: String, key: String) {
+        self.file = file
+        self.key = key
     }
 }
 

@@ -13,7 +13,7 @@ extension ClusterSpec {
 
     private static func decode(_ root: JSONField) throws(ClusterError) -> ClusterSpec {
         let file = root.file
-        try root.object(allowedKeys: ["comment", "topology", "transport", "payload", "placement", "replicas", "coordinator", "hosts", "hostfile"])
+        try root.object(allowedKeys: ["comment", "topology", "transport", "payload", "placement", "replicas", "coordinator", "hosts", "hostfile", "security"])
         func resolve(_ relative: String) -> String { ClusterPaths.resolve(relative, besides: file) }
 
         let topologyField = try root.member("topology")
@@ -35,6 +35,9 @@ extension ClusterSpec {
         let hostsField = try root.member("hosts")
         let hostItems = try hostsField.elements()
         guard !hostItems.isEmpty else { throw hostsField.fail("needs at least one expert host") }
+        guard hostItems.count <= ClusterSpec.maximumHosts else {
+            throw hostsField.fail("lists \(hostItems.count) expert hosts, more than the \(ClusterSpec.maximumHosts) allowed")
+        }
         let coordinator = try role(root.member("coordinator"), transport: transport, defaultName: "coordinator")
         let hosts = try hostItems.enumerated().map { (index, item) throws(ClusterError) in
             try role(item, transport: transport, defaultName: "host-\(index)")
@@ -59,10 +62,38 @@ extension ClusterSpec {
         }
         var comment: String?
         if let field = root.optionalMember("comment") { comment = try field.string() }
+        let security = try checkSecurity(root, transport: transport, roles: [coordinator] + hosts)
 
         return ClusterSpec(file: file, comment: comment, topology: topology, topologyPath: resolve(topology), transport: transport,
                            payload: payload, placement: placement, replicas: replicas, coordinator: coordinator.role, hosts: hosts.map(\.role),
-                           hostfilePath: hostfilePath)
+                           hostfilePath: hostfilePath, security: security)
+    }
+
+    /// `"security"` and the roles' `"public_key"`s: ZeroMQ only; every role lists a key or none
+    /// does; `"none"` lists none.
+    private static func checkSecurity(_ root: JSONField, transport: ClusterTransport, roles: [ParsedRole]) throws(ClusterError) -> ClusterSecurity {
+        var security = ClusterSecurity.curve
+        let field = root.optionalMember("security")
+        if let field {
+            guard transport == .zmq else { throw field.fail("is only used with transport zmq (MPI is never authenticated: see docs/SECURITY.md)") }
+            let name = try field.string()
+            guard let value = ClusterSecurity(rawValue: name) else { throw field.fail("\"\(name)\" is not a security mode (curve or none)") }
+            security = value
+        }
+        let keyed = roles.filter { !$0.role.publicKeys.isEmpty }
+        guard let first = keyed.first else { return security }
+        if security == .none { throw first.cursor.fail("lists \"public_key\", but the file says \"security\": \"none\"") }
+        if let bare = roles.first(where: { $0.role.publicKeys.isEmpty }) {
+            throw bare.cursor.fail("needs \"public_key\" like the other roles (make one with switchyard keygen), or list no keys at all")
+        }
+        var owners: [String: String] = [:]
+        for role in roles {
+            for key in role.role.publicKeys {
+                if let owner = owners[key.key] { throw role.cursor.fail("public key in \(key.file) is already \(owner)'s: each role needs its own key pair") }
+                owners[key.key] = role.cursor.path
+            }
+        }
+        return security
     }
 
     /// A role and the cursors of the fields that made its endpoint, for later complaints.
@@ -74,7 +105,7 @@ extension ClusterSpec {
 
     private static func role(_ cursor: JSONField, transport: ClusterTransport, defaultName: String) throws(ClusterError) -> ParsedRole {
         let allowed: Set<String> = switch transport {
-        case .zmq: ["endpoint", "address", "port", "device"]
+        case .zmq: ["endpoint", "address", "port", "device", "public_key"]
         case .mpi: ["rank", "device"]
         case .inproc: ["endpoint", "device"]
         }
@@ -82,11 +113,12 @@ extension ClusterSpec {
         let device = try deviceRef(cursor.member("device"))
         switch transport {
         case .zmq:
+            let keys = try publicKeys(cursor.optionalMember("public_key"), several: defaultName == "coordinator")
             if let field = cursor.optionalMember("endpoint") {
                 if let extra = cursor.optionalMember("address") ?? cursor.optionalMember("port") { throw extra.fail("give either \"endpoint\" or \"address\" and \"port\", not both") }
                 let text = try field.string()
                 try checkZeroMQEndpoint(text, field)
-                return ParsedRole(role: ClusterRole(endpoint: .zmq(text), device: device), endpointField: field, cursor: cursor)
+                return ParsedRole(role: ClusterRole(endpoint: .zmq(text), device: device, publicKeys: keys), endpointField: field, cursor: cursor)
             }
             guard let addressField = cursor.optionalMember("address"), let portField = cursor.optionalMember("port") else {
                 throw cursor.fail("needs \"endpoint\" (tcp://HOST:PORT or ipc://PATH), or \"address\" and \"port\", for transport zmq")
@@ -96,7 +128,7 @@ extension ClusterSpec {
             let port = try portField.integer()
             guard (1...65535).contains(port) else { throw portField.fail("\(port) is out of range 1...65535") }
             let host = address.contains(":") && !address.hasPrefix("[") ? "[\(address)]" : address
-            return ParsedRole(role: ClusterRole(endpoint: .zmq("tcp://\(host):\(port)"), device: device), endpointField: portField, cursor: cursor)
+            return ParsedRole(role: ClusterRole(endpoint: .zmq("tcp://\(host):\(port)"), device: device, publicKeys: keys), endpointField: portField, cursor: cursor)
         case .mpi:
             let field = try cursor.member("rank")
             let rank = try field.integer()
@@ -109,6 +141,25 @@ extension ClusterSpec {
                 guard name.hasPrefix("inproc://"), name.count > "inproc://".count else { throw field.fail("\"\(name)\" is not an inproc://NAME endpoint") }
             }
             return ParsedRole(role: ClusterRole(endpoint: .inproc(name), device: device), endpointField: cursor.optionalMember("endpoint"), cursor: cursor)
+        }
+    }
+
+    /// `"public_key"`: a key file's path, relative to the cluster file; the coordinator may give a list.
+    private static func publicKeys(_ field: JSONField?, several: Bool) throws(ClusterError) -> [ClusterPublicKey] {
+        guard let field else { return [] }
+        let items: [JSONField]
+        if case .array = field.value {
+            guard several else { throw field.fail("an expert host has one public key: give one key file") }
+            items = try field.elements()
+            guard !items.isEmpty else { throw field.fail("lists no key file") }
+        } else {
+            items = [field]
+        }
+        return try items.map { (item) throws(ClusterError) in
+            let path = ClusterPaths.resolve(try item.string(), besides: item.file)
+            do throws(CurveKeyFile.Problem) { return ClusterPublicKey(file: path, key: try CurveKeyFile.readPublic(path)) } catch {
+                throw item.fail(error.description)
+            }
         }
     }
 
@@ -136,6 +187,8 @@ extension ClusterSpec {
         let node = try nodeField.integer(), gpu = try gpuField.integer()
         guard node >= 0 else { throw nodeField.fail("\(node) is negative") }
         guard gpu >= 0 else { throw gpuField.fail("\(gpu) is negative") }
+        if let problem = InputBounds.problem(node, allowed: 0...(ClusterSpec.maximumNodes - 1)) { throw nodeField.fail(problem) }
+        if let problem = InputBounds.problem(gpu, allowed: 0...(ClusterSpec.maximumGPUsPerNode - 1)) { throw gpuField.fail(problem) }
         return DeviceRef(node: node, gpu: gpu)
     }
 
@@ -177,7 +230,11 @@ extension ClusterSpec {
             throw cursor.fail("is \(cursor.value.typeName), expected \"contiguous\", \"round-robin\" or {\"explicit\": [...]}")
         }
         try cursor.object(allowedKeys: ["explicit"])
-        let list = try cursor.member("explicit").elements()
+        let listField = try cursor.member("explicit")
+        let list = try listField.elements()
+        guard list.count <= ClusterSpec.maximumExperts else {
+            throw listField.fail("lists \(list.count) experts, more than the \(ClusterSpec.maximumExperts) allowed")
+        }
         func host(_ item: JSONField) throws(ClusterError) -> Int {
             let host = try item.integer()
             guard (0..<hosts).contains(host) else { throw item.fail("host \(host) does not exist (hosts are 0...\(hosts - 1))") }

@@ -1,4 +1,4 @@
-/// Decoding the narrow float formats checkpoints store: IEEE half and FP8 E4M3 (the "FN" variant).
+/// The narrow float formats checkpoints store: IEEE half and FP8 E4M3 (the "FN" variant).
 public enum FloatFormats {
     /// IEEE 754 binary16 to float32; exact for every value, subnormals and infinities included.
     @inline(__always)
@@ -30,6 +30,22 @@ public enum FloatFormats {
             ? Float(mantissa) * 0x1p-9 // subnormal: mantissa/8 × 2^-6
             : Float(8 + mantissa) * Float(sign: .plus, exponent: exponent - 7 - 3, significand: 1)
         return negative ? -magnitude : magnitude
+    }
+
+    /// float32 to FP8 E4M3FN, rounded to nearest (ties to even) and saturated to ±448, as FP8
+    /// quantizers clamp before casting; NaN gives the NaN code 0x7F.
+    public static func e4m3(_ value: Float) -> UInt8 {
+        if value.isNaN { return 0x7F }
+        let sign: UInt8 = value.sign == .minus ? 0x80 : 0
+        let magnitude = abs(value)
+        let exponent = Int(magnitude.bitPattern >> 23) - 127
+        if exponent < -6 {
+            // Subnormal codes are multiples of 2^-9; 8 · 2^-9 rounds up into the smallest normal, code 8.
+            return sign | UInt8((magnitude * 0x1p9).rounded(.toNearestOrEven))
+        }
+        let mantissa = magnitude.bitPattern & 0x7F_FFFF
+        let rounded = (mantissa + 0x7_FFFF + ((mantissa >> 20) & 1)) >> 20 // 0...8; 8 carries into the exponent
+        return sign | UInt8(min((exponent + 7) << 3 + Int(rounded), 0x7E))
     }
 
     /// A table of all 256 E4M3 values, indexed by bit pattern.

@@ -22,11 +22,15 @@ public struct JSONField: Sendable {
         self.file = file
     }
 
+    /// Largest topology or cluster file read: such files are a few kilobytes.
+    public static let maximumFileBytes = 16 << 20
+
     /// The document in the file at `path` (named as given in errors) as the root field `$`.
+    /// Only a regular file is opened, so a FIFO in its place is refused rather than waited on.
     public init(contentsOfFile path: String) throws(JSONFileError) {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw JSONFileError(file: path, path: "$", problem: "cannot be read: \(error.localizedDescription)")
+        do { data = try RegularFile.contents(path, limit: Self.maximumFileBytes) } catch {
+            throw JSONFileError(file: path, path: "$", problem: error.problem)
         }
         try self.init(document: data, file: path)
     }
@@ -80,6 +84,13 @@ public struct JSONField: Sendable {
             throw fail("is \(value.typeName == "a number" ? "not a whole number" : value.typeName), expected an integer")
         }
         return Int(n)
+    }
+
+    /// An integer in `allowed`; outside it the error names this field and the range.
+    public func integer(in allowed: ClosedRange<Int>) throws(JSONFileError) -> Int {
+        let n = try integer()
+        if let problem = InputBounds.problem(n, allowed: allowed) { throw fail(problem) }
+        return n
     }
 }
 

@@ -4,13 +4,13 @@ import Dispatch
 /// y = x · Wᵀ for a Linear layer's weight W [rows = out, cols = in], x [tokens × cols], y [tokens × rows].
 ///
 /// Few tokens (decode) stream each weight row once through a SIMD kernel, split across cores;
-/// many tokens (prefill) go to OpenBLAS sgemm, 16-bit weights widened a tile of rows at a time.
+/// many tokens (prefill) go to OpenBLAS sgemm, 16- and 8-bit weights widened a tile of rows at a time.
 public enum Linear {
     /// At or below this many tokens the streaming kernel beats sgemm: weights dominate the traffic.
     public static let streamingTokenLimit = 8
     /// Below this many weights a product runs on the calling thread alone.
     static let parallelThreshold = 1 << 16
-    /// Float32 values of 16-bit weights widened per sgemm call (4 MiB, e.g. 256 rows of 4096): a
+    /// Float32 values of 16- or 8-bit weights widened per sgemm call (4 MiB, e.g. 256 rows of 4096): a
     /// tile that stays in cache between the widening and sgemm's packing of it, yet has rows enough
     /// that repacking the activations for each tile is a small share of the product.
     static let widenTileValues = 1 << 20
@@ -54,6 +54,44 @@ public enum Linear {
                        c: y + r0, ldc: rows)
             r0 += n
         }
+    }
+
+    /// Side of the square blocks FP8 weights are scaled by (DeepSeek-V3's `weight_block_size`).
+    public static let fp8BlockSize = Int(SY_FP8_BLOCK)
+
+    /// FP8 E4M3 weights with one float32 scale per 128×128 block: W[r][c] = e4m3(w[r][c]) ·
+    /// scaleInv[(r + rowPhase) / 128][c / 128]. `scaleInv` starts at the block row holding row 0;
+    /// `rowPhase` is row 0's place in it (non-zero for an expert sliced out of a fused tensor).
+    /// Decode widens in registers; prefill widens a tile of rows at a time into sgemm.
+    public static func fp8(_ w: UnsafePointer<UInt8>, rows: Int, cols: Int, scaleInv: UnsafePointer<Float>, rowPhase: Int = 0,
+                           x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>,
+                           path: KernelPath = .active) {
+        precondition((0..<fp8BlockSize).contains(rowPhase), "rowPhase \(rowPhase) is not inside a \(fp8BlockSize)-row block")
+        guard tokens > 0, rows > 0 else { return }
+        if tokens <= streamingTokenLimit {
+            let w = SendablePointer(w), s = SendablePointer(scaleInv), x = SendablePointer(x), y = SendablePointer(y), code = path.code
+            forRowRanges(rows: rows, cols: cols) { r0, r1 in
+                sy_stream_fp8_on(code, w.base, cols, s.base, rowPhase, x.base, cols, tokens, y.base, rows, r0, r1)
+            }
+            return
+        }
+        let blockRows = min(rows, max(64, widenTileValues / max(1, cols)))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * cols)
+        defer { scratch.deallocate() }
+        var r0 = 0
+        while r0 < rows {
+            let n = min(blockRows, rows - r0)
+            widenFP8(w, cols: cols, scaleInv: scaleInv, rowPhase: rowPhase, rows: r0..<r0 + n, into: scratch)
+            BLAS.sgemm(.none, .transposed, m: tokens, n: n, k: cols, a: x, lda: cols, b: scratch, ldb: cols,
+                       c: y + r0, ldc: rows)
+            r0 += n
+        }
+    }
+
+    /// Rows `range` of such an FP8 matrix as float32 (value × scale, one rounding) into `destination`.
+    public static func widenFP8(_ w: UnsafePointer<UInt8>, cols: Int, scaleInv: UnsafePointer<Float>, rowPhase: Int,
+                                rows range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        sy_fp8_to_f32(w, cols, scaleInv, rowPhase, range.lowerBound, range.upperBound, destination)
     }
 
     /// Splits [0, rows) into one contiguous range per core when the product is big enough.

@@ -1,3 +1,4 @@
+import SwitchyardModelConfig
 import Foundation
 import SwitchyardCore
 import SwitchyardProtocol
@@ -45,6 +46,10 @@ public struct AlltoallBench: Sendable, Equatable {
         guard (1...256).contains(hosts) else { throw LaunchInputError("--hosts must be in 1...256, got \(hosts)") }
         guard (1...65536).contains(tokens) else { throw LaunchInputError("--tokens must be in 1...65536, got \(tokens)") }
         guard (1...65536).contains(hidden) else { throw LaunchInputError("--hidden must be in 1...65536, got \(hidden)") }
+        let expertBound = ModelConfig.bounds.nRoutedExperts
+        guard expertBound.contains(experts) else {
+            throw LaunchInputError("--experts must be in \(expertBound.lowerBound)...\(expertBound.upperBound), got \(experts)")
+        }
         guard experts >= hosts, (1...experts).contains(topk) else { throw LaunchInputError("--experts must be at least --hosts, and --topk in 1...--experts") }
         guard (1...10_000).contains(iterations), (0...10_000).contains(warmup) else { throw LaunchInputError("--iters 1...10000, --warmup 0...10000") }
     }
@@ -92,8 +97,8 @@ public struct AlltoallBench: Sendable, Equatable {
     /// Echo hosts as child processes (`executable bench alltoall-host`) on ipc sockets.
     public func runZeroMQ(executable: String) throws -> Result {
         try validate()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-alltoall-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Sockets only this user can reach: the echo hosts run without CURVE.
+        let folder = URL(fileURLWithPath: try PrivateRunFolder().path)
         defer { try? FileManager.default.removeItem(at: folder) }
         let endpoints = (0..<hosts).map { "ipc://\(folder.path)/host-\($0)" }
         let processes = try ExpertHostProcesses(hosts: hosts, executable: executable, command: ["bench", "alltoall-host"], endpoints: endpoints) { host in

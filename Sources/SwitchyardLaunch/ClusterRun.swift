@@ -69,7 +69,7 @@ public enum ClusterRun {
         let (config, source) = try weights.load()
         let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
         let coordinator = try CoordinatorCluster.connect(settings, config: config, source: source)
-        do { try coordinator.experts.handshake(timeout: settings.handshakeTimeout) } catch {
+        do { try coordinator.handshake(timeout: settings.handshakeTimeout) } catch {
             // Hosts that refused, or never answered, are not ours to stop.
             coordinator.disconnectOnly()
             throw error

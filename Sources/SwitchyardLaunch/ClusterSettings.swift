@@ -1,3 +1,5 @@
+import SwitchyardWire
+import SwitchyardModelConfig
 import SwitchyardCluster
 import SwitchyardProtocol
 
@@ -13,6 +15,13 @@ public struct ClusterSettings: Sendable {
     public var hostRestarts = 3
     /// How long experts with no live host wait for one to come back.
     public var rejoinWait: Duration = .seconds(10)
+    /// Most tokens one step may route: frames and ZeroMQ messages larger than that are refused.
+    public var maxStepTokens: Int?
+    /// A folder of every role's CURVE public keys (and secret keys beside them), for a cluster
+    /// file that lists none: a local run's ephemeral keys.
+    public var keys: String?
+    /// This process's CURVE secret key file, when it is not beside its public key.
+    public var secretKey: String?
 
     public init(spec: ClusterSpec, transportOverride: ClusterTransport? = nil,
                 handshakeTimeout: Duration = .seconds(60), exchangeTimeout: Duration = .seconds(60)) {
@@ -39,15 +48,21 @@ public struct ClusterSettings: Sendable {
         return settings
     }
 
+    /// What the frames of this cluster may hold: the model's sizes and the largest step.
+    public func wireLimits(_ config: ModelConfig) -> WireLimits {
+        WireLimits(config: config, maxTokens: maxStepTokens ?? 65536)
+    }
+
     /// The cluster and transport as flags, for an expert host started as a child process.
     public var hostArguments: [String] {
         ["--cluster", spec.file] + (transportOverride.map { ["--transport", $0.rawValue] } ?? [])
+            + (maxStepTokens.map { ["--max-step-tokens", String($0)] } ?? [])
     }
 
     /// The same with the timeouts, for the ranks of an MPI job.
     public var jobArguments: [String] {
         ["--cluster", spec.file, "--handshake-timeout", String(handshakeTimeout.components.seconds),
-         "--exchange-timeout", String(exchangeTimeout.components.seconds)]
+         "--exchange-timeout", String(exchangeTimeout.components.seconds)] + (maxStepTokens.map { ["--max-step-tokens", String($0)] } ?? [])
     }
 
     /// Each host's ZeroMQ endpoint; an error names the host that has none.

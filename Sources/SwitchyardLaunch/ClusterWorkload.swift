@@ -86,6 +86,10 @@ public enum ClusterWorkload {
         try summary.encoded().write(to: file)
         try traffic.write(ledger)
         let page = try TrafficRun.render(directory)
+        if let metrics, workload.metricsLinger > 0 {
+            FileHandle.standardError.write(Data("metrics: serving the final values for \(workload.metricsLinger) s more\n".utf8))
+            metrics.endpoint.linger(for: .seconds(workload.metricsLinger))
+        }
         return WorkloadOutcome(summary: summary, directory: directory, summaryFile: file, reportFile: page)
     }
 

@@ -16,13 +16,15 @@ public final class CoordinatorCluster {
     public private(set) var processes: ExpertHostProcesses?
     private let stopHosts: () -> Void
     private let disconnect: () -> Void
+    private let explain: (any Error) -> any Error
 
     private init(experts: ClusterExperts, transport: ClusterTransport, stopHosts: @escaping () -> Void,
-                 disconnect: @escaping () -> Void = {}) {
+                 disconnect: @escaping () -> Void = {}, explain: @escaping (any Error) -> any Error = { $0 }) {
         self.experts = experts
         self.transport = transport
         self.stopHosts = stopHosts
         self.disconnect = disconnect
+        self.explain = explain
     }
 
     /// Starts the cluster's expert hosts on this machine (threads in process, or child processes
@@ -44,28 +46,43 @@ public final class CoordinatorCluster {
             cluster.experts.exchangeTimeout = settings.exchangeTimeout
             return CoordinatorCluster(experts: cluster.experts, transport: .inproc, stopHosts: cluster.stop)
         case .zmq:
-            let endpoints = try settings.zmqEndpoints()
+            // Sockets and ephemeral keys of this run only, in a folder only this user can enter.
+            let links = try LocalRunLinks(settings)
+            let settings = links.settings
+            let endpoints: [String]
+            do { endpoints = try settings.zmqEndpoints() } catch {
+                links.remove()
+                throw error
+            }
             let trafficFlags = trafficDirectory.map { ["--traffic-out", $0.path] } ?? []
             // Link faults (delay, drop) are the hosts' own to make.
             let linkFaults = faults.filter { $0.step == nil }.flatMap { ["--inject", $0.description] }
             // A host that dies is started again (a few times, with backoff) and rejoins.
-            let processes = try ExpertHostProcesses(hosts: spec.hosts.count, executable: try hostExecutable ?? ChildProcess.currentExecutable(),
+            let processes: ExpertHostProcesses
+            do {
+                processes = try ExpertHostProcesses(hosts: spec.hosts.count, executable: try hostExecutable ?? ChildProcess.currentExecutable(),
                                                     endpoints: endpoints, restarts: settings.hostRestarts) { _ in
-                settings.hostArguments + weights.arguments + trafficFlags + linkFaults + ["--quiet"]
+                    settings.hostArguments + links.hostArguments + weights.arguments + trafficFlags + linkFaults + ["--quiet"]
+                }
+            } catch {
+                links.remove()
+                throw error
             }
             do {
                 let cluster = try connect(settings, config: config, source: source)
                 cluster.experts.lostHosts = processes.lostHosts
                 cluster.experts.willRestart = processes.willRestart
-                try cluster.experts.handshake(timeout: settings.handshakeTimeout)
+                try cluster.handshake(timeout: settings.handshakeTimeout)
                 let launched = CoordinatorCluster(experts: cluster.experts, transport: .zmq) {
                     cluster.stop()
                     processes.stop()
+                    links.remove()
                 }
                 launched.processes = processes
                 return launched
             } catch {
                 processes.stop(grace: .zero)
+                links.remove()
                 throw error
             }
         case .mpi:
@@ -76,17 +93,24 @@ public final class CoordinatorCluster {
     /// Connects to expert hosts already running (started by hand or a service manager); the
     /// handshake is the caller's, so that hosts which refuse can be left alone.
     public static func connect(_ settings: ClusterSettings, config: ModelConfig, source: WeightSource) throws -> CoordinatorCluster {
-        let transport = try ZeroMQCoordinatorTransport(endpoints: try settings.zmqEndpoints())
+        let transport = try ZeroMQCoordinatorTransport(endpoints: try settings.zmqEndpoints(), security: try ClusterLinkSecurity.coordinator(settings),
+                                                       maximumMessageBytes: settings.wireLimits(config).largestPartBytes)
         let experts = ClusterExperts(config: config, placement: try settings.spec.placement(for: config), payload: settings.spec.payload,
                                      transport: transport, weightsFingerprint: source.fingerprint,
-                                     limits: WireLimits(config: config), exchangeTimeout: settings.exchangeTimeout,
+                                     limits: settings.wireLimits(config), exchangeTimeout: settings.exchangeTimeout,
                                      settings: settings.sessionSettings)
         return CoordinatorCluster(experts: experts, transport: .zmq, stopHosts: {
             experts.shutdown()
             // The shutdown frames get up to 2 s to leave (a loaded machine may need more than a
             // moment); frames for a host that is gone are dropped then.
             transport.close(linger: .seconds(2))
-        }, disconnect: transport.close)
+        }, disconnect: transport.close, explain: { ZeroMQHandshakeFailure.explain($0, transport: transport) })
+    }
+
+    /// The handshake, with a late host's failure explained from its link's events (nothing
+    /// listening, or a CURVE handshake that never completed).
+    public func handshake(timeout: Duration) throws {
+        do { try experts.handshake(timeout: timeout) } catch { throw explain(error) }
     }
 
     /// Stops the hosts (a shutdown frame each, then what was started is reaped).

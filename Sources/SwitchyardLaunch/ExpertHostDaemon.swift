@@ -30,12 +30,17 @@ public enum ExpertHostDaemon {
         }
         pthread_sigmask(SIG_UNBLOCK, &terminating, nil)
         let (config, source) = try weights.load()
-        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
+        // A plaintext warning from each of a run's hosts would only repeat its launcher's: hosts started by `run` are quiet.
+        let security = try ClusterLinkSecurity.host(settings, host: host, warn: info)
+        let sendableLog = { @Sendable (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, security: security,
+                                                maximumMessageBytes: settings.wireLimits(config).largestPartBytes, log: sendableLog)
         defer { transport.close() }
         let traffic = trafficOut.map { RunTraffic(spec: spec, config: config, transport: .zmq, directory: URL(fileURLWithPath: $0)) }
         let expertHost = try ExpertHost(index: host, config: config, placement: try spec.placement(for: config), source: source,
-                                        transport: transport, traffic: traffic, faults: faults, log: log)
-        info("expert host \(host): \(expertHost.slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(expertHost.slice.residentBytes)) resident, listening at \(transport.boundEndpoint)")
+                                        transport: transport, traffic: traffic, faults: faults,
+                                        limits: settings.wireLimits(config), log: log)
+        info("expert host \(host): \(expertHost.slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(expertHost.slice.residentBytes)) resident, listening at \(transport.boundEndpoint)\(security == nil ? "" : " (CURVE)")")
         let statistics = try expertHost.serve(shouldStop: { parentPid.map { getppid() != $0 } ?? false })
         info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
         return statistics

@@ -39,7 +39,7 @@ public enum MPIRank {
             let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
             let transport = try MPICoordinatorTransport(world: world, hostRanks: hostRanks)
             let experts = ClusterExperts(config: config, placement: placement, payload: spec.payload, transport: transport,
-                                         weightsFingerprint: source.fingerprint, limits: WireLimits(config: config),
+                                         weightsFingerprint: source.fingerprint, limits: settings.wireLimits(config),
                                          exchangeTimeout: settings.exchangeTimeout)
             defer {
                 experts.shutdown()

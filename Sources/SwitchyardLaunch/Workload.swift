@@ -17,6 +17,8 @@ public struct Workload: Sendable, Equatable {
     public var overlap: Overlap = .none
     /// Faults to inject (`--inject`).
     public var faults: [InjectedFault] = []
+    /// Seconds the metrics endpoint stays up after the run, so scrapers see the final values.
+    public var metricsLinger = 0
 
     public init(requests: Int = 8, promptTokens: Int = 16, newTokens: Int = 16, maxBatch: Int = 8, out: String? = nil,
                 quiet: Bool = false, metricsPort: Int? = nil, metricsAddress: String = "127.0.0.1") {
@@ -52,6 +54,7 @@ public struct Workload: Sendable, Equatable {
         if let out { arguments += ["--out", out] }
         if quiet { arguments.append("--quiet") }
         if let metricsPort { arguments += ["--metrics-port", String(metricsPort), "--metrics-address", metricsAddress] }
+        if metricsLinger > 0 { arguments += ["--metrics-linger", String(metricsLinger)] }
         for fault in faults { arguments += ["--inject", fault.description] }
         return arguments
     }

@@ -2,14 +2,15 @@ import Prometheus
 import SwitchyardTraffic
 
 /// A run's Prometheus metrics, fed from the coordinator's traffic recorder after each step:
-/// bytes and tokens per layer, host and direction (counters), tokens per expert (gauges), and
+/// bytes and tokens per layer, host and direction, and tokens per expert (counters), and
 /// step and exchange latency (histograms). Only the coordinator's thread calls `update`.
 public final class RunMetrics: @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
     private var seen = 0
     private var bytes: [Key: Counter] = [:]
     private var tokens: [Key: Counter] = [:]
-    private var experts: [Int: Gauge] = [:]
+    /// Per (layer, expert): the counter and the recorder's total it has been brought up to.
+    private var experts: [Int: (counter: Counter, counted: Int)] = [:]
     private let steps: DurationHistogram
     private let exchanges: DurationHistogram
     private let generated: Counter
@@ -50,7 +51,7 @@ public final class RunMetrics: @unchecked Sendable {
         }
         for layer in 0..<recorder.context.layers {
             for (expert, n) in recorder.expertTokens(layer: layer).enumerated() where n > 0 {
-                gauge(layer: layer, expert: expert).set(Int64(n))
+                countExpertLoad(layer: layer, expert: expert, total: n)
             }
         }
         if let stepSeconds { steps.record(.nanoseconds(Int64(stepSeconds * 1e9))) }
@@ -77,14 +78,19 @@ public final class RunMetrics: @unchecked Sendable {
         return c
     }
 
-    private func gauge(layer: Int, expert: Int) -> Gauge {
+    /// The recorder keeps running totals; the counter goes up by what is new since the last update,
+    /// so `rate()` over it is tokens per second routed to the expert.
+    private func countExpertLoad(layer: Int, expert: Int, total: Int) {
         let id = layer << 20 | expert
-        if let g = experts[id] { return g }
-        let g = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "switchyard", metricName: "expert_load", unitName: "tokens",
-                                                                    helpText: "Tokens routed to an expert so far in the run."),
-                                   labels: [("layer", String(layer)), ("expert", String(expert))])
-        experts[id] = g
-        return g
+        var entry = experts[id] ?? (registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "switchyard", metricName: "expert_load_tokens", unitName: "total",
+                                             helpText: "Tokens routed to an expert so far in the run."),
+            labels: [("layer", String(layer)), ("expert", String(expert))]), 0)
+        if total > entry.counted {
+            entry.counter.increment(by: Int64(total - entry.counted))
+            entry.counted = total
+        }
+        experts[id] = entry
     }
 
     /// The coordinator replaced its recorder with an empty one (a server does, so records do not

@@ -21,12 +21,15 @@ public final class CheckpointDirectory: WeightSource, @unchecked Sendable {
 
     public static let singleFile = "model.safetensors"
     public static let indexFile = "model.safetensors.index.json"
+    /// Largest index read: DeepSeek-V3's, with a name for each of ~90,000 tensors, is under 10 MB.
+    public static let maximumIndexBytes = 64 << 20
 
     public init(_ url: URL) throws {
         self.url = url
         let configURL = url.appendingPathComponent("config.json")
-        guard let configBytes = FileManager.default.contents(atPath: configURL.path) else {
-            throw CheckpointError(file: configURL.path, problem: "is missing or unreadable; a checkpoint directory needs config.json")
+        let configBytes: Data
+        do { configBytes = try RegularFile.contents(configURL.path, limit: ModelConfig.maximumFileBytes) } catch {
+            throw CheckpointError(file: configURL.path, problem: error.openErrno == nil ? error.problem : "is missing or unreadable; a checkpoint directory needs config.json")
         }
         do { config = try ModelConfig.decode(configBytes, file: configURL.path) } catch let error as ModelConfigError {
             throw CheckpointError(file: error.file, problem: "\(error.field): \(error.problem)")
@@ -52,7 +55,7 @@ public final class CheckpointDirectory: WeightSource, @unchecked Sendable {
         digest.add(configBytes)
         for shard in shardFiles {
             digest.add(shard)
-            digest.add(Self.rawHeader(url.appendingPathComponent(shard).path))
+            digest.add(try Self.rawHeader(url.appendingPathComponent(shard).path))
         }
         fingerprint = "checkpoint:fnv1a64=\(digest.hex)"
     }
@@ -96,7 +99,7 @@ public final class CheckpointDirectory: WeightSource, @unchecked Sendable {
 
     // MARK: Statistics
 
-    /// Bytes copied out of tensor `name` so far (zero when its shard was never opened).
+    /// Bytes handed out of tensor `name` so far (zero when its shard was never opened).
     public func bytesRead(tensor name: String) -> Int {
         let shard = weightMap?[name] ?? Self.singleFile
         return lock.withLock { opened[shard] }?.bytesRead(tensor: name) ?? 0
@@ -110,8 +113,11 @@ public final class CheckpointDirectory: WeightSource, @unchecked Sendable {
     // MARK: Files
 
     private static func readIndex(_ indexURL: URL) throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: indexURL.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        let data: Data
+        do { data = try RegularFile.contents(indexURL.path, limit: maximumIndexBytes) } catch {
+            throw CheckpointError(file: indexURL.path, problem: error.problem)
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw CheckpointError(file: indexURL.path, problem: "is not a JSON object")
         }
         guard let map = object["weight_map"] as? [String: String] else {
@@ -124,9 +130,12 @@ public final class CheckpointDirectory: WeightSource, @unchecked Sendable {
     }
 
     /// The header bytes a fingerprint digests, read leniently: a damaged file still gets a digest,
-    /// and its damage is reported when a tensor is read from it.
-    private static func rawHeader(_ path: String) -> Data {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }
+    /// and its damage is reported when a tensor is read from it. Only a shard that is not a
+    /// regular file (a FIFO would block the read) is refused here.
+    private static func rawHeader(_ path: String) throws -> Data {
+        let fd: Int32
+        do { fd = try RegularFile.open(path) } catch { throw CheckpointError(file: path, problem: error.problem) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
         guard let lengthBytes = try? handle.read(upToCount: 8), lengthBytes.count == 8 else { return Data() }
         let length = lengthBytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }

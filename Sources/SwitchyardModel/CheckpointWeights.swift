@@ -1,10 +1,11 @@
 /// Reading weights out of a checkpoint directory: shape checks and dtype conversion.
 ///
-/// F32 stays float32, BF16 stays 16-bit, F16 widens to float32 (exactly), F8_E4M3 is
-/// dequantised with its `weight_scale_inv` blocks into float32.
+/// F32 is copied out as float32 and F16 widened to float32 (exactly); BF16 and F8_E4M3 are used
+/// in place in the mapped file, F8_E4M3 with its `weight_scale_inv` blocks (copied: 1/16384 of the
+/// weights' size in float32).
 extension CheckpointDirectory {
     /// Side of the square blocks FP8 checkpoints scale by (DeepSeek-V3's convention).
-    public static let fp8BlockSize = 128
+    public static let fp8BlockSize = FP8BlockScaled.blockSize
 
     public func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
         let file = try file(holding: name)
@@ -12,9 +13,10 @@ extension CheckpointDirectory {
         guard info.shape == [rows, cols] else { throw shapeError(file, info, expected: [rows, cols]) }
         switch info.dtype {
         case .bf16:
-            return WeightMatrix(rows: rows, cols: cols, storage: .bf16(try file.bf16Bits(name)))
+            return WeightMatrix(rows: rows, cols: cols, storage: .bf16(try file.bf16(name)))
         case .f8E4M3:
-            return WeightMatrix(rows: rows, cols: cols, values: try dequantizedFP8(name, file: file, rows: rows, cols: cols))
+            let scales = try scaleInv(of: name, shape: [], rows: 0..<rows, cols: cols)
+            return WeightMatrix(rows: rows, cols: cols, storage: .fp8(FP8BlockScaled(codes: try file.e4m3(name), scaleInv: scales)))
         default:
             return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name))
         }
@@ -57,29 +59,34 @@ extension CheckpointDirectory {
         let elements = start..<start + rows * cols
         switch info.dtype {
         case .bf16:
-            return WeightMatrix(rows: rows, cols: cols, storage: .bf16(try file.bf16Bits(name, elements: elements)))
+            return WeightMatrix(rows: rows, cols: cols, storage: .bf16(try file.bf16(name, elements: elements)))
         case .f8E4M3:
-            throw CheckpointError(file: file.path, tensor: name, problem: "F8_E4M3 fused expert tensors are not supported; FP8 checkpoints store experts one tensor each")
+            // The scale grid covers the fused rows: an expert's part may start mid-block.
+            let first = part * rows
+            let scales = try scaleInv(of: name, shape: [shape[0]], index: expert, rows: first..<first + rows, cols: cols, fusedRows: shape[1])
+            return WeightMatrix(rows: rows, cols: cols, storage: .fp8(FP8BlockScaled(
+                codes: try file.e4m3(name, elements: elements), scaleInv: scales, rowPhase: first % Self.fp8BlockSize)))
         default:
             return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name, elements: elements))
         }
     }
 
-    /// value × scale_inv of its 128×128 block, as DeepSeek-V3's FP8 weights are dequantised.
-    private func dequantizedFP8(_ name: String, file: SafetensorsFile, rows: Int, cols: Int) throws -> [Float] {
+    /// The block rows of `weight`'s `weight_scale_inv` that rows `rows` of a `cols`-wide matrix use.
+    /// The scale tensor has shape `shape` + [⌈fusedRows/128⌉, ⌈cols/128⌉] (fusedRows: the weight's
+    /// rows, all of them); `index` picks one of the leading `shape` entries (a fused tensor's expert).
+    private func scaleInv(of weight: String, shape: [Int], index: Int = 0, rows: Range<Int>, cols: Int, fusedRows: Int? = nil) throws -> [Float] {
         let block = Self.fp8BlockSize
-        let scaleName = TensorNames.fp8Scale(of: name)
+        let scaleName = TensorNames.fp8Scale(of: weight)
         let scaleFile = try self.file(holding: scaleName)
         let scaleInfo = try scaleFile.info(scaleName)
-        let blocksDown = (rows + block - 1) / block, blocksAcross = (cols + block - 1) / block
-        guard scaleInfo.shape == [blocksDown, blocksAcross] else { throw shapeError(scaleFile, scaleInfo, expected: [blocksDown, blocksAcross]) }
-        let scales = try scaleFile.floats(scaleName)
-        var values = try file.floats(name)
-        for r in 0..<rows {
-            let scaleRow = (r / block) * blocksAcross
-            for c in 0..<cols { values[r * cols + c] *= scales[scaleRow + c / block] }
+        let grid = FP8BlockScaled.scaleShape(rows: fusedRows ?? rows.count, cols: cols)
+        guard scaleInfo.shape == shape + [grid.rows, grid.cols] else { throw shapeError(scaleFile, scaleInfo, expected: shape + [grid.rows, grid.cols]) }
+        guard scaleInfo.dtype.isWeightType, scaleInfo.dtype != .f8E4M3 else {
+            throw CheckpointError(file: scaleFile.path, tensor: scaleName, problem: "dtype \(scaleInfo.dtype.rawValue) is not a scale type (F32, BF16, F16)")
         }
-        return values
+        let firstRow = rows.lowerBound / block, lastRow = (rows.upperBound - 1) / block
+        let start = (index * grid.rows + firstRow) * grid.cols
+        return try scaleFile.floats(scaleName, elements: start..<start + (lastRow - firstRow + 1) * grid.cols)
     }
 
     private func shapeError(_ file: SafetensorsFile, _ info: SafetensorsTensorInfo, expected: [Int]) -> CheckpointError {

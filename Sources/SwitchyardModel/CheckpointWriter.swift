@@ -22,17 +22,18 @@ public enum CheckpointWriter {
     ) throws -> Summary {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let layout = CheckpointLayout(config: config, expertLayout: expertLayout)
-        let entries = layout.tensors.map { SafetensorsWriter.Entry(name: $0.name, dtype: dtype.safetensors, shape: $0.shape) }
+        let planned = plan(layout, dtype: dtype)
+        let entries = planned.map(\.entry)
         let shards = split(entries, shardBytes: shardBytes)
         let names = shards.count == 1
             ? [CheckpointDirectory.singleFile]
             : shards.indices.map { String(format: "model-%05d-of-%05d.safetensors", $0 + 1, shards.count) }
         var next = 0
-        var experts = ExpertCache(source: source)
+        var state = WriteState(experts: ExpertCache(source: source))
         for (shard, name) in zip(shards, names) {
             let writer = try SafetensorsWriter(path: directory.appendingPathComponent(name).path, entries: shard)
             for _ in shard {
-                try writeData(of: layout.tensors[next], from: source, experts: &experts, config: config, dtype: dtype, into: writer)
+                try writeData(of: planned[next], from: source, state: &state, config: config, dtype: dtype, into: writer)
                 next += 1
             }
             try writer.finish()
@@ -61,7 +62,38 @@ public enum CheckpointWriter {
         object["torch_dtype"] = dtype.torchName
         object["dtype"] = dtype.torchName
         object["hidden_act"] = "silu"
+        if dtype == .fp8 {
+            // transformers' fine-grained FP8 (FineGrainedFP8Config), as DeepSeek-V3's release writes it.
+            object["quantization_config"] = [
+                "quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
+                "weight_block_size": [FP8BlockScaled.blockSize, FP8BlockScaled.blockSize],
+            ] as [String: Any]
+        }
         return try ConfigJSONText.render(object)
+    }
+
+    /// One entry of the files: a layout tensor's data, or (`isScale`) the block scales of an FP8 one.
+    struct PlannedTensor {
+        let tensor: CheckpointTensor
+        let isScale: Bool
+        let entry: SafetensorsWriter.Entry
+    }
+
+    /// The entries for `layout` in `dtype`: FP8 Linear weights as F8_E4M3, each followed by its
+    /// F32 `_scale_inv` [⌈rows/128⌉, ⌈cols/128⌉] (per expert for fused tensors); the rest plain.
+    static func plan(_ layout: CheckpointLayout, dtype: WeightDType) -> [PlannedTensor] {
+        layout.tensors.flatMap { tensor -> [PlannedTensor] in
+            guard dtype == .fp8, tensor.shape.count >= 2, TensorNames.isFP8Linear(tensor.name) else {
+                return [PlannedTensor(tensor: tensor, isScale: false, entry: .init(name: tensor.name, dtype: dtype.plainSafetensors, shape: tensor.shape))]
+            }
+            let (rows, cols) = (tensor.shape[tensor.shape.count - 2], tensor.shape[tensor.shape.count - 1])
+            let grid = FP8BlockScaled.scaleShape(rows: rows, cols: cols)
+            return [
+                PlannedTensor(tensor: tensor, isScale: false, entry: .init(name: tensor.name, dtype: .f8E4M3, shape: tensor.shape)),
+                PlannedTensor(tensor: tensor, isScale: true, entry: .init(name: TensorNames.fp8Scale(of: tensor.name), dtype: .f32,
+                                                                         shape: tensor.shape.dropLast(2) + [grid.rows, grid.cols])),
+            ]
+        }
     }
 
     /// Consecutive runs of entries whose data fits in `shardBytes`.
@@ -80,8 +112,28 @@ public enum CheckpointWriter {
         return shards
     }
 
-    private static func writeData(of tensor: CheckpointTensor, from source: WeightSource, experts: inout ExpertCache,
+    /// What writing carries from one entry to the next: the expert being written, and the scales of
+    /// the FP8 tensor just written, for its `_scale_inv` entry.
+    private struct WriteState {
+        var experts: ExpertCache
+        var scales: [Float] = []
+    }
+
+    private static func writeData(of planned: PlannedTensor, from source: WeightSource, state: inout WriteState,
                                   config: ModelConfig, dtype: WeightDType, into writer: SafetensorsWriter) throws {
+        let tensor = planned.tensor
+        if planned.isScale {
+            guard state.scales.count == planned.entry.shape.reduce(1, *) else {
+                throw CheckpointError(file: writer.path, tensor: planned.entry.name, problem: "has \(state.scales.count) scales for shape \(planned.entry.shape)")
+            }
+            try writer.append(state.scales, as: .f32)
+            state.scales = []
+            return
+        }
+        if planned.entry.dtype == .f8E4M3 {
+            try writeFP8(tensor, from: source, state: &state, config: config, into: writer)
+            return
+        }
         switch tensor.content {
         case .vector:
             try writer.append(try source.vector(tensor.name, count: tensor.shape[0]), as: dtype)
@@ -99,8 +151,64 @@ public enum CheckpointWriter {
             }
         case let .expertProjection(layer, e, projection):
             // Experts are asked for whole, whatever layout the source has; its three tensors come in a row.
-            let expert = try experts.expert(layer: layer, expert: e)
+            let expert = try state.experts.expert(layer: layer, expert: e)
             try writer.append(expert[projection], as: dtype)
+        }
+    }
+
+    /// An FP8 tensor's codes, its scales kept in `state` for the `_scale_inv` entry that follows.
+    private static func writeFP8(_ tensor: CheckpointTensor, from source: WeightSource, state: inout WriteState,
+                                 config: ModelConfig, into writer: SafetensorsWriter) throws {
+        func blocks(_ matrix: WeightMatrix, _ what: String) throws -> FP8BlockScaled {
+            guard case let .fp8(blocks) = matrix.storage else {
+                throw CheckpointError(file: writer.path, tensor: tensor.name, problem: "\(what) is not FP8 in the source; FP8 checkpoints are written from FP8 weights")
+            }
+            return blocks
+        }
+        // A matrix stands on its own grid when it starts a block row, or lies inside one block row.
+        func whole(_ matrix: WeightMatrix, _ what: String) throws -> FP8BlockScaled {
+            let b = try blocks(matrix, what)
+            guard b.rowPhase == 0 || b.rowPhase + matrix.rows <= FP8BlockScaled.blockSize else {
+                throw CheckpointError(file: writer.path, tensor: tensor.name,
+                                      problem: "\(what) starts mid-block (quantised with its gate as one fused matrix), so it cannot be stored on its own; write the fused layout")
+            }
+            return b
+        }
+        switch tensor.content {
+        case .vector:
+            preconditionFailure("vectors are never FP8")
+        case .matrix:
+            let b = try whole(try source.matrix(tensor.name, rows: tensor.shape[0], cols: tensor.shape[1]), "the matrix")
+            try writer.append(b.codes)
+            state.scales = b.scaleInv
+        case let .fusedGateUp(layer):
+            let i = config.moeIntermediateSize, block = FP8BlockScaled.blockSize
+            for e in 0..<config.nRoutedExperts {
+                let expert = try source.expert(layer: layer, expert: e)
+                let gate = try whole(expert.gateProj, "expert \(e)'s \(TensorNames.Projection.gate.rawValue)"), up = try blocks(expert.upProj, "expert \(e)'s \(TensorNames.Projection.up.rawValue)")
+                // One scale grid over the fused 2·I rows: up continues gate's last block row when I is not a multiple of 128.
+                var upScales = up.scaleInv[...]
+                let shared = up.rowPhase == 0 ? 0 : FP8BlockScaled.scaleShape(rows: 1, cols: config.hiddenSize).cols
+                guard up.rowPhase == i % block, gate.scaleInv.suffix(shared) == upScales.prefix(shared) else {
+                    throw CheckpointError(file: writer.path, tensor: tensor.name,
+                                          problem: "expert \(e)'s gate and up projections are not quantised on one 128-row grid, so they cannot be stored fused; write --layout per-expert")
+                }
+                upScales = upScales.dropFirst(shared)
+                try writer.append(gate.codes)
+                try writer.append(up.codes)
+                state.scales += gate.scaleInv + upScales
+            }
+        case let .fusedDown(layer):
+            for e in 0..<config.nRoutedExperts {
+                let down = try whole(try source.expert(layer: layer, expert: e).downProj, "expert \(e)'s \(TensorNames.Projection.down.rawValue)")
+                try writer.append(down.codes)
+                state.scales += down.scaleInv
+            }
+        case let .expertProjection(layer, e, projection):
+            let expert = try state.experts.expert(layer: layer, expert: e)
+            let b = try whole(expert[projection], projection.rawValue)
+            try writer.append(b.codes)
+            state.scales = b.scaleInv
         }
     }
 

@@ -1,3 +1,4 @@
+import SwitchyardCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,12 +15,15 @@ final class MappedFile: @unchecked Sendable {
 
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw CheckpointError(file: path, problem: "cannot be opened: \(String(cString: strerror(errno)))") }
+        // A FIFO or device in a checkpoint is refused here instead of blocking in open().
+        let fd: Int32
+        do { fd = try RegularFile.open(path) } catch {
+            let problem = error.openErrno.map { "cannot be opened: \(String(cString: strerror($0)))" } ?? error.problem
+            throw CheckpointError(file: path, problem: problem)
+        }
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw CheckpointError(file: path, problem: "cannot be examined: \(String(cString: strerror(errno)))") }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw CheckpointError(file: path, problem: "is not a regular file") }
         size = Int(status.st_size)
         if size == 0 {
             base = nil

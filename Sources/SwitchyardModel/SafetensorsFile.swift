@@ -2,10 +2,11 @@ import Foundation
 import SwitchyardCore
 
 /// A safetensors file, memory-mapped and validated: the header is parsed and every tensor's
-/// place checked when the file opens; tensor bytes are touched only when copied out.
+/// place checked when the file opens; tensor bytes are touched only when copied out or used.
+/// 16- and 8-bit weights are handed out in place (`WeightBuffer`), which keeps the mapping alive.
 ///
-/// Counts the bytes copied out of each tensor, so tests can prove that a process which owns
-/// some experts read only their slices.
+/// Counts the bytes handed out of each tensor (copied or in place), so tests can prove that a
+/// process which owns some experts reads only their slices.
 public final class SafetensorsFile: @unchecked Sendable {
     // The mapping and the header are immutable; only the byte counters change, under `lock`.
     public let path: String
@@ -75,9 +76,33 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     /// The bfloat16 bit patterns of `elements`; the tensor must be BF16.
     public func bf16Bits(_ name: String, elements: Range<Int>? = nil) throws -> [UInt16] {
+        try bf16(name, elements: elements).array
+    }
+
+    /// The bfloat16 bit patterns of `elements`, in place in the mapped file (copied only when the
+    /// tensor's bytes are not 2-byte aligned in the file); the tensor must be BF16.
+    public func bf16(_ name: String, elements: Range<Int>? = nil) throws -> WeightBuffer<UInt16> {
+        try inPlace(name, elements: elements, dtype: .bf16)
+    }
+
+    /// The FP8 E4M3 codes of `elements`, in place in the mapped file; the tensor must be F8_E4M3.
+    public func e4m3(_ name: String, elements: Range<Int>? = nil) throws -> WeightBuffer<UInt8> {
+        try inPlace(name, elements: elements, dtype: .f8E4M3)
+    }
+
+    private func inPlace<Element: BitwiseCopyable>(_ name: String, elements: Range<Int>?, dtype: SafetensorsDType) throws -> WeightBuffer<Element> {
         let info = try info(name)
-        guard info.dtype == .bf16 else { throw CheckpointError(file: path, tensor: name, problem: "is \(info.dtype.rawValue), not BF16") }
-        return try withBytes(name, elements: elements) { bytes, _ in FloatDecoding.uint16s(bytes) }
+        guard info.dtype == dtype else { throw CheckpointError(file: path, tensor: name, problem: "is \(info.dtype.rawValue), not \(dtype.rawValue)") }
+        return try withBytes(name, elements: elements) { bytes, _ in
+            let count = bytes.count / MemoryLayout<Element>.stride
+            if let base = bytes.baseAddress, Int(bitPattern: base) % MemoryLayout<Element>.alignment != 0 {
+                return WeightBuffer([Element](unsafeUninitializedCapacity: count) { out, initialized in
+                    UnsafeMutableRawBufferPointer(out).copyMemory(from: bytes)
+                    initialized = count
+                })
+            }
+            return WeightBuffer(mappedAt: bytes.baseAddress, count: count, owner: file)
+        }
     }
 
     private func checkWeightType(_ name: String) throws {
@@ -89,7 +114,7 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     // MARK: Statistics
 
-    /// Bytes copied out of tensor `name` since the file opened.
+    /// Bytes handed out of tensor `name` since the file opened.
     public func bytesRead(tensor name: String) -> Int { lock.withLock { bytesReadByTensor[name] ?? 0 } }
 
     public var totalBytesRead: Int { lock.withLock { bytesReadByTensor.values.reduce(0, +) } }
@@ -114,14 +139,6 @@ enum FloatDecoding {
             default:
                 preconditionFailure("\(dtype.rawValue) is not a weight type")
             }
-            initialized = count
-        }
-    }
-
-    static func uint16s(_ bytes: UnsafeRawBufferPointer) -> [UInt16] {
-        let count = bytes.count / 2
-        return [UInt16](unsafeUninitializedCapacity: count) { out, initialized in
-            if count > 0 { UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<count * 2])) }
             initialized = count
         }
     }

@@ -12,14 +12,14 @@ public struct SafetensorsTensorInfo: Sendable, Equatable {
 }
 
 /// The parsed, fully validated JSON header of a safetensors file. Pure: bytes in, tensors out.
-struct SafetensorsHeader {
-    var tensors: [String: SafetensorsTensorInfo]
-    var metadata: [String: String]
+public struct SafetensorsHeader: Sendable {
+    public var tensors: [String: SafetensorsTensorInfo]
+    public var metadata: [String: String]
 
     /// Parses `json` and checks every tensor against a data region of `dataSize` bytes:
     /// known dtype, non-negative dimensions, offsets in order and inside the region, a span that
     /// matches shape × dtype size, and no two tensors sharing bytes.
-    static func parse(_ json: Data, dataSize: Int, file: String) throws -> SafetensorsHeader {
+    public static func parse(_ json: Data, dataSize: Int, file: String) throws -> SafetensorsHeader {
         let raw: RawHeader
         do {
             raw = try JSONDecoder().decode(RawHeader.self, from: json)

@@ -58,19 +58,27 @@ public final class SafetensorsWriter {
         writtenDataBytes += bytes.count
     }
 
+    /// Appends `values` as `dtype`'s plain type: float32, or bf16 (rounded to nearest even) for bf16
+    /// and fp8, whose checkpoints keep vectors and unquantised matrices in bf16.
     public func append(_ values: [Float], as dtype: WeightDType) throws {
-        switch dtype {
+        switch dtype.plainSafetensors {
         case .f32: try values.withUnsafeBytes { try append($0) }
-        case .bf16: try values.map(BFloat16.bits).withUnsafeBytes { try append($0) }
+        default: try values.map(BFloat16.bits).withUnsafeBytes { try append($0) }
         }
     }
 
+    /// Appends a matrix stored whole (FP8 matrices go through `CheckpointWriter`, codes and scales apart).
     public func append(_ matrix: WeightMatrix, as dtype: WeightDType) throws {
-        switch (matrix.storage, dtype) {
+        switch (matrix.storage, dtype.plainSafetensors) {
+        case let (.bf16(bits), .bf16): try append(bits)
         case let (.f32(values), _): try append(values, as: dtype)
-        case let (.bf16(bits), .bf16): try bits.withUnsafeBytes { try append($0) }
-        case let (.bf16(bits), .f32): try append(bits.map(BFloat16.float), as: .f32)
+        case (.bf16, _), (.fp8, _): try append(matrix.floats, as: dtype)
         }
+    }
+
+    /// Appends elements as they are in memory (little-endian).
+    public func append<Element>(_ elements: WeightBuffer<Element>) throws {
+        try elements.withUnsafeBufferPointer { try append(UnsafeRawBufferPointer($0)) }
     }
 
     /// Checks that every announced byte was written.

@@ -2,28 +2,22 @@ import SwitchyardKernels
 import SwitchyardCore
 import SwitchyardModelConfig
 
-/// Number formats a synthetic model or a written checkpoint holds its weights in.
-public enum WeightDType: String, Sendable, CaseIterable {
-    case f32
-    case bf16
-
-    public var safetensors: SafetensorsDType { self == .f32 ? .f32 : .bf16 }
-    /// The name transformers writes as config.json's `torch_dtype`.
-    public var torchName: String { self == .f32 ? "float32" : "bfloat16" }
-}
-
 /// Weights generated from a seed: every tensor from (seed, its name) alone, so a process makes
 /// exactly the experts it owns and gets the same numbers as any other process would.
 ///
 /// Matrices are uniform with standard deviation 1/√fan_in, which keeps activations finite through
 /// every layer and leaves the router's logits with a spread of about one, so softmax routing sends
-/// tokens to every expert. Norm weights are 1 + 0.05·u.
+/// tokens to every expert. Norm weights are 1 + 0.05·u. Lower precisions round those same values:
+/// bf16 to nearest even; fp8 quantises Linear weights in 128×128 blocks (an expert's gate and up
+/// projections as one fused [2·I, H] matrix, as transformers 5.x holds them) and keeps the rest bf16.
 public struct SyntheticWeights: WeightSource {
     public let config: ModelConfig
     public let seed: UInt64
     public let dtype: WeightDType
     /// Shapes of every matrix and vector, experts named one tensor each.
     private let shapes: [String: [Int]]
+    /// Each expert projection's tensor name → (layer, expert, projection).
+    private let expertProjections: [String: (layer: Int, expert: Int, projection: TensorNames.Projection)]
 
     public init(config: ModelConfig, seed: UInt64, dtype: WeightDType = .f32) {
         self.config = config
@@ -31,17 +25,20 @@ public struct SyntheticWeights: WeightSource {
         self.dtype = dtype
         let layout = CheckpointLayout(config: config, expertLayout: .perExpert)
         shapes = Dictionary(uniqueKeysWithValues: layout.tensors.map { ($0.name, $0.shape) })
+        expertProjections = Dictionary(uniqueKeysWithValues: layout.tensors.compactMap { tensor in
+            guard case let .expertProjection(layer, expert, projection) = tensor.content else { return nil }
+            return (tensor.name, (layer, expert, projection))
+        })
     }
 
     public var fingerprint: String { "synthetic:seed=\(seed):dtype=\(dtype.rawValue)" }
 
     public func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
         try check(name, [rows, cols])
-        let values = uniform(name, count: rows * cols, halfWidth: (3 / Float(cols)).squareRoot())
-        switch dtype {
-        case .f32: return WeightMatrix(rows: rows, cols: cols, values: values)
-        case .bf16: return WeightMatrix(rows: rows, cols: cols, storage: .bf16(values.map(BFloat16.bits)))
+        if dtype == .fp8, let (layer, e, projection) = expertProjections[name], projection != .down {
+            return try expert(layer: layer, expert: e)[projection]
         }
+        return made(name, rows: rows, cols: cols)
     }
 
     public func vector(_ name: String, count: Int) throws -> [Float] {
@@ -51,8 +48,30 @@ public struct SyntheticWeights: WeightSource {
     }
 
     public func expert(layer: Int, expert: Int) throws -> ExpertWeights {
-        try ExpertWeights.load(from: self, named: { TensorNames.expert(layer, expert, $0) },
-                               hidden: config.hiddenSize, intermediate: config.moeIntermediateSize)
+        let (i, h) = (config.moeIntermediateSize, config.hiddenSize)
+        let gate = TensorNames.expert(layer, expert, .gate), up = TensorNames.expert(layer, expert, .up)
+        let down = TensorNames.expert(layer, expert, .down)
+        try check(gate, [i, h])
+        guard dtype == .fp8 else {
+            return ExpertWeights(gateProj: made(gate, rows: i, cols: h), upProj: made(up, rows: i, cols: h), downProj: made(down, rows: h, cols: i))
+        }
+        let halfWidth = (3 / Float(h)).squareRoot()
+        let fused = FP8BlockScaled.quantizing(uniform(gate, count: i * h, halfWidth: halfWidth) + uniform(up, count: i * h, halfWidth: halfWidth),
+                                              rows: 2 * i, cols: h)
+        return ExpertWeights(gateProj: WeightMatrix(rows: i, cols: h, storage: .fp8(fused.rows(0..<i, cols: h))),
+                             upProj: WeightMatrix(rows: i, cols: h, storage: .fp8(fused.rows(i..<2 * i, cols: h))),
+                             downProj: made(down, rows: h, cols: i))
+    }
+
+    /// Tensor `name`'s values in this dtype, every matrix on its own.
+    private func made(_ name: String, rows: Int, cols: Int) -> WeightMatrix {
+        let values = uniform(name, count: rows * cols, halfWidth: (3 / Float(cols)).squareRoot())
+        switch dtype {
+        case .f32: return WeightMatrix(rows: rows, cols: cols, values: values)
+        case .fp8 where TensorNames.isFP8Linear(name):
+            return WeightMatrix(rows: rows, cols: cols, storage: .fp8(.quantizing(values, rows: rows, cols: cols)))
+        case .bf16, .fp8: return WeightMatrix(rows: rows, cols: cols, storage: .bf16(WeightBuffer(values.map(BFloat16.bits))))
+        }
     }
 
     /// `count` values uniform in [-halfWidth, halfWidth), from a generator seeded by the seed and the tensor's name.

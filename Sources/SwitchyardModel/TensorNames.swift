@@ -42,6 +42,13 @@ public enum TensorNames {
     public static func fusedDown(_ layer: Int) -> String { "\(Self.layer(layer)).mlp.experts.down_proj" }
     /// The block scales of an FP8 matrix (DeepSeek-V3's `<name>_scale_inv`, beside `<name>`).
     public static func fp8Scale(of matrix: String) -> String { matrix + "_scale_inv" }
+
+    /// Whether matrix `name` is a Linear layer's weight, which FP8 checkpoints store as F8_E4M3
+    /// with `<name>_scale_inv`: attention and MLP projections and experts, not the embedding, the LM
+    /// head or the router (DeepSeek-V3's and transformers' fine-grained FP8 leave those unquantised).
+    public static func isFP8Linear(_ name: String) -> Bool {
+        name != embedTokens && name != lmHead && !name.hasSuffix(".mlp.gate.weight")
+    }
     /// One routed expert's projection in the per-expert layout.
     public static func expert(_ layer: Int, _ expert: Int, _ projection: Projection) -> String {
         "\(Self.layer(layer)).mlp.experts.\(expert).\(projection.rawValue).weight"

@@ -9,6 +9,13 @@ extension WeightMatrix {
             w.withUnsafeBufferPointer { Linear.f32($0.baseAddress!, rows: rows, cols: cols, x: x, tokens: tokens, y: y) }
         case let .bf16(w):
             w.withUnsafeBufferPointer { Linear.bf16($0.baseAddress!, rows: rows, cols: cols, x: x, tokens: tokens, y: y) }
+        case let .fp8(blocks):
+            blocks.codes.withUnsafeBufferPointer { codes in
+                blocks.scaleInv.withUnsafeBufferPointer { scales in
+                    Linear.fp8(codes.baseAddress!, rows: rows, cols: cols, scaleInv: scales.baseAddress!, rowPhase: blocks.rowPhase,
+                               x: x, tokens: tokens, y: y)
+                }
+            }
         }
     }
 
@@ -24,7 +31,12 @@ extension WeightMatrix {
     public func row(_ index: Int) -> ArraySlice<Float> {
         switch storage {
         case let .f32(w): w[(index * cols)..<((index + 1) * cols)]
-        case let .bf16(w): ArraySlice(BFloat16.floats(of: w[(index * cols)..<((index + 1) * cols)]))
+        case let .bf16(w): ArraySlice(w.withUnsafeBufferPointer { $0[(index * cols)..<((index + 1) * cols)].map(BFloat16.float) })
+        case let .fp8(blocks):
+            ArraySlice([Float](unsafeUninitializedCapacity: cols) { out, count in
+                blocks.widen(cols: cols, rows: index, index + 1, into: out.baseAddress!)
+                count = cols
+            })
         }
     }
 }

@@ -1,10 +1,13 @@
 import SwitchyardCore
 
 /// How a weight's numbers are held in memory. Kernels compute in float32 whatever the storage.
+/// 16- and 8-bit weights read from a checkpoint stay in the memory-mapped file (`WeightBuffer`).
 public enum WeightStorage: Sendable {
     case f32([Float])
     /// bfloat16 bit patterns: the upper 16 bits of a float32.
-    case bf16([UInt16])
+    case bf16(WeightBuffer<UInt16>)
+    /// FP8 E4M3 codes with 128×128 block scales.
+    case fp8(FP8BlockScaled)
 }
 
 /// A weight matrix in PyTorch's Linear layout: `rows` outputs × `cols` inputs, row-major.
@@ -17,6 +20,11 @@ public struct WeightMatrix: Sendable {
         switch storage {
         case let .f32(values): precondition(values.count == rows * cols, "f32 storage holds \(values.count) values, not \(rows)×\(cols)")
         case let .bf16(values): precondition(values.count == rows * cols, "bf16 storage holds \(values.count) values, not \(rows)×\(cols)")
+        case let .fp8(blocks):
+            precondition(blocks.codes.count == rows * cols, "fp8 storage holds \(blocks.codes.count) codes, not \(rows)×\(cols)")
+            precondition((0..<FP8BlockScaled.blockSize).contains(blocks.rowPhase), "fp8 row phase \(blocks.rowPhase) outside a block")
+            let shape = FP8BlockScaled.scaleShape(rows: rows, cols: cols, rowPhase: blocks.rowPhase)
+            precondition(blocks.scaleInv.count == shape.rows * shape.cols, "fp8 storage holds \(blocks.scaleInv.count) scales, not \(shape.rows)×\(shape.cols)")
         }
         self.rows = rows
         self.cols = cols
@@ -27,19 +35,26 @@ public struct WeightMatrix: Sendable {
         self.init(rows: rows, cols: cols, storage: .f32(values))
     }
 
-    /// Bytes this matrix keeps resident.
+    /// Bytes this matrix reads per product: owned memory, or pages of a mapped checkpoint (shared
+    /// with every process that maps the same file).
     public var residentBytes: Int {
         switch storage {
         case let .f32(v): v.count * 4
         case let .bf16(v): v.count * 2
+        case let .fp8(blocks): blocks.byteCount
         }
     }
 
-    /// The values widened to float32 (a copy when stored in 16 bits).
+    /// The values widened to float32 (a copy when stored in 16 or 8 bits).
     public var floats: [Float] {
         switch storage {
         case let .f32(v): v
-        case let .bf16(v): BFloat16.floats(of: v)
+        case let .bf16(v): v.withUnsafeBufferPointer { $0.map(BFloat16.float) }
+        case let .fp8(blocks):
+            [Float](unsafeUninitializedCapacity: rows * cols) { out, count in
+                if rows > 0, cols > 0 { blocks.widen(cols: cols, rows: 0, rows, into: out.baseAddress!) }
+                count = rows * cols
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 /// A config.json that cannot describe a model, with the file and the field at fault.
 public struct ModelConfigError: Error, CustomStringConvertible, Equatable {
@@ -10,13 +11,24 @@ public struct ModelConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 extension ModelConfig {
+    /// config.json's integer fields.
+    static let integerKeys = [
+        "vocab_size", "hidden_size", "intermediate_size", "moe_intermediate_size", "num_hidden_layers", "num_attention_heads",
+        "num_key_value_heads", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+        "n_routed_experts", "num_experts_per_tok", "n_shared_experts", "n_group", "topk_group", "first_k_dense_replace",
+        "max_position_embeddings",
+    ]
+
+    /// Largest config.json read: real ones are a few kilobytes.
+    public static let maximumFileBytes = 4 << 20
+
     /// Reads a Hugging Face config.json: a "mistral4" decoder, or a multimodal wrapper whose
     /// `text_config` is one.
     public static func load(contentsOf url: URL) throws -> ModelConfig {
         let file = url.path
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelConfigError(file: file, field: "(file)", problem: "cannot be read: \(error.localizedDescription)")
+        do { data = try RegularFile.contents(file, limit: maximumFileBytes) } catch {
+            throw ModelConfigError(file: file, field: "(file)", problem: error.problem)
         }
         return try decode(data, file: file)
     }
@@ -30,6 +42,18 @@ extension ModelConfig {
         if let text = top["text_config"] as? [String: Any] {
             prefix = "text_config."
             decoderData = try JSONSerialization.data(withJSONObject: text)
+        }
+        // A number too large for an Int fails JSONDecoder without naming its key: name it here.
+        let fields = prefix.isEmpty ? top : top["text_config"] as? [String: Any] ?? [:]
+        var numbers = integerKeys.map { (prefix + $0, fields[$0]) }
+        for rope in ["rope_parameters", "rope_scaling"] {
+            numbers.append(("\(prefix)\(rope).original_max_position_embeddings", (fields[rope] as? [String: Any])?["original_max_position_embeddings"]))
+        }
+        for case let (field, number as NSNumber) in numbers {
+            let value = number.doubleValue
+            if value != value.rounded() || abs(value) >= 9.2e18 {
+                throw ModelConfigError(file: file, field: field, problem: "must be an integer, got \(number)")
+            }
         }
         let config: ModelConfig
         do {
@@ -49,17 +73,10 @@ extension ModelConfig {
         func fail(_ field: String, _ problem: String) -> ModelConfigError {
             ModelConfigError(file: file, field: prefix + field, problem: problem)
         }
-        let positive: [(String, Int)] = [
-            ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("moe_intermediate_size", moeIntermediateSize),
-            ("num_hidden_layers", numHiddenLayers), ("num_attention_heads", numAttentionHeads),
-            ("num_key_value_heads", numKeyValueHeads), ("kv_lora_rank", kvLoraRank),
-            ("qk_nope_head_dim", qkNopeHeadDim), ("qk_rope_head_dim", qkRopeHeadDim), ("v_head_dim", vHeadDim),
-            ("n_routed_experts", nRoutedExperts), ("num_experts_per_tok", numExpertsPerTok),
-            ("n_group", nGroup), ("topk_group", topkGroup), ("max_position_embeddings", maxPositionEmbeddings),
-        ]
-        for (field, value) in positive where value <= 0 { throw fail(field, "must be positive, got \(value)") }
-        if let q = qLoraRank, q <= 0 { throw fail("q_lora_rank", "must be positive or null, got \(q)") }
-        guard nSharedExperts >= 0 else { throw fail("n_shared_experts", "must not be negative, got \(nSharedExperts)") }
+        // Ceilings first: every later check and every size derived from the config multiplies these.
+        for (field, value, allowed) in boundedSizes {
+            if let problem = InputBounds.problem(value, allowed: allowed) { throw fail(field, problem) }
+        }
         guard hiddenSize % numAttentionHeads == 0 else {
             throw fail("hidden_size", "\(hiddenSize) is not divisible by num_attention_heads \(numAttentionHeads)")
         }
@@ -80,20 +97,42 @@ extension ModelConfig {
         if firstKDenseReplace > 0, intermediateSize <= 0 {
             throw fail("intermediate_size", "must be positive when first_k_dense_replace is \(firstKDenseReplace)")
         }
-        guard rmsNormEps > 0, rmsNormEps.isFinite else { throw fail("rms_norm_eps", "must be positive, got \(rmsNormEps)") }
-        guard routedScalingFactor.isFinite, routedScalingFactor > 0 else {
-            throw fail("routed_scaling_factor", "must be positive, got \(routedScalingFactor)")
+        let b = Self.bounds
+        let reals: [(String, Double, ClosedRange<Double>)] = [
+            ("rms_norm_eps", rmsNormEps, b.rmsNormEps), ("routed_scaling_factor", routedScalingFactor, b.routedScalingFactor),
+            ("rope_parameters.rope_theta", ropeParameters.ropeTheta, b.ropeTheta),
+        ] + (ropeParameters.llama4ScalingBeta.map { [("rope_parameters.llama_4_scaling_beta", $0, b.llama4ScalingBeta)] } ?? [])
+        for (field, value, allowed) in reals {
+            if let problem = InputBounds.problem(value, allowed: allowed) { throw fail(field, problem) }
         }
         let rope = ropeParameters
-        guard rope.ropeTheta > 0 else { throw fail("rope_parameters.rope_theta", "must be positive, got \(rope.ropeTheta)") }
         guard rope.ropeType == "yarn" || rope.ropeType == "default" else {
             throw fail("rope_parameters.rope_type", "\"\(rope.ropeType)\" is not supported (yarn or default)")
         }
-        if rope.isYaRN {
-            guard rope.factor >= 1 else { throw fail("rope_parameters.factor", "must be at least 1 for YaRN, got \(rope.factor)") }
-            guard (rope.originalMaxPositionEmbeddings ?? 0) > 0 else {
-                throw fail("rope_parameters.original_max_position_embeddings", "is required for YaRN and must be positive")
-            }
+        if rope.isYaRN { try validateYaRN(rope, fail: fail) }
+    }
+
+    /// YaRN's settings, so that no inverse frequency, ramp or magnitude correction is NaN or
+    /// infinite: beta_fast and beta_slow are rotation counts (a zero one divides by zero), the
+    /// mscales must keep 0.1·m·ln(factor) + 1 positive, and the original context must be positive.
+    private func validateYaRN(_ rope: RopeParameters, fail: (String, String) -> ModelConfigError) throws {
+        let b = Self.bounds
+        let reals: [(String, Double, ClosedRange<Double>)] = [
+            ("rope_parameters.factor", rope.factor, b.yarnFactor),
+            ("rope_parameters.beta_fast", rope.betaFast, b.beta), ("rope_parameters.beta_slow", rope.betaSlow, b.beta),
+            ("rope_parameters.mscale", rope.mscale, b.mscale), ("rope_parameters.mscale_all_dim", rope.mscaleAllDim, b.mscale),
+        ]
+        for (field, value, allowed) in reals {
+            if let problem = InputBounds.problem(value, allowed: allowed) { throw fail(field, problem) }
+        }
+        guard rope.betaFast > rope.betaSlow else {
+            throw fail("rope_parameters.beta_fast", "must be greater than beta_slow \(rope.betaSlow), got \(rope.betaFast)")
+        }
+        guard let original = rope.originalMaxPositionEmbeddings else {
+            throw fail("rope_parameters.original_max_position_embeddings", "is required for YaRN and must be positive")
+        }
+        if let problem = InputBounds.problem(original, allowed: b.maxPositionEmbeddings) {
+            throw fail("rope_parameters.original_max_position_embeddings", problem)
         }
     }
 }

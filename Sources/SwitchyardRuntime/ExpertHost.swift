@@ -19,13 +19,13 @@ public final class ExpertHost: @unchecked Sendable {
     /// Loads only the experts `placement` gives host `index`; records its traffic when `traffic` is
     /// given; `faults` may slow (delay) or thin out (drop) what it sends.
     public init(index: Int, config: ModelConfig, placement: Placement, source: WeightSource, transport: HostTransport,
-                traffic: RunTraffic?, faults: [InjectedFault] = [], log: @escaping (String) -> Void = { _ in }) throws {
+                traffic: RunTraffic?, faults: [InjectedFault] = [], limits: WireLimits? = nil, log: @escaping (String) -> Void = { _ in }) throws {
         self.index = index
         slice = try RoutedExpertWeights(config: config, source: source, owned: placement.experts(of: index))
         server = ExpertHostServer(index: index, config: config, placement: placement, experts: slice,
                                   weightsFingerprint: source.fingerprint,
                                   transport: FaultyHostTransport.wrapping(transport, host: index, faults: faults),
-                                  limits: WireLimits(config: config), log: log)
+                                  limits: limits ?? WireLimits(config: config), log: log)
         server.linkDelay = InjectedFault.linkDelay(of: index, in: faults)
         server.traffic = traffic?.recorder(writer: index)
         self.traffic = traffic

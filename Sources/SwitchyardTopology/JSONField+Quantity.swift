@@ -24,6 +24,10 @@ extension JSONField {
         } else {
             guard amount > 0 else { throw fail("must be positive, got \(value.display)") }
         }
+        let allowed = TopologyBounds.allowed(kind, allowZero: allowZero)
+        guard allowed.contains(amount) else {
+            throw fail("\(value.display) is \(amount) in SI units, outside \(allowed.lowerBound)...\(allowed.upperBound) for \(kind.noun)")
+        }
         return amount
     }
 }

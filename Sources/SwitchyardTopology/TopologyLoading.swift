@@ -36,8 +36,12 @@ extension Topology {
         guard FileManager.default.fileExists(atPath: baseURL.path) else { throw baseField.fail("file \"\(baseURL.path)\" does not exist") }
         var topology = try load(baseURL, depth: depth + 1)
         if let countField = root.optionalMember("node_count") {
-            let count = try countField.integer()
-            guard count >= 1 else { throw countField.fail("must be at least 1, got \(count)") }
+            let count = try countField.integer(in: TopologyBounds.nodes)
+            // The copies' nodes and GPUs in all, checked before a single copy is made.
+            let nodes = count * topology.nodes.count, devices = count * topology.devices.count
+            guard nodes <= TopologyBounds.nodes.upperBound, devices <= TopologyBounds.devices.upperBound else {
+                throw countField.fail("\(count) copies of \(topology.nodes.count) nodes make \(nodes) nodes and \(devices) GPUs, more than the \(TopologyBounds.nodes.upperBound) nodes and \(TopologyBounds.devices.upperBound) GPUs allowed")
+            }
             topology = topology.replicatingNodes(count)
         }
         topology.name = try root.optionalMember("name")?.string() ?? defaultName

@@ -15,6 +15,9 @@ enum TopologyReader {
         let nodesField = try root.member("nodes")
         let nodeFields = try nodesField.elements()
         guard !nodeFields.isEmpty else { throw nodesField.fail("is empty: a topology needs at least one node") }
+        guard nodeFields.count <= TopologyBounds.nodes.upperBound else {
+            throw nodesField.fail("has \(nodeFields.count) nodes, more than the \(TopologyBounds.nodes.upperBound) allowed")
+        }
         var nodes: [Node] = []
         var nodeNames: Set<String> = []
         for field in nodeFields {
@@ -23,6 +26,10 @@ enum TopologyReader {
                 throw TopologyError(file: field.file, path: "\(field.path).name", problem: "duplicate node name \"\(node.name)\"")
             }
             nodes.append(node)
+        }
+        let devices = nodes.reduce(0) { $0 + $1.gpuNames.count }
+        guard devices <= TopologyBounds.devices.upperBound else {
+            throw nodesField.fail("has \(devices) GPUs in all, more than the \(TopologyBounds.devices.upperBound) allowed")
         }
         let scaleOut = try root.optionalMember("scale_out").map(scaleOut)
         if nodes.count > 1, scaleOut == nil {
@@ -66,9 +73,16 @@ enum TopologyReader {
         if case .number = gpusField.value {
             let count = try gpusField.integer()
             guard count >= 0 else { throw gpusField.fail("must not be negative, got \(count)") }
+            guard count <= TopologyBounds.gpusPerNode.upperBound else {
+                throw gpusField.fail("must be in \(TopologyBounds.gpusPerNode.lowerBound)...\(TopologyBounds.gpusPerNode.upperBound) GPUs per node, got \(count)")
+            }
             names = (0..<count).map { "gpu\($0)" }
         } else {
-            names = try gpusField.elements().map { try $0.string() }
+            let elements = try gpusField.elements()
+            guard elements.count <= TopologyBounds.gpusPerNode.upperBound else {
+                throw gpusField.fail("lists \(elements.count) GPUs, more than the \(TopologyBounds.gpusPerNode.upperBound) allowed per node")
+            }
+            names = try elements.map { try $0.string() }
         }
         guard !names.isEmpty else { throw gpusField.fail("node \"\(name)\" is empty: it has no GPUs") }
         var seen: Set<String> = []
@@ -100,8 +114,7 @@ enum TopologyReader {
             throw perField.fail("must be \"gpu\" or \"node\", got \(perField.value.display)")
         }
         let countField = try field.member("nic_count")
-        let count = try countField.integer()
-        guard count >= 1 else { throw countField.fail("must be at least 1, got \(count)") }
+        let count = try countField.integer(in: TopologyBounds.nicCount)
         let railOptimized = try field.optionalMember("rail_optimized")?.bool() ?? false
         if railOptimized, attachment == .node {
             throw TopologyError(file: field.file, path: "\(field.path).rail_optimized", problem: "needs nics_per \"gpu\": rails pair each GPU with its own NIC")

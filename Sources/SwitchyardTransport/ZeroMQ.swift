@@ -41,7 +41,7 @@ public final class ZMQContext: @unchecked Sendable {
 }
 
 public enum ZMQSocketKind: Sendable {
-    case pair, dealer, router, push, pull
+    case pair, dealer, router, push, pull, rep
 
     var raw: Int32 {
         switch self {
@@ -50,6 +50,7 @@ public enum ZMQSocketKind: Sendable {
         case .router: ZMQ_ROUTER
         case .push: ZMQ_PUSH
         case .pull: ZMQ_PULL
+        case .rep: ZMQ_REP
         }
     }
 }
@@ -121,6 +122,15 @@ public final class ZMQSocket: @unchecked Sendable {
 
     public func connect(_ endpoint: String) throws {
         guard zmq_connect(try socket, endpoint) == 0 else { throw ZeroMQError.last("zmq_connect(\(endpoint))") }
+    }
+
+    /// Inbound messages (each part) larger than `bytes` make libzmq drop the connection that sent
+    /// them, before they are buffered: a peer cannot pin memory with one huge message.
+    public func setMaximumMessageSize(_ bytes: Int) throws {
+        var limit = Int64(bytes)
+        guard zmq_setsockopt(try socket, ZMQ_MAXMSGSIZE, &limit, MemoryLayout<Int64>.size) == 0 else {
+            throw ZeroMQError.last("zmq_setsockopt(MAXMSGSIZE)")
+        }
     }
 
     public func setIdentity(_ identity: [UInt8]) throws {
@@ -208,5 +218,30 @@ extension ZMQSocket {
             if rc == 0 { return nil }
             guard zmq_errno() == EINTR, left > 0 else { throw ZeroMQError.last("zmq_poll") }
         }
+    }
+}
+
+extension ZMQSocket {
+    /// Sets a libzmq option whose value is bytes (a key, a domain).
+    func setOption(_ option: Int32, bytes: [UInt8], name: String) throws {
+        let s = try socket
+        let rc = bytes.withUnsafeBytes { zmq_setsockopt(s, option, $0.baseAddress, $0.count) }
+        guard rc == 0 else { throw ZeroMQError.last("zmq_setsockopt(\(name))") }
+    }
+
+    /// Sets a libzmq option whose value is an int.
+    func setOption(_ option: Int32, int value: Int32, name: String) throws {
+        var value = value
+        guard zmq_setsockopt(try socket, option, &value, MemoryLayout<Int32>.size) == 0 else { throw ZeroMQError.last("zmq_setsockopt(\(name))") }
+    }
+
+    /// Sends that cannot be queued within `milliseconds` fail with EAGAIN instead of blocking.
+    public func setSendTimeout(milliseconds: Int32) throws {
+        try setOption(ZMQ_SNDTIMEO, int: milliseconds, name: "SNDTIMEO")
+    }
+
+    /// Reports this socket's connection events (`events`, a ZMQ_EVENT_* mask) on a PAIR socket bound at `endpoint` (inproc://).
+    func monitor(_ endpoint: String, events: Int32) throws {
+        guard zmq_socket_monitor(try socket, endpoint, events) == 0 else { throw ZeroMQError.last("zmq_socket_monitor(\(endpoint))") }
     }
 }

@@ -123,7 +123,7 @@ public struct WireDecoder: Sendable {
             throw .outOfRange(field: field, value: value, allowed: "0 in a \(kind) frame")
         }
         let most: Int = switch kind {
-        case .hello: 4 + 8 + 8 + 8 + 3 * (4 + WireLimits.maxFingerprintBytes) + 4 * limits.experts
+        case .hello: limits.largestHelloMetadataBytes
         case .error: 8 + WireLimits.maxMessageBytes
         default: 0
         }

@@ -30,6 +30,26 @@ public struct WireLimits: Equatable, Sendable {
         self.maxHosts = maxHosts
     }
 
+    /// The largest single part of any frame these limits admit, in bytes: the header, a hello's,
+    /// error's or dispatch's metadata, or a float32 payload of `maxTokens` rows. A ZeroMQ socket
+    /// told this (ZMQ_MAXMSGSIZE) drops a peer that sends more before buffering it.
+    public var largestPartBytes: Int {
+        let dispatchMetadata = WireLayout.dispatchMetadataBytes(tokens: maxTokens, pairs: maxTokens * expertsPerToken)
+        let helloMetadata = largestHelloMetadataBytes
+        let errorMetadata = 8 + Self.maxMessageBytes
+        let payload = WireLayout.payloadBytes(rows: maxTokens, width: hidden, type: .f32)
+        return max(WireLayout.headerBytes, dispatchMetadata, helloMetadata, errorMetadata, payload)
+    }
+
+    /// A hello's metadata at its longest: counts, resident bytes, run identity, three
+    /// fingerprints at their longest, every expert. The decoder refuses more; ZMQ_MAXMSGSIZE admits it.
+    public var largestHelloMetadataBytes: Int { 4 + 8 + 8 + 8 + 3 * (4 + Self.maxFingerprintBytes) + 4 * experts }
+
+    /// The largest whole frame, for transports that carry a frame as one message (MPI).
+    public var largestFrameBytes: Int {
+        WireLayout.dispatchFrameBytes(tokens: maxTokens, pairs: maxTokens * expertsPerToken, hidden: hidden, type: .f32)
+    }
+
     public init(config: ModelConfig, maxTokens: Int = 65536, maxHosts: Int = 1024) {
         self.init(layers: config.numHiddenLayers, firstMoELayer: config.firstKDenseReplace, experts: config.nRoutedExperts,
                   expertsPerToken: config.numExpertsPerTok, hidden: config.hiddenSize, maxTokens: maxTokens, maxHosts: maxHosts)

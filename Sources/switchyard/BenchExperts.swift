@@ -3,6 +3,7 @@ import Foundation
 import SwitchyardKernels
 import SwitchyardModel
 import SwitchyardCore
+import SwitchyardModelConfig
 
 struct BenchExperts: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,9 +11,11 @@ struct BenchExperts: ParsableCommand {
         abstract: "Measure the routed-expert computation against this machine's own rates, in one run.",
         discussion: """
         Uses the mistral-small-4 expert shape (4096 → 2048 → 4096, SiLU-gated) by default.
+        Rows for f32, bf16 and fp8 (E4M3 with 128×128 block scales) weights.
         prefill: hundreds of tokens per expert; achieved GFLOP/s ÷ one large OpenBLAS sgemm (target ≥ 0.8).
         decode: 1–8 tokens per expert, weights streamed from memory (more experts than any cache holds);
-        weight bytes read per second ÷ the memory read bandwidth (target ≥ 0.6).
+        weight bytes read per second (fp8: codes and scales) ÷ the memory read bandwidth
+        (target ≥ 0.6 for bf16, ≥ 0.5 for fp8 at 1–4 tokens).
         The kernel path is the CPU's best unless SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16 forces one.
 
         Example: switchyard bench experts --json bench-experts.json
@@ -26,9 +29,11 @@ struct BenchExperts: ParsableCommand {
     @Option(help: "Also write the figures to this JSON file.") var json: String?
 
     func validate() throws {
-        guard hidden > 0, intermediate > 0, prefillTokens > 0, decodeExperts > 0 else {
-            throw ValidationError("--hidden, --intermediate, --prefill-tokens and --decode-experts must be positive")
-        }
+        try FlagBounds.check([("--hidden", hidden, FlagBounds.hidden), ("--intermediate", intermediate, ModelConfig.bounds.moeIntermediateSize),
+                              ("--prefill-tokens", prefillTokens, 1...65536), ("--decode-experts", decodeExperts, 1...256)])
+        // The experts' weights are allocated up front: keep them to an ordinary benchmark's size.
+        try FlagBounds.checkProduct("the experts' float32 weights in bytes (3 × --hidden × --intermediate × --decode-experts × 4)",
+                                    [3, hidden, intermediate, decodeExperts, 4], limit: 16 << 30)
     }
 
     func run() throws {
@@ -41,8 +46,8 @@ struct BenchExperts: ParsableCommand {
         ]
         var records: [[String: Any]] = [["measure": "sgemm_2048_gflops", "value": sgemm], ["measure": "memory_read_gbps", "value": memory]]
 
-        for dtype in ["f32", "bf16"] {
-            let expert = Self.randomExpert(hidden: hidden, intermediate: intermediate, bf16: dtype == "bf16", seed: 1)
+        for dtype in WeightDType.allCases.map(\.rawValue) {
+            let expert = Self.randomExpert(hidden: hidden, intermediate: intermediate, dtype: dtype, seed: 1)
             let flops = 2.0 * 3 * Double(hidden) * Double(intermediate) * Double(prefillTokens)
             let x = Self.randomActivations(tokens: prefillTokens, hidden: hidden)
             let seconds = MachineBaseline.bestTime(repeats: 3) { _ = expert.forward(x, tokens: prefillTokens) }
@@ -52,9 +57,9 @@ struct BenchExperts: ParsableCommand {
             records.append(["measure": "prefill_\(dtype)_ratio_to_sgemm", "tokens": prefillTokens, "gflops": gflops, "value": gflops / sgemm])
         }
 
-        for dtype in ["f32", "bf16"] {
+        for dtype in WeightDType.allCases.map(\.rawValue) {
             let experts = (0..<decodeExperts).map {
-                Self.randomExpert(hidden: hidden, intermediate: intermediate, bf16: dtype == "bf16", seed: UInt64($0 + 10))
+                Self.randomExpert(hidden: hidden, intermediate: intermediate, dtype: dtype, seed: UInt64($0 + 10))
             }
             let bytes = Double(experts[0].residentBytes)
             for tokens in [1, 2, 4, 8] {
@@ -78,13 +83,17 @@ struct BenchExperts: ParsableCommand {
         }
     }
 
-    static func randomExpert(hidden: Int, intermediate: Int, bf16: Bool, seed: UInt64) -> ExpertWeights {
+    /// An expert of random weights in `dtype` (f32, bf16, or fp8 with 128×128 block scales).
+    static func randomExpert(hidden: Int, intermediate: Int, dtype: String, seed: UInt64) -> ExpertWeights {
         var rng = SplitMix64(seed: seed)
         func matrix(_ rows: Int, _ cols: Int) -> WeightMatrix {
             let scale = 1 / Float(cols).squareRoot()
             let values = (0..<(rows * cols)).map { _ in (rng.nextFloat() - 0.5) * scale }
-            return bf16 ? WeightMatrix(rows: rows, cols: cols, storage: .bf16(values.map(BFloat16.bits)))
-                        : WeightMatrix(rows: rows, cols: cols, values: values)
+            switch WeightDType(rawValue: dtype) ?? .f32 {
+            case .f32: return WeightMatrix(rows: rows, cols: cols, values: values)
+            case .bf16: return WeightMatrix(rows: rows, cols: cols, storage: .bf16(WeightBuffer(values.map(BFloat16.bits))))
+            case .fp8: return WeightMatrix(rows: rows, cols: cols, storage: .fp8(.quantizing(values, rows: rows, cols: cols)))
+            }
         }
         return ExpertWeights(gateProj: matrix(intermediate, hidden), upProj: matrix(intermediate, hidden), downProj: matrix(hidden, intermediate))
     }

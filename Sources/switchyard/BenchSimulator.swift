@@ -23,7 +23,7 @@ struct BenchSimulator: ParsableCommand {
     @Option(help: "Also write the figures to this JSON file.") var json: String?
 
     func validate() throws {
-        guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
+        try FlagBounds.check([("--batch", batch, FlagBounds.tokens)])
     }
 
     func run() throws {

@@ -48,7 +48,7 @@ struct ClusterValidate: ParsableCommand {
             ("transport", "\(spec.transport.rawValue), activations as \(spec.payload.rawValue)"),
             ("model", "\(model): \(config.nRoutedExperts) routed experts on \(config.moeLayerCount) MoE layers, hidden \(config.hiddenSize)"),
             ("placement", "\(spec.placement.name), \(placement.fingerprint)"),
-        ] + (spec.hostfilePath.map { [("hostfile", $0)] } ?? [])
+        ] + (spec.hostfilePath.map { [("hostfile", $0)] } ?? []) + (spec.transport == .zmq ? [("security", Self.security(spec))] : [])
         let width = facts.map(\.0.count).max() ?? 0
         for (name, value) in facts { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
         print()
@@ -60,6 +60,18 @@ struct ClusterValidate: ParsableCommand {
         print(Table(header: ["role", "endpoint", "device", "experts", "expert ids"], rows: rows, rightAligned: [3]).render())
         let idle = placement.idleHosts
         print("\n\(spec.hosts.count) expert hosts; \(idle.isEmpty ? "every host owns experts" : "host(s) with no experts: \(idle.map(String.init).joined(separator: ", "))")")
+        if let warning = spec.plaintextWarning { print(warning) }
+    }
+
+    /// How the file's ZeroMQ links are secured (docs/SECURITY.md).
+    static func security(_ spec: ClusterSpec) -> String {
+        if spec.security == .none { return "none: plaintext, unauthenticated" }
+        if let keys = spec.listedKeys {
+            return "CURVE, \(keys.coordinator.count) coordinator key(s) and \(keys.hosts.count) host keys listed"
+        }
+        return spec.hasTCPEndpoints
+            ? "CURVE with keys switchyard run makes for each run; expert-host and coordinator by hand need public_key entries (tcp)"
+            : "CURVE with keys switchyard run makes for each run; by hand, ipc sockets guarded by file permissions only"
     }
 }
 

@@ -10,8 +10,16 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Override the cluster file's transport: zmq, mpi or inproc.") var transport: ClusterTransport?
     @Option(help: "Seconds to wait for every expert host's handshake.") var handshakeTimeout = 60
     @Option(help: "Seconds one layer's exchange may take before the run fails.") var exchangeTimeout = 60
+    @Option(help: "Most tokens one step may route (the wire limit: larger frames are refused, larger ZeroMQ messages dropped). Default: --max-batch × --prompt-tokens where a workload runs, else 65536.")
+    var maxStepTokens: Int?
     @Option(help: "Times `run` starts a host again after its process died (with backoff), per host.") var hostRestarts = 3
     @Option(help: "Seconds a layer whose experts have no live host waits for one to come back before the run fails.") var rejoinWait = 10
+    @Option(help: "Put the cluster's ipc sockets in this folder instead of the paths the cluster file names (switchyard run gives its hosts a private one per run).")
+    var socketDirectory: String?
+    @Option(help: "Take every role's CURVE public key from this folder (coordinator.key, host-K.key, secret keys beside them) when the cluster file lists none.")
+    var keys: String?
+    @Option(help: "This process's CURVE secret key file. Default: beside its public key (NAME.key_secret).")
+    var secretKey: String?
 
     func validate() throws {
         guard (1...3600).contains(handshakeTimeout), (1...3600).contains(exchangeTimeout) else {
@@ -19,6 +27,17 @@ struct ClusterOptions: ParsableArguments {
         }
         guard (0...100).contains(hostRestarts) else { throw ValidationError("--host-restarts must be in 0...100, got \(hostRestarts)") }
         guard (0...3600).contains(rejoinWait) else { throw ValidationError("--rejoin-wait must be in 0...3600 seconds, got \(rejoinWait)") }
+        if let maxStepTokens { try FlagBounds.check([("--max-step-tokens", maxStepTokens, Self.stepTokens)]) }
+    }
+
+    /// Up to --max-batch 4096 sequences of --prompt-tokens 65536 each.
+    static let stepTokens = 1...(1 << 28)
+
+    /// These options with the step limit taken from `workload` unless given.
+    func sized(for workload: WorkloadOptions) -> ClusterOptions {
+        var options = self
+        if options.maxStepTokens == nil { options.maxStepTokens = workload.maxBatch * workload.promptTokens }
+        return options
     }
 
     func settings() throws -> ClusterSettings {
@@ -26,6 +45,10 @@ struct ClusterOptions: ParsableArguments {
                                            exchangeTimeout: .seconds(exchangeTimeout))
         settings.hostRestarts = hostRestarts
         settings.rejoinWait = .seconds(rejoinWait)
+        settings.maxStepTokens = maxStepTokens
+        if let socketDirectory { settings.spec = settings.spec.placingIPCSockets(in: socketDirectory) }
+        settings.keys = keys
+        settings.secretKey = secretKey
         return settings
     }
 }
@@ -43,6 +66,7 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(help: "Print nothing while running.") var quiet = false
     @Option(help: "Serve Prometheus metrics at http://ADDRESS:PORT/metrics while the workload runs (0: any free port).") var metricsPort: Int?
     @Option(help: "Address the metrics endpoint binds.") var metricsAddress = "127.0.0.1"
+    @Option(help: "Seconds the metrics endpoint stays up after the workload, so scrapers see the final values.") var metricsLinger = 0
     @Option(help: "none: each layer waits for its exchange; pingpong: two micro-batches, one's attention while the other's experts are in flight.")
     var overlap: Overlap = .none
     @Option(name: .customLong("inject"), help: ArgumentHelp(
@@ -54,6 +78,7 @@ struct WorkloadOptions: ParsableArguments {
         var workload = Workload(requests: requests, promptTokens: promptTokens, newTokens: newTokens, maxBatch: maxBatch, out: out, quiet: quiet,
                                 metricsPort: metricsPort, metricsAddress: metricsAddress)
         workload.overlap = overlap
+        workload.metricsLinger = metricsLinger
         workload.faults = (try? faults()) ?? []
         return workload
     }
@@ -66,5 +91,7 @@ struct WorkloadOptions: ParsableArguments {
     func validate() throws {
         do { _ = try faults() } catch { throw ValidationError(error.description) }
         do { try workload.validate() } catch { throw ValidationError(error.description) }
+        try FlagBounds.check([("--metrics-linger", metricsLinger, 0...3600)])
+        if metricsLinger > 0, metricsPort == nil { throw ValidationError("--metrics-linger needs --metrics-port") }
     }
 }

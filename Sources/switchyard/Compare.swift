@@ -29,7 +29,8 @@ struct Compare: ParsableCommand {
 
     func validate() throws {
         guard !topologies.isEmpty else { throw ValidationError("give at least one topology") }
-        guard batch > 0, prefillBatch > 0, context > 0 else { throw ValidationError("--batch, --prefill-batch and --context must be positive") }
+        try FlagBounds.check([("--batch", batch, FlagBounds.tokens), ("--prefill-batch", prefillBatch, FlagBounds.tokens),
+                              ("--context", context, FlagBounds.context)])
     }
 
     func run() throws {

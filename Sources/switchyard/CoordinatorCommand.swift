@@ -23,7 +23,7 @@ struct CoordinatorCommand: ParsableCommand {
 
     func run() throws {
         var text = WorkloadText(workload.workload)
-        let outcome = try ClusterRun.coordinate(settings: try cluster.settings(), weights: weights.choice, workload: workload.workload,
+        let outcome = try ClusterRun.coordinate(settings: try cluster.sized(for: workload).settings(), weights: weights.choice, workload: workload.workload,
                                                 keepHosts: keepHosts, progress: { text.progress(steps: $0, tokens: $1, bytes: $2) })
         text.finish(outcome)
     }

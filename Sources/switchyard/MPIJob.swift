@@ -22,7 +22,7 @@ struct MPIJob: ParsableCommand {
     func run() throws {
         var text = WorkloadText(workload.workload)
         let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        let outcome = try MPIRank.run(settings: try cluster.settings(), weights: weights.choice, workload: workload.workload,
+        let outcome = try MPIRank.run(settings: try cluster.sized(for: workload).settings(), weights: weights.choice, workload: workload.workload,
                                                       progress: { text.progress(steps: $0, tokens: $1, bytes: $2) }, log: log)
         if let outcome { text.finish(outcome) }
     }

@@ -32,8 +32,8 @@ struct Plan: ParsableCommand {
     @Flag(help: "Print JSON instead of tables.") var json = false
 
     func validate() throws {
-        guard context > 0 else { throw ValidationError("--context must be positive, got \(context)") }
-        guard reserveGiB >= 0 else { throw ValidationError("--reserve-gib must not be negative, got \(reserveGiB)") }
+        try FlagBounds.check([("--context", context, FlagBounds.context)])
+        try FlagBounds.check("--reserve-gib", reserveGiB, 0...1_000_000)
         guard all || topology != nil else { throw ValidationError("give --topology FILE, or --all for every preset") }
     }
 

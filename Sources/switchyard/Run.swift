@@ -27,7 +27,7 @@ struct Run: ParsableCommand {
     @Option(help: "How to start the roles: local or mpirun.") var launcher: ClusterRun.Launcher = .local
 
     func run() throws {
-        let settings = try cluster.settings()
+        let settings = try cluster.sized(for: workload).settings()
         var text = WorkloadText(workload.workload)
         let outcome = try ClusterRun.run(settings: settings, weights: weights.choice, workload: workload.workload, launcher: launcher,
                                          announce: { print($0); fflush(nil) },

@@ -31,9 +31,9 @@ struct SimulateAlltoall: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func validate() throws {
-        for (flag, value) in [("--ranks", ranks), ("--tokens-per-rank", tokensPerRank), ("--hidden", hidden), ("--experts", experts), ("--topk", topk)] where value <= 0 {
-            throw ValidationError("\(flag) must be positive, got \(value)")
-        }
+        try FlagBounds.check([("--ranks", ranks, FlagBounds.devices), ("--tokens-per-rank", tokensPerRank, FlagBounds.tokens),
+                              ("--hidden", hidden, FlagBounds.hidden), ("--experts", experts, FlagBounds.experts),
+                              ("--topk", topk, FlagBounds.experts)])
         guard topk <= experts else { throw ValidationError("--topk \(topk) is more than --experts \(experts)") }
         switch routing {
         case .distribution(.uniform), .nodeLimited: break

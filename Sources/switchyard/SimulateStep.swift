@@ -44,9 +44,10 @@ struct SimulateStep: ParsableCommand {
             return
         }
         guard let batch, phase != nil else { throw ValidationError("--phase and --batch are required (unless --routing trace:FILE)") }
-        guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
-        guard context > 0 else { throw ValidationError("--context must be positive, got \(context)") }
+        try FlagBounds.check([("--batch", batch, FlagBounds.tokens), ("--context", context, FlagBounds.context)])
         guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be in 1...100000, got \(steps)") }
+        // Each step routes every token afresh: bound the work, not just each factor.
+        try FlagBounds.checkProduct("--batch × --steps (tokens routed)", [batch, steps], limit: 1 << 26)
     }
 
     func run() throws {

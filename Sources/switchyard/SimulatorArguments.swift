@@ -49,6 +49,7 @@ struct DeploymentOptions: ParsableArguments {
     var cluster: String?
 
     func validate() throws {
+        try FlagBounds.check([("--coordinator-gpus", coordinatorGPUs, FlagBounds.devices)])
         if cluster != nil, mode != .disaggregated || placement != .contiguous || coordinatorGPUs != 1 {
             throw ValidationError("--cluster gives the roles and the placement; leave out --mode, --placement and --coordinator-gpus")
         }

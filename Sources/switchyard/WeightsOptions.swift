@@ -11,7 +11,7 @@ struct WeightsOptions: ParsableArguments {
     @Option(help: "A preset (mistral-small-4, mini, tiny) or a config.json, with synthetic weights. Default: mini.")
     var model: String?
     @Option(help: "Seed of the synthetic weights.") var seed: UInt64 = 0
-    @Option(help: "Number format of the synthetic weights: f32 or bf16.") var dtype: WeightDType = .f32
+    @Option(help: "Number format of the synthetic weights: f32, bf16 or fp8.") var dtype: WeightDType = .f32
     @Option(help: "A checkpoint directory: config.json with model.safetensors or an index of shards.")
     var checkpoint: String?
 
@@ -26,9 +26,24 @@ struct WeightsOptions: ParsableArguments {
 
     func source() throws -> (ModelConfig, WeightSource) { try choice.load() }
 
+    /// Refuses, before allocating, weights that cannot fit in this machine's memory: a config
+    /// within every ceiling can still describe terabytes. `localExperts` routed experts per MoE
+    /// layer are held here besides the dense part. A checkpoint counts at 2 bytes per value.
+    func checkMemory(_ config: ModelConfig, localExperts: Int) throws {
+        let count = ParameterCount(config)
+        let parameters = count.total - count.routedExperts + count.perRoutedExpert * config.moeLayerCount * localExperts
+        let bytesPerValue = checkpoint == nil && dtype == .f32 ? 4 : 2
+        let needed = Double(parameters) * Double(bytesPerValue), available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard needed <= available else {
+            let what = checkpoint.map { "--checkpoint \($0)" } ?? "--model \(model ?? ModelPreset.mini.rawValue)"
+            throw ValidationError("\(what): its weights need \(Format.bytes(needed)) in this process (\(parameters) parameters), more than this machine's \(Format.bytes(available)) of memory")
+        }
+    }
+
     /// The model, its routed experts held here or, with `cluster`, on that cluster's hosts.
     func load(cluster: OptionalClusterOptions? = nil) throws -> LoadedModel {
         let (config, source) = try source()
+        try checkMemory(config, localExperts: cluster?.cluster == nil ? config.nRoutedExperts : 0)
         let weights = try Mistral4Weights(config: config, source: source)
         if let coordinator = try cluster?.launch(weights: self, config: config, source: source) {
             return LoadedModel(model: Mistral4Model(weights: weights), experts: coordinator.experts, expertBytes: 0,

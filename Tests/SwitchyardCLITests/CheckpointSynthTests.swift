@@ -35,6 +35,28 @@ import SwitchyardModelConfig
         #expect(configJSON?["hidden_act"] as? String == "silu")
     }
 
+    /// --dtype fp8: Linear weights as F8_E4M3 with F32 block scales, the rest bf16, the quantization
+    /// config transformers reads; read back, the experts stay 8-bit.
+    @Test func writesFP8WithBlockScales() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", "tiny", "--seed", "5", "--dtype", "fp8", "--out", out.path],
+                                        timeout: .seconds(120))
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let file = try SafetensorsFile(path: out.appendingPathComponent(CheckpointDirectory.singleFile).path)
+        #expect(try file.info(TensorNames.fusedGateUp(1)).dtype == .f8E4M3)
+        #expect(try file.info(TensorNames.fp8Scale(of: TensorNames.fusedGateUp(1))).shape == [128, 1, 1])
+        #expect(try file.info(TensorNames.attention(0, .qAProj)).dtype == .f8E4M3)
+        #expect(try file.info(TensorNames.fp8Scale(of: TensorNames.attention(0, .qAProj))).dtype == .f32)
+        #expect(try file.info(TensorNames.embedTokens).dtype == .bf16)
+        #expect(try file.info(TensorNames.router(1)).dtype == .bf16)
+        let configJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as? [String: Any]
+        let quantization = configJSON?["quantization_config"] as? [String: Any]
+        #expect(quantization?["quant_method"] as? String == "fp8" && quantization?["weight_block_size"] as? [Int] == [128, 128])
+        let expert = try CheckpointDirectory(out).expert(layer: 1, expert: 3)
+        #expect(expert.residentBytes == 3 * 32 * 64 + 3 * 4)
+    }
+
     @Test func badDTypeExitsTwoNamingTheFlag() throws {
         let result = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", "tiny", "--dtype", "f16", "--out", "/tmp/unused"], timeout: .seconds(30))
         #expect(result.status == 2)

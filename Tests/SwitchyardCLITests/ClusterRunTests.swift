@@ -108,30 +108,45 @@ import SwitchyardTestSupport
         try process.run()
         let deadline = ContinuousClock.now + .seconds(30)
         while orphans(of: process.processIdentifier).count < 4, ContinuousClock.now < deadline { usleep(50_000) }
-        // Every host bound its socket.
-        while socketFiles(folder).count < 4, ContinuousClock.now < deadline { usleep(50_000) }
+        // Every host bound its socket, in the run's private folder.
+        while socketFiles(runFolder(of: process.processIdentifier)).count < 4, ContinuousClock.now < deadline { usleep(50_000) }
         // Past the handshake and into the workload.
         usleep(500_000)
         return process
     }
 
-    /// The hosts' ipc socket files still in the folder.
-    func socketFiles(_ folder: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("h") && Int($0.dropFirst()) != nil }
+    /// The private folder a run keeps its hosts' sockets and keys in, from its hosts' command lines (`--socket-directory`).
+    func runFolder(of pid: Int32) -> String? {
+        for host in orphans(of: pid) {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(host)/cmdline") else { continue }
+            let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if let flag = args.firstIndex(of: "--socket-directory"), flag + 1 < args.count { return args[flag + 1] }
+        }
+        return nil
     }
+
+    /// The hosts' ipc socket files still in a run's folder.
+    func socketFiles(_ folder: String?) -> [String] {
+        guard let folder else { return [] }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("host-") && Int($0.dropFirst(5)) != nil }
+    }
+
+    /// Nothing of a run's folder is left: no socket file, no key.
+    func isGone(_ folder: String) -> Bool { !FileManager.default.fileExists(atPath: folder) }
 
     @Test func noHostSurvivesSIGTERM() throws {
         let (file, folder) = try clusterFile(hosts: 4)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let process = try startEndlessRun(file: file, folder: folder, stderr: FileHandle.nullDevice)
         #expect(orphans(of: process.processIdentifier).count == 4)
-        #expect(socketFiles(folder).count == 4)
+        let sockets = try #require(runFolder(of: process.processIdentifier))
+        #expect(socketFiles(sockets).count == 4)
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 128 + SIGTERM)
         usleep(200_000)
         #expect(orphans(of: process.processIdentifier).isEmpty)
-        #expect(socketFiles(folder).isEmpty, "\(socketFiles(folder))")
+        #expect(isGone(sockets), "\(socketFiles(sockets))")
     }
 
     /// Bits of a signal mask of /proc/PID/status ("SigIgn:", "SigBlk:").
@@ -151,6 +166,7 @@ import SwitchyardTestSupport
         let process = try startEndlessRun(file: file, folder: folder, stderr: errors, extra: ["--host-restarts", "0", "--rejoin-wait", "0"])
         let hosts = orphans(of: process.processIdentifier)
         #expect(hosts.count == 4)
+        let sockets = try #require(runFolder(of: process.processIdentifier))
         let terminating: UInt64 = 1 << UInt64(SIGINT - 1) | 1 << UInt64(SIGTERM - 1) | 1 << UInt64(SIGHUP - 1)
         for host in hosts {
             #expect(signalMask("SigIgn:", of: host).map { $0 & terminating } == 0, "host pid \(host) ignores some of SIGINT, SIGTERM, SIGHUP")
@@ -163,7 +179,7 @@ import SwitchyardTestSupport
         #expect(process.terminationStatus == 1)
         #expect(text.contains("killed by SIGTERM"), "\(text)")
         #expect(orphans(of: process.processIdentifier).isEmpty)
-        #expect(socketFiles(folder).isEmpty, "\(socketFiles(folder))")
+        #expect(isGone(sockets), "\(socketFiles(sockets))")
     }
 
     /// Ctrl-C at a terminal signals the whole foreground group at once: the run exits 130 every
@@ -177,12 +193,13 @@ import SwitchyardTestSupport
             // Foundation starts it as the leader of a process group of its own, as a shell starts a job.
             try #require(getpgid(process.processIdentifier) == process.processIdentifier)
             #expect(orphans(of: process.processIdentifier).count == 4)
+            let sockets = try #require(runFolder(of: process.processIdentifier))
             kill(-process.processIdentifier, SIGINT)
             let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             #expect(process.terminationStatus == 128 + SIGINT, "attempt \(attempt): \(text)")
             #expect(orphans(of: process.processIdentifier).isEmpty)
-            #expect(socketFiles(folder).isEmpty, "attempt \(attempt): \(socketFiles(folder))")
+            #expect(isGone(sockets), "attempt \(attempt): \(socketFiles(sockets))")
         }
     }
 
@@ -193,6 +210,7 @@ import SwitchyardTestSupport
         FileManager.default.createFile(atPath: log, contents: nil)
         let process = try startEndlessRun(file: file, folder: folder, stderr: try FileHandle(forWritingTo: URL(fileURLWithPath: log)))
         let hosts = orphans(of: process.processIdentifier)
+        let sockets = try #require(runFolder(of: process.processIdentifier))
         let victim = try #require(hosts.first)
         kill(victim, SIGKILL)
         // A new process takes its place, and the run is still going.
@@ -206,7 +224,7 @@ import SwitchyardTestSupport
         #expect(process.terminationStatus == 128 + SIGTERM)
         usleep(200_000)
         #expect(orphans(of: process.processIdentifier).isEmpty)
-        #expect(socketFiles(folder).isEmpty, "\(socketFiles(folder))")
+        #expect(isGone(sockets), "\(socketFiles(sockets))")
     }
 
     @Test func hostsHoldingAnotherModelRefuseTheCoordinatorAndKeepServing() throws {

@@ -23,17 +23,27 @@ struct NetworkNamespaceTests {
 
     func address(of node: String) -> String { machines.first { $0.name == node }!.address }
 
-    /// Expert hosts listening on their machine's address, ports 5601…; the topology stands for nodes 0 and 1 of four.
-    func zmqClusterFile(in folder: String, replicas: Int = 1) throws -> String {
-        let hosts = hostNodes.enumerated().map { host, node in
-            #"{"endpoint": "tcp://\#(address(of: node)):\#(5601 + host)", "device": {"node": \#(node == "a" ? 0 : 1), "gpu": \#(host % 2)}}"#
+    /// Expert hosts listening on their machine's address, ports 5601…; the topology stands for nodes
+    /// 0 and 1 of four. With `curve`, every role has a key pair from `switchyard keygen` in keys/;
+    /// without, the file says `"security": "none"`. `replicas` hosts hold each expert.
+    func zmqClusterFile(in folder: String, replicas: Int = 1, curve: Bool = true) throws -> String {
+        func key(_ name: String) throws -> String {
+            guard curve else { return "" }
+            if !FileManager.default.fileExists(atPath: folder + "/keys/\(name).key") {
+                let made = try Subprocess.run(switchyard, ["keygen", "--out", folder + "/keys", "--name", name])
+                guard made.status == 0 else { throw NamespaceNetworkError(description: "keygen: \(made.stderr)") }
+            }
+            return #", "public_key": "keys/\#(name).key""#
+        }
+        let hosts = try hostNodes.enumerated().map { host, node in
+            #"{"endpoint": "tcp://\#(address(of: node)):\#(5601 + host)", "device": {"node": \#(node == "a" ? 0 : 1), "gpu": \#(host % 2)}\#(try key("host-" + String(host)))}"#
         }
         let json = """
-        {"topology": "hgx-h100-x4.json", "transport": "zmq", "payload": "f32", "replicas": \(replicas),
-         "coordinator": {"endpoint": "tcp://\(address(of: "c")):5600", "device": {"node": 0, "gpu": 0}},
+        {"topology": "hgx-h100-x4.json", "transport": "zmq", "payload": "f32", "replicas": \(replicas)\(curve ? "" : #", "security": "none""#),
+         "coordinator": {"endpoint": "tcp://\(address(of: "c")):5600", "device": {"node": 0, "gpu": 0}\(try key("coordinator"))},
          "hosts": [\(hosts.joined(separator: ", "))]}
         """
-        let file = folder + "/zmq.json"
+        let file = folder + (curve ? "/zmq.json" : "/zmq-plaintext.json")
         try json.write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }
@@ -110,6 +120,45 @@ struct NetworkNamespaceTests {
         return try generated(folder + "/inproc")
     }
 
+    /// One generation over ZeroMQ tcp: expert hosts in their machines' namespaces, the coordinator
+    /// in its own, tcpdump on machine a's interface when `capture` is given. Returns the run
+    /// directory and the bytes the hosts' machines received.
+    func runOverNamespaces(_ network: NamespaceNetwork, cluster: String, folder: String, name: String,
+                           capture: String?) throws -> (run: String, received: Int, capture: [UInt8]?) {
+        let hosts = try hostNodes.enumerated().map { host, node -> Process in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: network.ip)
+            process.arguments = network.exec(in: node, [switchyard, "expert-host", "--cluster", cluster, "--host", String(host), "--model", "tiny"])
+            process.standardOutput = FileHandle.nullDevice
+            _ = FileManager.default.createFile(atPath: folder + "/\(name)-host-\(host).log", contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: folder + "/\(name)-host-\(host).log")
+            try process.run()
+            return process
+        }
+        defer { hosts.forEach { if $0.isRunning { kill($0.processIdentifier, SIGKILL) } } }
+        let tcpdump = try capture.map { try PacketCapture(network: network, node: "a", file: $0, tcpdump: PacketCapture.tcpdump!) }
+        let before = try network.receivedBytes("a") + network.receivedBytes("b")
+
+        let run = folder + "/" + name
+        let coordinator = try Subprocess.run(network.ip, network.exec(in: "c", [switchyard, "coordinator", "--cluster", cluster, "--handshake-timeout", "20",
+                                                                               "--exchange-timeout", "10", "--out", run] + workload),
+                                             timeout: .seconds(25))
+        let logs = (0..<hosts.count).map { (try? String(contentsOfFile: folder + "/\(name)-host-\($0).log", encoding: .utf8)) ?? "" }
+        try #require(coordinator.status == 0, "\(name): \(coordinator.stderr)\n\(logs.joined(separator: "\n"))")
+        let received = try network.receivedBytes("a") + network.receivedBytes("b") - before
+
+        // The coordinator's shutdown stops every host.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while hosts.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(20_000) }
+        let captured = try tcpdump?.stop()
+        #expect(hosts.allSatisfy { !$0.isRunning && $0.terminationStatus == 0 }, "\(name): \(logs.joined(separator: "\n"))")
+        #expect(logs.allSatisfy { $0.contains("listening at tcp://10.77.0.") }, "\(name): \(logs)")
+        return (run, received, captured)
+    }
+
+    /// The generation crosses the bridge under CURVE and gives the one-process tokens; a packet
+    /// capture on a host's machine holds no frame header and none of the activation bytes that a
+    /// plaintext run of the same workload (`"security": "none"`) shows in clear.
     @Test func generationOverZeroMQAcrossNamespaces() throws {
         let folder = try folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -120,38 +169,38 @@ struct NetworkNamespaceTests {
             #expect(network.leftovers().isEmpty)
         }
         let cluster = try zmqClusterFile(in: folder)
-        let hosts = try hostNodes.enumerated().map { host, node -> Process in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: network.ip)
-            process.arguments = network.exec(in: node, [switchyard, "expert-host", "--cluster", cluster, "--host", String(host), "--model", "tiny"])
-            process.standardOutput = FileHandle.nullDevice
-            _ = FileManager.default.createFile(atPath: folder + "/host-\(host).log", contents: nil)
-            process.standardError = FileHandle(forWritingAtPath: folder + "/host-\(host).log")
-            try process.run()
-            return process
+        let capturing = PacketCapture.tcpdump != nil
+        if !capturing { print("NetworkNamespaceTests: packet capture skipped: no tcpdump on the PATH or in /usr/sbin (make deps installs it)") }
+
+        var clear: [[UInt8]] = []
+        if capturing {
+            let plaintext = try runOverNamespaces(network, cluster: try zmqClusterFile(in: folder, curve: false), folder: folder, name: "plaintext",
+                                                  capture: folder + "/plaintext.pcap")
+            let bytes = try #require(plaintext.capture)
+            // The probe is real: in clear, the dispatch headers and their activations are there to read.
+            clear = PacketCapture.dispatchActivations(in: PacketCapture.tcpStreams(bytes))
+            #expect(!clear.isEmpty, "no dispatch activations found in the plaintext capture (\(bytes.count) bytes)")
+            #expect(try generated(plaintext.run) == (try generated(folder + "/plaintext")))
         }
-        defer { hosts.forEach { if $0.isRunning { kill($0.processIdentifier, SIGKILL) } } }
-        let before = try network.receivedBytes("a") + network.receivedBytes("b")
 
-        let coordinator = try Subprocess.run(network.ip, network.exec(in: "c", [switchyard, "coordinator", "--cluster", cluster, "--handshake-timeout", "20",
-                                                                               "--exchange-timeout", "10", "--out", folder + "/zmq"] + workload),
-                                             timeout: .seconds(25))
-        let logs = (0..<hosts.count).map { (try? String(contentsOfFile: folder + "/host-\($0).log", encoding: .utf8)) ?? "" }
-        try #require(coordinator.status == 0, "\(coordinator.stderr)\n\(logs.joined(separator: "\n"))")
-        let received = try network.receivedBytes("a") + network.receivedBytes("b") - before
-
-        // The coordinator's shutdown stops every host.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while hosts.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(20_000) }
-        #expect(hosts.allSatisfy { !$0.isRunning && $0.terminationStatus == 0 }, "\(logs.joined(separator: "\n"))")
-        #expect(logs.allSatisfy { $0.contains("listening at tcp://10.77.0.") }, "\(logs)")
-
-        let tokens = try generated(folder + "/zmq")
+        let secure = try runOverNamespaces(network, cluster: cluster, folder: folder, name: "zmq", capture: capturing ? folder + "/curve.pcap" : nil)
+        let tokens = try generated(secure.run)
         #expect(tokens.count == 3 && tokens.allSatisfy { $0.count == 4 })
         // The dispatches crossed the bridge: the hosts' machines received at least their bytes.
-        #expect(received >= (try dispatchedBytes(folder + "/zmq")), "received \(received) bytes")
+        #expect(secure.received >= (try dispatchedBytes(secure.run)), "received \(secure.received) bytes")
         #expect(tokens == (try oneProcessTokens(cluster: cluster, folder: folder)))
-        print("NetworkNamespaceTests: ZeroMQ over namespaces, \(received) bytes into the hosts' machines, \(ContinuousClock.now - started) in all")
+        if let bytes = secure.capture {
+            #expect(bytes.count >= secure.received / 2, "the capture holds \(bytes.count) bytes of \(secure.received) received")
+            let streams = PacketCapture.tcpStreams(bytes)
+            #expect(streams.reduce(0) { $0 + $1.count } > 0, "no TCP payload in the CURVE capture")
+            #expect(([bytes] + streams).allSatisfy { PacketCapture.occurrences(of: Array("SWYD".utf8), in: $0).isEmpty }, "a frame header crossed in clear")
+            let leaked = clear.filter { window in ([bytes] + streams).contains { !PacketCapture.occurrences(of: window, in: $0).isEmpty } }
+            #expect(leaked.isEmpty, "\(leaked.count) of \(clear.count) activation windows crossed in clear under CURVE")
+            #expect(try generated(folder + "/plaintext") == tokens)
+        }
+        print("NetworkNamespaceTests: ZeroMQ with CURVE over namespaces, \(secure.received) bytes into the hosts' machines, "
+              + (capturing ? "\(clear.count) activation windows seen in the plaintext capture and none in the CURVE one, " : "")
+              + "\(ContinuousClock.now - started) in all")
     }
 
     @Test(.enabled("needs mpirun and orted", { Executables.find("mpirun") != nil && Executables.find("orted") != nil }))

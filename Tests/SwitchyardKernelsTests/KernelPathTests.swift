@@ -92,6 +92,89 @@ import SwitchyardCore
         }
     }
 
+    /// FP8 E4M3 codes with 128×128 block scales, the matrix starting `phase` rows into its first block.
+    struct FP8Case {
+        var codes: [UInt8], scales: [Float], phase: Int, x: [Float], rows: Int, cols: Int, tokens: Int
+        /// The dequantised weights, each e4m3 value times its block's scale (exact in double).
+        var weights: [Float] {
+            let sc = (cols + 127) / 128
+            return (0..<(rows * cols)).map { i in
+                FloatFormats.float(e4m3: codes[i]) * scales[((i / cols + phase) / 128) * sc + (i % cols) / 128]
+            }
+        }
+    }
+
+    // Shapes crossing 128-row and 128-column blocks, with tails of every SIMD width, at several phases.
+    static let fp8Shapes: [(rows: Int, cols: Int, phase: Int)] = [
+        (7, 13, 0), (5, 31, 3), (9, 33, 127), (130, 1000, 0), (66, 2049, 100), (300, 257, 64), (129, 128, 1),
+    ]
+
+    func makeFP8(tokens: Int, shape: (rows: Int, cols: Int, phase: Int)) -> FP8Case {
+        var rng = SplitMix64(seed: UInt64(tokens * 131 + shape.rows * 17 + shape.cols + shape.phase))
+        let blockRows = (shape.phase + shape.rows + 127) / 128, sc = (shape.cols + 127) / 128
+        // Every code but the two NaNs, which quantizers never write.
+        let codes = (0..<(shape.rows * shape.cols)).map { _ in
+            let c = UInt8(truncatingIfNeeded: rng.next())
+            return c & 0x7F == 0x7F ? c ^ 0x01 : c
+        }
+        let scales = (0..<(blockRows * sc)).map { _ in (0.5 + rng.nextFloat()) / 448 }
+        let x = (0..<(tokens * shape.cols)).map { _ in rng.nextFloat() - 0.5 }
+        return FP8Case(codes: codes, scales: scales, phase: shape.phase, x: x, rows: shape.rows, cols: shape.cols, tokens: tokens)
+    }
+
+    func runFP8(_ c: FP8Case, path: KernelPath) -> [Float] {
+        var y = [Float](repeating: .nan, count: c.tokens * c.rows)
+        if c.tokens <= Linear.streamingTokenLimit {
+            Linear.fp8(c.codes, rows: c.rows, cols: c.cols, scaleInv: c.scales, rowPhase: c.phase, x: c.x, tokens: c.tokens, y: &y, path: path)
+        } else {
+            sy_stream_fp8_on(path.code, c.codes, c.cols, c.scales, c.phase, c.x, c.cols, c.tokens, &y, c.rows, 0, c.rows)
+        }
+        return y
+    }
+
+    @Test(arguments: KernelPath.supported, Array(1...9) + [17])
+    func everyPathMatchesTheReferenceAndThePortablePathOnFP8(path: KernelPath, tokens: Int) {
+        for shape in Self.fp8Shapes {
+            let c = makeFP8(tokens: tokens, shape: shape)
+            let got = runFP8(c, path: path), portable = runFP8(c, path: .portable)
+            let want = reference(c.weights, rows: c.rows, cols: c.cols, c.x, tokens: tokens)
+            let tol = tolerance(cols: c.cols)
+            #expect(zip(got, want.y).allSatisfy { abs(Double($0) - $1) < tol }, "fp8 \(path) \(shape)")
+            #expect(zip(portable, want.y).allSatisfy { abs(Double($0) - $1) < tol }, "fp8 portable \(shape)")
+            #expect(zip(got, portable).allSatisfy { abs($0 - $1) < Float(2 * tol) }, "fp8 \(path) vs portable \(shape)")
+        }
+    }
+
+    /// Every code at every lane of a 64-wide row: one weight a row, the others zero, scale 1.
+    @Test(arguments: KernelPath.supported)
+    func everyPathWidensEveryFP8Code(path: KernelPath) {
+        let (rows, cols) = (256, 64)
+        var codes = [UInt8](repeating: 0, count: rows * cols)
+        for r in 0..<rows { codes[r * cols + r % cols] = UInt8(r) }
+        let c = FP8Case(codes: codes, scales: [1, 1], phase: 0, x: [Float](repeating: 1, count: cols), rows: rows, cols: cols, tokens: 1)
+        let y = runFP8(c, path: path)
+        for code in 0..<256 {
+            // The NaN codes read as ±480 in the kernels (documented in ckernels.h).
+            let want: Float = code & 0x7F == 0x7F ? (code & 0x80 == 0 ? 480 : -480) : FloatFormats.float(e4m3: UInt8(code))
+            #expect(y[code] == want, "code \(code) on \(path)")
+        }
+    }
+
+    /// Prefill's widening is exact (value × scale, one rounding) whatever the CPU's path.
+    @Test func fp8WideningIsExact() {
+        for shape in Self.fp8Shapes {
+            let c = makeFP8(tokens: 1, shape: shape)
+            let want = c.weights
+            var got = [Float](repeating: .nan, count: c.rows * c.cols)
+            Linear.widenFP8(c.codes, cols: c.cols, scaleInv: c.scales, rowPhase: c.phase, rows: 0..<c.rows, into: &got)
+            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "\(shape)")
+            let from = c.rows / 2
+            var part = [Float](repeating: .nan, count: (c.rows - from) * c.cols)
+            Linear.widenFP8(c.codes, cols: c.cols, scaleInv: c.scales, rowPhase: c.phase, rows: from..<c.rows, into: &part)
+            #expect(part.map(\.bitPattern) == Array(want[(from * c.cols)...]).map(\.bitPattern), "\(shape) from row \(from)")
+        }
+    }
+
     /// A forced path really runs: avx512bf16's results carry the activations' bf16 rounding.
     @Test(.enabled(if: KernelPath.avx512bf16.isSupported))
     func theBF16DotProductPathRoundsActivations() {

@@ -36,6 +36,25 @@ import SwitchyardCore
         #expect(zip(y16, want16).allSatisfy { abs(Double($0) - $1) < tolerance })
     }
 
+    /// FP8 through Linear on both sides of the streaming limit (prefill widens tiles into sgemm),
+    /// rows crossing block rows at a non-zero phase, against a double reference of the dequantised weights.
+    @Test(arguments: [1, 4, 8, 9, 33], [(rows: 300, cols: 1000, phase: 5), (rows: 7, cols: 13, phase: 0), (rows: 130, cols: 2048, phase: 127)])
+    func fp8MatchesADoubleReference(tokens: Int, shape: (rows: Int, cols: Int, phase: Int)) {
+        var rng = SplitMix64(seed: UInt64(tokens * 1000 + shape.cols + shape.phase))
+        let sc = (shape.cols + 127) / 128, blockRows = (shape.phase + shape.rows + 127) / 128
+        let codes = (0..<(shape.rows * shape.cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) & 0xF7 } // no NaN codes
+        let scales = (0..<(blockRows * sc)).map { _ in (0.5 + rng.nextFloat()) / 448 }
+        let x = (0..<(tokens * shape.cols)).map { _ in rng.nextFloat() - 0.5 }
+        let w = (0..<(shape.rows * shape.cols)).map { i in
+            FloatFormats.float(e4m3: codes[i]) * scales[((i / shape.cols + shape.phase) / 128) * sc + (i % shape.cols) / 128]
+        }
+        var y = [Float](repeating: .nan, count: tokens * shape.rows)
+        Linear.fp8(codes, rows: shape.rows, cols: shape.cols, scaleInv: scales, rowPhase: shape.phase, x: x, tokens: tokens, y: &y)
+        let want = reference(w, rows: shape.rows, cols: shape.cols, x, tokens: tokens)
+        let tolerance = 1e-5 * Double(shape.cols).squareRoot()
+        #expect(zip(y, want).allSatisfy { abs(Double($0) - $1) < tolerance })
+    }
+
     func bf16Bits(_ v: Float) -> UInt16 {
         let x = v.bitPattern
         return UInt16(truncatingIfNeeded: (x &+ 0x7FFF &+ ((x >> 16) & 1)) >> 16)

@@ -10,6 +10,7 @@ func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
     switch (a.storage, b.storage) {
     case let (.f32(x), .f32(y)): return x.map(\.bitPattern) == y.map(\.bitPattern)
     case let (.bf16(x), .bf16(y)): return x == y
+    case let (.fp8(x), .fp8(y)): return x.codes == y.codes && x.scaleInv.map(\.bitPattern) == y.scaleInv.map(\.bitPattern) && x.rowPhase == y.rowPhase
     default: return false
     }
 }
@@ -19,7 +20,7 @@ func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
 
     @Test(arguments: [
         (WeightDType.f32, ExpertLayout.fused, Int?.none), (.f32, .perExpert, 1 << 20),
-        (.bf16, .fused, 1 << 20), (.bf16, .perExpert, nil),
+        (.bf16, .fused, 1 << 20), (.bf16, .perExpert, nil), (.fp8, .fused, nil), (.fp8, .fused, 1 << 20),
     ])
     func synthesisedCheckpointsReadBackAsTheSyntheticWeights(dtype: WeightDType, layout: ExpertLayout, shardBytes: Int?) throws {
         let dir = try TemporaryDirectory()
@@ -30,7 +31,10 @@ func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
         #expect(checkpoint.config == tiny)
         #expect(checkpoint.shardFiles.count == (shardBytes == nil ? 1 : summary.files.count - 2))
         let layoutTensors = CheckpointLayout(config: tiny, expertLayout: layout).tensors
-        #expect(try checkpoint.tensorNames() == layoutTensors.map(\.name).sorted())
+        // FP8 checkpoints add a `_scale_inv` tensor after each quantised one.
+        let written = CheckpointWriter.plan(CheckpointLayout(config: tiny, expertLayout: layout), dtype: dtype).map(\.entry.name)
+        #expect(written.count == layoutTensors.count + (dtype == .fp8 ? written.filter { $0.hasSuffix("_scale_inv") }.count : 0))
+        #expect(try checkpoint.tensorNames() == written.sorted())
         for tensor in layoutTensors {
             switch tensor.content {
             case .vector:
@@ -215,6 +219,7 @@ func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
 }
 
 extension WeightStorage {
-    var bf16Bits: [UInt16]? { if case let .bf16(bits) = self { bits } else { nil } }
+    var bf16Bits: [UInt16]? { if case let .bf16(bits) = self { bits.array } else { nil } }
+    var fp8Blocks: FP8BlockScaled? { if case let .fp8(blocks) = self { blocks } else { nil } }
     var f32Values: [Float]? { if case let .f32(values) = self { values } else { nil } }
 }

@@ -43,4 +43,24 @@ import SwitchyardCore
             #expect(Double(table[bits]) == expected, "bits \(bits)")
         }
     }
+
+    /// Encoding: every finite code round-trips; values between two codes go to the nearer (ties to
+    /// the even code); beyond 448 saturates.
+    @Test func e4m3EncodesToNearestEvenAndSaturates() {
+        for code in 0..<256 where code & 0x7F != 0x7F {
+            #expect(FloatFormats.e4m3(FloatFormats.float(e4m3: UInt8(code))) == UInt8(code), "code \(code)")
+        }
+        let finite = (0..<0x7F).map { FloatFormats.float(e4m3: UInt8($0)) }
+        for code in 0..<0x7E {
+            let (low, high) = (finite[code], finite[code + 1])
+            let middle = (low + high) / 2
+            #expect(FloatFormats.e4m3(middle) == UInt8(code % 2 == 0 ? code : code + 1), "tie between \(low) and \(high)")
+            #expect(FloatFormats.e4m3(middle.nextDown) == UInt8(code), "below the tie \(middle)")
+            #expect(FloatFormats.e4m3(middle.nextUp) == UInt8(code + 1), "above the tie \(middle)")
+            #expect(FloatFormats.e4m3(-middle.nextUp) == UInt8(code + 1) | 0x80)
+        }
+        #expect(FloatFormats.e4m3(449) == 0x7E && FloatFormats.e4m3(1e30) == 0x7E && FloatFormats.e4m3(-.infinity) == 0xFE)
+        #expect(FloatFormats.e4m3(.nan) == 0x7F)
+        #expect(FloatFormats.e4m3(1e-30) == 0x00 && FloatFormats.e4m3(-0.0) == 0x80)
+    }
 }

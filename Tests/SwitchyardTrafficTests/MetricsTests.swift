@@ -52,13 +52,21 @@ import SwitchyardModelConfig
         let body = response.components(separatedBy: "\r\n\r\n").dropFirst().joined()
         #expect(body.contains("# TYPE switchyard_exchange_bytes_total counter"))
         #expect(body.contains("switchyard_exchange_tokens_total{layer=\"1\",host=\"2\",direction=\"dispatch\"}"))
-        #expect(body.contains("switchyard_expert_load_tokens{layer=\"0\",expert="))
+        #expect(body.contains("# TYPE switchyard_expert_load_tokens_total counter"))
+        #expect(body.contains("switchyard_expert_load_tokens_total{layer=\"0\",expert="))
         #expect(body.contains("switchyard_step_seconds_count"), "\(body.split(separator: "\n").filter { $0.contains("step_seconds") })")
         #expect(body.contains("switchyard_exchange_seconds_count"))
         // The byte counters add up to the ledger.
         let total = body.split(separator: "\n").filter { $0.hasPrefix("switchyard_exchange_bytes_total{") }
             .reduce(0) { $0 + Int(Double($1.split(separator: " ").last!)!) }
         #expect(total == cluster.experts.traffic.ledger.wireBytes)
+        // The expert-load counters, fed increments step by step, end at the recorder's totals.
+        for layer in 0..<config.numHiddenLayers where config.isMoELayer(layer) {
+            let counted = body.split(separator: "\n").filter { $0.hasPrefix("switchyard_expert_load_tokens_total{layer=\"\(layer)\",") }
+                .reduce(0) { $0 + Int(Double($1.split(separator: " ").last!)!) }
+            #expect(counted == cluster.experts.traffic.expertTokens(layer: layer).reduce(0, +))
+            #expect(counted > 0)
+        }
         #expect(try get("/other", port: endpoint.port).hasPrefix("HTTP/1.1 404"))
     }
 }

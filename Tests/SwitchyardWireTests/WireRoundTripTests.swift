@@ -74,3 +74,23 @@ import SwitchyardModelConfig
         #expect(ModelPreset.tiny.config.fingerprint.hasPrefix("mistral4-"))
     }
 }
+
+/// The ZeroMQ message-size limit derived from the wire limits admits every legal frame's parts.
+@Suite struct WireMessageSizeTests {
+    @Test func theLargestLegalDispatchFitsAndTheLimitIsNoLooser() throws {
+        let limits = WireLimits(config: WireSamples.config, maxTokens: 256, maxHosts: 8)
+        var routes = TokenRoutes()
+        for token in 0..<256 {
+            routes.beginRow(token: UInt32(token))
+            for k in 0..<limits.expertsPerToken { routes.appendPair(expert: UInt32(k), weight: 0.25) }
+        }
+        let rows = ActivationRows(rows: 256, width: limits.hidden, floats: [Float](repeating: 1, count: 256 * limits.hidden), as: .f32)
+        let frame = WireFrame(address: FrameAddress(step: 1, layer: limits.firstMoELayer), host: 0,
+                              body: .dispatch(Dispatch(routes: routes, activations: rows))).encoded()
+        let parts = [frame.header.count, frame.metadata.count, frame.payload?.byteCount ?? 0]
+        #expect(parts.allSatisfy { $0 <= limits.largestPartBytes })
+        // The payload of the largest batch is the largest part: the limit is exactly it.
+        #expect(limits.largestPartBytes == 256 * limits.hidden * 4)
+        _ = try WireDecoder(limits: limits).decode(frame.contiguous())
+    }
+}

@@ -35,6 +35,21 @@ void sy_stream_bf16_on(int path, const uint16_t *w, long cols, const float *x, l
 void sy_stream_f32_on(int path, const float *w, long cols, const float *x, long ldx, long tokens,
                       float *y, long ldy, long row_begin, long row_end);
 
+// FP8 E4M3 weights with one float32 scale (`weight_scale_inv`) per 128x128 block, as DeepSeek-V3
+// stores them: W[r][c] = e4m3(w[r][c]) * scales[((r + row_phase) / 128) * scale_cols + c / 128],
+// scale_cols = ceil(cols / 128). `scales` starts at the block row holding row 0; `row_phase`
+// (0-127) is row 0's place in that block (an expert sliced out of a fused tensor starts mid-block).
+// The NaN code S.1111.111, which quantizers never write, reads as +-480 in these kernels.
+#define SY_FP8_BLOCK 128
+void sy_stream_fp8(const uint8_t *w, long cols, const float *scales, long row_phase,
+                   const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end);
+void sy_stream_fp8_on(int path, const uint8_t *w, long cols, const float *scales, long row_phase,
+                      const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end);
+// Rows [row_begin, row_end) of such a matrix as float32, scaled, into dst [(row_end - row_begin) x cols];
+// exact (one rounding, of value x scale) and the same on every path.
+void sy_fp8_to_f32(const uint8_t *w, long cols, const float *scales, long row_phase,
+                   long row_begin, long row_end, float *dst);
+
 // Sum of `count` floats, read with as many independent vector loads in flight as the core takes:
 // what memory-read-bandwidth baselines time.
 float sy_sum_f32(const float *values, long count);
