@@ -52,6 +52,10 @@ public struct CompletionRequest: Sendable, Equatable {
         }
         guard let promptValue = field("prompt") else { throw .invalid("prompt is missing: give the prompt as an array of token ids", param: "prompt") }
         prompt = try Self.tokenIDs(promptValue, served: served)
+        guard prompt.count <= served.maxStepTokens else {
+            throw .invalid("the prompt has \(prompt.count) tokens; one step carries at most \(served.maxStepTokens) (--max-step-tokens)",
+                           param: "prompt", code: "context_length_exceeded")
+        }
 
         maxTokens = try Self.integer(field("max_tokens"), "max_tokens", default: 16, in: 0...served.maxModelLength)
         temperature = try Self.number(field("temperature"), "temperature", default: 1, in: 0...2)

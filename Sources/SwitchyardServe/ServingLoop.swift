@@ -16,6 +16,8 @@ public final class ServingLoop: @unchecked Sendable {
     public let experts: ClusterExperts
     public let queue: ServingQueue
     public let maxBatch: Int
+    /// Tokens one step may carry (the wire's limit): newcomers' prompts wait until they fit.
+    public let maxStepTokens: Int
     public let metrics: ServingMetrics
     /// How often an idle loop answers the hosts' heartbeats and sends its own.
     public var keepAliveInterval: Duration = .milliseconds(50)
@@ -38,8 +40,10 @@ public final class ServingLoop: @unchecked Sendable {
         }
     }
 
-    public init(model: Mistral4Model, experts: ClusterExperts, queue: ServingQueue, maxBatch: Int, metrics: ServingMetrics) {
-        precondition(maxBatch > 0, "a batch holds at least one sequence")
+    public init(model: Mistral4Model, experts: ClusterExperts, queue: ServingQueue, maxBatch: Int, maxStepTokens: Int = 65536,
+                metrics: ServingMetrics) {
+        precondition(maxBatch > 0 && maxStepTokens >= maxBatch, "a batch holds at least one sequence, a step one token per sequence")
+        self.maxStepTokens = maxStepTokens
         self.model = model
         self.experts = experts
         self.queue = queue
@@ -55,7 +59,8 @@ public final class ServingLoop: @unchecked Sendable {
         while true {
             let idle = scheduler.activeCount == 0
             let wait = idle ? max(.zero, lastContact + keepAliveInterval - .now) : .zero
-            let work = queue.take(limit: maxBatch - scheduler.activeCount, wait: wait)
+            // Every running sequence has had its prompt step, so each adds one token to the next step.
+            let work = queue.take(limit: maxBatch - scheduler.activeCount, tokenBudget: maxStepTokens - scheduler.activeCount, wait: wait)
             for id in work.cancelled where sequences[id] != nil {
                 scheduler.cancel(request: id)
                 sequences[id] = nil

@@ -54,14 +54,19 @@ public final class ServingQueue: @unchecked Sendable {
         public var stopping: Bool
     }
 
-    /// For the model thread: up to `limit` waiting requests in arrival order, the cancellations
-    /// since the last call, and whether to stop; waits up to `wait` when there is none of these.
-    public func take(limit: Int, wait: Duration) -> Work {
+    /// For the model thread: up to `limit` waiting requests in arrival order whose prompts fit in
+    /// `tokenBudget` together (the first that does not fit waits, and so do those behind it), the
+    /// cancellations since the last call, and whether to stop; waits up to `wait` for any of these.
+    public func take(limit: Int, tokenBudget: Int = .max, wait: Duration) -> Work {
         let deadline = Date(timeIntervalSinceNow: Double(wait.components.seconds) + Double(wait.components.attoseconds) * 1e-18)
         condition.lock()
         defer { condition.unlock() }
         while !stopping, cancelled.isEmpty, pending.isEmpty || limit <= 0, condition.wait(until: deadline) {}
-        let count = min(max(limit, 0), pending.count)
+        var count = 0, budget = tokenBudget
+        while count < min(max(limit, 0), pending.count), pending[count].request.prompt.count <= budget {
+            budget -= pending[count].request.prompt.count
+            count += 1
+        }
         let work = Work(arrivals: Array(pending.prefix(count)), cancelled: cancelled, stopping: stopping)
         pending.removeFirst(count)
         cancelled = []

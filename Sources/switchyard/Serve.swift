@@ -38,6 +38,9 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
         guard (1...4096).contains(maxBatch) else { throw ValidationError("--max-batch must be in 1...4096, got \(maxBatch)") }
+        if let limit = cluster.maxStepTokens, limit < maxBatch {
+            throw ValidationError("--max-step-tokens \(limit) is below --max-batch \(maxBatch): every running sequence needs a token in each step")
+        }
         guard (0...100_000).contains(maxQueue) else { throw ValidationError("--max-queue must be in 0...100000, got \(maxQueue)") }
         if keepHosts, !attach { throw ValidationError("--keep-hosts goes with --attach: hosts this command starts are its own to stop") }
         if let servedModelName, servedModelName.isEmpty { throw ValidationError("--served-model-name must not be empty") }
@@ -67,7 +70,8 @@ struct Serve: ParsableCommand {
 
         let queue = ServingQueue(capacity: maxQueue)
         let metrics = ServingMetrics()
-        let served = ServedModel(name: servedModelName ?? Self.defaultName(choice), config: config, created: Int(Date().timeIntervalSince1970))
+        let served = ServedModel(name: servedModelName ?? Self.defaultName(choice), config: config,
+                                 maxStepTokens: settings.wireLimits(config).maxTokens, created: Int(Date().timeIntervalSince1970))
         let server: CompletionServer
         do { server = try CompletionServer(host: host, port: port, endpoint: CompletionEndpoint(served: served, queue: queue, metrics: metrics)) } catch {
             stopHosts()
@@ -84,7 +88,8 @@ struct Serve: ParsableCommand {
         print("switchyard serve: \(served.name) at \(server.url)/v1 (\(settings.spec.hosts.count) expert hosts over \(settings.transport.rawValue), batches of up to \(maxBatch), queue of \(maxQueue))")
         fflush(nil)
 
-        let loop = ServingLoop(model: model, experts: coordinator.experts, queue: queue, maxBatch: maxBatch, metrics: metrics)
+        let loop = ServingLoop(model: model, experts: coordinator.experts, queue: queue, maxBatch: maxBatch,
+                               maxStepTokens: served.maxStepTokens, metrics: metrics)
         var failure: Error?
         do { try loop.run() } catch { failure = error }
         queue.stop()

@@ -3,7 +3,7 @@ import Testing
 @testable import SwitchyardServe
 
 @Suite struct CompletionRequestTests {
-    let served = ServedModel(name: "tiny", vocabSize: 512, maxModelLength: 64, created: 0)
+    let served = ServedModel(name: "tiny", vocabSize: 512, maxModelLength: 64, maxStepTokens: 10, created: 0)
 
     func parse(_ json: String) throws(APIError) -> CompletionRequest {
         try CompletionRequest(body: Data(json.utf8), served: served)
@@ -38,6 +38,7 @@ import Testing
         (#"{"prompt": [1], "max_tokens": "8"}"#, "max_tokens", "expected an integer"),
         (#"{"prompt": [1], "max_tokens": -1}"#, "max_tokens", "0...64"),
         (#"{"prompt": [1, 2], "max_tokens": 63}"#, "max_tokens", "context of 64"),
+        (#"{"prompt": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}"#, "prompt", "one step carries at most 10"),
         (#"{"prompt": [1], "temperature": 2.5}"#, "temperature", "0...2"),
         (#"{"prompt": [1], "temperature": true}"#, "temperature", "a boolean"),
         (#"{"prompt": [1], "top_p": 0}"#, "top_p", "above 0"),

@@ -40,12 +40,12 @@ final class EventLog: @unchecked Sendable {
     }
 
     /// Runs `body` with a serving loop on its own thread; stops it and the cluster afterwards.
-    func withLoop(maxBatch: Int = 4, capacity: Int = 8, _ body: (ServingQueue, ServingMetrics) throws -> Void) throws {
+    func withLoop(maxBatch: Int = 4, maxStepTokens: Int = 65536, capacity: Int = 8, _ body: (ServingQueue, ServingMetrics) throws -> Void) throws {
         let cluster = try InProcessCluster(config: config, placement: try Placement(.contiguous, experts: config.nRoutedExperts, hosts: 2),
                                            source: source, payload: .f32)
         let queue = ServingQueue(capacity: capacity), metrics = ServingMetrics()
         let loop = ServingLoop(model: Mistral4Model(weights: try Mistral4Weights(config: config, source: source)), experts: cluster.experts,
-                               queue: queue, maxBatch: maxBatch, metrics: metrics)
+                               queue: queue, maxBatch: maxBatch, maxStepTokens: maxStepTokens, metrics: metrics)
         let finished = DispatchSemaphore(value: 0)
         let thread = Thread {
             do { try loop.run() } catch { Issue.record("the loop failed: \(error)") }
@@ -75,6 +75,23 @@ final class EventLog: @unchecked Sendable {
                 #expect(log.waitUntil { $0.ended })
                 #expect(log.tokens == expected[index], "prompt \(prompts[index])")
                 #expect(log.all.last == .finished(.init(promptTokens: prompts[index].count, completionTokens: 6)))
+            }
+        }
+    }
+
+    /// Prompts that would overflow a step wait for the next one, in arrival order.
+    @Test func stepsStayWithinTheirTokenLimit() throws {
+        let queue = ServingQueue(capacity: 4)
+        for prompt in [[1, 2, 3], [4, 5, 6], [7]] { _ = try queue.submit(CompletionRequest(prompt: prompt)) { _ in } }
+        #expect(queue.take(limit: 4, tokenBudget: 5, wait: .zero).arrivals.map(\.request.prompt) == [[1, 2, 3]])
+        #expect(queue.take(limit: 4, tokenBudget: 4, wait: .zero).arrivals.map(\.request.prompt) == [[4, 5, 6], [7]])
+        let prompts = [[5, 77, 300, 12, 499], [1, 2, 3, 4, 5], [8, 9]]
+        let expected = try prompts.map { try greedy($0, 4) }
+        try withLoop(maxBatch: 3, maxStepTokens: 7) { queue, _ in
+            let logs = try prompts.map { try submit(queue, CompletionRequest(prompt: $0, maxTokens: 4, temperature: 0)).1 }
+            for (index, log) in logs.enumerated() {
+                #expect(log.waitUntil { $0.ended })
+                #expect(log.tokens == expected[index])
             }
         }
     }
