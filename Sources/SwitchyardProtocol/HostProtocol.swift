@@ -75,8 +75,12 @@ public struct HostProtocol {
         let frame: WireFrame
         do { frame = try message.decode(with: decoder) } catch {
             statistics.badFrames += 1
-            return [.log("expert host \(host): bad frame (\(message.byteCount) bytes) from \(peer): \(error)"),
-                    reply(.error(Failure(code: .malformedFrame, message: error.description)), to: peer)]
+            let reply = reply(.error(Failure(code: .malformedFrame, message: error.description)), to: peer)
+            // Logged at the 1st…8th, then the 16th, 32nd, … so a flood of bad frames cannot flood the log.
+            let count = statistics.badFrames
+            guard count <= 8 || count & (count - 1) == 0 else { return [reply] }
+            return [.log("expert host \(host): bad frame (\(message.byteCount) bytes) from \(peer): \(error)"
+                         + (count > 8 ? " (\(count) bad frames so far; logging at powers of two)" : "")), reply]
         }
         let known = peers[peer]
         if known != nil { peers[peer]!.lastHeard = now }
@@ -166,7 +170,10 @@ public struct HostProtocol {
 
     private mutating func unauthorised(_ frame: WireFrame, from peer: PeerID) -> [Directive] {
         statistics.unauthorisedFrames += 1
-        return [.log("expert host \(host): ignored a \(frame.kind) frame from \(peer), which has not completed the handshake")]
+        let count = statistics.unauthorisedFrames
+        guard count <= 8 || count & (count - 1) == 0 else { return [] }
+        return [.log("expert host \(host): ignored a \(frame.kind) frame from \(peer), which has not completed the handshake"
+                     + (count > 8 ? " (\(count) so far; logging at powers of two)" : ""))]
     }
 
     private func reply(_ body: WireBody, to peer: PeerID, address: FrameAddress = FrameAddress()) -> Directive {

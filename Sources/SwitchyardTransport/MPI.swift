@@ -5,6 +5,8 @@ import Foundation
 public enum MPIError: Error, CustomStringConvertible {
     case call(String, code: Int32)
     case deadline(String, Duration)
+    /// A message past MPI's 32-bit count: refused rather than trapped on.
+    case tooLarge(operation: String, bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -14,6 +16,8 @@ public enum MPIError: Error, CustomStringConvertible {
             MPI_Error_string(code, &buffer, &length)
             let text = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             return "MPI \(call) failed: \(text) (code \(code))"
+        case let .tooLarge(operation, bytes, limit):
+            return "\(operation): a message of \(bytes) bytes is larger than MPI's \(limit)-byte count allows"
         case let .deadline(operation, timeout):
             return "MPI \(operation) did not finish within \(timeout)"
         }
@@ -75,7 +79,13 @@ public final class MPIWorld: @unchecked Sendable {
     }
 
     /// Starts a non-blocking send. The buffer must stay alive and unchanged until the request completes.
+    /// MPI counts are 32-bit: a message must fit `Int32.max` bytes.
+    public static let largestMessageBytes = Int(Int32.max)
+
     public func startSend(_ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int) throws -> MPIRequest {
+        guard bytes.count <= Self.largestMessageBytes else {
+            throw MPIError.tooLarge(operation: "MPI_Isend", bytes: bytes.count, limit: Self.largestMessageBytes)
+        }
         var request: MPI_Request? = sy_mpi_request_null()
         try check("MPI_Isend", MPI_Isend(bytes.baseAddress, Int32(bytes.count), sy_mpi_byte(),
                                          Int32(destination), Int32(tag), sy_mpi_comm_world(), &request))
@@ -84,6 +94,9 @@ public final class MPIWorld: @unchecked Sendable {
 
     /// Starts a non-blocking receive into `buffer`.
     public func startReceive(into buffer: UnsafeMutableRawBufferPointer, from source: Int, tag: Int) throws -> MPIRequest {
+        guard buffer.count <= Self.largestMessageBytes else {
+            throw MPIError.tooLarge(operation: "MPI_Irecv", bytes: buffer.count, limit: Self.largestMessageBytes)
+        }
         var request: MPI_Request? = sy_mpi_request_null()
         try check("MPI_Irecv", MPI_Irecv(buffer.baseAddress, Int32(buffer.count), sy_mpi_byte(),
                                          Int32(source), Int32(tag), sy_mpi_comm_world(), &request))

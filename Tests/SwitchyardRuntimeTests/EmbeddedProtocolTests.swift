@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 import Testing
 import SwitchyardModel
 import SwitchyardModelConfig
@@ -327,5 +328,28 @@ import SwitchyardTransport
         cluster.coordinator.shutdown()
         cluster.network.runHosts(until: cluster.network.clock.now() + .milliseconds(1))
         #expect((0..<3).allSatisfy(cluster.network.hasStopped))
+    }
+}
+
+extension EmbeddedProtocolTests {
+    /// A flood of bad frames is answered each time but logged only at the first few and at powers of two.
+    @Test func badFramesAreLoggedSparingly() throws {
+        let config = ModelPreset.tiny.config
+        let placement = try Placement(.contiguous, experts: config.nRoutedExperts, hosts: 1)
+        var host = HostProtocol(host: 0, hello: Hello(config: config, placement: placement, host: 0, weightsFingerprint: "w"),
+                                limits: WireLimits(config: config))
+        var logged = 0, answered = 0
+        for _ in 0..<1000 {
+            for directive in host.receive(ReceivedMessage(host: 0, peer: PeerID(number: 7), parts: [[1, 2, 3]]), at: ProtocolTime(nanoseconds: 0)) {
+                switch directive {
+                case .log: logged += 1
+                case .send: answered += 1
+                default: break
+                }
+            }
+        }
+        #expect(answered == 1000)
+        #expect(logged == 8 + 6, "the 1st…8th, then the 16th, 32nd, 64th, 128th, 256th and 512th: \(logged)")
+        #expect(host.statistics.badFrames == 1000)
     }
 }
