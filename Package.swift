@@ -10,6 +10,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Native libraries, found through pkg-config; `make deps` installs them.
@@ -36,10 +37,12 @@ let package = Package(
         .target(name: "SwitchyardTraffic", dependencies: ["SwitchyardCore"]),
         // The protocol as pure values: dispatch plans, combine, host-side math, and the coordinator's
         // and hosts' sessions as state machines (events in, directives out). No sockets, clocks or BLAS.
-        .target(name: "SwitchyardProtocol", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardWire", "SwitchyardTraffic"]),
+        .target(name: "SwitchyardProtocol", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardWire", "SwitchyardTraffic",
+                                                   .product(name: "Logging", package: "swift-log")]),
         // The drivers that run the sessions over transports and clocks, the embedded harness, workloads.
         .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardKernels", "SwitchyardModel",
-                                                          "SwitchyardWire", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardTraffic"]),
+                                                          "SwitchyardWire", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardTraffic",
+                                                          .product(name: "Logging", package: "swift-log")]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
         .target(name: "SwitchyardCluster", dependencies: ["SwitchyardCore", "SwitchyardModelConfig"]),
         // GPU systems described in topology files: nodes, GPUs, fabric, network.
@@ -57,7 +60,7 @@ let package = Package(
         .target(name: "SwitchyardLaunch", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardModel", "SwitchyardWire",
                                                          "SwitchyardTransport", "SwitchyardProtocol", "SwitchyardRuntime", "SwitchyardCluster",
                                                          "SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardReport", "SwitchyardTopology",
-                                                         "SwitchyardSimulator"]),
+                                                         "SwitchyardSimulator", .product(name: "Logging", package: "swift-log")]),
         // `switchyard serve`: OpenAI-style completions over HTTP/1 (swift-nio), the model loop on one
         // thread that owns the cluster, and the client side of `bench serve`.
         .target(name: "SwitchyardServe", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardKernels", "SwitchyardModel", "SwitchyardRuntime",
@@ -89,6 +92,7 @@ let package = Package(
                 "SwitchyardServe",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Started by the MPI test under `mpirun -np 3`: an allreduce and a ring exchange.
@@ -113,7 +117,7 @@ let package = Package(
         .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardTransport", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardReport",
                                                                   "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardLaunchTests", dependencies: ["SwitchyardLaunch", "SwitchyardRuntime", "SwitchyardCluster", "SwitchyardTraffic",
-                                                                 "SwitchyardProtocol", "SwitchyardMetrics",
+                                                                 "SwitchyardProtocol", "SwitchyardMetrics", .product(name: "Logging", package: "swift-log"),
                                                                  "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardServeTests", dependencies: ["SwitchyardServe", "SwitchyardRuntime", "SwitchyardModel", "SwitchyardModelConfig",
                                                                 "SwitchyardCore", "SwitchyardTestSupport",

@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import SwitchyardCluster
 import SwitchyardTransport
@@ -7,18 +8,18 @@ import SwitchyardTransport
 /// (with a warning) and for ipc-only files without keys.
 public enum ClusterLinkSecurity {
     /// Expert host `host`: a CURVE server with its own secret key, admitting the coordinator keys.
-    public static func host(_ settings: ClusterSettings, host: Int, warn: (String) -> Void = ClusterLinkSecurity.warn) throws -> ZeroMQSecurity? {
+    public static func host(_ settings: ClusterSettings, host: Int, warn: ((String) -> Void)? = nil) throws -> ZeroMQSecurity? {
         let spec = settings.spec
-        if let warning = spec.plaintextWarning { warn(warning) }
+        if let warning = spec.plaintextWarning { (warn ?? { settings.logger.warning("\($0)") })(warning) }
         guard let keys = try spec.curveKeys(folder: settings.keys) else { return nil }
         let pair = try ownPair(of: [keys.hosts[host]], secretKey: settings.secretKey, role: "hosts[\(host)]")
         return .curveServer(secretKey: pair.secretKey, admittedClients: keys.coordinator.map(\.key))
     }
 
     /// The coordinator: a CURVE client with its own pair, naming each host's server key.
-    public static func coordinator(_ settings: ClusterSettings, warn: (String) -> Void = ClusterLinkSecurity.warn) throws -> ZeroMQSecurity? {
+    public static func coordinator(_ settings: ClusterSettings, warn: ((String) -> Void)? = nil) throws -> ZeroMQSecurity? {
         let spec = settings.spec
-        if let warning = spec.plaintextWarning { warn(warning) }
+        if let warning = spec.plaintextWarning { (warn ?? { settings.logger.warning("\($0)") })(warning) }
         guard let keys = try spec.curveKeys(folder: settings.keys) else { return nil }
         return .curveClient(try ownPair(of: keys.coordinator, secretKey: settings.secretKey, role: "the coordinator"), serverKeys: keys.hosts.map(\.key))
     }
@@ -39,7 +40,4 @@ public enum ClusterLinkSecurity {
         }
         return pair
     }
-
-    /// Warnings go to standard error, beside the hosts' logs.
-    public static func warn(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 }

@@ -1,3 +1,4 @@
+import Logging
 import SwitchyardWire
 import SwitchyardModelConfig
 import SwitchyardCluster
@@ -22,6 +23,10 @@ public struct ClusterSettings: Sendable {
     public var keys: String?
     /// This process's CURVE secret key file, when it is not beside its public key.
     public var secretKey: String?
+    /// Where this process's log lines go (the CLI's `--log-level` on standard error); silent by default.
+    public var logger: Logger = .silent
+    /// The level of `logger`, passed on to the processes this one starts.
+    public var logLevel: Logger.Level = .info
 
     public init(spec: ClusterSpec, transportOverride: ClusterTransport? = nil,
                 handshakeTimeout: Duration = .seconds(60), exchangeTimeout: Duration = .seconds(60)) {
@@ -57,12 +62,18 @@ public struct ClusterSettings: Sendable {
     public var hostArguments: [String] {
         ["--cluster", spec.file] + (transportOverride.map { ["--transport", $0.rawValue] } ?? [])
             + (maxStepTokens.map { ["--max-step-tokens", String($0)] } ?? [])
+            + ["--log-level", hostLogLevel.rawValue]
     }
+
+    /// The level of hosts this process starts: its own when more verbose than info, else at
+    /// least warning, so a run's eight hosts do not repeat its start and stop lines.
+    public var hostLogLevel: Logger.Level { logLevel < .info ? logLevel : max(logLevel, .warning) }
 
     /// The same with the timeouts, for the ranks of an MPI job.
     public var jobArguments: [String] {
         ["--cluster", spec.file, "--handshake-timeout", String(handshakeTimeout.components.seconds),
-         "--exchange-timeout", String(exchangeTimeout.components.seconds)] + (maxStepTokens.map { ["--max-step-tokens", String($0)] } ?? [])
+         "--exchange-timeout", String(exchangeTimeout.components.seconds), "--log-level", logLevel.rawValue]
+            + (maxStepTokens.map { ["--max-step-tokens", String($0)] } ?? [])
     }
 
     /// Each host's ZeroMQ endpoint; an error names the host that has none.

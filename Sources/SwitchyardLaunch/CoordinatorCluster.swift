@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import SwitchyardCluster
 import SwitchyardModel
@@ -44,6 +45,7 @@ public final class CoordinatorCluster {
             let cluster = try InProcessCluster(config: config, placement: placement, source: source, payload: spec.payload,
                                                handshakeTimeout: settings.handshakeTimeout, traffic: traffic, faults: faults)
             cluster.experts.exchangeTimeout = settings.exchangeTimeout
+            cluster.experts.logger = settings.logger
             return CoordinatorCluster(experts: cluster.experts, transport: .inproc, stopHosts: cluster.stop)
         case .zmq:
             // Sockets and ephemeral keys of this run only, in a folder only this user can enter.
@@ -61,8 +63,8 @@ public final class CoordinatorCluster {
             let processes: ExpertHostProcesses
             do {
                 processes = try ExpertHostProcesses(hosts: spec.hosts.count, executable: try hostExecutable ?? ChildProcess.currentExecutable(),
-                                                    endpoints: endpoints, restarts: settings.hostRestarts) { _ in
-                    settings.hostArguments + links.hostArguments + weights.arguments + trafficFlags + linkFaults + ["--quiet"]
+                                                    endpoints: endpoints, restarts: settings.hostRestarts, logger: settings.logger) { _ in
+                    settings.hostArguments + links.hostArguments + weights.arguments + trafficFlags + linkFaults
                 }
             } catch {
                 links.remove()
@@ -99,6 +101,7 @@ public final class CoordinatorCluster {
                                      transport: transport, weightsFingerprint: source.fingerprint,
                                      limits: settings.wireLimits(config), exchangeTimeout: settings.exchangeTimeout,
                                      settings: settings.sessionSettings)
+        experts.logger = settings.logger
         return CoordinatorCluster(experts: experts, transport: .zmq, stopHosts: {
             experts.shutdown()
             // The shutdown frames get up to 2 s to leave (a loaded machine may need more than a

@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import SwitchyardCluster
 import SwitchyardRuntime
@@ -10,8 +11,9 @@ public enum ExpertHostDaemon {
     /// process `parentPid` (its launcher) is gone; writes its ledger into `trafficOut` if given.
     /// `faults` are link faults (delay, drop) this host makes on what it sends.
     public static func run(settings: ClusterSettings, host: Int, weights: WeightChoice, parentPid: Int32? = nil, trafficOut: String? = nil,
-                           faults: [InjectedFault] = [], log: @escaping (String) -> Void, info: (String) -> Void) throws -> ExpertHostServer.Statistics {
+                           faults: [InjectedFault] = []) throws -> ExpertHostServer.Statistics {
         let spec = settings.spec
+        let logger = settings.logger
         if let fault = faults.first(where: { $0.step != nil }) {
             throw LaunchInputError("--inject \(fault): an expert host injects only link faults (delay, drop); kill and stop are the launcher's")
         }
@@ -30,19 +32,19 @@ public enum ExpertHostDaemon {
         }
         pthread_sigmask(SIG_UNBLOCK, &terminating, nil)
         let (config, source) = try weights.load()
-        // A plaintext warning from each of a run's hosts would only repeat its launcher's: hosts started by `run` are quiet.
-        let security = try ClusterLinkSecurity.host(settings, host: host, warn: info)
-        let sendableLog = { @Sendable (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        // A plaintext warning from each of a run's hosts would only repeat its launcher's: `run` starts its hosts at warning.
+        let security = try ClusterLinkSecurity.host(settings, host: host, warn: { logger.info("\($0)") })
+        let sendableLog = { @Sendable (line: String) in logger.warning("\(line)") }
         let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, security: security,
                                                 maximumMessageBytes: settings.wireLimits(config).largestPartBytes, log: sendableLog)
         defer { transport.close() }
         let traffic = trafficOut.map { RunTraffic(spec: spec, config: config, transport: .zmq, directory: URL(fileURLWithPath: $0)) }
         let expertHost = try ExpertHost(index: host, config: config, placement: try spec.placement(for: config), source: source,
                                         transport: transport, traffic: traffic, faults: faults,
-                                        limits: settings.wireLimits(config), log: log)
-        info("expert host \(host): \(expertHost.slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(expertHost.slice.residentBytes)) resident, listening at \(transport.boundEndpoint)\(security == nil ? "" : " (CURVE)")")
+                                        limits: settings.wireLimits(config), logger: logger)
+        logger.info("expert host \(host): \(expertHost.slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(expertHost.slice.residentBytes)) resident, listening at \(transport.boundEndpoint)\(security == nil ? "" : " (CURVE)")")
         let statistics = try expertHost.serve(shouldStop: { parentPid.map { getppid() != $0 } ?? false })
-        info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
+        logger.info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
         return statistics
     }
 }

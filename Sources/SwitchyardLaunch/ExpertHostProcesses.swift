@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import SwitchyardProtocol
 
@@ -18,17 +19,19 @@ public final class ExpertHostProcesses: @unchecked Sendable {
     private var reported: Set<pid_t> = []
     private var restartAt: [Int: ContinuousClock.Instant] = [:]
     private let lock = NSLock()
+    private let logger: Logger
 
     /// Starts `executable command… --host K --parent-pid PID arguments(K)` for every host;
     /// `endpoints` are the hosts' ZeroMQ endpoints, whose ipc files are cleaned up.
     public init(hosts: Int, executable: String, command: [String] = ["expert-host"], endpoints: [String] = [], restarts: Int = 0,
-                arguments: @escaping (Int) -> [String]) throws {
+                logger: Logger = .silent, arguments: @escaping (Int) -> [String]) throws {
         SignalGuard.shared.install()
         self.executable = executable
         self.command = command
         self.endpoints = endpoints
         self.arguments = arguments
         self.restarts = restarts
+        self.logger = logger
         restarted = Array(repeating: 0, count: hosts)
         let files = endpoints.compactMap(Self.ipcFile)
         socketFiles = files
@@ -74,7 +77,7 @@ public final class ExpertHostProcesses: @unchecked Sendable {
                 SignalGuard.shared.untrack(processes[host].pid)
                 if let process = try? start(host) {
                     processes[host] = process
-                    FileHandle.standardError.write(Data("switchyard: restarted expert host \(host) (pid \(process.pid), restart \(restarted[host]) of \(restarts))\n".utf8))
+                    logger.notice("restarted expert host \(host) (pid \(process.pid), restart \(restarted[host]) of \(restarts))")
                 }
             }
             return lost

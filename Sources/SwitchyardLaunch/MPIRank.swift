@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import SwitchyardCluster
 import SwitchyardModel
@@ -23,8 +24,7 @@ public enum MPIRank {
 
     /// Runs this process's rank; the coordinator's returns what the workload left, a host's nil.
     public static func run(settings: ClusterSettings, weights: WeightChoice, workload: Workload,
-                           progress: (Int, Int, Int) -> Void = { _, _, _ in },
-                           log: @escaping (String) -> Void = { _ in }) throws -> WorkloadOutcome? {
+                           progress: (Int, Int, Int) -> Void = { _, _, _ in }) throws -> WorkloadOutcome? {
         let spec = settings.spec
         let (coordinatorRank, hostRanks) = ranks(spec)
         let world = try MPIWorld()
@@ -41,6 +41,7 @@ public enum MPIRank {
             let experts = ClusterExperts(config: config, placement: placement, payload: spec.payload, transport: transport,
                                          weightsFingerprint: source.fingerprint, limits: settings.wireLimits(config),
                                          exchangeTimeout: settings.exchangeTimeout)
+            experts.logger = settings.logger
             defer {
                 experts.shutdown()
                 transport.close()
@@ -57,7 +58,7 @@ public enum MPIRank {
         // Hosts write their ledgers only into a run directory named for all ranks alike.
         let traffic = workload.out.map { RunTraffic(spec: spec, config: config, transport: .mpi, directory: URL(fileURLWithPath: $0)) }
         _ = try ExpertHost(index: host, config: config, placement: placement, source: source, transport: transport,
-                           traffic: traffic, log: log).serve()
+                           traffic: traffic, logger: settings.logger).serve()
         return nil
     }
 }

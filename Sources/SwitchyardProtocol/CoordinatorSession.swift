@@ -1,3 +1,4 @@
+import Logging
 import SwitchyardCore
 import SwitchyardTraffic
 import SwitchyardWire
@@ -91,7 +92,8 @@ public struct CoordinatorSession {
         case deliver(FrameAddress, [Float])
         case fail(ClusterFailure)
         case hostEvent(HostEvent)
-        case log(String)
+        /// A line for the coordinator's log, at its level (a lost host `warning`, a late combine `debug`).
+        case log(Logger.Level, String)
     }
 
     enum Handshake {
@@ -192,11 +194,11 @@ public struct CoordinatorSession {
     private mutating func answered(hello answer: Hello, from host: Int, at now: ProtocolTime) -> [Directive] {
         guard answer.session == settings.session else {
             statistics.strayFrames += 1
-            return [.log("expert host \(host) answered another run's hello (session \(answer.session)); dropped")]
+            return [.log(.notice, "expert host \(host) answered another run's hello (session \(answer.session)); dropped")]
         }
         if let mismatch = expected[host].mismatch(with: answer) {
             if case .running = handshake { return fail(.hostHoldsOther(host: host, mismatch: mismatch.detail)) }
-            return [.log("expert host \(host) came back holding something else: \(mismatch.detail); still lost")]
+            return [.log(.warning, "expert host \(host) came back holding something else: \(mismatch.detail); still lost")]
         }
         let info = HostInfo(host: host, experts: answer.experts, residentBytes: answer.residentBytes, incarnation: answer.incarnation)
         // Acknowledged again on a repeated answer, in case the first acknowledgement was lost.
@@ -228,7 +230,7 @@ public struct CoordinatorSession {
             links[host].unansweredSince = nil
             links[host].lastSent = now
             directives.append(.hostEvent(HostEvent(host: host, kind: .rejoined(incarnation: info.incarnation), at: now)))
-            directives.append(.log("expert host \(host) is back (incarnation \(info.incarnation))"))
+            directives.append(.log(.notice, "expert host \(host) is back (incarnation \(info.incarnation))"))
             directives += retryWaitingPairs(at: now)
         case .notStarted:
             statistics.strayFrames += 1
@@ -253,21 +255,21 @@ public struct CoordinatorSession {
         let host = message.host
         guard (0..<hostCount).contains(host) else {
             statistics.misattributedFrames += 1
-            return [.log("a message from outside the cluster's \(hostCount) links (link \(host)) was dropped")]
+            return [.log(.warning, "a message from outside the cluster's \(hostCount) links (link \(host)) was dropped")]
         }
         let frame: WireFrame
         do { frame = try message.decode(with: decoder) } catch {
             statistics.badFrames += 1
-            return [.log("expert host \(host) sent a bad frame (\(message.byteCount) bytes), dropped: \(error)")]
+            return [.log(.warning, "expert host \(host) sent a bad frame (\(message.byteCount) bytes), dropped: \(error)")]
         }
         guard frame.host == host else {
             statistics.misattributedFrames += 1
-            return [.log("a \(frame.kind) frame naming host \(frame.host) came over host \(host)'s link, dropped")]
+            return [.log(.warning, "a \(frame.kind) frame naming host \(frame.host) came over host \(host)'s link, dropped")]
         }
         if case .hello = frame.body {} else if links[host].lost != nil {
             // A lost host is heard again only through a new handshake.
             statistics.strayFrames += 1
-            return [.log("a \(frame.kind) frame from lost expert host \(host), dropped")]
+            return [.log(.debug, "a \(frame.kind) frame from lost expert host \(host), dropped")]
         }
         links[host].unansweredSince = nil
         switch frame.body {
@@ -282,7 +284,7 @@ public struct CoordinatorSession {
             return []
         case .helloAck, .dispatch, .shutdown:
             statistics.strayFrames += 1
-            return [.log("expert host \(host) sent a \(frame.kind) frame, which only a coordinator sends; dropped")]
+            return [.log(.warning, "expert host \(host) sent a \(frame.kind) frame, which only a coordinator sends; dropped")]
         }
     }
 
@@ -293,7 +295,7 @@ public struct CoordinatorSession {
             case .busy:
                 busy.insert(host)
                 handshake = .running(deadline: deadline, timeout: timeout, confirmed: confirmed, busy: busy)
-                return [.log("expert host \(host) serves another coordinator; asking again")]
+                return [.log(.notice, "expert host \(host) serves another coordinator; asking again")]
             case .refused:
                 return fail(.hostRefused(host: host, message: failure.message))
             default:
@@ -309,7 +311,7 @@ public struct CoordinatorSession {
             return fail(.hostFailed(host: host, layer: layer, failure: failure))
         }
         statistics.strayFrames += 1
-        return [.log("expert host \(host) reported \(failure.code): \(failure.message)")]
+        return [.log(.warning, "expert host \(host) reported \(failure.code): \(failure.message)")]
     }
 
     /// Time passed: resends hellos that are due, sends heartbeats, declares silent hosts lost,
@@ -428,16 +430,16 @@ extension CoordinatorSession {
         let host = frame.host
         guard var open = exchanges[frame.address] else {
             statistics.strayFrames += 1
-            return [.log("a combine from host \(host) for \(frame.address), which is not open, dropped")]
+            return [.log(.debug, "a combine from host \(host) for \(frame.address), which is not open, dropped")]
         }
         let plan = open.combine.plan
         guard plan.hosts[host].receivesMessage, !open.combine.abandoned.contains(host) else {
             statistics.strayFrames += 1
-            return [.log("a combine from host \(host) for \(frame.address), which expects none from it, dropped")]
+            return [.log(.debug, "a combine from host \(host) for \(frame.address), which expects none from it, dropped")]
         }
         guard open.combine.missingHosts.contains(host) else {
             statistics.duplicateFrames += 1
-            return [.log("a second combine from host \(host) for \(frame.address), dropped")]
+            return [.log(.debug, "a second combine from host \(host) for \(frame.address), dropped")]
         }
         let directives: [Directive] = [.record(TrafficRecord(frame, wireBytes: wireBytes, slots: plan.hosts[host].pairCount,
                                                              step: workloadStep, received: now))]
@@ -483,7 +485,7 @@ extension CoordinatorSession {
         links[host].unansweredSince = nil
         links[host].nextHello = now + settings.helloResend
         var directives: [Directive] = [.hostEvent(HostEvent(host: host, kind: .lost(reason: reason), at: now)),
-                                       .log("expert host \(host) is lost: \(reason)")]
+                                       .log(.warning, "expert host \(host) is lost: \(reason)")]
         // During the handshake, hellos keep going to it until the handshake's deadline: a restarted
         // process answers them (the driver fails at once when no restart is coming).
         if case .running = handshake { return directives }

@@ -1,3 +1,4 @@
+import Logging
 import SwitchyardTraffic
 import SwitchyardWire
 
@@ -48,7 +49,8 @@ public struct HostProtocol {
         case send(EncodedFrame, to: PeerID)
         case compute(Work)
         case record(TrafficRecord)
-        case log(String)
+        /// A line for the host's log, at the level it deserves (start and stop `info`, problems `warning`).
+        case log(Logger.Level, String)
         case stop
     }
 
@@ -79,7 +81,7 @@ public struct HostProtocol {
             // Logged at the 1st…8th, then the 16th, 32nd, … so a flood of bad frames cannot flood the log.
             let count = statistics.badFrames
             guard count <= 8 || count & (count - 1) == 0 else { return [reply] }
-            return [.log("expert host \(host): bad frame (\(message.byteCount) bytes) from \(peer): \(error)"
+            return [.log(.warning, "expert host \(host): bad frame (\(message.byteCount) bytes) from \(peer): \(error)"
                          + (count > 8 ? " (\(count) bad frames so far; logging at powers of two)" : "")), reply]
         }
         let known = peers[peer]
@@ -104,7 +106,7 @@ public struct HostProtocol {
             return [reply(.heartbeat, to: peer)]
         case .shutdown:
             guard known?.state == .accepted else { return unauthorised(frame, from: peer) }
-            return [.log("expert host \(host): shut down by its coordinator"), .stop]
+            return [.log(.info, "expert host \(host): shut down by its coordinator"), .stop]
         case .combine, .error:
             statistics.badFrames += 1
             return [reply(.error(Failure(code: .unexpectedFrame, message: "expert host \(host) does not accept \(frame.kind) frames")), to: peer)]
@@ -124,7 +126,7 @@ public struct HostProtocol {
                     .record(TrafficRecord(combine, wireBytes: encoded.byteCount, slots: slots, step: -1, sent: now))]
         case let .failure(error):
             statistics.badFrames += 1
-            return [.log("expert host \(host): dispatch for \(work.frame.address) failed: \(error)"),
+            return [.log(.error, "expert host \(host): dispatch for \(work.frame.address) failed: \(error)"),
                     reply(.error(Failure(code: .expertFailed, message: "expert host \(host): \(error)")), to: work.peer, address: work.frame.address)]
         }
     }
@@ -138,7 +140,7 @@ public struct HostProtocol {
                 peers[current] = nil
             } else if now - active.lastHeard >= settings.coordinatorSilence {
                 peers[current] = nil
-                directives.append(.log("expert host \(host): dropped its coordinator (\(current)), silent for \(now - active.lastHeard)"))
+                directives.append(.log(.notice, "expert host \(host): dropped its coordinator (\(current)), silent for \(now - active.lastHeard)"))
             } else {
                 statistics.refusedHellos += 1
                 return [reply(.error(Failure(code: .busy, message: "expert host \(host) serves another coordinator")), to: peer)]
@@ -148,7 +150,7 @@ public struct HostProtocol {
             statistics.refusedHellos += 1
             peers[peer] = nil
             // The stranger learns which field differs, not this host's values.
-            return directives + [.log("expert host \(host): refused \(peer): \(mismatch)"),
+            return directives + [.log(.warning, "expert host \(host): refused \(peer): \(mismatch)"),
                                  reply(.error(Failure(code: .refused, message: "expert host \(host) refused: \(mismatch.field) differs")), to: peer)]
         }
         // Peers that only said hello are forgotten when a newer one does, so strangers cannot pile up.
@@ -165,14 +167,14 @@ public struct HostProtocol {
         guard let current = acceptedPeer, now - peers[current]!.lastHeard >= settings.coordinatorSilence else { return [] }
         let silence = now - peers[current]!.lastHeard
         peers[current] = nil
-        return [.log("expert host \(host): dropped its coordinator (\(current)), silent for \(silence)")]
+        return [.log(.notice, "expert host \(host): dropped its coordinator (\(current)), silent for \(silence)")]
     }
 
     private mutating func unauthorised(_ frame: WireFrame, from peer: PeerID) -> [Directive] {
         statistics.unauthorisedFrames += 1
         let count = statistics.unauthorisedFrames
         guard count <= 8 || count & (count - 1) == 0 else { return [] }
-        return [.log("expert host \(host): ignored a \(frame.kind) frame from \(peer), which has not completed the handshake"
+        return [.log(.warning, "expert host \(host): ignored a \(frame.kind) frame from \(peer), which has not completed the handshake"
                      + (count > 8 ? " (\(count) so far; logging at powers of two)" : ""))]
     }
 

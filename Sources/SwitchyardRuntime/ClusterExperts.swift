@@ -1,3 +1,4 @@
+import Logging
 import SwitchyardModel
 import SwitchyardProtocol
 import SwitchyardTraffic
@@ -44,7 +45,7 @@ public final class ClusterExperts: OverlappingExpertBackend {
     /// a host lost before the handshake completes fails it at once rather than at its deadline.
     public var willRestart: ((Int) -> Bool)?
     /// Where the session's log lines go.
-    public var log: (String) -> Void = { _ in }
+    public var logger: Logger = .silent
     /// The longest one wait on the transport lasts, so lost hosts are noticed in time.
     var pollInterval: Duration = .milliseconds(100)
     /// Every host lost, failed over or rejoined, in order, with the session's times.
@@ -147,7 +148,7 @@ public final class ClusterExperts: OverlappingExpertBackend {
             switch directive {
             case let .send(frame, host): try transport.send(frame, to: host)
             case let .record(record): traffic.record(record)
-            case let .log(line): log(line)
+            case let .log(level, line): logger.log(level: level, "\(line)")
             case let .fail(failure): throw failure
             case let .hostEvent(event): events.append(event)
             case .handshakeComplete, .deliver: onDirective(directive)

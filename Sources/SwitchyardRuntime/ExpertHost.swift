@@ -1,3 +1,5 @@
+import Logging
+import SwitchyardProtocol
 import Foundation
 import SwitchyardCore
 import SwitchyardModel
@@ -19,13 +21,13 @@ public final class ExpertHost: @unchecked Sendable {
     /// Loads only the experts `placement` gives host `index`; records its traffic when `traffic` is
     /// given; `faults` may slow (delay) or thin out (drop) what it sends.
     public init(index: Int, config: ModelConfig, placement: Placement, source: WeightSource, transport: HostTransport,
-                traffic: RunTraffic?, faults: [InjectedFault] = [], limits: WireLimits? = nil, log: @escaping (String) -> Void = { _ in }) throws {
+                traffic: RunTraffic?, faults: [InjectedFault] = [], limits: WireLimits? = nil, logger: Logger = .silent) throws {
         self.index = index
         slice = try RoutedExpertWeights(config: config, source: source, owned: placement.experts(of: index))
         server = ExpertHostServer(index: index, config: config, placement: placement, experts: slice,
                                   weightsFingerprint: source.fingerprint,
                                   transport: FaultyHostTransport.wrapping(transport, host: index, faults: faults),
-                                  limits: limits ?? WireLimits(config: config), log: log)
+                                  limits: limits ?? WireLimits(config: config), logger: logger)
         server.linkDelay = InjectedFault.linkDelay(of: index, in: faults)
         server.traffic = traffic?.recorder(writer: index)
         self.traffic = traffic

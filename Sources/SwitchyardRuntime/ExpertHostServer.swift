@@ -1,3 +1,4 @@
+import Logging
 import SwitchyardModel
 import SwitchyardProtocol
 import SwitchyardTraffic
@@ -17,7 +18,7 @@ public final class ExpertHostServer: @unchecked Sendable {
     let transport: HostTransport
     let computation: HostComputation
     let clock: ProtocolClock
-    let log: (String) -> Void
+    let logger: Logger
     public private(set) var session: HostProtocol
     /// When set, every dispatch received and combine sent, with this host's times.
     public var traffic: TrafficRecorder?
@@ -28,7 +29,7 @@ public final class ExpertHostServer: @unchecked Sendable {
 
     public init(index: Int, config: ModelConfig, placement: Placement, experts: RoutedExpertWeights,
                 weightsFingerprint: String, transport: HostTransport, limits: WireLimits,
-                clock: ProtocolClock = SystemProtocolClock(), log: @escaping (String) -> Void = { _ in }) {
+                clock: ProtocolClock = SystemProtocolClock(), logger: Logger = .silent) {
         self.index = index
         self.experts = experts
         self.transport = transport
@@ -38,7 +39,7 @@ public final class ExpertHostServer: @unchecked Sendable {
                           residentBytes: UInt64(experts.residentBytes))
         hello.incarnation = UInt64.random(in: 1...UInt64.max)
         session = HostProtocol(host: index, hello: hello, limits: limits)
-        self.log = log
+        self.logger = logger
     }
 
     public var statistics: Statistics { session.statistics }
@@ -47,7 +48,7 @@ public final class ExpertHostServer: @unchecked Sendable {
     /// Serves until its coordinator's shutdown, or `shouldStop` says so (checked at least every `poll`).
     public func serve(poll: Duration = .milliseconds(200), shouldStop: () -> Bool = { false }) throws -> Statistics {
         while !shouldStop() {
-            for directive in session.tick(at: clock.now()) { if case let .log(line) = directive { log(line) } }
+            for directive in session.tick(at: clock.now()) { if case let .log(level, line) = directive { logger.log(level: level, "\(line)") } }
             try flushOutbox()
             let wait = outbox.first.map { min(poll, max(.zero, $0.due - clock.now())) } ?? poll
             guard let message = try transport.receive(timeout: wait) else { continue }
@@ -69,7 +70,7 @@ public final class ExpertHostServer: @unchecked Sendable {
             case let .send(frame, peer):
                 if linkDelay > .zero { outbox.append((clock.now() + linkDelay, frame, peer)) } else { try transport.send(frame, to: peer) }
             case let .record(record): traffic?.record(record)
-            case let .log(line): log(line)
+            case let .log(level, line): logger.log(level: level, "\(line)")
             case .stop: stop = true
                 try flushOutbox(all: true)
             case let .compute(work):

@@ -101,4 +101,10 @@ public struct TrafficStep: Sendable, Equatable {
     public var step: Int
     public var seconds: Double
     public var tokens: Int
+
+    public init(step: Int, seconds: Double, tokens: Int) {
+        self.step = step
+        self.seconds = seconds
+        self.tokens = tokens
+    }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardLaunch
 import SwitchyardTopology
+import SwitchyardTraffic
 
 struct BenchFaults: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,8 +13,9 @@ struct BenchFaults: ParsableCommand {
         host processes (a SIGKILL, then a SIGSTOP for --stop-seconds, on different hosts and steps),
         each a `switchyard run` of its own on a cluster of --hosts local hosts holding every expert
         twice ("replicas": 2). Prints faults injected, requests lost, whether every run's tokens equal
-        the fault-free run's, detection and recovery times (p50, max) and tokens/s with faults against
-        without, measured in the same invocation.
+        the fault-free run's, detection and recovery times (p50, max), and for each kind of fault the
+        tokens/s while it lasted (from the fault until the host was back) against the same length of
+        run just before it, read off the run's steps; all measured in the same invocation.
 
         Example: switchyard bench faults --runs 4
         Defaults: 8 hosts, 4 runs (8 faults), tiny model, 8 requests of 8 new tokens... see the options.
@@ -44,11 +46,16 @@ struct BenchFaults: ParsableCommand {
         let cluster = try clusterFile(in: folder)
         let baseline = try workload(cluster, out: folder.appendingPathComponent("baseline").path, inject: [])
         var detections: [Double] = [], recoveries: [Double] = [], rates: [Double] = []
+        var around: [String: [(before: Double, during: Double)]] = [:]
         var faults = 0, lost = 0, identical = true
+        // Faults strike well into the run (about 30% and 60% of its steps), so there is a steady
+        // stretch before each to compare with.
+        let steps = (requests + 3) / 4 * newTokens
         for index in 0..<runs {
-            // Different hosts and steps each run: a kill early, a stop a few steps later.
+            // Different hosts and steps each run: a kill, then a stop later.
             let killed = (2 * index) % hosts, stopped = (2 * index + hosts / 2 + 1) % hosts
-            let inject = ["kill:host=\(killed)@step=\(3 + index)", "stop:host=\(stopped)@step=\(6 + index),for=\(stopSeconds)s"]
+            let inject = ["kill:host=\(killed)@step=\(max(3, steps * 3 / 10) + index)",
+                          "stop:host=\(stopped)@step=\(max(6, steps * 6 / 10) + index),for=\(stopSeconds)s"]
             let summary = try workload(cluster, out: folder.appendingPathComponent("run-\(index)").path, inject: inject)
             identical = identical && summary.outputs == baseline.outputs
             lost += baseline.outputs.count - summary.outputs.filter { !$0.isEmpty }.count
@@ -57,6 +64,10 @@ struct BenchFaults: ParsableCommand {
                 faults += 1
                 if let detected = fault.detected { detections.append(detected) }
                 if let recovered = fault.recovered { recoveries.append(recovered) }
+                // While it lasted: until the host was back (or, not back, until it was found lost).
+                if let window = summary.timeline.aroundFault(at: fault.at, lasting: fault.recovered ?? fault.detected ?? 1) {
+                    around[fault.kind, default: []].append(window)
+                }
             }
         }
         func quantile(_ values: [Double], _ q: Double) -> String {
@@ -64,20 +75,30 @@ struct BenchFaults: ParsableCommand {
             let sorted = values.sorted()
             return Format.seconds(sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))])
         }
-        let during = rates.reduce(0, +) / Double(max(1, rates.count))
-        let rows: [[String]] = [
-            ["faults injected", "\(faults) (\(runs) runs × kill + stop \(stopSeconds) s, \(hosts) hosts, replicas 2, \(model))"],
+        func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(1, values.count)) }
+        let during = mean(rates)
+        var rows: [[String]] = [
+            ["faults injected", "\(faults) (\(runs) run\(runs == 1 ? "" : "s") × kill + stop \(stopSeconds) s, \(hosts) hosts, replicas 2, \(model))"],
             ["requests lost", String(lost)],
             ["tokens identical", identical ? "yes" : "NO"],
             ["detection p50 / max", "\(quantile(detections, 0.5)) / \(quantile(detections, 1))"],
-            ["recovery p50 / max", "\(quantile(recoveries, 0.5)) / \(quantile(recoveries, 1)) (killed host restarted and used again)"],
-            ["tokens/s with faults ÷ without", String(format: "%.2f (%.1f ÷ %.1f)", during / max(baseline.tokensPerSecond, 1e-9), during, baseline.tokensPerSecond)],
+            ["recovery p50 / max", "\(quantile(recoveries, 0.5)) / \(quantile(recoveries, 1)) (the host back in use)"],
         ]
+        for kind in around.keys.sorted() {
+            let windows = around[kind]!, before = mean(windows.map(\.before)), inside = mean(windows.map(\.during))
+            rows.append(["tokens/s before → during \(kind)",
+                         String(format: "%.1f → %.1f (%.2f×, mean of %d)", before, inside, inside / max(before, 1e-9), windows.count)])
+        }
+        rows.append(["tokens/s whole runs with ÷ without", String(format: "%.2f (%.1f ÷ %.1f)", during / max(baseline.tokensPerSecond, 1e-9), during, baseline.tokensPerSecond)])
         print(Table(header: ["measure", "value"], rows: rows).render())
         if let json {
-            let object: [String: Any] = ["faults": faults, "requests_lost": lost, "tokens_identical": identical,
+            var object: [String: Any] = ["faults": faults, "requests_lost": lost, "tokens_identical": identical,
                                          "detection_seconds": detections, "recovery_seconds": recoveries,
                                          "tokens_per_second_with_faults": during, "tokens_per_second_without": baseline.tokensPerSecond]
+            for (kind, windows) in around {
+                object["tokens_per_second_before_\(kind)"] = windows.map(\.before)
+                object["tokens_per_second_during_\(kind)"] = windows.map(\.during)
+            }
             try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
         }
         if lost > 0 || !identical { throw ExitCode(1) }
@@ -86,7 +107,8 @@ struct BenchFaults: ParsableCommand {
     struct Outcome {
         var outputs: [[Int]]
         var tokensPerSecond: Double
-        var injected: [(detected: Double?, recovered: Double?)]
+        var injected: [(kind: String, at: Double, detected: Double?, recovered: Double?)]
+        var timeline: StepTimeline
     }
 
     func clusterFile(in folder: URL) throws -> String {
@@ -119,9 +141,12 @@ struct BenchFaults: ParsableCommand {
             throw ValidationError("\(out)/summary.json: no outputs or tokens_per_second")
         }
         let injected = ((object["faults"] as? [String: Any])?["injected"] as? [[String: Any]] ?? []).map {
-            (detected: $0["detected_after_seconds"] as? Double, recovered: $0["recovered_after_seconds"] as? Double)
+            (kind: String(($0["fault"] as? String ?? "fault").prefix { $0 != ":" }), at: $0["at_seconds"] as? Double ?? 0,
+             detected: $0["detected_after_seconds"] as? Double, recovered: $0["recovered_after_seconds"] as? Double)
         }
+        let trafficFile = out + "/traffic.jsonl"
+        let ledger = try TrafficJSONL.decode(try Data(contentsOf: URL(fileURLWithPath: trafficFile)), file: trafficFile)
         let generated = outputs.sorted { ($0["request"] as? Int ?? 0) < ($1["request"] as? Int ?? 0) }.map { $0["generated"] as? [Int] ?? [] }
-        return Outcome(outputs: generated, tokensPerSecond: rate, injected: injected)
+        return Outcome(outputs: generated, tokensPerSecond: rate, injected: injected, timeline: StepTimeline(ledger.steps))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SwitchyardCluster
 import SwitchyardLaunch
 import SwitchyardRuntime
@@ -20,6 +21,8 @@ struct ClusterOptions: ParsableArguments {
     var keys: String?
     @Option(help: "This process's CURVE secret key file. Default: beside its public key (NAME.key_secret).")
     var secretKey: String?
+    @Option(help: ArgumentHelp("Log lines at this level and above, on standard error: trace, debug, info, notice, warning, error or critical. Hosts started by this command log at warning unless it is below info.", valueName: "level"))
+    var logLevel: Logger.Level = .info
 
     func validate() throws {
         guard (1...3600).contains(handshakeTimeout), (1...3600).contains(exchangeTimeout) else {
@@ -49,6 +52,8 @@ struct ClusterOptions: ParsableArguments {
         if let socketDirectory { settings.spec = settings.spec.placingIPCSockets(in: socketDirectory) }
         settings.keys = keys
         settings.secretKey = secretKey
+        settings.logLevel = logLevel
+        settings.logger = CommandLog.logger("switchyard", level: logLevel)
         return settings
     }
 }

@@ -22,19 +22,21 @@ struct ExpertHostCommand: ParsableCommand {
     @OptionGroup var weights: WeightsOptions
     @Option(help: "Which expert host of the cluster file this is (0-based).") var host: Int
     @Option(help: "Stop when this process (the launcher) is gone.") var parentPid: Int32?
-    @Flag(help: "Log only problems (bad frames, refusals), not start and stop.") var quiet = false
+    @Flag(help: "Log only problems (bad frames, refusals), not start and stop: --log-level warning.") var quiet = false
     @Option(help: "Record every dispatch received and combine sent; write traffic-host-K.jsonl into this run directory when stopped.")
     var trafficOut: String?
     @Option(name: .customLong("inject"), help: ArgumentHelp("A link fault for this host (repeatable): delay:host=K,ms=5 or drop:host=K,rate=0.01; others' are ignored.", valueName: "fault"))
     var injectText: [String] = []
 
     func run() throws {
-        let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let faults: [InjectedFault]
         do { faults = try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: InjectedFault.anyHost) } } catch {
             throw ValidationError(error.description)
         }
-        _ = try ExpertHostDaemon.run(settings: try cluster.settings(), host: host, weights: weights.choice, parentPid: parentPid,
-                                     trafficOut: trafficOut, faults: faults, log: log, info: quiet ? { _ in } : log)
+        var settings = try cluster.settings()
+        if quiet { settings.logLevel = max(settings.logLevel, .warning) }
+        settings.logger = CommandLog.logger("expert-host-\(host)", level: settings.logLevel)
+        _ = try ExpertHostDaemon.run(settings: settings, host: host, weights: weights.choice, parentPid: parentPid,
+                                     trafficOut: trafficOut, faults: faults)
     }
 }

@@ -21,9 +21,8 @@ struct MPIJob: ParsableCommand {
 
     func run() throws {
         var text = WorkloadText(workload.workload)
-        let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         let outcome = try MPIRank.run(settings: try cluster.sized(for: workload).settings(), weights: weights.choice, workload: workload.workload,
-                                                      progress: { text.progress(steps: $0, tokens: $1, bytes: $2) }, log: log)
+                                                      progress: { text.progress(steps: $0, tokens: $1, bytes: $2) })
         if let outcome { text.finish(outcome) }
     }
 }

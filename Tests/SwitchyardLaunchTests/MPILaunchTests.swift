@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import Testing
 import SwitchyardCluster
@@ -14,7 +15,7 @@ import SwitchyardLaunch
         #expect(Array(line.prefix(3)) == ["mpirun", "-np", "4"])
         let job = try #require(line.firstIndex(of: "/bin/switchyard"))
         #expect(Array(line[job...]) == ["/bin/switchyard", "mpi-job", "--cluster", folder.file, "--handshake-timeout", "20", "--exchange-timeout", "30",
-                                        "--model", "tiny", "--seed", "2", "--dtype", "f32",
+                                        "--log-level", "info", "--model", "tiny", "--seed", "2", "--dtype", "f32",
                                         "--requests", "2", "--prompt-tokens", "16", "--new-tokens", "16", "--max-batch", "8", "--out", "/runs/x"])
         #expect(line.contains("--oversubscribe") && !line.contains("--hostfile"))
         #expect(line.contains("--allow-run-as-root") == (getuid() == 0))
@@ -43,7 +44,22 @@ import SwitchyardLaunch
         defer { folder.remove() }
         let settings = try ClusterSettings(path: folder.file)
         #expect(try settings.zmqEndpoints() == ["ipc://\(folder.url.path)/h0", "ipc://\(folder.url.path)/h1"])
-        #expect(settings.hostArguments == ["--cluster", folder.file])
-        #expect(try ClusterSettings(path: folder.file, transportOverride: .inproc).hostArguments == ["--cluster", folder.file, "--transport", "inproc"])
+        #expect(settings.hostArguments == ["--cluster", folder.file, "--log-level", "warning"])
+        #expect(try ClusterSettings(path: folder.file, transportOverride: .inproc).hostArguments
+                == ["--cluster", folder.file, "--transport", "inproc", "--log-level", "warning"])
+    }
+
+    /// A launcher's hosts log at warning, so eight hosts do not repeat its start and stop lines,
+    /// unless it asked for more detail than info: then they get what it got.
+    @Test func hostsLogAtWarningUnlessTheLauncherWantsMoreDetail() throws {
+        let folder = try ClusterFolder(hosts: 2)
+        defer { folder.remove() }
+        var settings = try ClusterSettings(path: folder.file)
+        for (level, hosts) in [(Logger.Level.trace, Logger.Level.trace), (.debug, .debug), (.info, .warning), (.notice, .warning),
+                               (.warning, .warning), (.error, .error), (.critical, .critical)] {
+            settings.logLevel = level
+            #expect(settings.hostLogLevel == hosts, "\(level)")
+            #expect(settings.hostArguments.suffix(2) == ["--log-level", hosts.rawValue])
+        }
     }
 }
