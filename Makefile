@@ -66,6 +66,7 @@ bench: build .build/raw_alltoall
 	$(RELEASE_BIN) bench simulator --json .build/bench-simulator.json
 	$(RELEASE_BIN) bench alltoall --transport zmq --hosts 8 --tokens 256 --raw-mpi .build/raw_alltoall
 	$(RELEASE_BIN) bench alltoall --transport mpi --hosts 8 --tokens 256 --raw-mpi .build/raw_alltoall
+	$(RELEASE_BIN) bench payload --model mini --prompts 16 --json .build/bench-payload.json
 	$(RELEASE_BIN) bench faults --runs 4 --json .build/bench-faults.json
 	# Last: it exits 1 while ping-pong's tokens differ from one batch's on mini (see the issue note).
 	$(RELEASE_BIN) bench overlap --batch 16 --delay-ms 2 --json .build/bench-overlap.json

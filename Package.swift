@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardModelConfig", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardTraffic", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardWire", "SwitchyardModel",
                                                                   "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardKernels"]),
-        .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardModelConfig"]),
+        .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardModelConfig", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardModelConfig", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardTransport", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardReport",
                                                                   "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore"]),

@@ -12,7 +12,7 @@ public struct ClusterSpec: Equatable, Sendable {
     /// The topology file's path resolved against the cluster file's folder.
     public var topologyPath: String
     public var transport: ClusterTransport
-    public var payload: PayloadType
+    public var payload: ActivationPayloads
     public var placement: Placement.Strategy
     /// How many hosts hold each expert (`"replicas"`), spread over nodes where the devices allow.
     public var replicas: Int = 1

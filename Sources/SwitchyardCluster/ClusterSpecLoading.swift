@@ -25,11 +25,22 @@ extension ClusterSpec {
         guard let transport = ClusterTransport(rawValue: transportName) else {
             throw transportField.fail("\"\(transportName)\" is not a transport (zmq, mpi or inproc)")
         }
-        var payload = PayloadType.f32
+        var payload = ActivationPayloads.f32
         if let field = root.optionalMember("payload") {
-            let name = try field.string()
-            guard let type = PayloadType(rawValue: name) else { throw field.fail("\"\(name)\" is not a payload type (f32 or bf16)") }
-            payload = type
+            func type(_ field: JSONField) throws(JSONFileError) -> PayloadType {
+                let name = try field.string()
+                guard let type = PayloadType(rawValue: name) else { throw field.fail("\"\(name)\" is not a payload type (f32, bf16 or fp8)") }
+                return type
+            }
+            if case .object = field.value {
+                let directions = try field.object(allowedKeys: ["dispatch", "combine"])
+                guard let dispatch = directions["dispatch"], let combine = directions["combine"] else {
+                    throw field.fail("needs both \"dispatch\" and \"combine\" (or one payload type name for both)")
+                }
+                payload = ActivationPayloads(dispatch: try type(dispatch), combine: try type(combine))
+            } else {
+                payload = ActivationPayloads(try type(field))
+            }
         }
 
         let hostsField = try root.member("hosts")

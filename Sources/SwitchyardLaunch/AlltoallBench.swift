@@ -66,11 +66,11 @@ public struct AlltoallBench: Sendable, Equatable {
     func traffic(_ directory: URL? = nil) -> RunTraffic {
         let kind: TrafficContext.Transport = switch transport { case .zmq: .zmq; case .mpi: .mpi; case .inproc: .inproc }
         return RunTraffic(context: TrafficContext(hosts: hosts, layers: 1, experts: experts, hidden: hidden,
-                                                  payload: payload, transport: kind), directory: directory)
+                                                  payload: ActivationPayloads(payload), transport: kind), directory: directory)
     }
 
     func sweep() throws -> AlltoallSweep {
-        AlltoallSweep(placement: try Placement(.contiguous, experts: experts, hosts: hosts), hidden: hidden, topK: topk, payload: payload,
+        AlltoallSweep(placement: try Placement(.contiguous, experts: experts, hosts: hosts), hidden: hidden, topK: topk, payload: ActivationPayloads(payload),
                       tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens), iterations: iterations, warmup: warmup)
     }
 

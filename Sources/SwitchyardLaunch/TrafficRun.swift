@@ -40,7 +40,7 @@ public enum TrafficRun {
         let run = try FileManager.default.contents(atPath: summaryFile.path).map { data throws(TrafficFileError) in try RunSummary.decode(data, file: summaryFile.path) }
         let c = ledger.context
         var facts: [(String, String)] = [
-            ("cluster", "\(c.cluster ?? "–"): \(c.hosts) expert hosts over \(c.transport.rawValue), \(c.payload.rawValue) activations"),
+            ("cluster", "\(c.cluster ?? "–"): \(c.hosts) expert hosts over \(c.transport.rawValue), \(c.payload) activations"),
             ("model", "\(c.layers) layers, hidden \(c.hidden), \(c.experts) routed experts"),
         ]
         if let run {

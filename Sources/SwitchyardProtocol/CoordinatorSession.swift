@@ -360,7 +360,7 @@ struct OpenExchange {
     var combine: CombineAccumulator
     var deadline: ProtocolTime
     var activations: [Float]
-    var payload: PayloadType
+    var payload: ActivationPayloads
     /// The exchange this one retries part of; nil for a layer's own exchange.
     var parent: FrameAddress?
     /// Retries of this root still open.
@@ -379,7 +379,7 @@ extension CoordinatorSession {
     /// (`tokens × hidden`) and opens the exchange; its sum comes back as `.deliver` at the
     /// returned address. The plan is returned for the ledger's routing figures.
     public mutating func beginExchange(routing: RoutingDecision, layer: Int, microBatch: Int = 0, activations: [Float],
-                                       payload: PayloadType, at now: ProtocolTime) -> (FrameAddress, DispatchPlan?, [Directive]) {
+                                       payload: ActivationPayloads, at now: ProtocolTime) -> (FrameAddress, DispatchPlan?, [Directive]) {
         let address = FrameAddress(step: nextExchange, layer: layer, microBatch: microBatch)
         nextExchange += 1
         guard isReady else { return (address, nil, fail(.other("an exchange began before the handshake completed"))) }

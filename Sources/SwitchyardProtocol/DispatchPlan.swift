@@ -140,17 +140,18 @@ public enum DispatchPlanError: Error, Equatable, Sendable, CustomStringConvertib
 
 extension DispatchPlan {
     /// The dispatch for `host`: its routes and its tokens' rows gathered out of the batch's
-    /// `[tokenCount × hidden]` activations straight into `payload`; nil when it gets no tokens.
-    public func dispatchFrame(host: Int, address: FrameAddress, activations: [Float], hidden: Int, payload: PayloadType) -> WireFrame? {
+    /// `[tokenCount × hidden]` activations straight into `payload.dispatch`, asking for the combine
+    /// in `payload.combine`; nil when it gets no tokens.
+    public func dispatchFrame(host: Int, address: FrameAddress, activations: [Float], hidden: Int, payload: ActivationPayloads) -> WireFrame? {
         precondition(activations.count == tokenCount * hidden, "\(activations.count) activations are not \(tokenCount) tokens × \(hidden)")
         let dispatch = hosts[host]
         guard dispatch.receivesMessage else { return nil }
-        let rows = ActivationRows(gathering: dispatch.routes.tokens, from: activations, width: hidden, as: payload)
-        return WireFrame(address: address, host: host, body: .dispatch(Dispatch(routes: dispatch.routes, activations: rows)))
+        let rows = ActivationRows(gathering: dispatch.routes.tokens, from: activations, width: hidden, as: payload.dispatch)
+        return WireFrame(address: address, host: host, body: .dispatch(Dispatch(routes: dispatch.routes, activations: rows, combineType: payload.combine)))
     }
 
     /// Every dispatch of the layer, in host order; hosts without tokens get none.
-    public func dispatchFrames(address: FrameAddress, activations: [Float], hidden: Int, payload: PayloadType) -> [WireFrame] {
+    public func dispatchFrames(address: FrameAddress, activations: [Float], hidden: Int, payload: ActivationPayloads) -> [WireFrame] {
         activeHosts.compactMap { dispatchFrame(host: $0, address: address, activations: activations, hidden: hidden, payload: payload) }
     }
 }

@@ -1,7 +1,7 @@
 import SwitchyardWire
 import SwitchyardCore
 
-/// The bytes a plan moves for one payload type and hidden size, host by host: what the traffic
+/// The bytes a plan moves for the payloads of each direction and a hidden size, host by host: what the traffic
 /// ledger records. Computed from the wire format's own sizes, so it equals the encoded frames.
 public struct DispatchTraffic: Equatable, Sendable {
     public struct Host: Equatable, Sendable {
@@ -14,11 +14,11 @@ public struct DispatchTraffic: Equatable, Sendable {
         public let combineBytes: Int
     }
 
-    public let payload: PayloadType
+    public let payload: ActivationPayloads
     public let hidden: Int
     public let hosts: [Host]
     /// What sending one activation per (token, expert) pair, and getting one output back per
-    /// pair, would have cost on top: (pairs − tokens) × (12 + 2 × hidden × bytes per value).
+    /// pair, would have cost on top: (pairs − tokens) × (12 + a dispatch row + a combine row).
     public let bytesSavedByDeduplication: Int
 
     public var messages: Int { hosts.filter { $0.dispatchBytes > 0 }.count }
@@ -27,17 +27,18 @@ public struct DispatchTraffic: Equatable, Sendable {
 }
 
 extension DispatchPlan {
-    public func traffic(payload: PayloadType, hidden: Int) -> DispatchTraffic {
+    public func traffic(payload: ActivationPayloads, hidden: Int) -> DispatchTraffic {
         var saved = 0
         let hosts = self.hosts.map { dispatch in
             let tokens = dispatch.tokenCount, pairs = dispatch.pairCount
             let active = dispatch.receivesMessage
             // Per duplicate: a row header (8) and an activation out, a token index (4) and a sum back.
-            saved += (pairs - tokens) * (8 + 4 + 2 * WireLayout.payloadBytes(rows: 1, width: hidden, type: payload))
+            saved += (pairs - tokens) * (8 + 4 + WireLayout.payloadBytes(rows: 1, width: hidden, type: payload.dispatch)
+                                    + WireLayout.payloadBytes(rows: 1, width: hidden, type: payload.combine))
             return DispatchTraffic.Host(
                 host: dispatch.host, tokens: tokens, pairs: pairs,
-                dispatchBytes: active ? WireLayout.dispatchFrameBytes(tokens: tokens, pairs: pairs, hidden: hidden, type: payload) : 0,
-                combineBytes: active ? WireLayout.combineFrameBytes(tokens: tokens, hidden: hidden, type: payload) : 0)
+                dispatchBytes: active ? WireLayout.dispatchFrameBytes(tokens: tokens, pairs: pairs, hidden: hidden, type: payload.dispatch) : 0,
+                combineBytes: active ? WireLayout.combineFrameBytes(tokens: tokens, hidden: hidden, type: payload.combine) : 0)
         }
         return DispatchTraffic(payload: payload, hidden: hidden, hosts: hosts, bytesSavedByDeduplication: saved)
     }

@@ -68,7 +68,7 @@ public struct HostComputation: Sendable {
         guard case let .dispatch(dispatch) = frame.body else { throw HostComputationError.notDispatch(kind: frame.kind) }
         guard frame.host == host else { throw HostComputationError.wrongHost(addressed: frame.host, host: host) }
         let sums = try partialSums(routes: dispatch.routes, activations: dispatch.activations.floats, runExpert: runExpert)
-        let rows = ActivationRows(rows: dispatch.routes.count, width: hidden, floats: sums, as: dispatch.activations.type)
+        let rows = ActivationRows(rows: dispatch.routes.count, width: hidden, floats: sums, as: dispatch.combineType)
         return WireFrame(address: frame.address, host: host, body: .combine(Combine(tokens: dispatch.routes.tokens, partialSums: rows)))
     }
 }

@@ -14,6 +14,11 @@ public enum AlltoallEchoRule {
             return ActivationRows(rows: rows, width: width, storage: .f32(transformed(values, rows: rows, width: width, host: host) { -$0 }))
         case let .bf16(bits):
             return ActivationRows(rows: rows, width: width, storage: .bf16(transformed(bits, rows: rows, width: width, host: host) { $0 ^ 0x8000 }))
+        case .fp8:
+            // Rotating across scale blocks is not exact in fp8: the rule is applied to the
+            // widened values and quantized again, which the coordinator's check repeats bit for bit.
+            let floats = transformed(dispatched.floats, rows: rows, width: width, host: host) { -$0 }
+            return ActivationRows(rows: rows, width: width, floats: floats, as: .fp8)
         }
     }
 
@@ -25,6 +30,7 @@ public enum AlltoallEchoRule {
         let rows = max(tokens.count, returned.tokens.count)
         guard returned.partialSums.width == width, returned.partialSums.type == dispatched.type else { return rows * width }
         let expected = answer(to: dispatched, host: host)
+        let expectedFP8 = expected.type == .fp8 ? expected.floats : [], returnedFP8 = expected.type == .fp8 ? returned.partialSums.floats : []
         var wrong = 0
         for row in 0..<rows {
             guard row < tokens.count, row < returned.tokens.count, tokens[row] == returned.tokens[row] else {
@@ -35,6 +41,7 @@ public enum AlltoallEchoRule {
             switch (expected.storage, returned.partialSums.storage) {
             case let (.f32(want), .f32(got)): wrong += zip(want[span], got[span]).count { $0.bitPattern != $1.bitPattern }
             case let (.bf16(want), .bf16(got)): wrong += zip(want[span], got[span]).count { $0 != $1 }
+            case (.fp8, .fp8): wrong += zip(expectedFP8[span], returnedFP8[span]).count { $0.bitPattern != $1.bitPattern }
             default: wrong += width
             }
         }

@@ -14,14 +14,14 @@ public struct AlltoallSweep {
     public var placement: Placement
     public var hidden: Int
     public var topK: Int
-    public var payload: PayloadType
+    public var payload: ActivationPayloads
     public var tokenCounts: [Int]
     public var iterations: Int
     public var warmup: Int
     public var seed: UInt64 = 1
     public var timeout: Duration = .seconds(60)
 
-    public init(placement: Placement, hidden: Int, topK: Int, payload: PayloadType, tokenCounts: [Int], iterations: Int, warmup: Int) {
+    public init(placement: Placement, hidden: Int, topK: Int, payload: ActivationPayloads, tokenCounts: [Int], iterations: Int, warmup: Int) {
         self.placement = placement
         self.hidden = hidden
         self.topK = topK

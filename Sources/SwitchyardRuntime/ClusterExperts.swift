@@ -29,7 +29,7 @@ public struct ExchangeTotals: Sendable, Equatable {
 public final class ClusterExperts: OverlappingExpertBackend {
     let config: ModelConfig
     let placement: Placement
-    let payload: PayloadType
+    let payload: ActivationPayloads
     let transport: CoordinatorTransport
     let clock: ProtocolClock
     public private(set) var session: CoordinatorSession
@@ -54,7 +54,7 @@ public final class ClusterExperts: OverlappingExpertBackend {
     private var delivered: [FrameAddress: [Float]] = [:]
     private var inFlight: [UInt64: FrameAddress] = [:]
 
-    public init(config: ModelConfig, placement: Placement, payload: PayloadType, transport: CoordinatorTransport,
+    public init(config: ModelConfig, placement: Placement, payload: ActivationPayloads, transport: CoordinatorTransport,
                 weightsFingerprint: String, limits: WireLimits, exchangeTimeout: Duration = .seconds(60),
                 settings: CoordinatorSession.Settings = CoordinatorSession.Settings(), clock: ProtocolClock = SystemProtocolClock()) {
         precondition(transport.hostCount == placement.hostCount, "the transport reaches \(transport.hostCount) hosts, the placement has \(placement.hostCount)")
@@ -71,7 +71,7 @@ public final class ClusterExperts: OverlappingExpertBackend {
             placement: placement, hidden: config.hiddenSize, limits: limits, settings: settings)
         tokensPerLayer = Array(repeating: 0, count: config.numHiddenLayers)
         traffic = TrafficRecorder(context: TrafficContext(hosts: placement.hostCount, layers: config.numHiddenLayers, experts: config.nRoutedExperts,
-                                                          hidden: config.hiddenSize, payload: "\(payload)", transport: "unknown"))
+                                                          hidden: config.hiddenSize, payload: payload, transport: .unknown))
     }
 
     /// How long one layer's exchange may take before the cluster is declared failed.

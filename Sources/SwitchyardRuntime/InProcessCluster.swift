@@ -21,7 +21,7 @@ public final class InProcessCluster {
     /// Loads each host's experts from `source` (only the ones it owns) and completes the handshake.
     /// The hosts record into `traffic` (default: in memory, transport inproc) and write their
     /// ledgers into its run directory when they stop.
-    public init(config: ModelConfig, placement: Placement, source: WeightSource, payload: PayloadType,
+    public init(config: ModelConfig, placement: Placement, source: WeightSource, payload: ActivationPayloads,
                 hostSources: ((Int) -> WeightSource)? = nil, handshakeTimeout: Duration = .seconds(30),
                 traffic: RunTraffic? = nil, faults: [InjectedFault] = []) throws {
         let traffic = traffic ?? RunTraffic(config: config, hosts: placement.hostCount, payload: payload, transport: .inproc)

@@ -20,7 +20,7 @@ public struct RunTraffic: Sendable {
     }
 
     /// A model's run over `hosts` hosts; devices, cluster and topology files as the cluster file names them.
-    public init(config: ModelConfig, hosts: Int, payload: PayloadType, transport: TrafficContext.Transport,
+    public init(config: ModelConfig, hosts: Int, payload: ActivationPayloads, transport: TrafficContext.Transport,
                 coordinatorDevice: DevicePosition = DevicePosition(node: 0, gpu: 0), hostDevices: [DevicePosition]? = nil,
                 cluster: String? = nil, topology: String? = nil, directory: URL? = nil) {
         self.init(context: TrafficContext(hosts: hosts, layers: config.numHiddenLayers, experts: config.nRoutedExperts, hidden: config.hiddenSize,

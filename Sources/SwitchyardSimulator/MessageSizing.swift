@@ -19,13 +19,7 @@ public struct MessageSizing: Sendable, Equatable {
     /// A dispatch message carrying `tokens` tokens and `pairs` (token, expert) pairs; 0 when it carries none.
     public func dispatchBytes(tokens: Int, pairs: Int) -> Double {
         guard tokens > 0 else { return 0 }
-        if let type = dispatch.wirePayload {
-            return Double(WireLayout.dispatchFrameBytes(tokens: tokens, pairs: pairs, hidden: hidden, type: type))
-        }
-        // The wire has no FP8 payload yet: its header and routes around the simulator's own FP8
-        // activations (a byte a value and a float32 scale per 128, as DeepEP sends them).
-        return Double(WireLayout.headerBytes + WireLayout.dispatchMetadataBytes(tokens: tokens, pairs: pairs))
-            + Double(tokens) * dispatch.bytes(hidden: hidden)
+        return Double(WireLayout.dispatchFrameBytes(tokens: tokens, pairs: pairs, hidden: hidden, type: dispatch.wirePayload))
     }
 
     /// A combine message carrying one partial sum for each of `tokens` tokens; 0 when it carries none.
@@ -36,11 +30,12 @@ public struct MessageSizing: Sendable, Equatable {
 }
 
 extension DispatchDType {
-    /// The wire's payload type for these activations; nil where the wire does not carry the format.
-    public var wirePayload: PayloadType? {
+    /// The wire's payload type for these activations (fp8: a byte a value and a float32 scale per
+    /// 128, as DeepEP sends them and the wire's fp8 payload carries them).
+    public var wirePayload: PayloadType {
         switch self {
         case .bf16: .bf16
-        case .fp8: nil
+        case .fp8: .fp8
         }
     }
 }

@@ -2,8 +2,9 @@ import SwitchyardCore
 
 /// What a ledger's numbers are about: the cluster's shape and where its roles sit.
 public struct TrafficContext: Sendable, Equatable, Codable {
-    /// How activations travel: the wire's own payload type, written as its name ("f32", "bf16").
-    public typealias Payload = PayloadType
+    /// How activations travel each way: written as one name ("f32", "bf16") when both directions
+    /// agree, else as {"dispatch": "fp8", "combine": "bf16"}.
+    public typealias Payload = ActivationPayloads
 
     /// What carried the frames. `unknown` is a ledger made before its transport was known
     /// (`ClusterExperts`' placeholder, which the workload replaces).
@@ -49,7 +50,7 @@ public struct TrafficContext: Sendable, Equatable, Codable {
     /// transport name not listed is recorded as `unknown`.
     public init(hosts: Int, layers: Int, experts: Int, hidden: Int, payload: String, transport: String,
                 coordinatorDevice: DevicePosition = DevicePosition(node: 0, gpu: 0), hostDevices: [DevicePosition]? = nil, cluster: String? = nil, topology: String? = nil, writer: Int? = nil) {
-        guard let type = Payload(rawValue: payload) else { preconditionFailure("payload \(payload) is neither f32 nor bf16") }
+        guard let type = PayloadType(rawValue: payload).map(Payload.init) else { preconditionFailure("payload \(payload) is not f32, bf16 or fp8") }
         self.init(hosts: hosts, layers: layers, experts: experts, hidden: hidden, payload: type, transport: Transport(rawValue: transport) ?? .unknown,
                   coordinatorDevice: coordinatorDevice, hostDevices: hostDevices, cluster: cluster, topology: topology, writer: writer)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 /// traffic.jsonl (docs/TRAFFIC.md): a schema line (`TrafficHeaderLine`), then one JSON object a
 /// line (`TrafficLine`): `message`, `layer` and `step` records.
@@ -87,6 +88,7 @@ public enum TrafficJSONL {
         case is Int.Type, is Int32.Type, is Int64.Type, is UInt64.Type, is UInt32.Type: "an integer"
         case is Bool.Type: "true or false"
         case is [Any].Type: "an array"
+        case is ActivationPayloads.Type: #"a payload type (f32, bf16 or fp8) or {"dispatch": …, "combine": …}"#
         default: "an object"
         }
     }

@@ -10,6 +10,9 @@ public struct ActivationRows: Equatable, Sendable {
         case f32([Float])
         /// bfloat16 bit patterns.
         case bf16([UInt16])
+        /// The fp8 payload as it travels: `rows × blocks` float32 scales (one per 128 values of a
+        /// row), then `rows × width` E4M3 codes.
+        case fp8([UInt8])
     }
 
     public let rows: Int
@@ -21,16 +24,43 @@ public struct ActivationRows: Equatable, Sendable {
         switch storage {
         case let .f32(values): precondition(values.count == rows * width, "\(values.count) f32 values are not \(rows)×\(width)")
         case let .bf16(values): precondition(values.count == rows * width, "\(values.count) bf16 values are not \(rows)×\(width)")
+        case let .fp8(bytes):
+            precondition(bytes.count == PayloadType.fp8.payloadBytes(rows: rows, width: width), "\(bytes.count) fp8 payload bytes are not \(rows)×\(width)")
         }
         self.rows = rows
         self.width = width
         self.storage = storage
     }
 
-    /// float32 values stored as `type` (rounded to nearest even for bf16).
+    /// float32 values stored as `type` (rounded to nearest even for bf16, quantized per 128 values for fp8).
     public init(rows: Int, width: Int, floats: [Float], as type: PayloadType) {
-        let storage: Storage = type == .f32 ? .f32(floats) : .bf16(BFloat16.bits(of: floats))
-        self.init(rows: rows, width: width, storage: storage)
+        precondition(floats.count == rows * width, "\(floats.count) values are not \(rows)×\(width)")
+        switch type {
+        case .f32: self.init(rows: rows, width: width, storage: .f32(floats))
+        case .bf16: self.init(rows: rows, width: width, storage: .bf16(BFloat16.bits(of: floats)))
+        case .fp8: self.init(rows: rows, width: width, storage: .fp8(Self.quantized(nil, from: floats, rows: rows, width: width)))
+        }
+    }
+
+    /// The fp8 payload of rows `indices` of `batch` (all its `rows` when nil).
+    private static func quantized(_ indices: [UInt32]?, from batch: [Float], rows: Int, width: Int) -> [UInt8] {
+        let blocks = rows * PayloadType.fp8Blocks(width: width)
+        var scales = [Float](repeating: 0, count: blocks)
+        return [UInt8](unsafeUninitializedCapacity: PayloadType.fp8.payloadBytes(rows: rows, width: width)) { bytes, count in
+            count = bytes.count
+            guard rows > 0, width > 0 else { return }
+            let codes = bytes.baseAddress! + 4 * blocks
+            batch.withUnsafeBufferPointer { source in
+                scales.withUnsafeMutableBufferPointer { scales in
+                    if let indices {
+                        indices.withUnsafeBufferPointer { sy_quantize_e4m3_rows(source.baseAddress!, $0.baseAddress!, rows, width, scales.baseAddress!, codes) }
+                    } else {
+                        sy_quantize_e4m3_rows(source.baseAddress!, nil, rows, width, scales.baseAddress!, codes)
+                    }
+                }
+            }
+            scales.withUnsafeBytes { UnsafeMutableRawBufferPointer(bytes).copyMemory(from: $0) }
+        }
     }
 
     /// Rows `indices` of a `[batchRows × width]` float32 batch, gathered straight into `type`:
@@ -47,6 +77,8 @@ public struct ActivationRows: Equatable, Sendable {
             var values = [UInt16](repeating: 0, count: indices.count * width)
             Self.gather(indices, from: batch, width: width, into: &values) { sy_f32_to_bf16($0, $1, width) }
             self.init(rows: indices.count, width: width, storage: .bf16(values))
+        case .fp8:
+            self.init(rows: indices.count, width: width, storage: .fp8(Self.quantized(indices, from: batch, rows: indices.count, width: width)))
         }
     }
 
@@ -65,24 +97,36 @@ public struct ActivationRows: Equatable, Sendable {
         switch storage {
         case .f32: .f32
         case .bf16: .bf16
+        case .fp8: .fp8
         }
     }
 
-    /// The values as float32: the storage itself for f32, a widened copy for bf16.
+    /// The values as float32: the storage itself for f32, a widened copy for bf16 and fp8.
     public var floats: [Float] {
         switch storage {
-        case let .f32(values): values
-        case let .bf16(values): BFloat16.floats(of: values)
+        case let .f32(values): return values
+        case let .bf16(values): return BFloat16.floats(of: values)
+        case let .fp8(bytes):
+            let blocks = rows * PayloadType.fp8Blocks(width: width)
+            return bytes.withUnsafeBytes { raw in
+                let scales = (0..<blocks).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+                return [Float](unsafeUninitializedCapacity: rows * width) { out, count in
+                    count = rows * width
+                    guard count > 0 else { return }
+                    sy_dequantize_e4m3_rows(scales, raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + 4 * blocks, rows, width, out.baseAddress!)
+                }
+            }
         }
     }
 
-    public var byteCount: Int { rows * width * type.bytesPerValue }
+    public var byteCount: Int { type.payloadBytes(rows: rows, width: width) }
 
     /// The payload bytes, little-endian as every supported host stores them.
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         switch storage {
         case let .f32(values): try values.withUnsafeBytes(body)
         case let .bf16(values): try values.withUnsafeBytes(body)
+        case let .fp8(bytes): try bytes.withUnsafeBytes(body)
         }
     }
 }

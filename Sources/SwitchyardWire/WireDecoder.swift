@@ -79,7 +79,14 @@ public struct WireDecoder: Sendable {
 
     private func validateLayerFields(_ header: FrameHeader, kind: FrameKind) throws(WireError) {
         guard let type = PayloadType(wireCode: header.payloadType) else {
-            throw .outOfRange(field: "header.payload_type", value: UInt64(header.payloadType), allowed: "1 (f32) or 2 (bf16)")
+            throw .outOfRange(field: "header.payload_type", value: UInt64(header.payloadType), allowed: "1 (f32), 2 (bf16) or 3 (fp8)")
+        }
+        if kind == .dispatch {
+            guard PayloadType(wireCode: header.combineType) != nil else {
+                throw .outOfRange(field: "header.combine_type", value: UInt64(header.combineType), allowed: "1 (f32), 2 (bf16) or 3 (fp8) in a dispatch frame")
+            }
+        } else if header.combineType != 0 {
+            throw .outOfRange(field: "header.combine_type", value: UInt64(header.combineType), allowed: "0 in a \(kind) frame")
         }
         guard (limits.firstMoELayer..<limits.layers).contains(Int(header.layer)) else {
             throw .outOfRange(field: "header.layer", value: UInt64(header.layer), allowed: "\(limits.firstMoELayer)...\(limits.layers - 1) (MoE layers)")
@@ -117,7 +124,7 @@ public struct WireDecoder: Sendable {
             ("header.payload_type", UInt64(header.payloadType)), ("header.layer", UInt64(header.layer)),
             ("header.micro_batch", UInt64(header.microBatch)), ("header.tokens", UInt64(header.tokens)),
             ("header.pairs", UInt64(header.pairs)), ("header.width", UInt64(header.width)),
-            ("header.payload_length", header.payloadLength),
+            ("header.payload_length", header.payloadLength), ("header.combine_type", UInt64(header.combineType)),
         ]
         for (field, value) in zeros where value != 0 {
             throw .outOfRange(field: field, value: value, allowed: "0 in a \(kind) frame")
@@ -147,7 +154,7 @@ public struct WireDecoder: Sendable {
         switch FrameKind(rawValue: header.kind)! {
         case .dispatch:
             let routes = try decodeRoutes(metadata, tokens: Int(header.tokens), pairs: Int(header.pairs))
-            body = .dispatch(Dispatch(routes: routes, activations: activations(payload, header)))
+            body = .dispatch(Dispatch(routes: routes, activations: activations(payload, header), combineType: PayloadType(wireCode: header.combineType)!))
         case .combine:
             let tokens = try decodeTokens(metadata, count: Int(header.tokens))
             body = .combine(Combine(tokens: tokens, partialSums: activations(payload, header)))
@@ -287,6 +294,8 @@ public struct WireDecoder: Sendable {
                 count = rows * width
             }
             return ActivationRows(rows: rows, width: width, storage: .bf16(values))
+        case .fp8:
+            return ActivationRows(rows: rows, width: width, storage: .fp8([UInt8](payload)))
         }
     }
 }

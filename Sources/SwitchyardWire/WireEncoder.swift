@@ -38,7 +38,10 @@ extension WireFrame {
             layer: UInt32(address.layer), microBatch: UInt32(address.microBatch), host: UInt32(host),
             tokens: UInt32(payload?.rows ?? 0), pairs: 0, width: UInt32(payload?.width ?? 0),
             metadataLength: UInt32(metadata.count), payloadLength: UInt64(payload?.byteCount ?? 0))
-        if case let .dispatch(dispatch) = body { header.pairs = UInt32(dispatch.routes.pairCount) }
+        if case let .dispatch(dispatch) = body {
+            header.pairs = UInt32(dispatch.routes.pairCount)
+            header.combineType = dispatch.combineType.wireCode
+        }
 
         var crc = CRC32C()
         header.bytes.withUnsafeBytes { crc.update(UnsafeRawBufferPointer(rebasing: $0[..<WireLayout.checksumOffset])) }

@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// One message between the coordinator and an expert host, decoded.
 public struct WireFrame: Equatable, Sendable {
     /// Which step, layer and micro-batch the frame belongs to; zero for frames outside a layer.
@@ -80,11 +82,15 @@ public struct Dispatch: Equatable, Sendable {
     public var routes: TokenRoutes
     /// `routes.count × hidden`.
     public var activations: ActivationRows
+    /// What the host's combine carries back (the header's combine_type): the activations' own
+    /// type unless the cluster sends each direction in another.
+    public var combineType: PayloadType
 
-    public init(routes: TokenRoutes, activations: ActivationRows) {
+    public init(routes: TokenRoutes, activations: ActivationRows, combineType: PayloadType? = nil) {
         precondition(routes.count == activations.rows, "\(routes.count) routed tokens but \(activations.rows) activation rows")
         self.routes = routes
         self.activations = activations
+        self.combineType = combineType ?? activations.type
     }
 }
 

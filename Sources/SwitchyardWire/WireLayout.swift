@@ -4,7 +4,7 @@ import SwitchyardCore
 public enum WireLayout {
     /// "SWYD" read as a little-endian u32.
     public static let magic: UInt32 = 0x4459_5753
-    public static let version: UInt16 = 2
+    public static let version: UInt16 = 3
     public static let headerBytes = 64
     /// The checksum covers the header up to itself, then the metadata, then the payload.
     static let checksumOffset = 60
@@ -13,7 +13,7 @@ public enum WireLayout {
     public static func dispatchMetadataBytes(tokens: Int, pairs: Int) -> Int { 8 * tokens + 8 * pairs }
     /// Per token: its index (u32).
     public static func combineMetadataBytes(tokens: Int) -> Int { 4 * tokens }
-    public static func payloadBytes(rows: Int, width: Int, type: PayloadType) -> Int { rows * width * type.bytesPerValue }
+    public static func payloadBytes(rows: Int, width: Int, type: PayloadType) -> Int { type.payloadBytes(rows: rows, width: width) }
 
     /// Whole dispatch frame: header, routes, activations.
     public static func dispatchFrameBytes(tokens: Int, pairs: Int, hidden: Int, type: PayloadType) -> Int {
@@ -40,6 +40,8 @@ struct FrameHeader: Equatable {
     var width: UInt32
     var metadataLength: UInt32
     var payloadLength: UInt64
+    /// A dispatch's: the payload type its combine comes back in (offset 44); 0 in other frames.
+    var combineType: UInt8 = 0
     var checksum: UInt32 = 0
 
     /// The header's bytes; the checksum field is written as `checksum`.
@@ -57,7 +59,9 @@ struct FrameHeader: Equatable {
         writer.u32(pairs)
         writer.u32(width)
         writer.u32(metadataLength)
-        writer.u32(0)
+        writer.u8(combineType)
+        writer.u8(0)
+        writer.u16(0)
         writer.u64(payloadLength)
         writer.u32(0)
         writer.u32(checksum)
@@ -84,8 +88,9 @@ struct FrameHeader: Equatable {
         pairs = try reader.u32()
         width = try reader.u32()
         metadataLength = try reader.u32()
-        let reserved1 = try reader.u32()
-        guard reserved1 == 0 else { throw .outOfRange(field: "header.reserved (offset 44)", value: UInt64(reserved1), allowed: "0") }
+        combineType = try reader.u8()
+        let reserved1 = UInt32(try reader.u8()) | UInt32(try reader.u16()) << 8
+        guard reserved1 == 0 else { throw .outOfRange(field: "header.reserved (offset 45)", value: UInt64(reserved1), allowed: "0") }
         payloadLength = try reader.u64()
         let reserved2 = try reader.u32()
         guard reserved2 == 0 else { throw .outOfRange(field: "header.reserved (offset 56)", value: UInt64(reserved2), allowed: "0") }

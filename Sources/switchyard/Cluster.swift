@@ -45,7 +45,7 @@ struct ClusterValidate: ParsableCommand {
         let facts: [(String, String)] = [
             ("cluster", spec.file),
             ("topology", "\(spec.topology) (\(topologyFound ? "found" : "not found") at \(spec.topologyPath))"),
-            ("transport", "\(spec.transport.rawValue), activations as \(spec.payload.rawValue)"),
+            ("transport", "\(spec.transport.rawValue), activations as \(spec.payload)"),
             ("model", "\(model): \(config.nRoutedExperts) routed experts on \(config.moeLayerCount) MoE layers, hidden \(config.hiddenSize)"),
             ("placement", "\(spec.placement.name), \(placement.fingerprint)"),
         ] + (spec.hostfilePath.map { [("hostfile", $0)] } ?? []) + (spec.transport == .zmq ? [("security", Self.security(spec))] : [])

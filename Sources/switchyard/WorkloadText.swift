@@ -19,7 +19,7 @@ struct WorkloadText {
         display.finish()
         guard !workload.quiet else { return }
         let s = outcome.summary
-        print("\(s.cluster): \(s.hosts.count) expert hosts over \(s.transport.rawValue), \(s.payload.rawValue) activations, \(s.weights)")
+        print("\(s.cluster): \(s.hosts.count) expert hosts over \(s.transport.rawValue), \(s.payload) activations, \(s.weights)")
         func range(_ values: [Int], _ show: (Int) -> String) -> String {
             let low = values.min() ?? 0, high = values.max() ?? 0
             return low == high ? show(low) : "\(show(low))–\(show(high))"

@@ -74,7 +74,7 @@ import SwitchyardTestSupport
         Case(name: "fewer devices than hosts", files: replacing(0, #",{"node":0,"gpu":2}"#, ""), expected: "line 1: context.hostDevices: 1 devices for 2 hosts"),
         Case(name: "negative gpu", files: replacing(0, #"{"node":0,"gpu":0}"#, #"{"node":0,"gpu":-1}"#), expected: "line 1: context.coordinatorDevice.gpu: -1 is negative"),
         Case(name: "unknown payload", files: replacing(0, #""payload":"f32""#, #""payload":"f16""#), expected: "line 1: context.payload"),
-        Case(name: "payload of the wrong type", files: replacing(0, #""payload":"f32""#, #""payload":32"#), expected: "line 1: context.payload: expected a string"),
+        Case(name: "payload of the wrong type", files: replacing(0, #""payload":"f32""#, #""payload":32"#), expected: "line 1: context.payload: expected a payload type (f32, bf16 or fp8)"),
         Case(name: "unknown transport", files: replacing(0, #""transport":"inproc""#, #""transport":"pigeon""#), expected: "line 1: context.transport"),
         Case(name: "host index out of range", files: replacing(2, #""host":1,"source":0,"destination":2"#, #""host":5,"source":0,"destination":6"#),
              expected: "traffic.jsonl: line 3: host: 5 is not in 0...1"),

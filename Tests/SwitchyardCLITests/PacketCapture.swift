@@ -77,7 +77,8 @@ final class PacketCapture {
     /// 2, kind 3, f32) as ZeroMQ frames it (a flags byte, then a 1- or 8-byte size, per part), and
     /// the first 32 bytes of its payload part.
     static func dispatchActivations(in streams: [[UInt8]]) -> [[UInt8]] {
-        let magic: [UInt8] = [0x53, 0x57, 0x59, 0x44, 2, 0, 3, 1]
+        // "SWYD", wire version 3, a dispatch (kind 3) of f32 activations (payload type 1).
+        let magic: [UInt8] = [0x53, 0x57, 0x59, 0x44, 3, 0, 3, 1]
         return streams.flatMap { stream in
             occurrences(of: magic, in: stream).compactMap { start -> [UInt8]? in
                 guard start + 64 <= stream.count else { return nil }

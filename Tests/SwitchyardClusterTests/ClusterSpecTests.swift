@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SwitchyardCluster
 import SwitchyardModelConfig
+import SwitchyardCore
 
 @Suite struct ClusterSpecTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -75,6 +76,24 @@ import SwitchyardModelConfig
         #expect(error { $0["hosts"] = [] as [Any] }?.path == "$.hosts")
         #expect(error { $0["transport"] = "tcp" }?.problem.contains("zmq, mpi or inproc") == true)
         #expect(error { $0["payload"] = "fp16" }?.path == "$.payload")
+    }
+
+    /// One payload type for both directions, or one per direction.
+    @Test func payloadsPerDirection() throws {
+        func spec(_ payload: Any) throws -> ClusterSpec {
+            let object: [String: Any] = [
+                "topology": "../topologies/dgx-b200.json", "transport": "inproc", "payload": payload,
+                "coordinator": ["device": ["node": 0, "gpu": 0]], "hosts": [["device": ["node": 0, "gpu": 1]]],
+            ]
+            return try ClusterSpec.decode(JSONSerialization.data(withJSONObject: object), file: "c.json")
+        }
+        #expect(try spec("fp8").payload == ActivationPayloads(.fp8))
+        #expect(try spec(["dispatch": "fp8", "combine": "bf16"]).payload == ActivationPayloads(dispatch: .fp8, combine: .bf16))
+        #expect(error { $0["payload"] = ["dispatch": "fp8"] } == ClusterError(file: "c.json", path: "$.payload",
+                                                                          problem: "needs both \"dispatch\" and \"combine\" (or one payload type name for both)"))
+        #expect(error { $0["payload"] = ["dispatch": "fp8", "combine": "fp4"] } == ClusterError(file: "c.json", path: "$.payload.combine",
+                                                                                             problem: "\"fp4\" is not a payload type (f32, bf16 or fp8)"))
+        #expect(error { $0["payload"] = ["dispatch": "fp8", "combine": "bf16", "scale": 1] }?.path == "$.payload.scale")
     }
 
     @Test func unknownKeysAreTyposNotSilence() {

@@ -81,7 +81,7 @@ import SwitchyardWire
                 done.leave()
             }.start()
         }
-        let sweep = AlltoallSweep(placement: try Placement(.contiguous, experts: 6, hosts: hosts), hidden: hidden, topK: 2, payload: payload,
+        let sweep = AlltoallSweep(placement: try Placement(.contiguous, experts: 6, hosts: hosts), hidden: hidden, topK: 2, payload: ActivationPayloads(payload),
                                   tokenCounts: [1, 8], iterations: 3, warmup: 1)
         let coordinator = TrafficRecorder(context: TrafficContext(hosts: hosts, layers: 1, experts: 6, hidden: hidden, payload: payload.rawValue, transport: "inproc"))
         let notes = try sweep.run(transport: network.coordinator, traffic: coordinator)

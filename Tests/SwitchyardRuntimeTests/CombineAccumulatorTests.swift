@@ -20,7 +20,7 @@ import SwitchyardCore
         let placement = try Placement(.contiguous, experts: 128, hosts: hosts)
         let plan = try DispatchPlan(routing: RuntimeSamples.routing(tokens: tokens, seed: seed), placement: placement)
         let activations = RuntimeSamples.activations(tokens: tokens, hidden: hidden, seed: seed + 1)
-        let replies = try plan.dispatchFrames(address: FrameAddress(step: 7, layer: 1), activations: activations, hidden: hidden, payload: payload).map { frame in
+        let replies = try plan.dispatchFrames(address: FrameAddress(step: 7, layer: 1), activations: activations, hidden: hidden, payload: ActivationPayloads(payload)).map { frame in
             try HostComputation(placement: placement, host: frame.host, hidden: hidden).answer(frame, runExpert: RuntimeSamples.fakeExpert)
         }
         return Layer(plan: plan, replies: replies)

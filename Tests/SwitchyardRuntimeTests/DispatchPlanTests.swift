@@ -78,12 +78,12 @@ import SwitchyardModelConfig
         let hidden = config.hiddenSize
         let placement = try Placement(.contiguous, experts: 128, hosts: 8)
         let plan = try DispatchPlan(routing: RuntimeSamples.routing(tokens: 100, seed: 9), placement: placement)
-        let traffic = plan.traffic(payload: payload, hidden: hidden)
+        let traffic = plan.traffic(payload: ActivationPayloads(payload), hidden: hidden)
         let address = FrameAddress(step: 3, layer: 1)
         let activations = RuntimeSamples.activations(tokens: 100, hidden: hidden, seed: 4)
         var sentBytes = 0, answeredBytes = 0
         for host in 0..<8 {
-            let frame = try #require(plan.dispatchFrame(host: host, address: address, activations: activations, hidden: hidden, payload: payload))
+            let frame = try #require(plan.dispatchFrame(host: host, address: address, activations: activations, hidden: hidden, payload: ActivationPayloads(payload)))
             let encoded = frame.encoded()
             #expect(encoded.byteCount == traffic.hosts[host].dispatchBytes)
             #expect(encoded.contiguous().count == traffic.hosts[host].dispatchBytes)
@@ -96,7 +96,7 @@ import SwitchyardModelConfig
         // Deduplication saved one activation out and one sum back, plus their bookkeeping, per repeat.
         let repeats = plan.pairsPerHost.reduce(0, +) - plan.tokensPerHost.reduce(0, +)
         #expect(repeats > 0)
-        #expect(traffic.bytesSavedByDeduplication == repeats * (12 + 2 * hidden * payload.bytesPerValue))
+        #expect(traffic.bytesSavedByDeduplication == repeats * (12 + 2 * payload.payloadBytes(rows: 1, width: hidden)))
     }
 
     @Test func dedupSavingIsWhatOneFramePerPairWouldAddOnTheWire() throws {

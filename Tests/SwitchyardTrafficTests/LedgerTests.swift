@@ -20,7 +20,7 @@ import SwitchyardModelConfig
                         weights: Array(repeating: 0.25, count: 12))
     }
 
-    func cluster(hosts: Int = 4, payload: PayloadType = .f32) throws -> InProcessCluster {
+    func cluster(hosts: Int = 4, payload: ActivationPayloads = .f32) throws -> InProcessCluster {
         let placement = try Placement(.contiguous, experts: config.nRoutedExperts, hosts: hosts)
         return try InProcessCluster(config: config, placement: placement, source: SyntheticWeights(config: config, seed: 3), payload: payload)
     }

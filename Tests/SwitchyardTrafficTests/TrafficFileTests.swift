@@ -27,13 +27,20 @@ import SwitchyardCore
         #expect(try TrafficJSONL.decode(text, file: "t.jsonl") == ledger)
     }
 
-    /// The ledger's payload is the wire's `PayloadType`, written as its name as before.
+    /// The ledger's payload is the wire's `PayloadType` of each direction: written as one name when
+    /// both agree (as before there were directions), as an object when they differ.
     @Test func payloadIsThePayloadTypeWrittenByName() throws {
-        let context: TrafficContext.Payload = PayloadType.bf16
-        #expect(String(decoding: try JSONEncoder().encode([context, .f32]), as: UTF8.self) == #"["bf16","f32"]"#)
+        let context: TrafficContext.Payload = .bf16
+        let split = ActivationPayloads(dispatch: .fp8, combine: .bf16)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: try encoder.encode([context, .f32, split]), as: UTF8.self) == #"["bf16","f32",{"combine":"bf16","dispatch":"fp8"}]"#)
+        #expect(try JSONDecoder().decode([TrafficContext.Payload].self, from: Data(#"["fp8",{"dispatch":"fp8","combine":"bf16"}]"#.utf8))
+                == [ActivationPayloads(.fp8), split])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TrafficContext.Payload.self, from: Data(#"{"dispatch":"fp8"}"#.utf8)) }
         let text = try TrafficJSONL.encode(sampleLedger())
         #expect(text.split(separator: "\n").first!.contains(#""payload":"f32""#))
-        let unknown = text.replacingOccurrences(of: #""payload":"f32""#, with: #""payload":"fp8""#)
+        let unknown = text.replacingOccurrences(of: #""payload":"f32""#, with: #""payload":"fp16""#)
         #expect(throws: (any Error).self) { try TrafficJSONL.decode(unknown, file: "t.jsonl") }
     }
 

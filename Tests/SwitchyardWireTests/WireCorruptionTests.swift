@@ -22,10 +22,10 @@ import SwitchyardCore
 
     @Test func unsupportedVersion() {
         var bytes = dispatchBytes()
-        bytes[4] = 1
-        #expect(error(bytes) == .unsupportedVersion(found: 1, supported: 2))
-        bytes[4] = 3
-        #expect(error(bytes) == .unsupportedVersion(found: 3, supported: 2))
+        bytes[4] = 2
+        #expect(error(bytes) == .unsupportedVersion(found: 2, supported: 3))
+        bytes[4] = 4
+        #expect(error(bytes) == .unsupportedVersion(found: 4, supported: 3))
     }
 
     @Test func unknownKind() {
@@ -178,8 +178,12 @@ import SwitchyardCore
         WireSamples.set32(&bytes, at: 24, 64)
         #expect(error(bytes) == .outOfRange(field: "header.host", value: 64, allowed: "0...63"))
         var reserved = dispatchBytes()
-        reserved[44] = 1
-        #expect(error(reserved) == .outOfRange(field: "header.reserved (offset 44)", value: 1, allowed: "0"))
+        reserved[45] = 1
+        #expect(error(reserved) == .outOfRange(field: "header.reserved (offset 45)", value: 1, allowed: "0"))
+        // Offset 44 is a dispatch's combine type: a known payload type there, 0 in every other frame.
+        var combineType = dispatchBytes()
+        combineType[44] = 9
+        #expect(error(combineType) == .outOfRange(field: "header.combine_type", value: 9, allowed: "1 (f32), 2 (bf16) or 3 (fp8) in a dispatch frame"))
     }
 
     @Test func nonFiniteGateWeight() {

@@ -22,7 +22,8 @@ import SwitchyardModelConfig
         guard case let .dispatch(dispatch) = WireSamples.dispatch(type).body else { Issue.record("not a dispatch"); return }
         let tokens = dispatch.routes.count, pairs = dispatch.routes.pairCount
         #expect(WireSamples.dispatch(type).encoded().byteCount == WireLayout.dispatchFrameBytes(tokens: tokens, pairs: pairs, hidden: hidden, type: type))
-        #expect(WireSamples.dispatch(type).encoded().payloadByteCount == tokens * hidden * type.bytesPerValue)
+        #expect(WireSamples.dispatch(type).encoded().payloadByteCount == type.payloadBytes(rows: tokens, width: hidden))
+        #expect(type != .fp8 || type.payloadBytes(rows: tokens, width: hidden) == tokens * (hidden + 4 * ((hidden + 127) / 128)))
         #expect(WireSamples.combine(type).encoded().byteCount == WireLayout.combineFrameBytes(tokens: 4, hidden: hidden, type: type))
     }
 

@@ -54,6 +54,12 @@ void sy_fp8_to_f32(const uint8_t *w, long cols, const float *scales, long row_ph
 // what memory-read-bandwidth baselines time.
 float sy_sum_f32(const float *values, long count);
 
+// FP8 E4M3 activations (the wire's fp8 payload): rows `rows[i]` of `src` (rows i when `rows` is
+// NULL), `width` values each, into one float32 scale per 128 values (amax / 448; 1 for a block
+// of zeros) and a code per value (to nearest even, saturated to 448).
+void sy_quantize_e4m3_rows(const float *src, const uint32_t *rows, long count, long width, float *scales, uint8_t *codes);
+// code value × its block's scale.
+void sy_dequantize_e4m3_rows(const float *scales, const uint8_t *codes, long count, long width, float *dst);
 // Widens bf16 bit patterns to float32.
 void sy_bf16_to_f32(const uint16_t *src, float *dst, long count);
 // Rounds float32 to bf16 bit patterns: to nearest, ties to even; NaN stays a (quiet) NaN.
