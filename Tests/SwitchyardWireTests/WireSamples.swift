@@ -43,11 +43,19 @@ enum WireSamples {
 
     static let failure = WireFrame(host: 2, body: .error(Failure(code: .refused, message: "placement fingerprint differs: é ✓")))
 
-    /// One frame of each kind, activations in both payload types.
+    /// One frame of each kind, activations in every payload type, and a dispatch asking for its
+    /// combine in another type.
     static var all: [WireFrame] {
-        [dispatch(.f32), dispatch(.bf16), combine(.f32), combine(.bf16), hello, failure,
+        [dispatch(.f32), dispatch(.bf16), dispatch(.fp8), combine(.f32), combine(.bf16), combine(.fp8), splitDispatch, hello, failure,
          WireFrame(host: 0, body: .helloAck), WireFrame(address: FrameAddress(step: 99), host: 1, body: .heartbeat),
          WireFrame(host: 63, body: .shutdown)]
+    }
+
+    /// An fp8 dispatch whose combine comes back in bf16.
+    static var splitDispatch: WireFrame {
+        guard case let .dispatch(fp8) = dispatch(.fp8, seed: 3).body else { preconditionFailure("not a dispatch") }
+        return WireFrame(address: FrameAddress(step: 42, layer: 1), host: 4,
+                         body: .dispatch(Dispatch(routes: fp8.routes, activations: fp8.activations, combineType: .bf16)))
     }
 
     // MARK: Byte surgery
