@@ -17,7 +17,8 @@ struct BenchOverlap: ParsableCommand {
         """
     )
 
-    @Option(help: "The cluster file (local ZeroMQ hosts).") var cluster = "cluster/local-dgx-b200.json"
+    @Option(help: "The cluster file (local ZeroMQ hosts). Default: cluster/local-dgx-b200.json, in the working directory or above the executable.")
+    var cluster: String?
     @Option(help: "Model preset.") var model = "mini"
     @Option(help: "Sequences per step (and requests).") var batch = 16
     @Option(help: "Tokens generated per request.") var newTokens = 16
@@ -31,6 +32,7 @@ struct BenchOverlap: ParsableCommand {
     }
 
     func run() throws {
+        let cluster = try DefaultCluster.path(self.cluster)
         let hosts = try ClusterSettings(path: cluster).spec.hosts.count
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-bench-overlap-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

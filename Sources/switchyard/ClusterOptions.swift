@@ -6,7 +6,8 @@ import SwitchyardRuntime
 
 /// `--cluster FILE` and the transport to use with it.
 struct ClusterOptions: ParsableArguments {
-    @Option(help: "The cluster file (docs/CLUSTER.md).") var cluster = "cluster/local-dgx-b200.json"
+    @Option(help: "The cluster file (docs/CLUSTER.md). Default: cluster/local-dgx-b200.json, in the working directory or above the executable.")
+    var cluster: String?
     @Option(help: "Override the cluster file's transport: zmq, mpi or inproc.") var transport: ClusterTransport?
     @Option(help: "Seconds to wait for every expert host's handshake.") var handshakeTimeout = 60
     @Option(help: "Seconds one layer's exchange may take before the run fails.") var exchangeTimeout = 60
@@ -41,7 +42,7 @@ struct ClusterOptions: ParsableArguments {
     }
 
     func settings() throws -> ClusterSettings {
-        var settings = try ClusterSettings(path: cluster, transportOverride: transport, handshakeTimeout: .seconds(handshakeTimeout),
+        var settings = try ClusterSettings(path: DefaultCluster.path(cluster), transportOverride: transport, handshakeTimeout: .seconds(handshakeTimeout),
                                            exchangeTimeout: .seconds(exchangeTimeout))
         settings.hostRestarts = hostRestarts
         settings.rejoinWait = .seconds(rejoinWait)
