@@ -64,7 +64,7 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Tokens generated per request.") var newTokens = 16
     @Option(help: "Sequences stepped together; waiting requests join as others finish.") var maxBatch = 8
     @Option(help: "Run directory for summary.json. Default: runs/<timestamp>.") var out: String?
-    @Flag(help: "Print nothing while running.") var quiet = false
+    @Flag(help: "Print no progress while running; the summary still prints at the end.") var quiet = false
     @Option(help: "Serve Prometheus metrics at http://ADDRESS:PORT/metrics while the workload runs (0: any free port).") var metricsPort: Int?
     @Option(help: "Address the metrics endpoint binds.") var metricsAddress = "127.0.0.1"
     @Option(help: "Seconds the metrics endpoint stays up after the workload, so scrapers see the final values.") var metricsLinger = 0

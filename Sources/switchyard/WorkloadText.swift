@@ -3,7 +3,7 @@ import SwitchyardLaunch
 import SwitchyardTraffic
 
 /// What `run`, `coordinator` and `mpi-job` print: the progress while the workload runs, then the
-/// summary's tables and where the run directory's files are.
+/// summary's tables and where the run directory's files are (--quiet drops only the progress).
 struct WorkloadText {
     let workload: Workload
     private var display: ProgressDisplay
@@ -17,7 +17,6 @@ struct WorkloadText {
 
     func finish(_ outcome: WorkloadOutcome) {
         display.finish()
-        guard !workload.quiet else { return }
         let s = outcome.summary
         print("\(s.cluster): \(s.hosts.count) expert hosts over \(s.transport.rawValue), \(s.payload.rawValue) activations, \(s.weights)")
         func range(_ values: [Int], _ show: (Int) -> String) -> String {
