@@ -34,7 +34,7 @@ public enum TrafficRun {
     public static func render(_ directory: URL) throws -> URL {
         let ledger = try load(directory)
         let summary = TrafficSummary(ledger)
-        try Data(TrafficCSV.encode(summary).utf8).write(to: directory.appendingPathComponent("traffic.csv"))
+        try OutputFile.write(TrafficCSV.encode(summary), to: directory.appendingPathComponent("traffic.csv").path)
         let summaryFile = directory.appendingPathComponent("summary.json")
         // A run stopped before its end leaves no summary.json; one that is there must be whole.
         let run = try FileManager.default.contents(atPath: summaryFile.path).map { data throws(TrafficFileError) in try RunSummary.decode(data, file: summaryFile.path) }
@@ -56,7 +56,7 @@ public enum TrafficRun {
         let html = TrafficReport(summary: summary, title: "Switchyard run: \(directory.lastPathComponent)", facts: facts,
                                  projection: projection(ledger), faults: run?.faults, runSeconds: run?.seconds).render()
         let url = directory.appendingPathComponent("report.html")
-        try Data(html.utf8).write(to: url)
+        try OutputFile.write(html, to: url.path)
         return url
     }
 

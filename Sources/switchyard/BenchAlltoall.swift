@@ -4,6 +4,7 @@ import SwitchyardLaunch
 import SwitchyardProtocol
 import SwitchyardTraffic
 import SwitchyardWire
+import SwitchyardCore
 
 struct BenchAlltoall: ParsableCommand {
     enum DType: String, ExpressibleByArgument, CaseIterable { case f32, bf16 }
@@ -91,7 +92,7 @@ struct BenchAlltoall: ParsableCommand {
             try report(result)
             if let last = result.rows.last {
                 let (d, c) = (last.dispatchWireBytes / hosts, last.combineWireBytes / hosts)
-                if let lastRow { try "\(d) \(c) \(last.roundTripSeconds)".write(toFile: lastRow, atomically: true, encoding: .utf8) }
+                if let lastRow { try OutputFile.write("\(d) \(c) \(last.roundTripSeconds)", to: lastRow) }
                 if let rawMPI, transport != .mpi { try compare(rawMPI, dispatch: d, combine: c, roundTrip: last.roundTripSeconds) }
             }
         }

@@ -79,7 +79,7 @@ struct BenchExperts: ParsableCommand {
         print(Table(header: ["shape", "case", "time", "rate", "ratio"], rows: rows, rightAligned: [2, 3, 4]).render())
         if let json {
             let data = try JSONSerialization.data(withJSONObject: records, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(data, to: json)
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardLaunch
 import SwitchyardTopology
+import SwitchyardCore
 
 struct BenchFaults: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,7 +79,7 @@ struct BenchFaults: ParsableCommand {
             let object: [String: Any] = ["faults": faults, "requests_lost": lost, "tokens_identical": identical,
                                          "detection_seconds": detections, "recovery_seconds": recoveries,
                                          "tokens_per_second_with_faults": during, "tokens_per_second_without": baseline.tokensPerSecond]
-            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
         if lost > 0 || !identical { throw ExitCode(1) }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardKernels
+import SwitchyardCore
 
 struct BenchMachine: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,7 +38,7 @@ struct BenchMachine: ParsableCommand {
         if let json {
             let object: [[String: Any]] = figures.map { ["measure": $0.0, "unit": $0.1, "value": $0.2] }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(data, to: json)
         }
     }
 }

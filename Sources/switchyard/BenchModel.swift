@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardLaunch
 import SwitchyardModel
+import SwitchyardCore
 
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,7 +55,7 @@ struct BenchModel: ParsableCommand {
             let object: [String: Any] = ["tokens_per_second": tokensPerSecond, "step_seconds": seconds / Double(steps),
                                          "share_experts": t.routedExperts / total, "share_attention": t.attention / total,
                                          "share_other": t.other / total, "batch": batch, "weights": loaded.fingerprint]
-            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
     }
 }

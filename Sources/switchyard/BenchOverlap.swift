@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardLaunch
+import SwitchyardCore
 
 struct BenchOverlap: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,7 +66,7 @@ struct BenchOverlap: ParsableCommand {
         if let json {
             let object: [String: Any] = ["none_step_p50_seconds": results[0].p50, "pingpong_step_p50_seconds": results[1].p50, "ratio": ratio,
                                          "tokens_identical": identical, "hosts": hosts, "delay_ms": delayMs, "batch": batch]
-            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
         if !identical { throw ExitCode(1) }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOPosix
 import SwitchyardServe
+import SwitchyardCore
 
 struct BenchServe: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,9 +64,7 @@ struct BenchServe: ParsableCommand {
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         if let file = json, file != "-" {
-            do { try data.write(to: URL(fileURLWithPath: file)) } catch {
-                throw ServeInputError("--json \(file): cannot be written: \(error.localizedDescription)")
-            }
+            try OutputFile.write(data, to: file)
         }
         if json == "-" {
             print(String(decoding: data, as: UTF8.self))

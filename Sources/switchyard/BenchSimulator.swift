@@ -6,6 +6,7 @@ import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardModelConfig
+import SwitchyardCore
 
 struct BenchSimulator: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,7 +56,7 @@ struct BenchSimulator: ParsableCommand {
         }, rightAligned: [1, 2]).render())
         if let json {
             let object: [String: Any] = ["scaling": figures, "targets": targets.map { ["measure": $0.0, "seconds": $0.1, "target_seconds": $0.2] }]
-            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
     }
 

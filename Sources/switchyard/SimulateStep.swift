@@ -4,6 +4,7 @@ import SwitchyardModel
 import SwitchyardReport
 import SwitchyardSimulator
 import SwitchyardTopology
+import SwitchyardCore
 
 struct SimulateStep: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,11 +86,7 @@ struct SimulateStep: ParsableCommand {
     func writeReport(_ result: SimulationResult, deployment: Deployment, title: String, summary: [(String, String)], into directory: String) throws {
         let folder = URL(fileURLWithPath: directory)
         let html = HTMLReport(result: result, title: title, summary: summary).render()
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(html.utf8).write(to: folder.appendingPathComponent("index.html"))
-        } catch {
-            throw SimulatorInputError(description: "--report: cannot write \(folder.appendingPathComponent("index.html").path): \(error.localizedDescription)")
-        }
+        try OutputFile.makeDirectory(folder.path)
+        try OutputFile.write(html, to: folder.appendingPathComponent("index.html").path)
     }
 }
