@@ -24,7 +24,7 @@ struct CheckpointSynth: ParsableCommand {
     @Option(help: "A preset (tiny, mini, mistral-small-4) or the path of a config.json.") var model: String
     @Option(help: "Seed of the generated weights.") var seed: UInt64 = 0
     @Option(help: "Number format of the weights: f32, bf16 or fp8.") var dtype: WeightDType = .f32
-    @Option(help: "Expert layout: fused (transformers 5.x) or per-expert (DeepSeek-V3 style).") var layout: ExpertLayout = .fused
+    @Option(help: "Expert layout: fused (transformers 5.x's, which it loads) or per-expert (DeepSeek-V3 style; transformers 5 ignores those tensors and initialises the experts at random).") var layout: ExpertLayout = .fused
     @Option(name: .customLong("shard-mib"), help: "Largest shard, in MiB of tensor data.") var shardMiB = 4096
     @Option(help: "Directory to write (created if missing).") var out: String
 
