@@ -8,16 +8,20 @@ struct BenchFaults: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
         abstract: "Inject faults into real runs and measure how the cluster lives through them.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench faults [<options>]",
         discussion: """
-        Runs the workload once without faults, then --runs times with faults injected into expert
-        host processes (a SIGKILL, then a SIGSTOP for --stop-seconds, on different hosts and steps),
-        each a `switchyard run` of its own on a cluster of --hosts local hosts holding every expert
-        twice ("replicas": 2). Prints faults injected, requests lost, whether every run's tokens equal
-        the fault-free run's, detection and recovery times (p50, max) and tokens/s with faults against
+        Runs the workload once without faults, then --runs times with faults injected
+        into expert host processes (a SIGKILL, then a SIGSTOP for --stop-seconds, on
+        different hosts and steps), each a `switchyard run` of its own on a cluster of
+        --hosts local hosts holding every expert twice ("replicas": 2). Prints faults
+        injected, requests lost, whether every run's tokens equal the fault-free run's,
+        detection and recovery times (p50, max) and tokens/s with faults against
         without, measured in the same invocation.
 
         Example: switchyard bench faults --runs 4
-        Defaults: 8 hosts, 4 runs (8 faults), tiny model, 8 requests of 8 new tokens... see the options.
+        Defaults: 8 hosts, 4 runs (8 faults), tiny model, 8 requests of 8 new tokens...
+        see the options.
         """
     )
 

@@ -7,6 +7,8 @@ struct BenchMachine: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "machine",
         abstract: "Measure the rates kernel benchmarks are compared with: sgemm, memory read, memcpy.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench machine [<options>]",
         discussion: """
         Example: switchyard bench machine --json bench-machine.json
         Defaults: sgemm of side 2048, buffers of 256 MiB.

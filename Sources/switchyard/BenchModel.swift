@@ -8,9 +8,12 @@ struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Time whole decode steps of a model in one process: tokens/s and where the time goes.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench model [<options>]",
         discussion: """
         Example: switchyard bench model --model mini --batch 1 --steps 32
-        Defaults: the mini preset with synthetic f32 weights, a 32-token prompt, 32 decode steps, batch 1.
+        Defaults: the mini preset with synthetic f32 weights, a 32-token prompt, 32
+        decode steps, batch 1.
         """
     )
 

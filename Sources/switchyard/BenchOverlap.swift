@@ -7,11 +7,14 @@ struct BenchOverlap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overlap",
         abstract: "Step time with ping-pong overlap against without, over links slowed by an injected delay.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench overlap [<options>]",
         discussion: """
-        Runs the same workload twice on the cluster file's local hosts, each host's frames leaving
-        --delay-ms late (the delay fault: a distant machine's link), once with --overlap none and
-        once with --overlap pingpong, and prints decode step latency (p50) of each and their ratio,
-        measured in the same invocation. Tokens must be identical.
+        Runs the same workload twice on the cluster file's local hosts, each host's
+        frames leaving --delay-ms late (the delay fault: a distant machine's link),
+        once with --overlap none and once with --overlap pingpong, and prints decode
+        step latency (p50) of each and their ratio, measured in the same invocation.
+        Tokens must be identical.
 
         Example: switchyard bench overlap --batch 16 --delay-ms 2
         Defaults: cluster/local-dgx-b200.json (8 hosts), mini, batch 16, 2 ms.

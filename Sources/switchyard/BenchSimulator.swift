@@ -13,8 +13,8 @@ struct BenchSimulator: ParsableCommand {
         commandName: "simulator",
         abstract: "Time the simulator itself: cost per step against devices and layers, and the two speed targets.",
         discussion: """
-        Targets: one decode step of mistral-small-4 on hgx-h100-x4 under 20 ms; 1,000 decode steps with
-        zipf routing on 32 GPUs under 5 s.
+        Targets: one decode step of mistral-small-4 on hgx-h100-x4 under 20 ms; 1,000
+        decode steps with zipf routing on 32 GPUs under 5 s.
         Example: switchyard bench simulator --json bench-simulator.json
         Defaults: decode batch 256, context 8192, fp8 weights, disaggregated.
         """

@@ -19,10 +19,12 @@ struct ClusterValidate: ParsableCommand {
         commandName: "validate",
         abstract: "Check a cluster file and print its hosts, endpoints, devices and experts per host.",
         discussion: """
-        Checks every field (docs/CLUSTER.md), then places the model's routed experts on the hosts.
-        Errors name the file and the JSON path, such as hosts[3].port, and exit 2.
+        Checks every field (docs/CLUSTER.md), then places the model's routed
+        experts on the hosts. Errors name the file and the JSON path, such as
+        hosts[3].port, and exit 2.
 
-        Example: switchyard cluster validate cluster/local-dgx-b200.json --model mistral-small-4
+        Example: switchyard cluster validate cluster/local-dgx-b200.json \\
+                   --model mistral-small-4
         Default model: mini.
         """
     )

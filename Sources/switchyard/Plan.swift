@@ -8,16 +8,19 @@ import SwitchyardModelConfig
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Will the model fit? Weights per GPU, KV cache per token, and the sequences that fit.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard plan [<options>] --model <model> --topology <topology>\nswitchyard plan [<options>] --model <model> --all",
         discussion: """
-        Experts go to the expert GPUs by placement; attention, routers, shared experts, embeddings and
-        the LM head to each attention GPU (the coordinator's in disaggregated mode, every GPU in
-        colocated mode); the KV cache fills what is left on the attention GPUs after a reserve.
+        Experts go to the expert GPUs by placement; attention, routers, shared experts,
+        embeddings and the LM head to each attention GPU (the coordinator's in
+        disaggregated mode, every GPU in colocated mode); the KV cache fills what is
+        left on the attention GPUs after a reserve.
 
         Examples:
           switchyard plan --model mistral-small-4 --topology h200-x2 --weights fp8
           switchyard plan --model mistral-small-4 --all
-        Defaults: --weights fp8, --context 8192, --kv-dtype bf16, --reserve-gib 4, disaggregated,
-        contiguous placement, one coordinator GPU.
+        Defaults: --weights fp8, --context 8192, --kv-dtype bf16, --reserve-gib 4,
+        disaggregated, contiguous placement, one coordinator GPU.
         """
     )
 

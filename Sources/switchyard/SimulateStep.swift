@@ -10,12 +10,16 @@ struct SimulateStep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "step",
         abstract: "Simulate decode or prefill steps: step time, its breakdown, throughput, the bottleneck, traffic per link.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard simulate step [<options>] --model <model>\n--topology <topology>",
         discussion: """
         The default subcommand of `simulate`.
-        Example: switchyard simulate --model mistral-small-4 --topology hgx-h100-x4 --phase decode --batch 256 --routing zipf:1.1 --report out
-        Defaults: --mode disaggregated with 1 coordinator GPU, --placement contiguous, --context 8192,
-        --routing uniform, --algorithm direct, --weights fp8, --dispatch-dtype bf16, --combine-dtype bf16,
-        --overlap none, --steps 1, --seed 1.
+        Example: switchyard simulate --model mistral-small-4 --topology hgx-h100-x4 \\
+                   --phase decode --batch 256 --routing zipf:1.1 --report out
+        Defaults: --mode disaggregated with 1 coordinator GPU, --placement
+        contiguous, --context 8192, --routing uniform, --algorithm direct,
+        --weights fp8, --dispatch-dtype bf16, --combine-dtype bf16, --overlap none,
+        --steps 1, --seed 1.
         """
     )
 

@@ -7,8 +7,8 @@ struct TopologyValidate: ParsableCommand {
         commandName: "validate",
         abstract: "Check topology files; print one line per file.",
         discussion: """
-        Each FILE is a path or a preset's name. An invalid file is reported as
-        FILE: JSON-PATH: PROBLEM on stderr; the command exits 2 if any file is invalid.
+        Each FILE is a path or a preset's name. An invalid file is reported as FILE:
+        JSON-PATH: PROBLEM on stderr; the command exits 2 if any file is invalid.
 
         Example: switchyard topology validate topologies/*.json
         """

@@ -24,6 +24,15 @@ enum RoutingArgument: ExpressibleByArgument {
             self = .distribution(distribution)
         } else { return nil }
     }
+
+    /// The argument as typed, for --help's default ("uniform", not "distribution(uniform)").
+    var defaultValueDescription: String {
+        switch self {
+        case let .distribution(d): d.description
+        case let .nodeLimited(m): "node-limited:\(m)"
+        case let .trace(file): "trace:\(file)"
+        }
+    }
 }
 
 /// `simulate --routing trace:FILE`: a run's recorded dispatches and combines, with their bytes,
