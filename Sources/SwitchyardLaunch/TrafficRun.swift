@@ -40,11 +40,11 @@ public enum TrafficRun {
         let run = try FileManager.default.contents(atPath: summaryFile.path).map { data throws(TrafficFileError) in try RunSummary.decode(data, file: summaryFile.path) }
         let c = ledger.context
         var facts: [(String, String)] = [
-            ("cluster", "\(c.cluster ?? "–"): \(c.hosts) expert hosts over \(c.transport.rawValue), \(c.payload.rawValue) activations"),
-            ("model", "\(c.layers) layers, hidden \(c.hidden), \(c.experts) routed experts"),
+            ("cluster", "\(c.cluster ?? "–"): \(Plural.count(c.hosts, "expert host")) over \(c.transport.rawValue), \(c.payload.rawValue) activations"),
+            ("model", "\(Plural.count(c.layers, "layer")), hidden \(c.hidden), \(c.experts) routed experts"),
         ]
         if let run {
-            facts.append(("workload", "\(run.requests) requests, \(run.generatedTokens) tokens generated in \(ledger.steps.count) steps, \(String(format: "%.1f", run.tokensPerSecond)) tokens/s"))
+            facts.append(("workload", "\(Plural.count(run.requests, "request")), \(Plural.count(run.generatedTokens, "token")) generated in \(Plural.count(ledger.steps.count, "step")), \(String(format: "%.1f", run.tokensPerSecond)) tokens/s"))
         }
         let locality = summary.nodeLocality
         facts += [

@@ -77,7 +77,7 @@ struct BenchServe: ParsableCommand {
             case let .concurrency(c): "concurrency \(c)"
             case let .rate(r): "\(r) requests/s (Poisson)"
             }
-            print("\(model.name) at \(url): \(requests) requests, \(promptTokens) prompt tokens, \(maxTokens) new tokens, \(loadText)")
+            print("\(model.name) at \(url): \(Plural.count(requests, "request")), \(Plural.count(promptTokens, "prompt token")), \(Plural.count(maxTokens, "new token")), \(loadText)")
             print(report.text)
         }
         if let error = report.firstError {

@@ -6,6 +6,7 @@ import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardModelConfig
+import SwitchyardCore
 
 struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,7 +62,7 @@ struct ClusterValidate: ParsableCommand {
         }
         print(Table(header: ["role", "endpoint", "device", "experts", "expert ids"], rows: rows, rightAligned: [3]).render())
         let idle = placement.idleHosts
-        print("\n\(spec.hosts.count) expert hosts; \(idle.isEmpty ? "every host owns experts" : "host(s) with no experts: \(idle.map(String.init).joined(separator: ", "))")")
+        print("\n\(Plural.count(spec.hosts.count, "expert host")); \(idle.isEmpty ? "every host owns experts" : "host(s) with no experts: \(idle.map(String.init).joined(separator: ", "))")")
         if let warning = spec.plaintextWarning { print(warning) }
     }
 

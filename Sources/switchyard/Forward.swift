@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardLaunch
 import SwitchyardModel
+import SwitchyardCore
 
 struct Forward: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +31,6 @@ struct Forward: ParsableCommand {
                                            experts: loaded.experts)
         try NumpyArray(shape: [tokens.ids.count, loaded.model.config.vocabSize], values: logits)
             .write(to: URL(fileURLWithPath: output))
-        FileHandle.standardError.write(Data("forward: \(tokens.ids.count) tokens → \(output); resident weights \(Format.bytes(loaded.residentBytes)) (\(loaded.fingerprint))\n".utf8))
+        FileHandle.standardError.write(Data("forward: \(Plural.count(tokens.ids.count, "token")) → \(output); resident weights \(Format.bytes(loaded.residentBytes)) (\(loaded.fingerprint))\n".utf8))
     }
 }

@@ -4,6 +4,7 @@ import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardModelConfig
+import SwitchyardCore
 
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +48,7 @@ struct Plan: ParsableCommand {
         let plan = try makePlan(config, topology, weights)
         if json { return try printJSON(jsonObject(plan, topology)) }
         let f = ModelFootprint(config: config, weights: weights, kvCache: kvDType)
-        print("\(model) on \(topology.name) (\(topology.devices.count) GPUs): \(weights.rawValue) weights, \(deploymentOptions.mode.rawValue), \(deploymentOptions.placement.rawValue) placement")
+        print("\(model) on \(topology.name) (\(Plural.count(topology.devices.count, "GPU"))): \(weights.rawValue) weights, \(deploymentOptions.mode.rawValue), \(deploymentOptions.placement.rawValue) placement")
         print("weights: \(Format.bytes(plan.totalWeightBytes)) in all; one routed expert in every layer \(Format.bytes(f.expertBytesAcrossLayers)); attention side (one copy) \(Format.bytes(f.attentionSideBytes))")
         print("KV cache: \(Format.bytes(plan.kvBytesPerToken)) per token (\(config.kvCacheValuesPerTokenPerLayer) values × \(config.numHiddenLayers) layers at \(kvDType.rawValue))")
         print("")
@@ -56,7 +57,7 @@ struct Plan: ParsableCommand {
              Format.bytes($0.freeBytes), String($0.kvTokens), String($0.sequences)]
         }, rightAligned: [2, 3, 4, 5, 6, 7, 8]).render())
         print("")
-        print("\(plan.fits ? "FITS" : "DOES NOT FIT"): \(plan.verdict)")
+        print("\(plan.fits ? "FITS" : "DOES NOT FIT"): \(plan.reason)")
     }
 
     func makePlan(_ config: ModelConfig, _ topology: Topology, _ weights: WeightFormat) throws -> CapacityPlan {

@@ -74,7 +74,7 @@ struct SimulateStep: ParsableCommand {
                                         overlap: overlap, steps: steps, seed: seed, nodeLimit: nodeLimit, algorithm: algorithm)
         let result = Simulator(footprint: ModelFootprint(config: config, weights: weights, kvCache: kvDType),
                                deployment: deployment, options: options).run()
-        let title = "\(model) on \(topology.name) (\(topology.devices.count) GPUs): \(phase.rawValue), batch \(batch), context \(context), "
+        let title = "\(model) on \(topology.name) (\(Plural.count(topology.devices.count, "GPU"))): \(phase.rawValue), batch \(batch), context \(context), "
             + "\(deploymentOptions.summary), \(nodeLimit.map { "node-limited:\($0)" } ?? routing.description) routing, "
             + "\(algorithm.rawValue) exchange, \(weights.rawValue) weights, dispatch \(dispatchDType.rawValue), "
             + "combine \(combineDType.rawValue), overlap \(overlap.rawValue), \(steps) step\(steps == 1 ? "" : "s")"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardTopology
+import SwitchyardCore
 
 struct TopologyValidate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,7 @@ struct TopologyValidate: ParsableCommand {
         for file in files {
             do {
                 let t = try TopologyArgument.load(file)
-                print("\(file): ok: \(t.name), \(t.nodes.count) node\(t.nodes.count == 1 ? "" : "s"), \(t.devices.count) GPUs")
+                print("\(file): ok: \(t.name), \(Plural.count(t.nodes.count, "node")), \(Plural.count(t.devices.count, "GPU"))")
             } catch let error as InputError {
                 failures += 1
                 FileHandle.standardError.write(Data("switchyard: \(error.description)\n".utf8))
