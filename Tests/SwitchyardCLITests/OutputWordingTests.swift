@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import SwitchyardTestSupport
 
-/// What the tables and summaries say: counts agree with their nouns, verdicts are not repeated.
+/// What the tables and summaries say: counts agree with their nouns, verdicts are not repeated,
+/// units are labelled and consistent.
 @Suite struct OutputWordingTests {
     let switchyard = TestProducts.executable("switchyard")
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -37,5 +38,17 @@ import SwitchyardTestSupport
     static func plurals(in text: String) throws -> [String] {
         let regex = try NSRegularExpression(pattern: #"(?<![\d.,])1 (node|GPU|group|host|expert host|request|step|sequence|token|layer|message)s\b"#)
         return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { (text as NSString).substring(with: $0.range) }
+    }
+
+    /// Memory in GiB everywhere (the GPU table, the totals), rates in GB/s or TB/s: no bare "GB".
+    @Test func topologyShowUsesOneMemoryUnit() throws {
+        for preset in ["hgx-h100", "dgx-b200-x2"] {
+            let show = try run(["topology", "show", preset]).stdout
+            let body = show.split(separator: "\n").dropFirst().joined(separator: "\n")   // the file's own description aside
+            #expect(body.range(of: #"\d GB(?!/s)"#, options: .regularExpression) == nil, "\(preset): \(body)")
+            let totals = try #require(body.split(separator: "\n").first { $0.hasPrefix("totals") })
+            #expect(totals.range(of: #"\d+\.\d GiB memory"#, options: .regularExpression) != nil, "\(totals)")
+            #expect(body.contains(" GiB ") && body.contains(" TB/s"))
+        }
     }
 }
