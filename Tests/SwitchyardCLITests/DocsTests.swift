@@ -39,4 +39,14 @@ import SwitchyardTestSupport
         #expect(blocks[0].contains("make run"))
         #expect(blocks[1].contains("switchyard serve") && blocks[1].contains("curl") && blocks[1].contains("/v1/completions"))
     }
+
+    /// The metrics endpoint closes when a run ends: wherever it is described, --metrics-linger is too.
+    @Test func metricsDescriptionsMentionLinger() throws {
+        let readme = Self.paragraphs(try Self.text("README.md"))
+        let runRow = try #require(readme.first { $0.hasPrefix("| `switchyard run ") })
+        #expect(runRow.contains("--metrics-port") && runRow.contains("--metrics-linger"))
+        let described = readme.filter { $0.contains("`--metrics-port P`") } + Self.paragraphs(try Self.text("docs/TRAFFIC.md")).filter { $0.contains("--metrics-port P") }
+        #expect(!described.isEmpty)
+        for paragraph in described { #expect(paragraph.contains("--metrics-linger"), "\(paragraph)") }
+    }
 }
