@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 /// A CURVE key file as `switchyard keygen` writes it: NAME.key holds the public key and
 /// NAME.key_secret the secret key, each 40 Z85 characters and a newline; the secret file is
@@ -13,6 +14,7 @@ public enum CurveKeyFile {
     public struct Problem: Error, CustomStringConvertible, Sendable {
         public var description: String
         init(_ file: String, _ problem: String) { description = "\(file): \(problem)" }
+        init(_ error: FileWriteError) { description = error.description }
     }
 
     /// The Z85 public key in `file`.
@@ -33,9 +35,7 @@ public enum CurveKeyFile {
         guard isZ85Key(publicKey), isZ85Key(secretKey) else { throw Problem(folder, "a CURVE key is 40 Z85 characters") }
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { throw Problem(name, "is not a key name (no slashes)") }
         if !FileManager.default.fileExists(atPath: folder) {
-            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
-                throw Problem(folder, "cannot create the folder: \(error.localizedDescription)")
-            }
+            do { try OutputFile.makeDirectory(folder, mode: 0o700) } catch { throw Problem(error) }
         }
         let publicFile = folder + "/" + name + publicSuffix, secretFile = folder + "/" + name + secretSuffix
         for file in [publicFile, secretFile] where FileManager.default.fileExists(atPath: file) {
@@ -85,10 +85,10 @@ public enum CurveKeyFile {
     private static func create(_ file: String, _ text: String, mode: mode_t) throws(Problem) {
         // O_EXCL: a file that appeared meanwhile (or a planted link) is not written through.
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw Problem(file, "cannot create: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw Problem(FileWriteError(path: file, errno: errno)) }
         defer { close(fd) }
         fchmod(fd, mode)
         let bytes = Array(text.utf8)
-        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw Problem(file, "cannot write: \(String(cString: strerror(errno)))") }
+        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw Problem(FileWriteError(path: file, errno: errno)) }
     }
 }

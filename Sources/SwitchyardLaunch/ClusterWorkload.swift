@@ -4,6 +4,7 @@ import SwitchyardModel
 import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTraffic
+import SwitchyardCore
 
 /// What serving a workload on a cluster left: the summary (as written to summary.json) and the
 /// files of the run directory.
@@ -81,9 +82,9 @@ public enum ClusterWorkload {
                 receivedBytes: controlAfter.controlBytesReceived - controlBefore.controlBytesReceived),
             outputs: report.outputs.keys.sorted().map { RunSummary.Output(request: $0, generated: report.outputs[$0] ?? []) },
             faults: faultLog(experts.events, injected: faults?.done ?? [], origin: origin))
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try OutputFile.makeDirectory(directory.path)
         let file = directory.appendingPathComponent("summary.json")
-        try summary.encoded().write(to: file)
+        try OutputFile.write(try summary.encoded(), to: file.path)
         try traffic.write(ledger)
         let page = try TrafficRun.render(directory)
         if let metrics, workload.metricsLinger > 0 {

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 /// Where a run keeps summary.json, its traffic files and report.html: `--out`, or
 /// runs/<UTC timestamp>-<pid> so that runs started in the same second do not share one.
@@ -15,7 +16,7 @@ public enum RunDirectory {
     /// `out`, or the default path; created if missing.
     public static func create(_ out: String?) throws -> URL {
         let url = URL(fileURLWithPath: out ?? defaultPath())
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try OutputFile.makeDirectory(url.path)
         return url
     }
 }

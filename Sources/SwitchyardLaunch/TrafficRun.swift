@@ -34,17 +34,17 @@ public enum TrafficRun {
     public static func render(_ directory: URL) throws -> URL {
         let ledger = try load(directory)
         let summary = TrafficSummary(ledger)
-        try Data(TrafficCSV.encode(summary).utf8).write(to: directory.appendingPathComponent("traffic.csv"))
+        try OutputFile.write(TrafficCSV.encode(summary), to: directory.appendingPathComponent("traffic.csv").path)
         let summaryFile = directory.appendingPathComponent("summary.json")
         // A run stopped before its end leaves no summary.json; one that is there must be whole.
         let run = try FileManager.default.contents(atPath: summaryFile.path).map { data throws(TrafficFileError) in try RunSummary.decode(data, file: summaryFile.path) }
         let c = ledger.context
         var facts: [(String, String)] = [
-            ("cluster", "\(c.cluster ?? "–"): \(c.hosts) expert hosts over \(c.transport.rawValue), \(c.payload) activations"),
-            ("model", "\(c.layers) layers, hidden \(c.hidden), \(c.experts) routed experts"),
+            ("cluster", "\(c.cluster ?? "–"): \(Plural.count(c.hosts, "expert host")) over \(c.transport.rawValue), \(c.payload) activations"),
+            ("model", "\(Plural.count(c.layers, "layer")), hidden \(c.hidden), \(c.experts) routed experts"),
         ]
         if let run {
-            facts.append(("workload", "\(run.requests) requests, \(run.generatedTokens) tokens generated in \(ledger.steps.count) steps, \(String(format: "%.1f", run.tokensPerSecond)) tokens/s"))
+            facts.append(("workload", "\(Plural.count(run.requests, "request")), \(Plural.count(run.generatedTokens, "token")) generated in \(Plural.count(ledger.steps.count, "step")), \(String(format: "%.1f", run.tokensPerSecond)) tokens/s"))
         }
         let locality = summary.nodeLocality
         facts += [
@@ -56,7 +56,7 @@ public enum TrafficRun {
         let html = TrafficReport(summary: summary, title: "Switchyard run: \(directory.lastPathComponent)", facts: facts,
                                  projection: projection(ledger), faults: run?.faults, runSeconds: run?.seconds).render()
         let url = directory.appendingPathComponent("report.html")
-        try Data(html.utf8).write(to: url)
+        try OutputFile.write(html, to: url.path)
         return url
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SwitchyardModelConfig
+import SwitchyardCore
 
 /// Writes a model from any `WeightSource` as a Hugging Face directory that transformers 5.x loads:
 /// config.json, and model.safetensors or shards with model.safetensors.index.json.
@@ -20,7 +21,7 @@ public enum CheckpointWriter {
         _ source: WeightSource, config: ModelConfig, dtype: WeightDType, expertLayout: ExpertLayout,
         to directory: URL, shardBytes: Int? = nil
     ) throws -> Summary {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try OutputFile.makeDirectory(directory.path)
         let layout = CheckpointLayout(config: config, expertLayout: expertLayout)
         let planned = plan(layout, dtype: dtype)
         let entries = planned.map(\.entry)
@@ -44,11 +45,11 @@ public enum CheckpointWriter {
             var weightMap: [String: String] = [:]
             for (shard, name) in zip(shards, names) { for entry in shard { weightMap[entry.name] = name } }
             let index: [String: Any] = ["metadata": ["total_size": dataBytes], "weight_map": weightMap]
-            try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                .write(to: directory.appendingPathComponent(CheckpointDirectory.indexFile))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
+                                 to: directory.appendingPathComponent(CheckpointDirectory.indexFile).path)
             files.append(CheckpointDirectory.indexFile)
         }
-        try configJSON(config, dtype: dtype).write(to: directory.appendingPathComponent("config.json"))
+        try OutputFile.write(try configJSON(config, dtype: dtype), to: directory.appendingPathComponent("config.json").path)
         files.append("config.json")
         return Summary(files: files, tensorCount: entries.count, dataBytes: dataBytes)
     }

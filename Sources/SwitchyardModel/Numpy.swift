@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 /// A float32 array in NumPy's `.npy` format (version 1.0, little-endian '<f4', C order): how
 /// reference logits travel between Python and Switchyard's tests.
@@ -30,7 +31,7 @@ public struct NumpyArray: Equatable, Sendable {
         return data
     }
 
-    public func write(to url: URL) throws { try encoded().write(to: url) }
+    public func write(to url: URL) throws { try OutputFile.write(encoded(), to: url.path) }
 
     public static func read(contentsOf url: URL) throws -> NumpyArray {
         guard let data = FileManager.default.contents(atPath: url.path) else {

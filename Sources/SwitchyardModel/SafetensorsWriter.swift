@@ -40,8 +40,8 @@ public final class SafetensorsWriter {
         expectedDataBytes = offset
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CheckpointError(file: path, problem: "cannot be created: \(String(cString: strerror(errno)))") }
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileWriteError(path: path, errno: errno) }
         var length = UInt64(json.count).littleEndian
         try withUnsafeBytes(of: &length) { try writeAll($0) }
         try json.withUnsafeBytes { try writeAll($0) }
@@ -93,7 +93,7 @@ public final class SafetensorsWriter {
         while done < bytes.count {
             let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0, errno == EINTR { continue }
-            guard n > 0 else { throw CheckpointError(file: path, problem: "write failed: \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw FileWriteError(path: path, errno: errno) }
             done += n
         }
     }

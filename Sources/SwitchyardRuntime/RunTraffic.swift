@@ -49,9 +49,9 @@ public struct RunTraffic: Sendable {
 
     /// Writes a ledger under the name its writer gives it, creating the directory if missing.
     public static func write(_ ledger: TrafficLedger, into directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try OutputFile.makeDirectory(directory.path)
         let file = directory.appendingPathComponent(fileName(writer: ledger.context.writer))
-        try Data(try TrafficJSONL.encode(ledger).utf8).write(to: file)
+        try OutputFile.write(try TrafficJSONL.encode(ledger), to: file.path)
     }
 
     /// Every host's records from its file in `directory`; a missing file is an error naming it.

@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// What one device holds under a plan.
 public struct DeviceMemory: Sendable {
     public var device: Int
@@ -47,16 +49,20 @@ public struct CapacityPlan: Sendable {
     /// The device with the least memory to spare.
     public var tightest: DeviceMemory { devices.min { $0.freeBytes < $1.freeBytes }! }
 
-    /// One line: the verdict and the numbers behind it.
-    public var verdict: String {
+    /// One line: the verdict and the numbers behind it ("fits: …", "does not fit: …").
+    public var verdict: String { "\(fits ? "fits" : "does not fit"): \(reason)" }
+
+    /// The numbers behind the verdict, without it.
+    public var reason: String {
         let t = tightest
         if !weightsFit {
-            return "does not fit: \(t.name) (\(t.role)) needs \(gib(t.weightBytes)) of weights + \(gib(t.reserveBytes)) reserve and has \(gib(t.capacityBytes))"
+            return "\(t.name) (\(t.role)) needs \(gib(t.weightBytes)) of weights + \(gib(t.reserveBytes)) reserve and has \(gib(t.capacityBytes))"
         }
         if sequences < 1 {
-            return "does not fit: the KV cache left (\(kvTokens) tokens) holds no sequence of \(context) tokens"
+            return "the KV cache left (\(Plural.count(kvTokens, "token"))) holds no sequence of \(Plural.count(context, "token"))"
         }
-        return "fits: tightest \(t.name) (\(t.role)) has \(gib(t.freeBytes)) free; KV cache for \(kvTokens) tokens = \(sequences) sequences of \(context)"
+        return "tightest \(t.name) (\(t.role)) has \(gib(t.freeBytes)) free; KV cache for \(Plural.count(kvTokens, "token")) = "
+            + "\(Plural.count(sequences, "sequence")) of \(context)"
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 /// The topology files shipped in the repository's `topologies/` folder, found by name.
 public enum TopologyPresets {
@@ -11,18 +12,8 @@ public enum TopologyPresets {
     /// The folder holding the presets: $SWITCHYARD_TOPOLOGIES, else the first `topologies/`
     /// found walking up from the executable, else from the working directory.
     public static func directory() -> URL? {
-        let fm = FileManager.default
         if let env = ProcessInfo.processInfo.environment["SWITCHYARD_TOPOLOGIES"] { return URL(fileURLWithPath: env) }
-        let executable = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        for start in [URL(fileURLWithPath: executable).deletingLastPathComponent(), URL(fileURLWithPath: fm.currentDirectoryPath)] {
-            var url = start
-            while url.pathComponents.count > 1 {
-                let candidate = url.appendingPathComponent("topologies")
-                if fm.fileExists(atPath: candidate.appendingPathComponent("hgx-h100.json").path) { return candidate }
-                url.deleteLastPathComponent()
-            }
-        }
-        return nil
+        return ShippedFiles.find("topologies/hgx-h100.json")?.deletingLastPathComponent()
     }
 
     /// A path as given, or a preset's name ("hgx-h100") resolved in the presets folder.

@@ -4,6 +4,7 @@ import SwitchyardLaunch
 import SwitchyardProtocol
 import SwitchyardTraffic
 import SwitchyardWire
+import SwitchyardCore
 
 struct BenchAlltoall: ParsableCommand {
     enum DType: String, ExpressibleByArgument, CaseIterable { case f32, bf16 }
@@ -11,29 +12,40 @@ struct BenchAlltoall: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alltoall",
         abstract: "Time the expert exchange over a real transport: dispatch and combine per token count, nccl-tests style.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench alltoall [<options>]",
         discussion: """
-        The coordinator routes T tokens uniformly to E experts (top K, seeded), dealt contiguously
-        over N hosts, sends each host its dispatch frame and waits for every combine. Hosts are
-        child processes (zmq, ipc sockets), mpirun ranks (mpi) or threads (inproc); they decode and
-        checksum each dispatch as a real host does and answer at once: row r of host h's combine is
-        row r of its dispatch negated and rotated left by h + 1 columns. No expert math is timed.
-        Token counts sweep 1, 2, 4, … up to --tokens. Per row, medians over --iters exchanges after
-        --warmup:
-          dispatch: first dispatch frame handed to the transport → last one received by a host;
-          combine:  the coordinator's last dispatch send returning (or the first combine sent by a
-                    host, if later) → last combine received by the coordinator;
-          count: activation values the coordinator sends per exchange (and gets back); size: their
-                 bytes (count × bytes of the type); frames add headers and routes (--json: wire bytes);
-          algbw = size ÷ time; busbw = algbw × 1, because every byte crosses the coordinator's one
-                  link (nccl's alltoall factor (n−1)/n discounts a rank's share to itself; here there is none);
-          #wrong: returned values that differ from the rule above, checked on the coordinator for
-                  every exchange of the row (warm-up included), outside the timed span.
-        "# Avg bus bandwidth" is the mean of every row's dispatch and combine busbw. Exits 1 when
-        any value came back wrong.
-        Times come from both ends' traffic ledgers (CLOCK_REALTIME): exact on one machine.
+        The coordinator routes T tokens uniformly to E experts (top K, seeded), dealt
+        contiguously over N hosts, sends each host its dispatch frame and waits for
+        every combine. Hosts are child processes (zmq, ipc sockets), mpirun ranks
+        (mpi) or threads (inproc); they decode and checksum each dispatch as a real
+        host does and answer at once: row r of host h's combine is row r of its
+        dispatch negated and rotated left by h + 1 columns. No expert math is timed.
+        Token counts sweep 1, 2, 4, … up to --tokens. Per row, medians over --iters
+        exchanges after --warmup:
+          dispatch: first dispatch frame handed to the transport → last one
+                    received by a host;
+          combine:  the coordinator's last dispatch send returning (or the first
+                    combine sent by a host, if later) → last combine received by
+                    the coordinator;
+          count:    activation values the coordinator sends per exchange;
+          size:     their bytes (count × bytes of the type), sent and received
+                    back; frames add headers and routes (--json: wire bytes);
+          algbw:    size ÷ time;
+          busbw:    algbw × 1, because every byte crosses the coordinator's one
+                    link (nccl's alltoall factor (n−1)/n discounts a rank's share
+                    to itself; here there is none);
+          #wrong:   returned values that differ from the rule above, checked on
+                    the coordinator for every exchange of the row (warm-up
+                    included), outside the timed span.
+        "# Avg bus bandwidth" is the mean of every row's dispatch and combine busbw.
+        Exits 1 when any value came back wrong. Times come from both ends' traffic
+        ledgers (CLOCK_REALTIME): exact on one machine.
 
-        Example: switchyard bench alltoall --transport zmq --hosts 8 --tokens 1024 --hidden 4096
-        Defaults: zmq, 8 hosts, 512 tokens, hidden 4096, 128 experts, top 4, bf16, 20 iterations, 5 warm-up.
+        Example: switchyard bench alltoall --transport zmq --hosts 8 --tokens 1024 \\
+                   --hidden 4096
+        Defaults: zmq, 8 hosts, 512 tokens, hidden 4096, 128 experts, top 4, bf16, 20
+        iterations, 5 warm-up.
         """
     )
 
@@ -91,7 +103,7 @@ struct BenchAlltoall: ParsableCommand {
             try report(result)
             if let last = result.rows.last {
                 let (d, c) = (last.dispatchWireBytes / hosts, last.combineWireBytes / hosts)
-                if let lastRow { try "\(d) \(c) \(last.roundTripSeconds)".write(toFile: lastRow, atomically: true, encoding: .utf8) }
+                if let lastRow { try OutputFile.write("\(d) \(c) \(last.roundTripSeconds)", to: lastRow) }
                 if let rawMPI, transport != .mpi { try compare(rawMPI, dispatch: d, combine: c, roundTrip: last.roundTripSeconds) }
             }
         }

@@ -9,14 +9,19 @@ struct BenchExperts: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experts",
         abstract: "Measure the routed-expert computation against this machine's own rates, in one run.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench experts [<options>]",
         discussion: """
-        Uses the mistral-small-4 expert shape (4096 → 2048 → 4096, SiLU-gated) by default.
-        Rows for f32, bf16 and fp8 (E4M3 with 128×128 block scales) weights.
-        prefill: hundreds of tokens per expert; achieved GFLOP/s ÷ one large OpenBLAS sgemm (target ≥ 0.8).
-        decode: 1–8 tokens per expert, weights streamed from memory (more experts than any cache holds);
-        weight bytes read per second (fp8: codes and scales) ÷ the memory read bandwidth
-        (target ≥ 0.6 for bf16, ≥ 0.5 for fp8 at 1–4 tokens).
-        The kernel path is the CPU's best unless SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16 forces one.
+        Uses the mistral-small-4 expert shape (4096 → 2048 → 4096, SiLU-gated) by
+        default. Rows for f32, bf16 and fp8 (E4M3 with 128×128 block scales) weights.
+          prefill: hundreds of tokens per expert; achieved GFLOP/s ÷ one large
+                   OpenBLAS sgemm (target ≥ 0.8).
+          decode:  1–8 tokens per expert, weights streamed from memory (more experts
+                   than any cache holds); weight bytes read per second (fp8: codes
+                   and scales) ÷ the memory read bandwidth (target ≥ 0.6 for bf16,
+                   ≥ 0.5 for fp8 at 1–4 tokens).
+        The kernel path is the CPU's best unless
+        SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16 forces one.
 
         Example: switchyard bench experts --json bench-experts.json
         """
@@ -79,7 +84,7 @@ struct BenchExperts: ParsableCommand {
         print(Table(header: ["shape", "case", "time", "rate", "ratio"], rows: rows, rightAligned: [2, 3, 4]).render())
         if let json {
             let data = try JSONSerialization.data(withJSONObject: records, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(data, to: json)
         }
     }
 

@@ -3,22 +3,28 @@ import Foundation
 import SwitchyardLaunch
 import SwitchyardTopology
 import SwitchyardTraffic
+import SwitchyardCore
 
 struct BenchFaults: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
         abstract: "Inject faults into real runs and measure how the cluster lives through them.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench faults [<options>]",
         discussion: """
-        Runs the workload once without faults, then --runs times with faults injected into expert
-        host processes (a SIGKILL, then a SIGSTOP for --stop-seconds, on different hosts and steps),
-        each a `switchyard run` of its own on a cluster of --hosts local hosts holding every expert
-        twice ("replicas": 2). Prints faults injected, requests lost, whether every run's tokens equal
-        the fault-free run's, detection and recovery times (p50, max), and for each kind of fault the
-        tokens/s while it lasted (from the fault until the host was back) against the same length of
-        run just before it, read off the run's steps; all measured in the same invocation.
+        Runs the workload once without faults, then --runs times with faults injected
+        into expert host processes (a SIGKILL, then a SIGSTOP for --stop-seconds, on
+        different hosts and steps), each a `switchyard run` of its own on a cluster of
+        --hosts local hosts holding every expert twice ("replicas": 2). Prints faults
+        injected, requests lost, whether every run's tokens equal the fault-free run's,
+        detection and recovery times (p50, max), and for each kind of fault the
+        tokens/s while it lasted (from the fault until the host was back) against the
+        same length of run just before it, read off the run's steps; all measured in
+        the same invocation.
 
         Example: switchyard bench faults --runs 4
-        Defaults: 8 hosts, 4 runs (8 faults), tiny model, 8 requests of 8 new tokens... see the options.
+        Defaults: 8 hosts, 4 runs (8 faults), tiny model, 8 requests of 8 new tokens...
+        see the options.
         """
     )
 
@@ -99,7 +105,7 @@ struct BenchFaults: ParsableCommand {
                 object["tokens_per_second_before_\(kind)"] = windows.map(\.before)
                 object["tokens_per_second_during_\(kind)"] = windows.map(\.during)
             }
-            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
         if lost > 0 || !identical { throw ExitCode(1) }
     }

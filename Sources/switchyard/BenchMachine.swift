@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
 import SwitchyardKernels
+import SwitchyardCore
 
 struct BenchMachine: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "machine",
         abstract: "Measure the rates kernel benchmarks are compared with: sgemm, memory read, memcpy.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench machine [<options>]",
         discussion: """
         Example: switchyard bench machine --json bench-machine.json
         Defaults: sgemm of side 2048, buffers of 256 MiB.
@@ -37,7 +40,7 @@ struct BenchMachine: ParsableCommand {
         if let json {
             let object: [[String: Any]] = figures.map { ["measure": $0.0, "unit": $0.1, "value": $0.2] }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(data, to: json)
         }
     }
 }

@@ -2,14 +2,18 @@ import ArgumentParser
 import Foundation
 import SwitchyardLaunch
 import SwitchyardModel
+import SwitchyardCore
 
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Time whole decode steps of a model in one process: tokens/s and where the time goes.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench model [<options>]",
         discussion: """
         Example: switchyard bench model --model mini --batch 1 --steps 32
-        Defaults: the mini preset with synthetic f32 weights, a 32-token prompt, 32 decode steps, batch 1.
+        Defaults: the mini preset with synthetic f32 weights, a 32-token prompt, 32
+        decode steps, batch 1.
         """
     )
 
@@ -54,7 +58,7 @@ struct BenchModel: ParsableCommand {
             let object: [String: Any] = ["tokens_per_second": tokensPerSecond, "step_seconds": seconds / Double(steps),
                                          "share_experts": t.routedExperts / total, "share_attention": t.attention / total,
                                          "share_other": t.other / total, "batch": batch, "weights": loaded.fingerprint]
-            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
     }
 }

@@ -1,23 +1,28 @@
 import ArgumentParser
 import Foundation
 import SwitchyardLaunch
+import SwitchyardCore
 
 struct BenchOverlap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overlap",
         abstract: "Step time with ping-pong overlap against without, over links slowed by an injected delay.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench overlap [<options>]",
         discussion: """
-        Runs the same workload twice on the cluster file's local hosts, each host's frames leaving
-        --delay-ms late (the delay fault: a distant machine's link), once with --overlap none and
-        once with --overlap pingpong, and prints decode step latency (p50) of each and their ratio,
-        measured in the same invocation. Tokens must be identical.
+        Runs the same workload twice on the cluster file's local hosts, each host's
+        frames leaving --delay-ms late (the delay fault: a distant machine's link),
+        once with --overlap none and once with --overlap pingpong, and prints decode
+        step latency (p50) of each and their ratio, measured in the same invocation.
+        Tokens must be identical.
 
         Example: switchyard bench overlap --batch 16 --delay-ms 2
         Defaults: cluster/local-dgx-b200.json (8 hosts), mini, batch 16, 2 ms.
         """
     )
 
-    @Option(help: "The cluster file (local ZeroMQ hosts).") var cluster = "cluster/local-dgx-b200.json"
+    @Option(help: "The cluster file (local ZeroMQ hosts). Default: cluster/local-dgx-b200.json, in the working directory or above the executable.")
+    var cluster: String?
     @Option(help: "Model preset.") var model = "mini"
     @Option(help: "Sequences per step (and requests).") var batch = 16
     @Option(help: "Tokens generated per request.") var newTokens = 16
@@ -31,6 +36,7 @@ struct BenchOverlap: ParsableCommand {
     }
 
     func run() throws {
+        let cluster = try DefaultCluster.path(self.cluster)
         let hosts = try ClusterSettings(path: cluster).spec.hosts.count
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-bench-overlap-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -63,7 +69,7 @@ struct BenchOverlap: ParsableCommand {
         if let json {
             let object: [String: Any] = ["none_step_p50_seconds": results[0].p50, "pingpong_step_p50_seconds": results[1].p50, "ratio": ratio,
                                          "tokens_identical": identical, "hosts": hosts, "delay_ms": delayMs, "batch": batch]
-            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
         if !identical { throw ExitCode(1) }
     }

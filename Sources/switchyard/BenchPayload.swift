@@ -7,12 +7,15 @@ struct BenchPayload: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payload",
         abstract: "Measure how narrow wire payloads move the model from the float32 wire.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench payload [<options>]",
         discussion: """
-        Generates --new-tokens greedily after each of --prompts seeded prompts over a float32
-        wire (--hosts in-process hosts), then reads each continuation once per payload (bf16;
-        fp8 dispatch with bf16 combine; fp8 both ways) and compares every continuation
-        position's logits with the float32 wire's: the largest and mean of max |Δlogit| ÷
-        max |logit|, and the share of positions whose greedy token is unchanged.
+        Generates --new-tokens greedily after each of --prompts seeded prompts over a
+        float32 wire (--hosts in-process hosts), then reads each continuation once per
+        payload (bf16; fp8 dispatch with bf16 combine; fp8 both ways) and compares
+        every continuation position's logits with the float32 wire's: the largest and
+        mean of max |Δlogit| ÷ max |logit|, and the share of positions whose greedy
+        token is unchanged.
 
         Example: switchyard bench payload --model mini --prompts 16
         Defaults: mini, 16 prompts of 16 tokens, 16 new tokens, 8 hosts.
@@ -48,8 +51,8 @@ struct BenchPayload: ParsableCommand {
                 ["dispatch": $0.payload.dispatch.rawValue, "combine": $0.payload.combine.rawValue, "max_relative_error": $0.maxRelativeError,
                  "mean_relative_error": $0.meanRelativeError, "greedy_agreement": $0.agreement, "positions": $0.positions]
             }
-            try JSONSerialization.data(withJSONObject: ["weights": source.fingerprint, "payloads": rows], options: [.prettyPrinted, .sortedKeys])
-                .write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: ["weights": source.fingerprint, "payloads": rows],
+                                                            options: [.prettyPrinted, .sortedKeys]), to: json)
         }
     }
 }

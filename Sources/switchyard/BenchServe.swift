@@ -2,21 +2,26 @@ import ArgumentParser
 import Foundation
 import NIOPosix
 import SwitchyardServe
+import SwitchyardCore
 
 struct BenchServe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Load an OpenAI-style completions endpoint and print throughput, TTFT, TPOT and ITL as vLLM's benchmark_serving does.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard bench serve --url <url> [<options>]",
         discussion: """
-        Sends --requests streamed completions (random prompts of --prompt-tokens ids from --seed,
-        --max-tokens each, temperature 0) to --url, --concurrency at a time or arriving at --rate a
-        second (Poisson gaps), and times each from the client: time to first token (TTFT), time per
-        output token after the first (TPOT), the gaps between streamed tokens (ITL), mean, median
-        and p99 (numpy's linear percentile, on every value). The model is the first that
-        GET /v1/models lists; prompt ids stay below its vocab_size (256 when the server gives none).
+        Sends --requests streamed completions (random prompts of --prompt-tokens ids
+        from --seed, --max-tokens each, temperature 0) to --url, --concurrency at a
+        time or arriving at --rate a second (Poisson gaps), and times each from the
+        client: time to first token (TTFT), time per output token after the first
+        (TPOT), the gaps between streamed tokens (ITL), mean, median and p99 (numpy's
+        linear percentile, on every value). The model is the first that GET /v1/models
+        lists; prompt ids stay below its vocab_size (256 when the server gives none).
 
         Example: switchyard serve --model mini --port 8000 &
-                 switchyard bench serve --url http://127.0.0.1:8000 --requests 64 --concurrency 8
+                 switchyard bench serve --url http://127.0.0.1:8000 --requests 64 \\
+                   --concurrency 8
         Defaults: 32 requests, concurrency 8, 16 prompt tokens, 32 new tokens, seed 0.
         """
     )
@@ -63,9 +68,7 @@ struct BenchServe: ParsableCommand {
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         if let file = json, file != "-" {
-            do { try data.write(to: URL(fileURLWithPath: file)) } catch {
-                throw ServeInputError("--json \(file): cannot be written: \(error.localizedDescription)")
-            }
+            try OutputFile.write(data, to: file)
         }
         if json == "-" {
             print(String(decoding: data, as: UTF8.self))
@@ -74,7 +77,7 @@ struct BenchServe: ParsableCommand {
             case let .concurrency(c): "concurrency \(c)"
             case let .rate(r): "\(r) requests/s (Poisson)"
             }
-            print("\(model.name) at \(url): \(requests) requests, \(promptTokens) prompt tokens, \(maxTokens) new tokens, \(loadText)")
+            print("\(model.name) at \(url): \(Plural.count(requests, "request")), \(Plural.count(promptTokens, "prompt token")), \(Plural.count(maxTokens, "new token")), \(loadText)")
             print(report.text)
         }
         if let error = report.firstError {

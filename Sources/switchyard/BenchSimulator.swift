@@ -6,14 +6,15 @@ import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardModelConfig
+import SwitchyardCore
 
 struct BenchSimulator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulator",
         abstract: "Time the simulator itself: cost per step against devices and layers, and the two speed targets.",
         discussion: """
-        Targets: one decode step of mistral-small-4 on hgx-h100-x4 under 20 ms; 1,000 decode steps with
-        zipf routing on 32 GPUs under 5 s.
+        Targets: one decode step of mistral-small-4 on hgx-h100-x4 under 20 ms; 1,000
+        decode steps with zipf routing on 32 GPUs under 5 s.
         Example: switchyard bench simulator --json bench-simulator.json
         Defaults: decode batch 256, context 8192, fp8 weights, disaggregated.
         """
@@ -55,7 +56,7 @@ struct BenchSimulator: ParsableCommand {
         }, rightAligned: [1, 2]).render())
         if let json {
             let object: [String: Any] = ["scaling": figures, "targets": targets.map { ["measure": $0.0, "seconds": $0.1, "target_seconds": $0.2] }]
-            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
+            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
     }
 

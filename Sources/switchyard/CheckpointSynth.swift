@@ -6,17 +6,21 @@ struct CheckpointSynth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
         abstract: "Write a synthetic checkpoint: seeded weights in the layout transformers 5.x saves.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard checkpoint synth --model <model> --out <out> [<options>]",
         discussion: """
-        Every tensor comes from (seed, tensor name): the same numbers SyntheticWeights makes in memory.
-        Writes config.json and model.safetensors, or shards and model.safetensors.index.json
-        when the weights exceed --shard-mib.
-        --dtype fp8 writes Linear weights as F8_E4M3 with F32 weight_scale_inv per 128×128 block and
-        config.json's quantization_config (quant_method fp8, weight_block_size [128, 128]), as
-        DeepSeek-V3's FP8 release; embeddings, LM head, router and norms in bf16. An expert's gate and
+        Every tensor comes from (seed, tensor name): the same numbers
+        SyntheticWeights makes in memory. Writes config.json and model.safetensors,
+        or shards and model.safetensors.index.json when the weights exceed
+        --shard-mib. --dtype fp8 writes Linear weights as F8_E4M3 with F32
+        weight_scale_inv per 128×128 block and config.json's quantization_config
+        (quant_method fp8, weight_block_size [128, 128]), as DeepSeek-V3's FP8
+        release; embeddings, LM head, router and norms in bf16. An expert's gate and
         up projections are quantised as one fused matrix, so per-expert fp8 needs
         moe_intermediate_size to be a multiple of 128 or at most 64.
 
-        Example: switchyard checkpoint synth --model tiny --seed 7 --dtype bf16 --out /tmp/tiny-bf16
+        Example: switchyard checkpoint synth --model tiny --seed 7 --dtype bf16 \\
+                   --out /tmp/tiny-bf16
         Defaults: seed 0, dtype f32, layout fused, shards of 4096 MiB.
         """
     )
@@ -24,7 +28,7 @@ struct CheckpointSynth: ParsableCommand {
     @Option(help: "A preset (tiny, mini, mistral-small-4) or the path of a config.json.") var model: String
     @Option(help: "Seed of the generated weights.") var seed: UInt64 = 0
     @Option(help: "Number format of the weights: f32, bf16 or fp8.") var dtype: WeightDType = .f32
-    @Option(help: "Expert layout: fused (transformers 5.x) or per-expert (DeepSeek-V3 style).") var layout: ExpertLayout = .fused
+    @Option(help: "Expert layout: fused (transformers 5.x's, which it loads) or per-expert (DeepSeek-V3 style; transformers 5 ignores those tensors and initialises the experts at random).") var layout: ExpertLayout = .fused
     @Option(name: .customLong("shard-mib"), help: "Largest shard, in MiB of tensor data.") var shardMiB = 4096
     @Option(help: "Directory to write (created if missing).") var out: String
 

@@ -6,6 +6,7 @@ import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTransport
 import SwitchyardModelConfig
+import SwitchyardCore
 
 struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,10 +20,12 @@ struct ClusterValidate: ParsableCommand {
         commandName: "validate",
         abstract: "Check a cluster file and print its hosts, endpoints, devices and experts per host.",
         discussion: """
-        Checks every field (docs/CLUSTER.md), then places the model's routed experts on the hosts.
-        Errors name the file and the JSON path, such as hosts[3].port, and exit 2.
+        Checks every field (docs/CLUSTER.md), then places the model's routed
+        experts on the hosts. Errors name the file and the JSON path, such as
+        hosts[3].port, and exit 2.
 
-        Example: switchyard cluster validate cluster/local-dgx-b200.json --model mistral-small-4
+        Example: switchyard cluster validate cluster/local-dgx-b200.json \\
+                   --model mistral-small-4
         Default model: mini.
         """
     )
@@ -59,7 +62,7 @@ struct ClusterValidate: ParsableCommand {
         }
         print(Table(header: ["role", "endpoint", "device", "experts", "expert ids"], rows: rows, rightAligned: [3]).render())
         let idle = placement.idleHosts
-        print("\n\(spec.hosts.count) expert hosts; \(idle.isEmpty ? "every host owns experts" : "host(s) with no experts: \(idle.map(String.init).joined(separator: ", "))")")
+        print("\n\(Plural.count(spec.hosts.count, "expert host")); \(idle.isEmpty ? "every host owns experts" : "host(s) with no experts: \(idle.map(String.init).joined(separator: ", "))")")
         if let warning = spec.plaintextWarning { print(warning) }
     }
 

@@ -7,7 +7,8 @@ import SwitchyardRuntime
 
 /// `--cluster FILE` and the transport to use with it.
 struct ClusterOptions: ParsableArguments {
-    @Option(help: "The cluster file (docs/CLUSTER.md).") var cluster = "cluster/local-dgx-b200.json"
+    @Option(help: "The cluster file (docs/CLUSTER.md). Default: cluster/local-dgx-b200.json, in the working directory or above the executable.")
+    var cluster: String?
     @Option(help: "Override the cluster file's transport: zmq, mpi or inproc.") var transport: ClusterTransport?
     @Option(help: "Seconds to wait for every expert host's handshake.") var handshakeTimeout = 60
     @Option(help: "Seconds one layer's exchange may take before the run fails.") var exchangeTimeout = 60
@@ -44,7 +45,7 @@ struct ClusterOptions: ParsableArguments {
     }
 
     func settings() throws -> ClusterSettings {
-        var settings = try ClusterSettings(path: cluster, transportOverride: transport, handshakeTimeout: .seconds(handshakeTimeout),
+        var settings = try ClusterSettings(path: DefaultCluster.path(cluster), transportOverride: transport, handshakeTimeout: .seconds(handshakeTimeout),
                                            exchangeTimeout: .seconds(exchangeTimeout))
         settings.hostRestarts = hostRestarts
         settings.rejoinWait = .seconds(rejoinWait)
@@ -68,7 +69,7 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Tokens generated per request.") var newTokens = 16
     @Option(help: "Sequences stepped together; waiting requests join as others finish.") var maxBatch = 8
     @Option(help: "Run directory for summary.json. Default: runs/<timestamp>.") var out: String?
-    @Flag(help: "Print nothing while running.") var quiet = false
+    @Flag(help: "Print no progress while running; the summary still prints at the end.") var quiet = false
     @Option(help: "Serve Prometheus metrics at http://ADDRESS:PORT/metrics while the workload runs (0: any free port).") var metricsPort: Int?
     @Option(help: "Address the metrics endpoint binds.") var metricsAddress = "127.0.0.1"
     @Option(help: "Seconds the metrics endpoint stays up after the workload, so scrapers see the final values.") var metricsLinger = 0

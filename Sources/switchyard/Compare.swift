@@ -8,11 +8,14 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare topologies side by side: fit, decode and prefill throughput, exchange share, bottleneck.",
         discussion: """
-        One row per topology. Decode runs --batch sequences at --context; prefill runs --prefill-batch
-        prompt tokens in prompts of --context tokens. Both simulate --weights weights.
-        Example: switchyard compare --model mistral-small-4 --batch 128 hgx-h100 hgx-h200 dgx-b200
-        Defaults: --batch 128, --prefill-batch 16384, --context 8192, --weights fp8, disaggregated with
-        1 coordinator GPU, contiguous placement, uniform routing, overlap none.
+        One row per topology. Decode runs --batch sequences at --context; prefill runs
+        --prefill-batch prompt tokens in prompts of --context tokens. Both simulate
+        --weights weights.
+        Example: switchyard compare --model mistral-small-4 --batch 128 \\
+                   hgx-h100 hgx-h200 dgx-b200
+        Defaults: --batch 128, --prefill-batch 16384, --context 8192, --weights
+        fp8, disaggregated with 1 coordinator GPU, contiguous placement, uniform
+        routing, overlap none.
         """
     )
 

@@ -8,11 +8,13 @@ struct CoordinatorCommand: ParsableCommand {
         abstract: "Run the coordinator against expert hosts already running, serve the workload, then stop them.",
         discussion: """
         For a cluster whose expert hosts were started by hand or by a service manager
-        (switchyard expert-host on each machine): connects to every host's ZeroMQ endpoint, checks
-        in the handshake that each holds this model, placement and weights, serves the workload like
-        `switchyard run`, and sends every host a shutdown unless --keep-hosts.
+        (switchyard expert-host on each machine): connects to every host's ZeroMQ
+        endpoint, checks in the handshake that each holds this model, placement and
+        weights, serves the workload like `switchyard run`, and sends every host a
+        shutdown unless --keep-hosts.
 
-        Example: switchyard coordinator --cluster cluster/local-dgx-b200.json --model mini --requests 4
+        Example: switchyard coordinator --cluster cluster/local-dgx-b200.json \\
+                   --model mini --requests 4
         """
     )
 

@@ -8,10 +8,11 @@ struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the native libraries and the CPU this machine gives Switchyard.",
         discussion: """
-        Prints libzmq's version, the MPI library's version, OpenBLAS's configuration and thread
-        count, the CPU's cores and SIMD features, the kernel path in use (forced with
-        SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16) and whether mpirun is on the PATH.
-        Exits 1 naming what is missing, 2 when SWITCHYARD_KERNELS asks for a path this CPU cannot run.
+        Prints libzmq's version, the MPI library's version, OpenBLAS's configuration
+        and thread count, the CPU's cores and SIMD features, the kernel path in use
+        (forced with SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16) and whether
+        mpirun is on the PATH. Exits 1 naming what is missing, 2 when
+        SWITCHYARD_KERNELS asks for a path this CPU cannot run.
 
         Example: switchyard doctor
         """

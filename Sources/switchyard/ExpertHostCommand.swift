@@ -8,12 +8,14 @@ struct ExpertHostCommand: ParsableCommand {
         commandName: "expert-host",
         abstract: "Run one expert-host daemon: hold host K's experts and serve dispatches until shut down.",
         discussion: """
-        Loads or generates only the routed experts the cluster file's placement gives host K, for
-        every layer, listens at its endpoint (ZeroMQ) and answers the coordinator until a shutdown
-        frame. Bad frames are answered with an error frame and counted; serving goes on.
-        Hosts of an MPI cluster are started by mpirun instead (switchyard run --launcher mpirun).
+        Loads or generates only the routed experts the cluster file's placement gives
+        host K, for every layer, listens at its endpoint (ZeroMQ) and answers the
+        coordinator until a shutdown frame. Bad frames are answered with an error frame
+        and counted; serving goes on. Hosts of an MPI cluster are started by mpirun
+        instead (switchyard run --launcher mpirun).
 
-        Example: switchyard expert-host --cluster cluster/local-dgx-b200.json --host 3 --model mini
+        Example: switchyard expert-host --cluster cluster/local-dgx-b200.json \\
+                   --host 3 --model mini
         Defaults: --model mini, --seed 0, --dtype f32.
         """
     )

@@ -2,15 +2,19 @@ import ArgumentParser
 import Foundation
 import SwitchyardLaunch
 import SwitchyardModel
+import SwitchyardCore
 
 struct Forward: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute the logits of a token sequence and write them as a NumPy .npy file.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard forward [<options>] --tokens <tokens> --output <output>",
         discussion: """
         Writes float32 logits of shape [tokens, vocab], little-endian, C order.
 
-        Example: switchyard forward --model tiny --seed 1 --tokens 1,2,3 --output logits.npy
-                 switchyard forward --checkpoint ./ckpt --tokens 5,6,7 --output logits.npy
+        Example: switchyard forward --model tiny --seed 1 --tokens 1,2,3 \\
+                   --output logits.npy
+                 switchyard forward --checkpoint ./ckpt --tokens 5,6,7 --output x.npy
         Defaults: --model mini, --seed 0, --dtype f32.
         """
     )
@@ -27,6 +31,6 @@ struct Forward: ParsableCommand {
                                            experts: loaded.experts)
         try NumpyArray(shape: [tokens.ids.count, loaded.model.config.vocabSize], values: logits)
             .write(to: URL(fileURLWithPath: output))
-        FileHandle.standardError.write(Data("forward: \(tokens.ids.count) tokens → \(output); resident weights \(Format.bytes(loaded.residentBytes)) (\(loaded.fingerprint))\n".utf8))
+        FileHandle.standardError.write(Data("forward: \(Plural.count(tokens.ids.count, "token")) → \(output); resident weights \(Format.bytes(loaded.residentBytes)) (\(loaded.fingerprint))\n".utf8))
     }
 }

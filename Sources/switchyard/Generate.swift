@@ -6,11 +6,15 @@ import SwitchyardModel
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Greedy decoding through the KV cache: prints the new token ids.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard generate [<options>] --tokens <tokens>",
         discussion: """
-        The prompt runs in one step; each new token then computes only its own position.
+        The prompt runs in one step; each new token then computes only
+        its own position.
 
         Example: switchyard generate --model mini --tokens 1,2,3 --max-new-tokens 16
-                 switchyard generate --checkpoint ./ckpt --tokens 5,6,7 --max-new-tokens 8 --json
+                 switchyard generate --checkpoint ./ckpt --tokens 5,6,7 \\
+                   --max-new-tokens 8 --json
         Defaults: --model mini, --seed 0, --dtype f32, --max-new-tokens 16.
         """
     )

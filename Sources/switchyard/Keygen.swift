@@ -7,11 +7,12 @@ struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a CURVE key pair for a coordinator or an expert host of a ZeroMQ cluster.",
         discussion: """
-        Writes NAME.key (the public key) and NAME.key_secret (the secret key, mode 0600) into DIR
-        with libzmq's zmq_curve_keypair, as 40 Z85 characters each. A cluster file names each
-        role's public key ("public_key", docs/CLUSTER.md); each process finds its secret key beside
-        it or takes it with --secret-key. Existing files are never overwritten. docs/SECURITY.md
-        says how keys are listed and rotated.
+        Writes NAME.key (the public key) and NAME.key_secret (the secret key, mode
+        0600) into DIR with libzmq's zmq_curve_keypair, as 40 Z85 characters each. A
+        cluster file names each role's public key ("public_key", docs/CLUSTER.md);
+        each process finds its secret key beside it or takes it with --secret-key.
+        Existing files are never overwritten. docs/SECURITY.md says how keys are
+        listed and rotated.
 
         Example: switchyard keygen --out keys --name coordinator
                  for h in 0 1 2 3; do switchyard keygen --out keys --name host-$h; done

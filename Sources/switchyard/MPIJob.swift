@@ -7,11 +7,12 @@ struct MPIJob: ParsableCommand {
         commandName: "mpi-job",
         abstract: "One rank of a cluster started by mpirun: the coordinator's rank serves the workload, the others host experts.",
         discussion: """
-        `switchyard run --launcher mpirun` builds this command line; run it yourself to pass mpirun
-        options of your own. Ranks follow the cluster file (MPI ranks), or the coordinator is rank 0
-        and expert host K is rank K+1.
+        `switchyard run --launcher mpirun` builds this command line; run it yourself to
+        pass mpirun options of your own. Ranks follow the cluster file (MPI ranks), or
+        the coordinator is rank 0 and expert host K is rank K+1.
 
-        Example: mpirun -np 9 switchyard mpi-job --cluster cluster/local-dgx-b200.json --model mini
+        Example: mpirun -np 9 switchyard mpi-job \\
+                   --cluster cluster/local-dgx-b200.json --model mini
         """
     )
 

@@ -3,6 +3,7 @@ import Foundation
 import SwitchyardLaunch
 import SwitchyardModel
 import SwitchyardModelConfig
+import SwitchyardCore
 
 struct ModelInfo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +45,7 @@ struct ModelInfo: ParsableCommand {
             ("layers", "\(config.numHiddenLayers) (first \(config.firstKDenseReplace) dense)"),
             ("hidden", "\(config.hiddenSize)"),
             ("attention", "MLA, \(config.numAttentionHeads) heads, q_lora_rank \(config.qLoraRank.map(String.init) ?? "none"), kv_lora_rank \(config.kvLoraRank), qk \(config.qkNopeHeadDim)+\(config.qkRopeHeadDim), v \(config.vHeadDim)"),
-            ("experts", "\(config.nRoutedExperts) routed (\(config.numExpertsPerTok) active, \(config.nGroup) groups, top \(config.topkGroup)), \(config.nSharedExperts) shared, width \(config.moeIntermediateSize)"),
+            ("experts", "\(config.nRoutedExperts) routed (\(config.numExpertsPerTok) active, \(Plural.count(config.nGroup, "group")), top \(config.topkGroup)), \(config.nSharedExperts) shared, width \(config.moeIntermediateSize)"),
             ("vocabulary", "\(config.vocabSize)"),
             ("rope", "\(config.ropeParameters.ropeType), theta \(config.ropeParameters.ropeTheta), factor \(config.ropeParameters.factor)"),
             ("KV cache per token", "\(config.kvCacheValuesPerTokenPerLayer * config.numHiddenLayers) values, \(Format.bytes(kvBytesPerToken)) at bf16"),

@@ -4,20 +4,24 @@ import SwitchyardModel
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardModelConfig
+import SwitchyardCore
 
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Will the model fit? Weights per GPU, KV cache per token, and the sequences that fit.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard plan [<options>] --model <model> --topology <topology>\nswitchyard plan [<options>] --model <model> --all",
         discussion: """
-        Experts go to the expert GPUs by placement; attention, routers, shared experts, embeddings and
-        the LM head to each attention GPU (the coordinator's in disaggregated mode, every GPU in
-        colocated mode); the KV cache fills what is left on the attention GPUs after a reserve.
+        Experts go to the expert GPUs by placement; attention, routers, shared experts,
+        embeddings and the LM head to each attention GPU (the coordinator's in
+        disaggregated mode, every GPU in colocated mode); the KV cache fills what is
+        left on the attention GPUs after a reserve.
 
         Examples:
           switchyard plan --model mistral-small-4 --topology h200-x2 --weights fp8
           switchyard plan --model mistral-small-4 --all
-        Defaults: --weights fp8, --context 8192, --kv-dtype bf16, --reserve-gib 4, disaggregated,
-        contiguous placement, one coordinator GPU.
+        Defaults: --weights fp8, --context 8192, --kv-dtype bf16, --reserve-gib 4,
+        disaggregated, contiguous placement, one coordinator GPU.
         """
     )
 
@@ -44,7 +48,7 @@ struct Plan: ParsableCommand {
         let plan = try makePlan(config, topology, weights)
         if json { return try printJSON(jsonObject(plan, topology)) }
         let f = ModelFootprint(config: config, weights: weights, kvCache: kvDType)
-        print("\(model) on \(topology.name) (\(topology.devices.count) GPUs): \(weights.rawValue) weights, \(deploymentOptions.mode.rawValue), \(deploymentOptions.placement.rawValue) placement")
+        print("\(model) on \(topology.name) (\(Plural.count(topology.devices.count, "GPU"))): \(weights.rawValue) weights, \(deploymentOptions.mode.rawValue), \(deploymentOptions.placement.rawValue) placement")
         print("weights: \(Format.bytes(plan.totalWeightBytes)) in all; one routed expert in every layer \(Format.bytes(f.expertBytesAcrossLayers)); attention side (one copy) \(Format.bytes(f.attentionSideBytes))")
         print("KV cache: \(Format.bytes(plan.kvBytesPerToken)) per token (\(config.kvCacheValuesPerTokenPerLayer) values × \(config.numHiddenLayers) layers at \(kvDType.rawValue))")
         print("")
@@ -53,7 +57,7 @@ struct Plan: ParsableCommand {
              Format.bytes($0.freeBytes), String($0.kvTokens), String($0.sequences)]
         }, rightAligned: [2, 3, 4, 5, 6, 7, 8]).render())
         print("")
-        print("\(plan.fits ? "FITS" : "DOES NOT FIT"): \(plan.verdict)")
+        print("\(plan.fits ? "FITS" : "DOES NOT FIT"): \(plan.reason)")
     }
 
     func makePlan(_ config: ModelConfig, _ topology: Topology, _ weights: WeightFormat) throws -> CapacityPlan {

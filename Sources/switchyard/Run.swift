@@ -6,18 +6,21 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a cluster's expert hosts, serve a workload through them, print and save a summary.",
         discussion: """
-        The local launcher starts each expert host of the cluster file as a child process (ZeroMQ) or
-        a thread (inproc), waits for every handshake, serves --requests requests of --prompt-tokens
-        tokens generating --new-tokens each, prints tokens/s, step latency p50/p99 and bytes per layer,
-        writes summary.json into the run directory, and stops every host, also on Ctrl-C or SIGTERM.
-        --launcher mpirun (or an MPI cluster file, or --transport mpi) builds the mpirun command line,
-        prints it and runs it: rank 0 coordinates, ranks 1…N host experts.
+        The local launcher starts each expert host of the cluster file as a child
+        process (ZeroMQ) or a thread (inproc), waits for every handshake, serves
+        --requests requests of --prompt-tokens tokens generating --new-tokens each,
+        prints tokens/s, step latency p50/p99 and bytes per layer, writes
+        summary.json into the run directory, and stops every host, also on Ctrl-C or
+        SIGTERM. --launcher mpirun (or an MPI cluster file, or --transport mpi)
+        builds the mpirun command line, prints it and runs it: rank 0 coordinates,
+        ranks 1…N host experts.
 
         Example: switchyard run
-                 switchyard run --cluster cluster/local-hgx-h100x4.json --model mini --requests 16
+                 switchyard run --cluster cluster/local-hgx-h100x4.json --requests 16
                  switchyard run --launcher mpirun --cluster cluster/local-dgx-b200.json
-        Defaults: cluster/local-dgx-b200.json, its transport, --model mini, 8 requests of 16 prompt
-        tokens, 16 new tokens each, batches of up to 8, run directory runs/<timestamp>.
+        Defaults: cluster/local-dgx-b200.json, its transport, --model mini, 8 requests
+        of 16 prompt tokens, 16 new tokens each, batches of up to 8, run directory
+        runs/<timestamp>.
         """
     )
 

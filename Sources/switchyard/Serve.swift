@@ -8,20 +8,23 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve OpenAI-style completions from a cluster: POST /v1/completions, GET /v1/models, /health, /metrics.",
         discussion: """
-        Starts the cluster's expert hosts like `switchyard run` (or, with --attach, connects to hosts
-        already running, like `switchyard coordinator`), then answers HTTP on --host:--port. Prompts
-        are token ids (an array of integers): no tokenizer library is available to Switchyard, so a
-        text prompt gets a 400; `text` in answers spells the generated ids in decimal and
-        `token_ids` holds them. max_tokens, temperature (0: greedy), top_p, seed and stream (server-
-        sent events) are honoured. Requests join the running batch as they arrive; when --max-queue
-        requests already wait for room, a new one gets 503. Ctrl-C or SIGTERM stops accepting, ends
-        the open answers, stops the hosts and exits 130 or 143.
+        Starts the cluster's expert hosts like `switchyard run` (or, with --attach,
+        connects to hosts already running, like `switchyard coordinator`), then
+        answers HTTP on --host:--port. Prompts are token ids (an array of integers):
+        no tokenizer library is available to Switchyard, so a text prompt gets a 400;
+        `text` in answers spells the generated ids in decimal and `token_ids` holds
+        them. max_tokens, temperature (0: greedy), top_p, seed and stream
+        (server-sent events) are honoured. Requests join the running batch as they
+        arrive; when --max-queue requests already wait for room, a new one gets 503.
+        Ctrl-C or SIGTERM stops accepting, ends the open answers, stops the hosts and
+        exits 130 or 143.
 
-        Example: switchyard serve --cluster cluster/local-dgx-b200.json --model mini --port 8000
-                 curl -s 127.0.0.1:8000/v1/completions -H 'content-type: application/json' \\
-                      -d '{"prompt": [1, 20, 300], "max_tokens": 8, "temperature": 0}'
-        Defaults: cluster/local-dgx-b200.json, --model mini, 127.0.0.1:8000, batches of up to 8,
-        a queue of 64.
+        Example: switchyard serve --cluster cluster/local-dgx-b200.json --port 8000
+                 curl -s 127.0.0.1:8000/v1/completions \\
+                   -H 'content-type: application/json' \\
+                   -d '{"prompt": [1, 20, 300], "max_tokens": 8, "temperature": 0}'
+        Defaults: cluster/local-dgx-b200.json, --model mini, 127.0.0.1:8000, batches of
+        up to 8, a queue of 64.
         """
     )
 

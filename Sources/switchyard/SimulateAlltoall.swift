@@ -6,14 +6,21 @@ struct SimulateAlltoall: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alltoall",
         abstract: "Simulate one colocated expert dispatch and combine.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard simulate alltoall [<options>] --topology <topology>\n--ranks <ranks> --tokens-per-rank <tokens-per-rank> --hidden <hidden>\n--experts <experts> --topk <topk>",
         discussion: """
-        Ranks are the topology's first N GPUs; experts are dealt to them contiguously. direct: each token
-        goes once to every rank holding one of its experts (its own rank's experts need no transfer);
-        hierarchical: once over the network to each other node, then over its fabric, the combine summed
-        per node; low-latency: one message per token and expert. Algorithm bandwidth is the most bytes a
-        rank sends divided by the time. See docs/SIMULATOR.md.
-        Example: switchyard simulate alltoall --topology hgx-h800-x32 --ranks 64 --tokens-per-rank 4096 --hidden 7168 --experts 256 --topk 8 --dispatch-dtype fp8 --algorithm hierarchical --routing node-limited:4
-        Defaults: --routing uniform, --algorithm direct, --dispatch-dtype bf16, --combine-dtype bf16, --seed 1.
+        Ranks are the topology's first N GPUs; experts are dealt to them contiguously.
+        direct: each token goes once to every rank holding one of its experts (its own
+        rank's experts need no transfer); hierarchical: once over the network to each
+        other node, then over its fabric, the combine summed per node; low-latency: one
+        message per token and expert. Algorithm bandwidth is the most bytes a rank
+        sends divided by the time. See docs/SIMULATOR.md.
+        Example: switchyard simulate alltoall --topology hgx-h800-x32 --ranks 64 \\
+                   --tokens-per-rank 4096 --hidden 7168 --experts 256 --topk 8 \\
+                   --dispatch-dtype fp8 --algorithm hierarchical \\
+                   --routing node-limited:4
+        Defaults: --routing uniform, --algorithm direct, --dispatch-dtype bf16,
+        --combine-dtype bf16, --seed 1.
         """
     )
 

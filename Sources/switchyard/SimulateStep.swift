@@ -4,17 +4,22 @@ import SwitchyardModel
 import SwitchyardReport
 import SwitchyardSimulator
 import SwitchyardTopology
+import SwitchyardCore
 
 struct SimulateStep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "step",
         abstract: "Simulate decode or prefill steps: step time, its breakdown, throughput, the bottleneck, traffic per link.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard simulate step [<options>] --model <model>\n--topology <topology>",
         discussion: """
         The default subcommand of `simulate`.
-        Example: switchyard simulate --model mistral-small-4 --topology hgx-h100-x4 --phase decode --batch 256 --routing zipf:1.1 --report out
-        Defaults: --mode disaggregated with 1 coordinator GPU, --placement contiguous, --context 8192,
-        --routing uniform, --algorithm direct, --weights fp8, --dispatch-dtype bf16, --combine-dtype bf16,
-        --overlap none, --steps 1, --seed 1.
+        Example: switchyard simulate --model mistral-small-4 --topology hgx-h100-x4 \\
+                   --phase decode --batch 256 --routing zipf:1.1 --report out
+        Defaults: --mode disaggregated with 1 coordinator GPU, --placement
+        contiguous, --context 8192, --routing uniform, --algorithm direct,
+        --weights fp8, --dispatch-dtype bf16, --combine-dtype bf16, --overlap none,
+        --steps 1, --seed 1.
         """
     )
 
@@ -69,7 +74,7 @@ struct SimulateStep: ParsableCommand {
                                         overlap: overlap, steps: steps, seed: seed, nodeLimit: nodeLimit, algorithm: algorithm)
         let result = Simulator(footprint: ModelFootprint(config: config, weights: weights, kvCache: kvDType),
                                deployment: deployment, options: options).run()
-        let title = "\(model) on \(topology.name) (\(topology.devices.count) GPUs): \(phase.rawValue), batch \(batch), context \(context), "
+        let title = "\(model) on \(topology.name) (\(Plural.count(topology.devices.count, "GPU"))): \(phase.rawValue), batch \(batch), context \(context), "
             + "\(deploymentOptions.summary), \(nodeLimit.map { "node-limited:\($0)" } ?? routing.description) routing, "
             + "\(algorithm.rawValue) exchange, \(weights.rawValue) weights, dispatch \(dispatchDType.rawValue), "
             + "combine \(combineDType.rawValue), overlap \(overlap.rawValue), \(steps) step\(steps == 1 ? "" : "s")"
@@ -85,11 +90,7 @@ struct SimulateStep: ParsableCommand {
     func writeReport(_ result: SimulationResult, deployment: Deployment, title: String, summary: [(String, String)], into directory: String) throws {
         let folder = URL(fileURLWithPath: directory)
         let html = HTMLReport(result: result, title: title, summary: summary).render()
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(html.utf8).write(to: folder.appendingPathComponent("index.html"))
-        } catch {
-            throw SimulatorInputError(description: "--report: cannot write \(folder.appendingPathComponent("index.html").path): \(error.localizedDescription)")
-        }
+        try OutputFile.makeDirectory(folder.path)
+        try OutputFile.write(html, to: folder.appendingPathComponent("index.html").path)
     }
 }

@@ -23,7 +23,10 @@ extension DispatchDType: ExpressibleByArgument {}
 extension CombineDType: ExpressibleByArgument {}
 extension Overlap: ExpressibleByArgument {}
 extension KVCacheDType: ExpressibleByArgument {}
-extension RoutingDistribution: ExpressibleByArgument {}
+extension RoutingDistribution: ExpressibleByArgument {
+    /// How --help shows a default: "uniform", as typed, not the case's reflection.
+    public var defaultValueDescription: String { description }
+}
 extension ExchangeAlgorithm: ExpressibleByArgument {}
 
 enum TopologyArgument {

@@ -5,6 +5,7 @@ import SwitchyardLaunch
 import SwitchyardMetrics
 import SwitchyardServe
 import SwitchyardTraffic
+import SwitchyardCore
 
 struct Switchyard: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +23,7 @@ protocol InputError: Error, CustomStringConvertible {}
 extension TrafficFileError: InputError {}
 extension MetricsEndpointError: InputError {}
 extension ServeInputError: InputError {}
+extension FileWriteError: InputError {}
 
 @main
 enum Main {

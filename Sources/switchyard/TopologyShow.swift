@@ -1,3 +1,4 @@
+import SwitchyardCore
 import SwitchyardLaunch
 import ArgumentParser
 import SwitchyardTopology
@@ -40,9 +41,10 @@ struct TopologyShow: ParsableCommand {
         let a = t.achievable
         lines.append(("achievable", String(format: "compute %.0f%%, HBM %.0f%%, scale-up %.0f%%, scale-out %.0f%% of peak",
                                            100 * a.compute, 100 * a.hbm, 100 * a.scaleUp, 100 * a.scaleOut)))
-        lines.append(("totals", String(format: "%d node\(t.nodes.count == 1 ? "" : "s"), %d GPUs, %.0f GB memory, %.1f TB/s HBM, %.1f PFLOPS bf16, %.1f PFLOPS fp8",
-                                       t.nodes.count, t.devices.count, t.totalMemoryBytes / 1e9, t.totalHBMBytesPerSecond / 1e12,
-                                       t.totalPeakFLOPS(.bf16) / 1e15, t.totalPeakFLOPS(.fp8) / 1e15)
+        // Memory in GiB, as the GPU table above and `plan` print it; rates in decimal GB/s and TB/s.
+        lines.append(("totals", "\(Plural.count(t.nodes.count, "node")), \(Plural.count(t.devices.count, "GPU")), \(Format.bytes(t.totalMemoryBytes)) memory, "
+                      + String(format: "%.1f TB/s HBM, %.1f PFLOPS bf16, %.1f PFLOPS fp8", t.totalHBMBytesPerSecond / 1e12,
+                               t.totalPeakFLOPS(.bf16) / 1e15, t.totalPeakFLOPS(.fp8) / 1e15)
                       + (t.totalPeakFLOPS(.fp4) > 0 ? String(format: ", %.1f PFLOPS fp4", t.totalPeakFLOPS(.fp4) / 1e15) : "")))
         if let net = t.scaleOut, t.nodes.count > 1 {
             let perNode = Double(net.nicCount) * net.bytesPerSecondPerNIC * Double(net.attachment == .gpu ? t.gpuCount(node: 0) : 1)

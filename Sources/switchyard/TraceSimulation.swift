@@ -4,6 +4,7 @@ import SwitchyardLaunch
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardTraffic
+import SwitchyardCore
 
 /// `--routing` as given: a generated distribution, uniform routing limited to M nodes a token, or
 /// the trace a real run recorded.
@@ -23,6 +24,15 @@ enum RoutingArgument: ExpressibleByArgument {
         } else if let distribution = RoutingDistribution(argument: argument) {
             self = .distribution(distribution)
         } else { return nil }
+    }
+
+    /// The argument as typed, for --help's default ("uniform", not "distribution(uniform)").
+    var defaultValueDescription: String {
+        switch self {
+        case let .distribution(d): d.description
+        case let .nodeLimited(m): "node-limited:\(m)"
+        case let .trace(file): "trace:\(file)"
+        }
     }
 }
 
@@ -58,7 +68,7 @@ struct TraceSimulation {
                 "layers": layers.map { ["layer": $0, "bytes": projection.layerBytes[$0]!] },
             ])
         }
-        print("\(url.path): \(ledger.records.count) messages of \(c.hosts) expert hosts over \(steps) steps, timed on \(topology.name)")
+        print("\(url.path): \(Plural.count(ledger.records.count, "message")) of \(Plural.count(c.hosts, "expert host")) over \(Plural.count(steps, "step")), timed on \(topology.name)")
         print(Table(header: ["measure", "value"], rows: [
             ["dispatch per step", Format.seconds(projection.dispatchSeconds / Double(steps))],
             ["combine per step", Format.seconds(projection.combineSeconds / Double(steps))],

@@ -8,10 +8,11 @@ struct TrafficCommand: ParsableCommand {
         commandName: "traffic",
         abstract: "Print a run's traffic: the role-by-role byte matrix, load per host and per layer, links.",
         discussion: """
-        Reads the run directory's traffic files (docs/TRAFFIC.md) and prints, for all layers, the
-        bytes from each role (row) to each role (column); expert hosts' tokens, expert slots and
-        bytes; per layer bytes, imbalance (max ÷ mean) and deduplication savings; achieved
-        throughput per link. --layer N prints layer N's matrix instead of the total.
+        Reads the run directory's traffic files (docs/TRAFFIC.md) and prints, for all
+        layers, the bytes from each role (row) to each role (column); expert hosts'
+        tokens, expert slots and bytes; per layer bytes, imbalance (max ÷ mean) and
+        deduplication savings; achieved throughput per link. --layer N prints layer N's
+        matrix instead of the total.
 
         Example: switchyard traffic runs/20260101-120000-4242 --layer 3
         """

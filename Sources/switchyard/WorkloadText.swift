@@ -1,9 +1,10 @@
 import Foundation
 import SwitchyardLaunch
 import SwitchyardTraffic
+import SwitchyardCore
 
 /// What `run`, `coordinator` and `mpi-job` print: the progress while the workload runs, then the
-/// summary's tables and where the run directory's files are.
+/// summary's tables and where the run directory's files are (--quiet drops only the progress).
 struct WorkloadText {
     let workload: Workload
     private var display: ProgressDisplay
@@ -17,9 +18,8 @@ struct WorkloadText {
 
     func finish(_ outcome: WorkloadOutcome) {
         display.finish()
-        guard !workload.quiet else { return }
         let s = outcome.summary
-        print("\(s.cluster): \(s.hosts.count) expert hosts over \(s.transport.rawValue), \(s.payload) activations, \(s.weights)")
+        print("\(s.cluster): \(Plural.count(s.hosts.count, "expert host")) over \(s.transport.rawValue), \(s.payload) activations, \(s.weights)")
         func range(_ values: [Int], _ show: (Int) -> String) -> String {
             let low = values.min() ?? 0, high = values.max() ?? 0
             return low == high ? show(low) : "\(show(low))–\(show(high))"
@@ -28,8 +28,8 @@ struct WorkloadText {
             + "\(range(s.hosts.map { Int($0.residentBytes) }, Format.bytes)) resident"
         print(Table(header: ["measure", "value"], rows: [
             ["expert hosts", hostLine],
-            ["requests", "\(s.requests) (\(s.promptTokens) prompt tokens, batch ≤ \(workload.maxBatch))"],
-            ["generated tokens", "\(s.generatedTokens) in \(s.steps) steps"],
+            ["requests", "\(s.requests) (\(Plural.count(s.promptTokens, "prompt token")), batch ≤ \(workload.maxBatch))"],
+            ["generated tokens", "\(s.generatedTokens) in \(Plural.count(s.steps, "step"))"],
             ["tokens/s", String(format: "%.1f", s.tokensPerSecond)],
             ["step latency p50", Format.seconds(s.stepLatencySeconds.p50)],
             ["step latency p99", Format.seconds(s.stepLatencySeconds.p99)],
