@@ -33,16 +33,22 @@ public struct ClusterSpec: Equatable, Sendable {
     public static let maximumExperts = ModelConfig.bounds.nRoutedExperts.upperBound
 
     /// The placement for a model with `experts` routed experts; an explicit list must have one entry per expert.
-    public func placement(experts: Int) throws(ClusterError) -> Placement {
+    /// The placement of `experts` experts; a group-aligned one needs the model's `groups` (n_group).
+    public func placement(experts: Int, groups: Int? = nil) throws(ClusterError) -> Placement {
+        var strategy = placement
+        if case .groupAligned = strategy {
+            guard let groups else { throw ClusterError(file: file, path: "$.placement", problem: "group-aligned needs the model's n_group") }
+            strategy = .groupAligned(groups: groups)
+        }
         do {
-            return try Placement(placement, experts: experts, hosts: hosts.count, replicas: replicas, nodeOfHost: hosts.map(\.device.node))
+            return try Placement(strategy, experts: experts, hosts: hosts.count, replicas: replicas, nodeOfHost: hosts.map(\.device.node))
         } catch {
             throw ClusterError(file: file, path: placement.jsonPath, problem: error.description)
         }
     }
 
     public func placement(for config: ModelConfig) throws(ClusterError) -> Placement {
-        try placement(experts: config.nRoutedExperts)
+        try placement(experts: config.nRoutedExperts, groups: config.nGroup)
     }
 }
 
@@ -112,6 +118,7 @@ extension Placement.Strategy {
         switch self {
         case .contiguous: "contiguous"
         case .roundRobin: "round-robin"
+        case .groupAligned: "group-aligned"
         case .explicit, .explicitReplicas: "explicit"
         }
     }

@@ -234,11 +234,13 @@ extension ClusterSpec {
             switch name {
             case "contiguous": return .contiguous
             case "round-robin": return .roundRobin
-            default: throw cursor.fail("\"\(name)\" is not a placement (contiguous, round-robin or {\"explicit\": [host per expert]})")
+            // n_group comes from the model when the placement is made (`placement(for:)`).
+            case "group-aligned": return .groupAligned(groups: 0)
+            default: throw cursor.fail("\"\(name)\" is not a placement (contiguous, round-robin, group-aligned or {\"explicit\": [host per expert]})")
             }
         }
         guard case .object = cursor.value else {
-            throw cursor.fail("is \(cursor.value.typeName), expected \"contiguous\", \"round-robin\" or {\"explicit\": [...]}")
+            throw cursor.fail("is \(cursor.value.typeName), expected \"contiguous\", \"round-robin\", \"group-aligned\" or {\"explicit\": [...]}")
         }
         try cursor.object(allowedKeys: ["explicit"])
         let listField = try cursor.member("explicit")

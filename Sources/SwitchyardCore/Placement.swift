@@ -10,6 +10,11 @@ public struct Placement: Equatable, Sendable {
         case explicit([Int])
         /// `hosts[e]` lists the hosts holding expert e, the first its primary.
         case explicitReplicas([[Int]])
+        /// The router's expert groups (`n_group` contiguous blocks of experts, DeepSeek-V3 style)
+        /// each kept on one node: groups go to nodes in contiguous runs, and a node's experts are
+        /// spread contiguously over its hosts. A token limited to `topk_group` groups then reaches
+        /// at most `topk_group` nodes.
+        case groupAligned(groups: Int)
     }
 
     public let strategy: Strategy
@@ -43,6 +48,9 @@ public struct Placement: Equatable, Sendable {
                 throw .hostOutOfRange(expert: expert, host: host, hosts: hosts)
             }
             owner = assignment
+        case let .groupAligned(groups):
+            guard groups > 0, experts % groups == 0 else { throw .groupsDoNotDivide(groups: groups, experts: experts) }
+            owner = Self.groupAligned(groups: groups, experts: experts, nodeOfHost: nodeOfHost ?? Array(repeating: 0, count: hosts))
         case let .explicitReplicas(sets):
             guard sets.count == experts else { throw .wrongLength(got: sets.count, experts: experts) }
             for (expert, set) in sets.enumerated() {
@@ -79,6 +87,23 @@ public struct Placement: Equatable, Sendable {
         self.hostOfExpert = owner
         self.hostsOfExpert = holders
         self.expertsOfHost = owned.map { $0.sorted() }
+    }
+
+    /// Groups in contiguous runs over the nodes (in order of first appearance), each node's
+    /// groups' experts contiguously over its hosts; a node with no group gets none.
+    static func groupAligned(groups: Int, experts: Int, nodeOfHost: [Int]) -> [Int] {
+        var nodes: [Int] = []
+        for node in nodeOfHost where !nodes.contains(node) { nodes.append(node) }
+        let perGroup = experts / groups
+        var owner = [Int](repeating: 0, count: experts)
+        for (index, node) in nodes.enumerated() {
+            // Groups [g0, g1) live on this node: a contiguous share, as `contiguous` deals experts.
+            let g0 = groups * index / nodes.count, g1 = groups * (index + 1) / nodes.count
+            let hosts = nodeOfHost.indices.filter { nodeOfHost[$0] == node }
+            let first = g0 * perGroup, count = (g1 - g0) * perGroup
+            for offset in 0..<count { owner[first + offset] = hosts[offset * hosts.count / max(1, count)] }
+        }
+        return owner
     }
 
     /// The expert's primary host.
@@ -118,6 +143,7 @@ public enum PlacementError: Error, Equatable, Sendable, CustomStringConvertible 
     case replicasOutOfRange(replicas: Int, hosts: Int)
     case noHostForExpert(expert: Int)
     case repeatedHost(expert: Int)
+    case groupsDoNotDivide(groups: Int, experts: Int)
 
     public var description: String {
         switch self {
@@ -128,6 +154,8 @@ public enum PlacementError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .replicasOutOfRange(replicas, hosts): "\(replicas) replicas asked for, but there are \(hosts) hosts: give 1...\(hosts)"
         case let .noHostForExpert(expert): "expert \(expert) is placed on no host"
         case let .repeatedHost(expert): "expert \(expert) lists one host twice"
+        case let .groupsDoNotDivide(groups, experts):
+            "a group-aligned placement needs the model's n_group (\(groups)) to divide its \(experts) experts into equal groups"
         }
     }
 }

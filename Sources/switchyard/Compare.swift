@@ -41,7 +41,7 @@ struct Compare: ParsableCommand {
         var rows: [[String]] = [], objects: [[String: Any]] = []
         for name in topologies {
             let topology = try TopologyArgument.load(name)
-            let deployment = try deploymentOptions.deployment(topology, experts: config.nRoutedExperts)
+            let deployment = try deploymentOptions.deployment(topology, experts: config.nRoutedExperts, groups: config.nGroup)
             func fits(_ w: WeightFormat) -> Bool {
                 CapacityPlan(footprint: ModelFootprint(config: config, weights: w), deployment: deployment, context: context,
                              reserveBytes: 4 * 1_073_741_824).fits

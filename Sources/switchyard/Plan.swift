@@ -61,7 +61,7 @@ struct Plan: ParsableCommand {
     }
 
     func makePlan(_ config: ModelConfig, _ topology: Topology, _ weights: WeightFormat) throws -> CapacityPlan {
-        let deployment = try deploymentOptions.deployment(topology, experts: config.nRoutedExperts)
+        let deployment = try deploymentOptions.deployment(topology, experts: config.nRoutedExperts, groups: config.nGroup)
         return CapacityPlan(footprint: ModelFootprint(config: config, weights: weights, kvCache: kvDType),
                             deployment: deployment, context: context, reserveBytes: reserveGiB * 1_073_741_824)
     }

@@ -65,7 +65,7 @@ struct SimulateStep: ParsableCommand {
         }
         guard let phase, let batch else { return }
         let config = try ModelArgument.load(model)
-        let deployment = try deploymentOptions.deployment(topology, experts: config.nRoutedExperts)
+        let deployment = try deploymentOptions.deployment(topology, experts: config.nRoutedExperts, groups: config.nGroup)
         if let nodeLimit, let problem = deployment.nodeGroups(limit: nodeLimit).problem(topK: config.numExpertsPerTok) {
             throw SimulatorInputError(description: "--routing node-limited:\(nodeLimit): \(problem) on \(topology.name)")
         }

@@ -65,7 +65,7 @@ struct DeploymentOptions: ParsableArguments {
         return "\(mode.rawValue)\(coordinator), \(placement.rawValue)"
     }
 
-    func deployment(_ topology: Topology, experts: Int) throws -> Deployment {
+    func deployment(_ topology: Topology, experts: Int, groups: Int? = nil) throws -> Deployment {
         guard let cluster else {
             return try Deployment(topology: topology, experts: experts, mode: mode, placement: placement, coordinatorGPUs: coordinatorGPUs)
         }
@@ -78,7 +78,7 @@ struct DeploymentOptions: ParsableArguments {
         }
         let coordinator = try device(spec.coordinator.device, "coordinator")
         let hosts = try spec.hosts.enumerated().map { try device($0.element.device, "hosts[\($0.offset)]") }
-        let placement = try spec.placement(experts: experts)
+        let placement = try spec.placement(experts: experts, groups: groups)
         return try Deployment(topology: topology, mode: .disaggregated, attentionDevices: [coordinator],
                               expertOwner: (0..<experts).map { hosts[placement.host(of: $0)] })
     }

@@ -96,6 +96,23 @@ import SwitchyardCore
         #expect(error { $0["payload"] = ["dispatch": "fp8", "combine": "bf16", "scale": 1] }?.path == "$.payload.scale")
     }
 
+    /// "group-aligned" takes n_group from the model: mini's 8 groups, each on one of 2 nodes' hosts.
+    @Test func groupAlignedPlacementUsesTheModelsGroups() throws {
+        let hosts = (0..<8).map { ["device": ["node": $0 % 2, "gpu": $0 / 2]] }
+        let object: [String: Any] = ["topology": "../topologies/dgx-b200.json", "transport": "inproc", "placement": "group-aligned",
+                                     "coordinator": ["device": ["node": 0, "gpu": 7]], "hosts": hosts]
+        let spec = try ClusterSpec.decode(JSONSerialization.data(withJSONObject: object), file: "c.json")
+        let config = ModelPreset.mini.config
+        let placement = try spec.placement(for: config)
+        let expertsPerGroup = config.nRoutedExperts / config.nGroup
+        for group in 0..<config.nGroup {
+            let nodes = Set((group * expertsPerGroup..<(group + 1) * expertsPerGroup).map { spec.hosts[placement.host(of: $0)].device.node })
+            #expect(nodes.count == 1)
+        }
+        #expect(throws: ClusterError.self) { try spec.placement(experts: 128) }
+        #expect(error { $0["placement"] = "by-group" }?.problem.contains("group-aligned") == true)
+    }
+
     @Test func unknownKeysAreTyposNotSilence() {
         let typo = error { host(0, &$0) { $0["prot"] = 1 } }
         #expect(typo?.path == "$.hosts[0].prot")

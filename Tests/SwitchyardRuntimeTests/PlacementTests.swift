@@ -72,4 +72,34 @@ import SwitchyardCore
         #expect(a.fingerprint != c.fingerprint)
         #expect(try Placement(.roundRobin, experts: 128, hosts: 8).fingerprint != c.fingerprint)
     }
+
+    /// Each of the router's groups on one node, whatever order the hosts are listed in: a token
+    /// limited to topk_group groups reaches at most topk_group nodes.
+    @Test(arguments: [[0, 1, 2, 3, 0, 1, 2, 3], [0, 0, 1, 1, 2, 2, 3, 3], [0, 1, 0, 1, 0, 1, 0, 1], [3, 3, 3, 3, 3, 3, 3, 3]])
+    func groupAlignedKeepsEachGroupOnOneNode(nodeOfHost: [Int]) throws {
+        let placement = try Placement(.groupAligned(groups: 8), experts: 128, hosts: 8, nodeOfHost: nodeOfHost)
+        checkEveryExpertOnce(placement)
+        for group in 0..<8 {
+            let nodes = Set((group * 16..<(group + 1) * 16).map { nodeOfHost[placement.host(of: $0)] })
+            #expect(nodes.count == 1, "group \(group) spans nodes \(nodes)")
+        }
+        // Every host holds a fair share: the node's groups spread over its hosts.
+        let nodes = Set(nodeOfHost).count
+        let perHost = 128 / 8
+        for host in 0..<8 { #expect(placement.experts(of: host).count == perHost, "host \(host) on \(nodes) nodes") }
+        // A token choosing 4 groups touches at most 4 nodes; with every group on its own node pair, fewer.
+        var random = SplitMix64(seed: 4)
+        for _ in 0..<200 {
+            var groups = Set<Int>()
+            while groups.count < 4 { groups.insert(Int(random.next() % 8)) }
+            let experts = groups.map { $0 * 16 + Int(random.next() % 16) }
+            #expect(Set(experts.map { nodeOfHost[placement.host(of: $0)] }).count <= min(4, nodes))
+        }
+    }
+
+    @Test func groupAlignedNeedsGroupsThatDivideTheExperts() {
+        #expect(throws: PlacementError.groupsDoNotDivide(groups: 3, experts: 128)) {
+            try Placement(.groupAligned(groups: 3), experts: 128, hosts: 8, nodeOfHost: Array(repeating: 0, count: 8))
+        }
+    }
 }
