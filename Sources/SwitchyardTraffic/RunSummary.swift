@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 /// summary.json (docs/TRAFFIC.md): what one run served and moved. Decoding checks every field a
 /// reader relies on, so a hand-edited file is an error naming the field, never a trap.
@@ -252,11 +253,9 @@ public struct RunSummary: Sendable, Equatable, Codable {
         case stepLatencySeconds = "step_latency_seconds", transportCounters = "transport_counters", controlFrames = "control_frames"
     }
 
-    /// The file's bytes, pretty-printed with sorted keys.
+    /// The file's bytes, in `JSONStyle`.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try JSONStyle.encoder().encode(self)
     }
 
     /// Decodes and checks summary.json's bytes; errors name `file` and the field.
