@@ -45,6 +45,9 @@ public enum TrafficRun {
         ]
         if let run {
             facts.append(("workload", "\(run.requests) requests, \(run.generatedTokens) tokens generated in \(ledger.steps.count) steps, \(String(format: "%.1f", run.tokensPerSecond)) tokens/s"))
+            if run.interrupted == true {
+                facts.append(("interrupted", "stopped by a signal after \(run.steps) steps; \(run.outputs.count) of \(run.requests) requests finished"))
+            }
         }
         let locality = summary.nodeLocality
         facts += [
