@@ -53,7 +53,9 @@ public enum ClusterWorkload {
             interruption?.requested != nil
         }
         let countedAfter = experts.transportCounters, controlAfter = experts.session.statistics
-        for (seconds, tokens) in zip(report.stepSeconds, tokensPerStep) { experts.traffic.noteStep(seconds: seconds, tokens: tokens) }
+        for (step, (seconds, tokens)) in zip(report.stepSeconds, tokensPerStep).enumerated() {
+            experts.traffic.noteStep(seconds: seconds, tokens: tokens, promptTokens: report.stepPromptTokens[step])
+        }
         let ledger = experts.traffic.ledger
         let totals = experts.totals
         let moeLayers = (0..<config.numHiddenLayers).filter(config.isMoELayer)

@@ -11,6 +11,8 @@ public struct WorkloadReport: Sendable {
     public var seconds: Double
     /// Seconds of each step, in order.
     public var stepSeconds: [Double]
+    /// Prompt tokens each step processed (0: a decode-only step), in order.
+    public var stepPromptTokens: [Int] = []
     public var outputs: [Int: [Int]]
     /// Stopped at a step boundary before every request finished; `outputs` has the finished ones.
     public var interrupted = false
@@ -51,7 +53,7 @@ public struct WorkloadRunner {
                     stopRequested: () -> Bool = { false }) throws -> WorkloadReport {
         var scheduler = BatchScheduler(requests: requests, maxBatch: maxBatch)
         var caches: [Int: KVCache] = [:]
-        var stepSeconds: [Double] = []
+        var stepSeconds: [Double] = [], stepPromptTokens: [Int] = []
         var generated = 0
         let start = ContinuousClock.now
         var interrupted = false
@@ -62,6 +64,7 @@ public struct WorkloadRunner {
             }
             let entries = scheduler.nextStep()
             let stepStart = ContinuousClock.now
+            stepPromptTokens.append(entries.filter { caches[$0.request] == nil }.reduce(0) { $0 + $1.tokens.count })
             let batch = entries.map { entry in
                 SequenceStep(cache: caches[entry.request, default: KVCache(config: model.config)], tokens: entry.tokens)
             }
@@ -85,7 +88,7 @@ public struct WorkloadRunner {
         }
         return WorkloadReport(requests: requests.count, promptTokens: requests.reduce(0) { $0 + $1.prompt.count },
                               generatedTokens: generated, steps: stepSeconds.count, seconds: Self.seconds(ContinuousClock.now - start),
-                              stepSeconds: stepSeconds, outputs: scheduler.finished, interrupted: interrupted)
+                              stepSeconds: stepSeconds, stepPromptTokens: stepPromptTokens, outputs: scheduler.finished, interrupted: interrupted)
     }
 
     public static func seconds(_ d: Duration) -> Double {

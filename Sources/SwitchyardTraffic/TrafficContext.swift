@@ -105,9 +105,11 @@ public struct TrafficContext: Sendable, Equatable, Codable {
     public var endpointNames: [String] { ["coordinator"] + (0..<hosts).map { "host \($0)" } }
 }
 
-/// One workload step: its wall time and the tokens it generated.
+/// One workload step: its wall time, the tokens it generated, and the prompt tokens it
+/// processed (a step with any is a prefill step; 0 in files written before they were counted).
 public struct TrafficStep: Sendable, Equatable {
     public var step: Int
     public var seconds: Double
     public var tokens: Int
+    public var promptTokens: Int = 0
 }
