@@ -15,13 +15,15 @@ public enum ClusterRun {
 
     /// Starts the cluster's hosts (threads, child processes of `executable`, or mpirun ranks),
     /// serves the workload, stops every host and renders the run directory, decided here once
-    /// for every process of the run. `announce` gets the mpirun line before it runs.
+    /// for every process of the run. `announce` gets the mpirun line before it runs. On SIGINT or
+    /// SIGTERM (local launcher) the workload stops at the next step boundary, the directory is
+    /// written marked interrupted, the hosts are stopped, and `RunInterrupted` is thrown.
     public static func run(settings: ClusterSettings, weights: WeightChoice, workload: Workload, launcher: Launcher = .local,
                            executable: String? = nil, announce: (String) -> Void = { _ in },
                            progress: (Int, Int, Int) -> Void = { _, _, _ in }) throws -> WorkloadOutcome {
         try workload.validate()
         try checkFaults(workload, settings)
-        let directory = try RunDirectory.create(workload.out)
+        let directory = try RunDirectory.start(workload.out)
         var workload = workload
         workload.out = directory.path
         if usesMPI(settings, launcher: launcher) {
@@ -34,6 +36,8 @@ public enum ClusterRun {
             guard let data = FileManager.default.contents(atPath: file.path) else { throw LaunchFailure("\(file.path): the MPI job wrote no summary") }
             return WorkloadOutcome(summary: try RunSummary.decode(data, file: file.path), directory: directory, summaryFile: file, reportFile: report)
         }
+        let interruption = RunInterruption.installed()
+        defer { interruption.finish() }
         let (config, source) = try weights.load()
         let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
         let coordinator = try CoordinatorCluster.launch(settings, weights: weights, config: config, source: source,
@@ -43,7 +47,7 @@ public enum ClusterRun {
         do {
             outcome = try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: settings.spec, transport: coordinator.transport,
                                               weights: source.fingerprint, workload: workload, directory: directory, faults: injector,
-                                              progress: progress)
+                                              interruption: interruption, progress: progress)
         } catch {
             coordinator.stop()
             throw error
@@ -51,7 +55,15 @@ public enum ClusterRun {
         // The hosts write their own ledgers as they stop; the report then has both ends' times.
         coordinator.stop()
         try TrafficRun.render(directory)
+        try checkInterrupted(outcome, interruption)
         return outcome
+    }
+
+    /// An interrupted run's directory is written: lets the waiting signal handler go on, and says so.
+    static func checkInterrupted(_ outcome: WorkloadOutcome, _ interruption: RunInterruption) throws {
+        guard outcome.summary.interrupted == true, let signal = interruption.requested else { return }
+        interruption.finish()
+        throw RunInterrupted(signal: signal, directory: outcome.directory)
     }
 
     /// The coordinator against hosts already running (ZeroMQ): serves the workload, then shuts
@@ -66,6 +78,9 @@ public enum ClusterRun {
         if let fault = workload.faults.first(where: { $0.step != nil }) {
             throw LaunchInputError("--inject \(fault): the coordinator did not start the hosts, so it cannot kill or stop them; use switchyard run")
         }
+        let directory = try RunDirectory.start(workload.out)
+        let interruption = RunInterruption.installed()
+        defer { interruption.finish() }
         let (config, source) = try weights.load()
         let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
         let coordinator = try CoordinatorCluster.connect(settings, config: config, source: source)
@@ -74,10 +89,18 @@ public enum ClusterRun {
             coordinator.disconnectOnly()
             throw error
         }
-        defer { keepHosts ? coordinator.disconnectOnly() : coordinator.stop() }
-        return try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: settings.spec, transport: .zmq,
-                                       weights: source.fingerprint, workload: workload, directory: try RunDirectory.create(workload.out),
-                                       progress: progress)
+        let outcome: WorkloadOutcome
+        do {
+            outcome = try ClusterWorkload.run(model: model, experts: coordinator.experts, spec: settings.spec, transport: .zmq,
+                                              weights: source.fingerprint, workload: workload, directory: directory,
+                                              interruption: interruption, progress: progress)
+        } catch {
+            keepHosts ? coordinator.disconnectOnly() : coordinator.stop()
+            throw error
+        }
+        keepHosts ? coordinator.disconnectOnly() : coordinator.stop()
+        try checkInterrupted(outcome, interruption)
+        return outcome
     }
 
     /// Every injected fault names a host of the cluster.

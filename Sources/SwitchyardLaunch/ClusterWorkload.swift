@@ -19,9 +19,11 @@ public struct WorkloadOutcome: Sendable {
 /// the coordinator's traffic.jsonl, traffic.csv and report.html into the run directory.
 public enum ClusterWorkload {
     /// `progress(steps, tokens, bytesMoved)` after every step; `faults` kills or stops hosts as
-    /// the steps of their injected faults begin.
+    /// the steps of their injected faults begin; once `interruption` is requested the workload
+    /// ends at the next step boundary and the files say so (`"interrupted": true`).
     public static func run(model: Mistral4Model, experts: ClusterExperts, spec: ClusterSpec, transport: ClusterTransport,
                            weights: String, workload: Workload, directory: URL, faults: FaultInjector? = nil,
+                           interruption: RunInterruption? = nil,
                            progress: (_ steps: Int, _ tokens: Int, _ bytes: Int) -> Void = { _, _, _ in }) throws -> WorkloadOutcome {
         try workload.validate()
         let config = model.config
@@ -48,9 +50,13 @@ public enum ClusterWorkload {
                 metrics.faults.update(from: faultLog(experts.events, injected: faults?.done ?? [], origin: origin))
             }
             lastStep = now
+        } stopRequested: {
+            interruption?.requested != nil
         }
         let countedAfter = experts.transportCounters, controlAfter = experts.session.statistics
-        for (seconds, tokens) in zip(report.stepSeconds, tokensPerStep) { experts.traffic.noteStep(seconds: seconds, tokens: tokens) }
+        for (step, (seconds, tokens)) in zip(report.stepSeconds, tokensPerStep).enumerated() {
+            experts.traffic.noteStep(seconds: seconds, tokens: tokens, promptTokens: report.stepPromptTokens[step])
+        }
         let ledger = experts.traffic.ledger
         let totals = experts.totals
         let moeLayers = (0..<config.numHiddenLayers).filter(config.isMoELayer)
@@ -81,13 +87,13 @@ public enum ClusterWorkload {
                 receivedMessages: controlAfter.controlFramesReceived - controlBefore.controlFramesReceived,
                 receivedBytes: controlAfter.controlBytesReceived - controlBefore.controlBytesReceived),
             outputs: report.outputs.keys.sorted().map { RunSummary.Output(request: $0, generated: report.outputs[$0] ?? []) },
-            faults: faultLog(experts.events, injected: faults?.done ?? [], origin: origin))
+            faults: faultLog(experts.events, injected: faults?.done ?? [], origin: origin), interrupted: report.interrupted)
         try OutputFile.makeDirectory(directory.path)
         let file = directory.appendingPathComponent("summary.json")
         try OutputFile.write(try summary.encoded(), to: file.path)
         try traffic.write(ledger)
         let page = try TrafficRun.render(directory)
-        if let metrics, workload.metricsLinger > 0 {
+        if let metrics, workload.metricsLinger > 0, !report.interrupted {
             FileHandle.standardError.write(Data("metrics: serving the final values for \(workload.metricsLinger) s more\n".utf8))
             metrics.endpoint.linger(for: .seconds(workload.metricsLinger))
         }

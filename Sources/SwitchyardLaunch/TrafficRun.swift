@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCluster
 import SwitchyardReport
 import SwitchyardSimulator
 import SwitchyardTopology
@@ -45,6 +46,9 @@ public enum TrafficRun {
         ]
         if let run {
             facts.append(("workload", "\(Plural.count(run.requests, "request")), \(Plural.count(run.generatedTokens, "token")) generated in \(Plural.count(ledger.steps.count, "step")), \(String(format: "%.1f", run.tokensPerSecond)) tokens/s"))
+            if run.interrupted == true {
+                facts.append(("interrupted", "stopped by a signal after \(Plural.count(run.steps, "step")); \(run.outputs.count) of \(Plural.count(run.requests, "request")) finished"))
+            }
         }
         let locality = summary.nodeLocality
         facts += [
@@ -54,10 +58,19 @@ public enum TrafficRun {
             ("imbalance (max ÷ mean)", String(format: "hosts %.2f, experts %.2f", summary.hostImbalance(), summary.expertImbalance())),
         ]
         let html = TrafficReport(summary: summary, title: "Switchyard run: \(directory.lastPathComponent)", facts: facts,
-                                 projection: projection(ledger), faults: run?.faults, runSeconds: run?.seconds).render()
+                                 projection: projection(ledger), faults: run?.faults, runSeconds: run?.seconds,
+                                 hostOfExpert: hostOfExpert(c)).render()
         let url = directory.appendingPathComponent("report.html")
         try OutputFile.write(html, to: url.path)
         return url
+    }
+
+    /// The host holding each expert, from the run's cluster file when it is still there and
+    /// names as many hosts as the run had; nil otherwise.
+    public static func hostOfExpert(_ context: TrafficContext) -> [Int]? {
+        guard let path = context.cluster, let spec = try? ClusterSpec.load(path: path), spec.hosts.count == context.hosts,
+              let placement = try? spec.placement(experts: context.experts) else { return nil }
+        return (0..<context.experts).map(placement.host(of:))
     }
 
     /// The cluster's topology: its file, or a preset of the same name.

@@ -42,7 +42,9 @@ struct TimelineSVG {
         for tick in 0...5 {
             let t = stepSeconds * Double(tick) / 5, x = left + t * scale
             parts.append("<line x1=\"\(f(x))\" x2=\"\(f(x))\" y1=\"0\" y2=\"\(f(axisY - 10))\" stroke=\"#ccc\" stroke-dasharray=\"2,3\"/>")
-            parts.append("<text x=\"\(f(x))\" y=\"\(f(axisY))\" text-anchor=\"middle\">\(String(format: "%.2f ms", t * 1e3))</text>")
+            // Centred on its tick, moved in where that would cross the picture's edge.
+            let label = String(format: "%.2f ms", t * 1e3)
+            parts.append("<text x=\"\(f(ChartAxis.fit(label, at: x, within: width)))\" y=\"\(f(axisY))\" text-anchor=\"middle\">\(label)</text>")
         }
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" viewBox=\"0 0 \(f(width)) \(f(height))\">\(parts.joined())</svg>"
     }

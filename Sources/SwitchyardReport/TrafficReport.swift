@@ -15,20 +15,23 @@ public struct TrafficReport {
     /// summary.json's faults, and the workload's length they are placed in.
     public var faults: RunSummary.Faults?
     public var runSeconds: Double?
+    /// The host holding each expert, when the run's placement is known: the expert-load chart groups and marks hosts.
+    public var hostOfExpert: [Int]?
 
     public init(summary: TrafficSummary, title: String, facts: [(String, String)], projection: (name: String, result: TraceProjection)? = nil,
-                faults: RunSummary.Faults? = nil, runSeconds: Double? = nil) {
+                faults: RunSummary.Faults? = nil, runSeconds: Double? = nil, hostOfExpert: [Int]? = nil) {
         self.summary = summary
         self.title = title
         self.facts = facts
         self.projection = projection
         self.faults = faults
         self.runSeconds = runSeconds
+        self.hostOfExpert = hostOfExpert
     }
 
     public func render() -> String {
         let s = summary, names = s.ledger.context.endpointNames
-        let steps = s.stepBreakdown.map { StepBreakdownSVG.Step(step: $0.step, seconds: $0.seconds, exchangeSeconds: $0.exchangeSeconds, hostSeconds: $0.hostSeconds) }
+        let steps = s.stepBreakdown.map { StepBreakdownSVG.Step(step: $0.step, seconds: $0.seconds, exchangeSeconds: $0.exchangeSeconds, hostSeconds: $0.hostSeconds, promptTokens: $0.promptTokens) }
         let perLayer = s.layers.map { layer in
             "<figure id=\"heatmap-layer-\(layer)\"><h3>layer \(layer)</h3>\(HeatmapSVG(names: names, bytes: s.perLayer[layer]!.bytes.map(Double.init), caption: "in layer \(layer)", cellLimit: 12).render())</figure>"
         }.joined()
@@ -52,8 +55,8 @@ public struct TrafficReport {
         <figure id="heatmap-all">\(HeatmapSVG(names: names, bytes: s.total.bytes.map(Double.init), caption: "over the run").render())</figure>
         <h2>Per layer</h2>
         <div class=grid>\(perLayer)</div>
-        <h2>Tokens per expert, per layer (dashed: the mean)</h2>
-        <figure id="expert-load">\(ExpertLoadSVG(layers: s.layers.map { ($0, s.ledger.expertTokens[$0]) }).render())</figure>
+        <h2>Tokens per expert, per layer (dashed: the mean\(hostOfExpert == nil ? "" : "; experts grouped by their host"))</h2>
+        <figure id="expert-load">\(ExpertLoadSVG(layers: s.layers.map { ($0, s.ledger.expertTokens[$0]) }, hostOfExpert: hostOfExpert).render())</figure>
         <h2>Where each step's time went</h2>
         <div class=legend>\(StepBreakdownSVG.parts.map { "<span><i style=\"background:\($0.1)\"></i>\($0.0)</span>" }.joined())</div>
         <figure id="steps">\(StepBreakdownSVG(steps: steps).render())</figure>

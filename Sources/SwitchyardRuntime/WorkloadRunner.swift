@@ -11,7 +11,11 @@ public struct WorkloadReport: Sendable {
     public var seconds: Double
     /// Seconds of each step, in order.
     public var stepSeconds: [Double]
+    /// Prompt tokens each step processed (0: a decode-only step), in order.
+    public var stepPromptTokens: [Int] = []
     public var outputs: [Int: [Int]]
+    /// Stopped at a step boundary before every request finished; `outputs` has the finished ones.
+    public var interrupted = false
 
     public var tokensPerSecond: Double { seconds > 0 ? Double(generatedTokens) / seconds : 0 }
 
@@ -42,17 +46,25 @@ public struct WorkloadRunner {
         self.experts = experts
     }
 
-    /// `progress(stepsDone, tokensGenerated)` is called after each step.
+    /// `progress(stepsDone, tokensGenerated)` is called after each step; `stopRequested` before
+    /// each, and when it answers true the run ends there, its report marked interrupted.
     public func run(_ requests: [GenerationRequest], maxBatch: Int, overlap: Overlap = .none,
-                    progress: (Int, Int) -> Void = { _, _ in }) throws -> WorkloadReport {
+                    progress: (Int, Int) -> Void = { _, _ in },
+                    stopRequested: () -> Bool = { false }) throws -> WorkloadReport {
         var scheduler = BatchScheduler(requests: requests, maxBatch: maxBatch)
         var caches: [Int: KVCache] = [:]
-        var stepSeconds: [Double] = []
+        var stepSeconds: [Double] = [], stepPromptTokens: [Int] = []
         var generated = 0
         let start = ContinuousClock.now
+        var interrupted = false
         while !scheduler.isDone {
+            if stopRequested() {
+                interrupted = true
+                break
+            }
             let entries = scheduler.nextStep()
             let stepStart = ContinuousClock.now
+            stepPromptTokens.append(entries.filter { caches[$0.request] == nil }.reduce(0) { $0 + $1.tokens.count })
             let batch = entries.map { entry in
                 SequenceStep(cache: caches[entry.request, default: KVCache(config: model.config)], tokens: entry.tokens)
             }
@@ -76,7 +88,7 @@ public struct WorkloadRunner {
         }
         return WorkloadReport(requests: requests.count, promptTokens: requests.reduce(0) { $0 + $1.prompt.count },
                               generatedTokens: generated, steps: stepSeconds.count, seconds: Self.seconds(ContinuousClock.now - start),
-                              stepSeconds: stepSeconds, outputs: scheduler.finished)
+                              stepSeconds: stepSeconds, stepPromptTokens: stepPromptTokens, outputs: scheduler.finished, interrupted: interrupted)
     }
 
     public static func seconds(_ d: Duration) -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCore
 
 /// summary.json (docs/TRAFFIC.md): what one run served and moved. Decoding checks every field a
 /// reader relies on, so a hand-edited file is an error naming the field, never a trap.
@@ -220,11 +221,14 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var outputs: [Output]
     /// Absent in runs without faults.
     public var faults: Faults?
+    /// True when a signal stopped the run at a step boundary: `outputs` and the traffic hold what
+    /// ran until then. False in a run that finished; absent in files of older runs.
+    public var interrupted: Bool?
 
     public init(cluster: String, transport: TrafficContext.Transport, payload: TrafficContext.Payload, weights: String, model: Model, hosts: [Host],
                 requests: Int, promptTokens: Int, generatedTokens: Int, steps: Int, seconds: Double, tokensPerSecond: Double,
                 stepLatencySeconds: Latency, layers: [Layer], traffic: Traffic, transportCounters: TransportCounts, controlFrames: TransportCounts,
-                outputs: [Output], faults: Faults? = nil) {
+                outputs: [Output], faults: Faults? = nil, interrupted: Bool? = nil) {
         self.cluster = cluster
         self.transport = transport
         self.payload = payload
@@ -244,19 +248,18 @@ public struct RunSummary: Sendable, Equatable, Codable {
         self.controlFrames = controlFrames
         self.outputs = outputs
         self.faults = faults
+        self.interrupted = interrupted
     }
 
     enum CodingKeys: String, CodingKey {
-        case cluster, transport, payload, weights, model, hosts, requests, steps, seconds, layers, traffic, outputs, faults
+        case cluster, transport, payload, weights, model, hosts, requests, steps, seconds, layers, traffic, outputs, faults, interrupted
         case promptTokens = "prompt_tokens", generatedTokens = "generated_tokens", tokensPerSecond = "tokens_per_second"
         case stepLatencySeconds = "step_latency_seconds", transportCounters = "transport_counters", controlFrames = "control_frames"
     }
 
-    /// The file's bytes, pretty-printed with sorted keys.
+    /// The file's bytes, in `JSONStyle`.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try JSONStyle.encoder().encode(self)
     }
 
     /// Decodes and checks summary.json's bytes; errors name `file` and the field.

@@ -56,8 +56,12 @@ public struct TrafficContext: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case hosts, layers, experts, hidden, payload, transport, coordinatorDevice, hostDevices, cluster, topology, writer
+        case hosts, layers, experts, hidden, payload, transport, cluster, topology, writer
+        case coordinatorDevice = "coordinator_device", hostDevices = "host_devices"
     }
+
+    /// The device keys as files of older runs spell them; read when the snake_case ones are absent.
+    enum LegacyKeys: String, CodingKey { case coordinatorDevice, hostDevices }
 
     /// Decodes and checks every figure the ledger's tables are sized and indexed by.
     public init(from decoder: Decoder) throws {
@@ -78,10 +82,15 @@ public struct TrafficContext: Sendable, Equatable, Codable {
         }
         payload = try c.decode(Payload.self, forKey: .payload)
         transport = try c.decode(Transport.self, forKey: .transport)
-        coordinatorDevice = try c.decode(DevicePosition.self, forKey: .coordinatorDevice)
-        hostDevices = try c.decode([DevicePosition].self, forKey: .hostDevices)
+        let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+        let old = !c.contains(.coordinatorDevice) && !c.contains(.hostDevices)
+            && legacy.contains(.coordinatorDevice) && legacy.contains(.hostDevices)
+        coordinatorDevice = old ? try legacy.decode(DevicePosition.self, forKey: .coordinatorDevice) : try c.decode(DevicePosition.self, forKey: .coordinatorDevice)
+        hostDevices = old ? try legacy.decode([DevicePosition].self, forKey: .hostDevices) : try c.decode([DevicePosition].self, forKey: .hostDevices)
         guard hostDevices.count == hosts else {
-            throw DecodingError.dataCorruptedError(forKey: .hostDevices, in: c, debugDescription: "\(hostDevices.count) devices for \(hosts) hosts")
+            let problem = "\(hostDevices.count) devices for \(hosts) hosts"
+            throw old ? DecodingError.dataCorruptedError(forKey: .hostDevices, in: legacy, debugDescription: problem)
+                : DecodingError.dataCorruptedError(forKey: .hostDevices, in: c, debugDescription: problem)
         }
         cluster = try c.decodeIfPresent(String.self, forKey: .cluster)
         topology = try c.decodeIfPresent(String.self, forKey: .topology)
@@ -97,15 +106,19 @@ public struct TrafficContext: Sendable, Equatable, Codable {
     public var endpointNames: [String] { ["coordinator"] + (0..<hosts).map { "host \($0)" } }
 }
 
-/// One workload step: its wall time and the tokens it generated.
+/// One workload step: its wall time, the tokens it generated, and the prompt tokens it
+/// processed (a step with any is a prefill step; 0 in files written before they were counted).
 public struct TrafficStep: Sendable, Equatable {
     public var step: Int
     public var seconds: Double
     public var tokens: Int
+    /// Prompt tokens the step read (its prefill part); 0 in files written before they were recorded.
+    public var promptTokens: Int = 0
 
-    public init(step: Int, seconds: Double, tokens: Int) {
+    public init(step: Int, seconds: Double, tokens: Int, promptTokens: Int = 0) {
         self.step = step
         self.seconds = seconds
         self.tokens = tokens
+        self.promptTokens = promptTokens
     }
 }

@@ -8,8 +8,7 @@ public enum TrafficJSONL {
     public static let version = 1
 
     public static func encode(_ ledger: TrafficLedger) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONStyle.encoder(lines: true)
         func line(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
         var lines = [try line(TrafficHeaderLine(context: ledger.context))]
         lines.reserveCapacity(ledger.records.count + ledger.steps.count + ledger.expertTokens.count + 1)

@@ -148,13 +148,14 @@ public struct TrafficLayerLine: Sendable, Equatable, Codable {
 }
 
 extension TrafficStep: Codable {
-    enum CodingKeys: String, CodingKey { case step, seconds, tokens }
+    enum CodingKeys: String, CodingKey { case step, seconds, tokens, promptTokens = "prompt_tokens" }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(step, forKey: .step)
         try c.encode(seconds, forKey: .seconds)
         try c.encode(tokens, forKey: .tokens)
+        try c.encode(promptTokens, forKey: .promptTokens)
     }
 
     public init(from decoder: Decoder) throws {
@@ -163,6 +164,8 @@ extension TrafficStep: Codable {
         seconds = try c.number(forKey: .seconds)
         guard seconds.isFinite, seconds >= 0 else { throw DecodingError.dataCorruptedError(forKey: .seconds, in: c, debugDescription: "\(seconds) is not a duration") }
         tokens = try TrafficLine.checked(c.integer(Int.self, forKey: .tokens), 0...TrafficLine.maxCount, .tokens, in: c)
+        promptTokens = c.contains(.promptTokens)
+            ? try TrafficLine.checked(c.integer(Int.self, forKey: .promptTokens), 0...TrafficLine.maxCount, .promptTokens, in: c) : 0
     }
 }
 

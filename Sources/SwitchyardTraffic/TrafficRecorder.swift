@@ -34,8 +34,8 @@ public final class TrafficRecorder {
         expertTokens[(layer * context.experts)..<((layer + 1) * context.experts)]
     }
 
-    public func noteStep(seconds: Double, tokens: Int) {
-        steps.append(TrafficStep(step: steps.count, seconds: seconds, tokens: tokens))
+    public func noteStep(seconds: Double, tokens: Int, promptTokens: Int = 0) {
+        steps.append(TrafficStep(step: steps.count, seconds: seconds, tokens: tokens, promptTokens: promptTokens))
     }
 
     public var ledger: TrafficLedger {

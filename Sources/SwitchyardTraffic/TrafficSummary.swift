@@ -49,7 +49,7 @@ public struct TrafficSummary: Sendable {
 
     /// Per step: wall seconds, and the part spent inside expert exchanges (first dispatch sent to
     /// last combine received, per layer, as the coordinator saw it).
-    public var stepBreakdown: [(step: Int, seconds: Double, exchangeSeconds: Double, hostSeconds: Double)] {
+    public var stepBreakdown: [(step: Int, seconds: Double, exchangeSeconds: Double, hostSeconds: Double, promptTokens: Int)] {
         var windows: [UInt64: (step: Int32, start: Int64, end: Int64)] = [:]
         // Per exchange, the longest a host held its work: combine sent − dispatch received.
         var hostHeld: [UInt64: [Int32: (Int64, Int64)]] = [:]
@@ -68,6 +68,6 @@ public struct TrafficSummary: Sendable {
             let longest = hostHeld[id]?.values.map { $0.0 > 0 && $0.1 >= $0.0 ? $0.1 - $0.0 : 0 }.max() ?? 0
             host[Int(w.step), default: 0] += Double(longest) * 1e-9
         }
-        return ledger.steps.map { ($0.step, $0.seconds, exchange[$0.step] ?? 0, host[$0.step] ?? 0) }
+        return ledger.steps.map { ($0.step, $0.seconds, exchange[$0.step] ?? 0, host[$0.step] ?? 0, $0.promptTokens) }
     }
 }

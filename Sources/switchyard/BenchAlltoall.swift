@@ -58,7 +58,7 @@ struct BenchAlltoall: ParsableCommand {
     @Option(help: "Activations on the wire: f32 or bf16.") var dtype: DType = .bf16
     @Option(name: .customLong("iters"), help: "Timed exchanges per token count.") var iterations = 20
     @Option(help: "Untimed exchanges per token count first.") var warmup = 5
-    @Flag(help: "Print JSON instead of the table.") var json = false
+    @Option(help: JSONOption.help) var json: String?
     @Flag(help: .hidden) var mpiRank = false
     @Option(help: .hidden) var trafficDir: String?
     @Option(help: "The raw-MPI peer (bench/raw_alltoall.c, built by make bench): its round trip on the largest row's bytes is printed beside this transport's, and their ratio.")
@@ -90,7 +90,7 @@ struct BenchAlltoall: ParsableCommand {
                 defer { try? FileManager.default.removeItem(at: folder) }
                 let lastRow = folder.appendingPathComponent("last-row").path
                 try MPILaunch.execute(bench.mpiCommandLine(executable: try ChildProcess.currentExecutable(), trafficDirectory: folder.path,
-                                                           extra: (json ? ["--json"] : []) + ["--last-row", lastRow]))
+                                                           extra: (json.map { ["--json", $0] } ?? []) + ["--last-row", lastRow]))
                 result = nil
                 // The ranks are gone: now the raw peer can have the machine.
                 if let rawMPI, let text = try? String(contentsOfFile: lastRow, encoding: .utf8) {
@@ -135,20 +135,21 @@ struct BenchAlltoall: ParsableCommand {
         let ledgerCost = Self.nanosecondsPerRecord()
         let fastest = rows.map(\.roundTripSeconds).min() ?? 0
         let overhead = fastest > 0 ? ledgerCost * 1e-9 * Double(2 * hosts) / fastest : 0
-        if json {
-            try printJSON([
-                "transport": transport.rawValue, "hosts": hosts, "hidden": hidden, "experts": experts, "topk": topk, "dtype": dtype.rawValue,
-                "iterations": iterations, "warmup": warmup, "bus_factor": AlltoallRow.busFactor, "avg_busbw": averageBusBandwidth, "wrong": wrong,
-                "ledger_ns_per_record": ledgerCost, "ledger_share_of_fastest_round_trip": overhead,
-                "rows": rows.map { r in
-                    ["tokens": r.tokens, "exchanges": r.exchanges, "size_bytes": r.size, "count": r.count, "type": dtype.rawValue,
-                     "dispatch_seconds": r.dispatchSeconds, "dispatch_algbw": r.dispatchAlgorithmBandwidth, "dispatch_busbw": r.dispatchBusBandwidth,
-                     "combine_seconds": r.combineSeconds, "combine_algbw": r.combineAlgorithmBandwidth, "combine_busbw": r.combineBusBandwidth,
-                     "round_trip_seconds": r.roundTripSeconds, "wrong": r.wrongValues,
-                     "dispatch_wire_bytes": r.dispatchWireBytes, "combine_wire_bytes": r.combineWireBytes] as [String: Any]
-                },
-            ])
-        } else {
+        let gb = 1e-9
+        let object: [String: Any] = [
+            "transport": transport.rawValue, "hosts": hosts, "hidden": hidden, "experts": experts, "topk": topk, "dtype": dtype.rawValue,
+            "iterations": iterations, "warmup": warmup, "bus_factor": AlltoallRow.busFactor, "avg_busbw_gb_per_s": averageBusBandwidth * gb,
+            "wrong": wrong, "ledger_ns_per_record": ledgerCost, "ledger_share_of_fastest_round_trip": overhead,
+            "rows": rows.map { r in
+                ["tokens": r.tokens, "exchanges": r.exchanges, "size_bytes": r.size, "count": r.count, "type": dtype.rawValue,
+                 "dispatch_seconds": r.dispatchSeconds, "dispatch_algbw_gb_per_s": r.dispatchAlgorithmBandwidth * gb,
+                 "dispatch_busbw_gb_per_s": r.dispatchBusBandwidth * gb, "combine_seconds": r.combineSeconds,
+                 "combine_algbw_gb_per_s": r.combineAlgorithmBandwidth * gb, "combine_busbw_gb_per_s": r.combineBusBandwidth * gb,
+                 "round_trip_seconds": r.roundTripSeconds, "wrong": r.wrongValues,
+                 "dispatch_wire_bytes": r.dispatchWireBytes, "combine_wire_bytes": r.combineWireBytes] as [String: Any]
+            },
+        ]
+        if try !JSONOption.write(object, to: json) {
             printTable(rows, averageBusBandwidth: averageBusBandwidth, wrong: wrong)
             print(String(format: "# traffic ledger: %.1f ns per record, %d records per exchange: %.3f%% of the fastest round trip (target ≤ 2%%)", ledgerCost, 2 * hosts, overhead * 100))
         }

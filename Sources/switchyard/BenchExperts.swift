@@ -31,7 +31,7 @@ struct BenchExperts: ParsableCommand {
     @Option(help: "Intermediate size of the expert.") var intermediate = 2048
     @Option(help: "Tokens per expert for the prefill shape.") var prefillTokens = 512
     @Option(help: "Experts cycled through at decode, so weights come from memory, not cache.") var decodeExperts = 6
-    @Option(help: "Also write the figures to this JSON file.") var json: String?
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         try FlagBounds.check([("--hidden", hidden, FlagBounds.hidden), ("--intermediate", intermediate, ModelConfig.bounds.moeIntermediateSize),
@@ -49,7 +49,7 @@ struct BenchExperts: ParsableCommand {
             ["baseline", "sgemm 2048³", "", String(format: "%.1f GFLOP/s", sgemm), ""],
             ["baseline", "memory read", "", String(format: "%.1f GB/s", memory), ""],
         ]
-        var records: [[String: Any]] = [["measure": "sgemm_2048_gflops", "value": sgemm], ["measure": "memory_read_gbps", "value": memory]]
+        var records: [[String: Any]] = [["measure": "sgemm_2048_gflop_per_s", "value": sgemm], ["measure": "memory_read_gb_per_s", "value": memory]]
 
         for dtype in WeightDType.allCases.map(\.rawValue) {
             let expert = Self.randomExpert(hidden: hidden, intermediate: intermediate, dtype: dtype, seed: 1)
@@ -59,7 +59,7 @@ struct BenchExperts: ParsableCommand {
             let gflops = flops / seconds / 1e9
             rows.append(["prefill", "\(prefillTokens) tokens, \(dtype)", String(format: "%.2f ms", seconds * 1e3),
                          String(format: "%.1f GFLOP/s", gflops), String(format: "%.2f of sgemm", gflops / sgemm)])
-            records.append(["measure": "prefill_\(dtype)_ratio_to_sgemm", "tokens": prefillTokens, "gflops": gflops, "value": gflops / sgemm])
+            records.append(["measure": "prefill_\(dtype)_ratio_to_sgemm", "tokens": prefillTokens, "gflop_per_s": gflops, "value": gflops / sgemm])
         }
 
         for dtype in WeightDType.allCases.map(\.rawValue) {
@@ -77,15 +77,12 @@ struct BenchExperts: ParsableCommand {
                 let rate = bytes / seconds / 1e9
                 rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), \(dtype)", String(format: "%.2f ms", seconds * 1e3),
                              String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", rate / memory)])
-                records.append(["measure": "decode_\(dtype)_\(tokens)_ratio_to_memory", "tokens": tokens, "gbps": rate, "value": rate / memory])
+                records.append(["measure": "decode_\(dtype)_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": rate / memory])
             }
         }
+        if try JSONOption.write(records, to: json) { return }
         print("expert \(hidden) → \(intermediate) → \(hidden), kernels: \(Linear.isa), \(cores) cores")
         print(Table(header: ["shape", "case", "time", "rate", "ratio"], rows: rows, rightAligned: [2, 3, 4]).render())
-        if let json {
-            let data = try JSONSerialization.data(withJSONObject: records, options: [.prettyPrinted, .sortedKeys])
-            try OutputFile.write(data, to: json)
-        }
     }
 
     /// An expert of random weights in `dtype` (f32, bf16, or fp8 with 128×128 block scales).

@@ -34,7 +34,7 @@ struct BenchFaults: ParsableCommand {
     @Option(help: "Requests per run.") var requests = 8
     @Option(help: "Tokens generated per request.") var newTokens = 48
     @Option(help: "How long a stopped host stays stopped.") var stopSeconds = 2.0
-    @Option(help: "Also write the figures to this JSON file.") var json: String?
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         guard (2...64).contains(hosts) else { throw ValidationError("--hosts must be in 2...64, got \(hosts)") }
@@ -96,17 +96,14 @@ struct BenchFaults: ParsableCommand {
                          String(format: "%.1f → %.1f (%.2f×, mean of %d)", before, inside, inside / max(before, 1e-9), windows.count)])
         }
         rows.append(["tokens/s whole runs with ÷ without", String(format: "%.2f (%.1f ÷ %.1f)", during / max(baseline.tokensPerSecond, 1e-9), during, baseline.tokensPerSecond)])
-        print(Table(header: ["measure", "value"], rows: rows).render())
-        if let json {
-            var object: [String: Any] = ["faults": faults, "requests_lost": lost, "tokens_identical": identical,
-                                         "detection_seconds": detections, "recovery_seconds": recoveries,
-                                         "tokens_per_second_with_faults": during, "tokens_per_second_without": baseline.tokensPerSecond]
-            for (kind, windows) in around {
-                object["tokens_per_second_before_\(kind)"] = windows.map(\.before)
-                object["tokens_per_second_during_\(kind)"] = windows.map(\.during)
-            }
-            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
+        var object: [String: Any] = ["faults": faults, "requests_lost": lost, "tokens_identical": identical,
+                                     "detection_seconds": detections, "recovery_seconds": recoveries,
+                                     "tokens_per_second_with_faults": during, "tokens_per_second_without": baseline.tokensPerSecond]
+        for (kind, windows) in around {
+            object["tokens_per_second_before_\(kind)"] = windows.map(\.before)
+            object["tokens_per_second_during_\(kind)"] = windows.map(\.during)
         }
+        if try !JSONOption.write(object, to: json) { print(Table(header: ["measure", "value"], rows: rows).render()) }
         if lost > 0 || !identical { throw ExitCode(1) }
     }
 

@@ -17,7 +17,7 @@ struct BenchMachine: ParsableCommand {
 
     @Option(help: "Side of the square sgemm.") var gemmSize = 2048
     @Option(name: .customLong("buffer-mib"), help: "Size of the buffers read and copied, in MiB.") var bufferMiB = 256
-    @Option(help: "Also write the figures to this JSON file.") var json: String?
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         guard gemmSize > 0, gemmSize <= 16384 else { throw ValidationError("--gemm-size must be in 1...16384, got \(gemmSize)") }
@@ -34,13 +34,10 @@ struct BenchMachine: ParsableCommand {
             ("memory read, \(cores) threads", "GB/s", MachineBaseline.memoryReadGBps(bytes: bytes, threads: cores)),
             ("memcpy \(bufferMiB) MiB", "GB/s copied", MachineBaseline.memcpyGBps(bytes: bytes)),
         ]
+        let object: [[String: Any]] = figures.map { ["measure": $0.0, "unit": $0.1, "value": $0.2] }
+        if try JSONOption.write(object, to: json) { return }
         print(Table(header: ["measure", "rate", "unit"],
                     rows: figures.map { [$0.0, String(format: "%.1f", $0.2), $0.1] },
                     rightAligned: [1]).render())
-        if let json {
-            let object: [[String: Any]] = figures.map { ["measure": $0.0, "unit": $0.1, "value": $0.2] }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try OutputFile.write(data, to: json)
-        }
     }
 }

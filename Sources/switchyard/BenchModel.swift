@@ -21,7 +21,7 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Sequences decoded together in each step.") var batch = 1
     @Option(help: "Prompt tokens per sequence.") var promptTokens = 32
     @Option(help: "Decode steps timed.") var steps = 32
-    @Option(help: "Also write the figures to this JSON file.") var json: String?
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         guard (1...256).contains(batch), (1...4096).contains(promptTokens), (1...10_000).contains(steps) else {
@@ -46,6 +46,10 @@ struct BenchModel: ParsableCommand {
         let seconds = elapsed.inSeconds
         let t = model.timings, total = max(t.total, 1e-12)
         let tokensPerSecond = Double(steps * batch) / seconds
+        let object: [String: Any] = ["tokens_per_second": tokensPerSecond, "step_seconds": seconds / Double(steps),
+                                     "share_experts": t.routedExperts / total, "share_attention": t.attention / total,
+                                     "share_other": t.other / total, "batch": batch, "weights": loaded.fingerprint]
+        if try JSONOption.write(object, to: json) { return }
         print("\(loaded.fingerprint), batch \(batch), \(steps) decode steps after \(promptTokens) prompt tokens")
         print(Table(header: ["measure", "value"], rows: [
             ["decode tokens/s", String(format: "%.1f", tokensPerSecond)],
@@ -54,11 +58,5 @@ struct BenchModel: ParsableCommand {
             ["attention", Format.percent(t.attention / total)],
             ["other (router, shared expert, norms, LM head)", Format.percent(t.other / total)],
         ], rightAligned: [1]).render())
-        if let json {
-            let object: [String: Any] = ["tokens_per_second": tokensPerSecond, "step_seconds": seconds / Double(steps),
-                                         "share_experts": t.routedExperts / total, "share_attention": t.attention / total,
-                                         "share_other": t.other / total, "batch": batch, "weights": loaded.fingerprint]
-            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
-        }
     }
 }

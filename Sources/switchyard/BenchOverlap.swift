@@ -27,7 +27,7 @@ struct BenchOverlap: ParsableCommand {
     @Option(help: "Sequences per step (and requests).") var batch = 16
     @Option(help: "Tokens generated per request.") var newTokens = 16
     @Option(help: "Delay on every frame a host sends, in milliseconds.") var delayMs = 2.0
-    @Option(help: "Also write the figures to this JSON file.") var json: String?
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         guard (2...256).contains(batch) else { throw ValidationError("--batch must be in 2...256, got \(batch)") }
@@ -64,13 +64,11 @@ struct BenchOverlap: ParsableCommand {
         }
         let ratio = results[1].p50 / max(results[0].p50, 1e-12)
         let identical = results[0].outputs == results[1].outputs
+        let object: [String: Any] = ["none_step_p50_seconds": results[0].p50, "pingpong_step_p50_seconds": results[1].p50, "ratio": ratio,
+                                     "tokens_identical": identical, "hosts": hosts, "delay_ms": delayMs, "batch": batch]
+        if try JSONOption.write(object, to: json) { if !identical { throw ExitCode(1) }; return }
         print(Table(header: ["overlap", "step p50", "tokens"], rows: results.map { [$0.name, Format.seconds($0.p50), $0.name == "none" ? "reference" : (identical ? "identical" : "DIFFERENT")] }).render())
         print(String(format: "pingpong ÷ none step time: %.2f (%d hosts, %@ ms link delay, batch %d, %@)", ratio, hosts, String(delayMs), batch, model))
-        if let json {
-            let object: [String: Any] = ["none_step_p50_seconds": results[0].p50, "pingpong_step_p50_seconds": results[1].p50, "ratio": ratio,
-                                         "tokens_identical": identical, "hosts": hosts, "delay_ms": delayMs, "batch": batch]
-            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
-        }
         if !identical { throw ExitCode(1) }
     }
 }

@@ -27,7 +27,7 @@ struct BenchPayload: ParsableCommand {
     @Option(help: "Tokens per prompt.") var promptTokens = 16
     @Option(help: "Tokens generated per prompt, whose positions are compared.") var newTokens = 16
     @Option(help: "In-process expert hosts.") var hosts = 8
-    @Option(help: "Also write the figures to this JSON file.") var json: String?
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         try FlagBounds.check([("--prompts", prompts, 1...1000), ("--prompt-tokens", promptTokens, 1...4096),
@@ -41,18 +41,15 @@ struct BenchPayload: ParsableCommand {
         let payloads = [ActivationPayloads.bf16, ActivationPayloads(dispatch: .fp8, combine: .bf16), ActivationPayloads(.fp8)]
         let figures = try PayloadAccuracy.measure(config: config, source: source, payloads: payloads, prompts: promptList,
                                                   newTokens: newTokens, hosts: hosts)
+        let rows: [[String: Any]] = figures.map {
+            ["dispatch": $0.payload.dispatch.rawValue, "combine": $0.payload.combine.rawValue, "max_relative_error": $0.maxRelativeError,
+             "mean_relative_error": $0.meanRelativeError, "greedy_agreement": $0.agreement, "positions": $0.positions]
+        }
+        if try JSONOption.write(["weights": source.fingerprint, "payloads": rows], to: json) { return }
         print("\(source.fingerprint), \(prompts) prompts × \(newTokens) positions, against the f32 wire")
         print(Table(header: ["payload", "max rel. error", "mean rel. error", "greedy agreement"], rows: figures.map {
             [$0.payload.description, String(format: "%.2e", $0.maxRelativeError), String(format: "%.2e", $0.meanRelativeError),
              String(format: "%.1f%% (%d of %d)", 100 * $0.agreement, $0.agreeing, $0.positions)]
         }, rightAligned: [1, 2, 3]).render())
-        if let json {
-            let rows: [[String: Any]] = figures.map {
-                ["dispatch": $0.payload.dispatch.rawValue, "combine": $0.payload.combine.rawValue, "max_relative_error": $0.maxRelativeError,
-                 "mean_relative_error": $0.meanRelativeError, "greedy_agreement": $0.agreement, "positions": $0.positions]
-            }
-            try OutputFile.write(try JSONSerialization.data(withJSONObject: ["weights": source.fingerprint, "payloads": rows],
-                                                            options: [.prettyPrinted, .sortedKeys]), to: json)
-        }
     }
 }

@@ -34,8 +34,7 @@ struct BenchServe: ParsableCommand {
     @Option(help: "Tokens to generate per request.") var maxTokens = 32
     @Option(help: "Seed of the prompts and arrival times.") var seed: UInt64 = 0
     @Option(help: "Seconds one request may take.") var timeout = 300
-    @Option(help: ArgumentHelp("--json [FILE]: the figures as JSON on stdout instead of the table, or into FILE besides it.", valueName: "file"))
-    var json: String?
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         guard (1...1_000_000).contains(requests) else { throw ValidationError("--requests must be in 1...1000000, got \(requests)") }
@@ -66,13 +65,7 @@ struct BenchServe: ParsableCommand {
         case let .concurrency(c): object["concurrency"] = c
         case let .rate(r): object["rate_per_s"] = r
         }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-        if let file = json, file != "-" {
-            try OutputFile.write(data, to: file)
-        }
-        if json == "-" {
-            print(String(decoding: data, as: UTF8.self))
-        } else {
+        if try !JSONOption.write(object, to: json) {
             let loadText: String = switch load {
             case let .concurrency(c): "concurrency \(c)"
             case let .rate(r): "\(r) requests/s (Poisson)"

@@ -21,7 +21,7 @@ struct BenchSimulator: ParsableCommand {
     )
 
     @Option(help: "Decode batch of every timed step.") var batch = 256
-    @Option(help: "Also write the figures to this JSON file.") var json: String?
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         try FlagBounds.check([("--batch", batch, FlagBounds.tokens)])
@@ -41,9 +41,6 @@ struct BenchSimulator: ParsableCommand {
                 figures.append(["devices": topology.devices.count, "layers": layers, "ms_per_step": seconds * 1e3])
             }
         }
-        print("simulator cost of one decode step (batch \(batch), 128 experts, mean of 20 steps)")
-        print(Table(header: ["devices", "layers", "ms per step"], rows: rows, rightAligned: [0, 1, 2]).render())
-        print("")
         let cluster = try TopologyArgument.load("hgx-h100-x4")
         let one = try timeSteps(base, cluster, steps: 1, routing: .uniform)
         let thousand = try timeSteps(base, cluster, steps: 1000, routing: .zipf(1.1)) * 1000
@@ -51,13 +48,14 @@ struct BenchSimulator: ParsableCommand {
             ("one decode step, mistral-small-4, hgx-h100-x4", one, 0.020),
             ("1,000 decode steps, zipf:1.1, 32 GPUs", thousand, 5),
         ]
+        let object: [String: Any] = ["scaling": figures, "targets": targets.map { ["measure": $0.0, "seconds": $0.1, "target_seconds": $0.2] }]
+        if try JSONOption.write(object, to: json) { return }
+        print("simulator cost of one decode step (batch \(batch), 128 experts, mean of 20 steps)")
+        print(Table(header: ["devices", "layers", "ms per step"], rows: rows, rightAligned: [0, 1, 2]).render())
+        print("")
         print(Table(header: ["measure", "time", "target", "met"], rows: targets.map {
             [$0.0, Format.seconds($0.1), Format.seconds($0.2), $0.1 < $0.2 ? "yes" : "NO"]
         }, rightAligned: [1, 2]).render())
-        if let json {
-            let object: [String: Any] = ["scaling": figures, "targets": targets.map { ["measure": $0.0, "seconds": $0.1, "target_seconds": $0.2] }]
-            try OutputFile.write(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), to: json)
-        }
     }
 
     /// Seconds per simulated step, wall clock.

@@ -27,7 +27,7 @@ struct Compare: ParsableCommand {
     @Option(help: "none or pingpong.") var overlap: Overlap = .none
     @Option(help: "uniform or zipf:S.") var routing: RoutingDistribution = .uniform
     @OptionGroup var deploymentOptions: DeploymentOptions
-    @Flag(help: "Print JSON instead of a table.") var json = false
+    @Option(help: JSONOption.help) var json: String?
     @Argument(help: "Topology files or preset names.") var topologies: [String]
 
     func validate() throws {
@@ -61,7 +61,7 @@ struct Compare: ParsableCommand {
                             "prefill_tokens_per_second": prefill.tokensPerSecond, "decode_exchange_share": decode.exchangeShare,
                             "prefill_exchange_share": prefill.exchangeShare, "bottleneck": decode.bottleneck])
         }
-        if json { return try printJSON(objects) }
+        if try JSONOption.write(objects, to: json) { return }
         print("\(model): decode batch \(batch), prefill \(prefillBatch) tokens, context \(context), \(weights.rawValue) weights, \(deploymentOptions.mode.rawValue), overlap \(overlap.rawValue)")
         print(Table(header: ["topology", "GPUs", "fits bf16", "fits fp8", "decode tok/s", "TPOT", "prefill tok/s", "exchange share", "decode bottleneck"],
                     rows: rows, rightAligned: [1, 4, 5, 6, 7]).render())

@@ -23,7 +23,7 @@ struct Generate: ParsableCommand {
     @OptionGroup var cluster: OptionalClusterOptions
     @Option(help: "Comma-separated prompt token ids.") var tokens: TokenList
     @Option(help: "Tokens to generate.") var maxNewTokens = 16
-    @Flag(help: "Print one JSON object with prompt, generated and timings.") var json = false
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         guard maxNewTokens >= 0, maxNewTokens <= 100_000 else { throw ValidationError("--max-new-tokens must be in 0...100000, got \(maxNewTokens)") }
@@ -37,26 +37,22 @@ struct Generate: ParsableCommand {
         let generator = Generator(model: loaded.model, experts: loaded.experts)
         let result = try generator.generate(prompt: tokens.ids, count: maxNewTokens)
         let shares = loaded.model.timings
-        if json {
-            let object: [String: Any] = [
-                "prompt": tokens.ids,
-                "generated": result.generated,
-                "timings": [
-                    "load_seconds": loadSeconds,
-                    "prefill_seconds": result.prefillSeconds,
-                    "decode_seconds": result.decodeSeconds,
-                    "decode_tokens_per_second": result.decodeTokensPerSecond,
-                    "experts_seconds": shares.routedExperts,
-                    "attention_seconds": shares.attention,
-                    "other_seconds": shares.other,
-                ],
-                "resident_bytes": loaded.residentBytes,
-                "weights": loaded.fingerprint,
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-            return
-        }
+        let object: [String: Any] = [
+            "prompt": tokens.ids,
+            "generated": result.generated,
+            "timings": [
+                "load_seconds": loadSeconds,
+                "prefill_seconds": result.prefillSeconds,
+                "decode_seconds": result.decodeSeconds,
+                "decode_tokens_per_second": result.decodeTokensPerSecond,
+                "experts_seconds": shares.routedExperts,
+                "attention_seconds": shares.attention,
+                "other_seconds": shares.other,
+            ],
+            "resident_bytes": loaded.residentBytes,
+            "weights": loaded.fingerprint,
+        ]
+        if try JSONOption.write(object, to: json) { return }
         print(result.generated.map(String.init).joined(separator: " "))
         let total = max(shares.total, 1e-12)
         FileHandle.standardError.write(Data("""

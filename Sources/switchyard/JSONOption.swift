@@ -1,17 +1,45 @@
-/// `--json [FILE]`: JSON on stdout, or with a file name into that file. ArgumentParser has no
-/// option with an optional value, so for the commands listed here a bare `--json` (last, or
-/// followed by another option) is handed to it as `--json -`, and "-" means stdout.
+import ArgumentParser
+import Foundation
+import SwitchyardCore
+
+/// `--json [FILE]`, the same on every command: a bare `--json` prints the JSON on stdout instead of
+/// the text; `--json FILE` prints the text as usual and writes the same JSON into FILE. Both are
+/// `JSONStyle` documents. ArgumentParser has no option with an optional value, so a bare `--json`
+/// (last, or followed by another option) is handed to it as `--json -`, and "-" means stdout.
 enum JSONOption {
-    /// Subcommand paths whose `--json` takes an optional file.
-    static let commands: [[String]] = [["bench", "serve"]]
+    static let help = ArgumentHelp("--json alone: the figures as JSON on stdout instead of the text; --json FILE: the text, and the JSON into FILE.",
+                                   valueName: "file")
 
     static func normalize(_ arguments: [String]) -> [String] {
-        guard commands.contains(where: { arguments.starts(with: $0) }) else { return arguments }
         var out: [String] = []
         for (index, argument) in arguments.enumerated() {
+            if argument == "--" { return out + arguments[index...] }
             out.append(argument)
-            if argument == "--json", index + 1 == arguments.count || arguments[index + 1].hasPrefix("-") { out.append("-") }
+            if argument == "--json", index + 1 == arguments.count || (arguments[index + 1].hasPrefix("-") && arguments[index + 1] != "-") {
+                out.append("-")
+            }
         }
         return out
+    }
+
+    /// Writes `object` where `--json` said. Returns true when it went to stdout, so the caller
+    /// prints no text.
+    @discardableResult
+    static func write(_ object: Any, to destination: String?) throws -> Bool {
+        guard let destination else { return false }
+        let data = try JSONStyle.data(object)
+        if destination == "-" {
+            print(String(decoding: data, as: UTF8.self))
+            return true
+        }
+        try OutputFile.write(data, to: destination)
+        return false
+    }
+
+    /// The same for an `Encodable` value.
+    @discardableResult
+    static func write(_ value: some Encodable, to destination: String?) throws -> Bool {
+        guard destination != nil else { return false }
+        return try write(try JSONSerialization.jsonObject(with: JSONStyle.encoder().encode(value)), to: destination)
     }
 }

@@ -18,29 +18,25 @@ struct ModelInfo: ParsableCommand {
     @Argument(help: "A preset (mistral-small-4, mini, tiny) or a config.json.")
     var model: String
 
-    @Flag(help: "Print one JSON object instead of tables.")
-    var json = false
+    @Option(help: JSONOption.help) var json: String?
 
     func run() throws {
         let config = try ModelArgument.load(model, option: "MODEL")
         let count = ParameterCount(config)
-        let components: [(String, Int)] = [
-            ("embedding", count.embedding), ("attention (MLA)", count.attention), ("norms", count.norms),
-            ("routers", count.routers), ("shared experts", count.sharedExperts), ("dense MLP", count.denseMLP),
-            ("routed experts", count.routedExperts), ("LM head", count.lmHead),
+        // (row name, JSON key, parameters)
+        let components: [(String, String, Int)] = [
+            ("embedding", "embedding", count.embedding), ("attention (MLA)", "attention_mla", count.attention), ("norms", "norms", count.norms),
+            ("routers", "routers", count.routers), ("shared experts", "shared_experts", count.sharedExperts), ("dense MLP", "dense_mlp", count.denseMLP),
+            ("routed experts", "routed_experts", count.routedExperts), ("LM head", "unembedding", count.lmHead),
         ]
         let kvBytesPerToken = config.kvCacheValuesPerTokenPerLayer * config.numHiddenLayers * 2
-        if json {
-            var object: [String: Any] = Dictionary(uniqueKeysWithValues: components.map { ($0.0, $0.1) })
-            object["total"] = count.total
-            object["active"] = count.active
-            object["active_without_embeddings"] = count.activeWithoutEmbeddings
-            object["per_routed_expert"] = count.perRoutedExpert
-            object["kv_cache_bytes_per_token_bf16"] = kvBytesPerToken
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-            return
-        }
+        var object: [String: Any] = Dictionary(uniqueKeysWithValues: components.map { ($0.1, $0.2) })
+        object["total"] = count.total
+        object["active"] = count.active
+        object["active_without_embeddings"] = count.activeWithoutEmbeddings
+        object["per_routed_expert"] = count.perRoutedExpert
+        object["kv_cache_bytes_per_token_bf16"] = kvBytesPerToken
+        if try JSONOption.write(object, to: json) { return }
         let shape: [(String, String)] = [
             ("layers", "\(config.numHiddenLayers) (first \(config.firstKDenseReplace) dense)"),
             ("hidden", "\(config.hiddenSize)"),
@@ -52,7 +48,7 @@ struct ModelInfo: ParsableCommand {
         ]
         print(Table(header: ["shape", model], rows: shape.map { [$0.0, $0.1] }).render())
         print()
-        let rows = components.map { [$0.0, Format.parameters($0.1), Format.percent(Double($0.1) / Double(count.total))] }
+        let rows = components.map { [$0.0, Format.parameters($0.2), Format.percent(Double($0.2) / Double(count.total))] }
             + [["total", Format.parameters(count.total), "100.0%"],
                ["active per token", Format.parameters(count.active), Format.percent(Double(count.active) / Double(count.total))],
                ["one routed expert", Format.parameters(count.perRoutedExpert), ""]]

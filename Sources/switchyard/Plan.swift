@@ -33,7 +33,7 @@ struct Plan: ParsableCommand {
     @Option(name: .customLong("reserve-gib"), help: "GiB per GPU kept for activations, buffers and the runtime.") var reserveGiB = 4.0
     @OptionGroup var deploymentOptions: DeploymentOptions
     @Flag(help: "One table over every preset topology and weight format.") var all = false
-    @Flag(help: "Print JSON instead of tables.") var json = false
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         try FlagBounds.check([("--context", context, FlagBounds.context)])
@@ -46,7 +46,7 @@ struct Plan: ParsableCommand {
         if all { return try runAll(config) }
         let topology = try TopologyArgument.load(self.topology!)
         let plan = try makePlan(config, topology, weights)
-        if json { return try printJSON(jsonObject(plan, topology)) }
+        if try JSONOption.write(jsonObject(plan, topology), to: json) { return }
         let f = ModelFootprint(config: config, weights: weights, kvCache: kvDType)
         print("\(model) on \(topology.name) (\(Plural.count(topology.devices.count, "GPU"))): \(weights.rawValue) weights, \(deploymentOptions.mode.rawValue), \(deploymentOptions.placement.rawValue) placement")
         print("weights: \(Format.bytes(plan.totalWeightBytes)) in all; one routed expert in every layer \(Format.bytes(f.expertBytesAcrossLayers)); attention side (one copy) \(Format.bytes(f.attentionSideBytes))")
@@ -94,7 +94,7 @@ struct Plan: ParsableCommand {
                 objects.append(object)
             }
         }
-        if json { return try printJSON(objects) }
+        if try JSONOption.write(objects, to: json) { return }
         print("\(model), \(deploymentOptions.mode.rawValue), context \(context), \(Format.bytes(reserveGiB * 1_073_741_824)) reserve per GPU; tightest GPU shown")
         print(Table(header: ["topology", "GPUs", "weights", "tightest GPU weights", "its free memory", "KV tokens", "sequences", "fits"],
                     rows: rows, rightAligned: [1, 3, 4, 5, 6]).render())

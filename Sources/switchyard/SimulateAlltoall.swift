@@ -35,7 +35,7 @@ struct SimulateAlltoall: ParsableCommand {
     @Option(help: "uniform, or node-limited:M (each token's experts on at most M nodes).") var routing: RoutingArgument = .distribution(.uniform)
     @Option(help: "direct, hierarchical or low-latency.") var algorithm: ExchangeAlgorithm = .direct
     @Option(help: "Seed of the routing generator.") var seed: UInt64 = 1
-    @Flag(help: "Print JSON instead of a table.") var json = false
+    @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         try FlagBounds.check([("--ranks", ranks, FlagBounds.devices), ("--tokens-per-rank", tokensPerRank, FlagBounds.tokens),
@@ -66,16 +66,15 @@ struct SimulateAlltoall: ParsableCommand {
                                   nodeLimit: nodeLimit, seed: seed)
         let phases = [("dispatch", dispatchDType.rawValue, r.dispatch, r.dispatchBytesPerRank), ("combine", combineDType.rawValue, r.combine, r.combineBytesPerRank)]
         let routingName = nodeLimit.map { "node-limited:\($0)" } ?? "uniform"
-        if json {
-            return try printJSON(phases.map { name, dtype, time, sent in
+        let object = phases.map { name, dtype, time, sent in
                 ["phase": name, "algorithm": algorithm.rawValue, "routing": routingName,
                  "nodes_per_token": r.spread.nodesPerToken, "devices_per_token": r.spread.devicesPerToken, "dtype": dtype, "seconds": time.seconds, "latency_seconds": time.latencySeconds,
                  "max_bytes_per_rank": sent.max() ?? 0, "mean_bytes_per_rank": sent.reduce(0, +) / Double(ranks),
                  "algorithm_bandwidth_bytes_per_second": time.seconds > 0 ? (sent.max() ?? 0) / time.seconds : 0,
                  "busiest_link": time.busiestPort.map { r.ports[$0].name } ?? "",
                  "busiest_link_bandwidth_bytes_per_second": time.busiestPortBandwidth] as [String: Any]
-            })
         }
+        if try JSONOption.write(object, to: json) { return }
         print("\(topology.name): \(ranks) ranks × \(tokensPerRank) tokens, hidden \(hidden), \(experts) experts, top-\(topk), \(routingName) routing, \(algorithm.rawValue) exchange")
         print(String(format: "a token reaches %.2f nodes and %.2f GPUs on average (its own included), at most %d nodes",
                      r.spread.nodesPerToken, r.spread.devicesPerToken, r.spread.mostNodesOfAToken))

@@ -40,7 +40,7 @@ struct SimulateStep: ParsableCommand {
     @Option(help: "none, or pingpong (two micro-batches overlap attention and experts).") var overlap: Overlap = .none
     @Option(help: "Steps to simulate (each with fresh routing); figures are averages.") var steps = 1
     @Option(help: "Seed of the routing generator.") var seed: UInt64 = 1
-    @Flag(help: "Print JSON instead of tables.") var json = false
+    @Option(help: JSONOption.help) var json: String?
     @Option(help: "Write a self-contained HTML report (timeline and traffic heatmap) into this folder.") var report: String?
 
     func validate() throws {
@@ -80,7 +80,7 @@ struct SimulateStep: ParsableCommand {
             + "combine \(combineDType.rawValue), overlap \(overlap.rawValue), \(steps) step\(steps == 1 ? "" : "s")"
         let text = SimulationText(result: result, deployment: deployment)
         if let report { try writeReport(result, deployment: deployment, title: title, summary: text.summaryRows, into: report) }
-        if json { return try printJSON(text.jsonObject(title: title)) }
+        if try JSONOption.write(text.jsonObject(title: title), to: json) { return }
         print(title)
         print("")
         print(text.render())

@@ -83,10 +83,3 @@ struct DeploymentOptions: ParsableArguments {
                               expertOwner: (0..<experts).map { hosts[placement.host(of: $0)] })
     }
 }
-
-
-/// Writes pretty JSON with sorted keys to stdout.
-func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
-}

@@ -1,4 +1,5 @@
 import SwitchyardCore
+import Foundation
 import SwitchyardLaunch
 import ArgumentParser
 import SwitchyardTopology
@@ -11,9 +12,11 @@ struct TopologyShow: ParsableCommand {
     )
 
     @Argument(help: "A topology file or a preset's name.") var file: String
+    @Option(help: JSONOption.help) var json: String?
 
     func run() throws {
         let t = try TopologyArgument.load(file)
+        if try JSONOption.write(Self.jsonObject(t), to: json) { return }
         print("\(t.name): \(t.description)")
         print("")
         let models = t.gpuModels.values.sorted { $0.name < $1.name }
@@ -51,6 +54,32 @@ struct TopologyShow: ParsableCommand {
             lines.append(("network per node", Format.rate(perNode) + " each way"))
         }
         print(KeyValueList.render(lines))
+    }
+
+    static func jsonObject(_ t: Topology) -> [String: Any] {
+        func costs(_ c: TransferCosts) -> [String: Any] { ["message_seconds": c.messageSeconds, "token_seconds": c.tokenSeconds] }
+        let up = t.scaleUp
+        var scaleUp: [String: Any] = ["name": up.name, "bytes_per_second_each_way": up.bytesPerSecondEachWay, "latency_seconds": up.latencySeconds,
+                                      "switched": up.switched, "non_blocking": up.nonBlocking, "costs": costs(up.costs)]
+        if let aggregate = up.aggregateBytesPerSecond { scaleUp["aggregate_bytes_per_second"] = aggregate }
+        let scaleOut: Any = t.scaleOut.map { net -> [String: Any] in
+            ["name": net.name, "attachment": net.attachment == .gpu ? "gpu" : "node", "nic_count": net.nicCount,
+             "bytes_per_second_per_nic": net.bytesPerSecondPerNIC, "latency_seconds": net.latencySeconds,
+             "rail_optimized": net.railOptimized, "costs": costs(net.costs)]
+        } ?? NSNull()
+        let a = t.achievable
+        return [
+            "name": t.name, "description": t.description,
+            "gpu_models": t.gpuModels.values.sorted { $0.name < $1.name }.map { m -> [String: Any] in
+                ["name": m.name, "memory_bytes": m.memoryBytes, "hbm_bytes_per_second": m.hbmBytesPerSecond,
+                 "dense_flops_per_second": Dictionary(uniqueKeysWithValues: m.denseFLOPS.map { ($0.key.rawValue, $0.value) })]
+            },
+            "nodes": t.nodes.map { ["name": $0.name, "gpu_model": $0.gpuModel, "gpus": $0.gpuNames] as [String: Any] },
+            "scale_up": scaleUp, "scale_out": scaleOut,
+            "achievable": ["compute": a.compute, "hbm": a.hbm, "scale_up": a.scaleUp, "scale_out": a.scaleOut],
+            "gpus": t.devices.count, "total_memory_bytes": t.totalMemoryBytes, "total_hbm_bytes_per_second": t.totalHBMBytesPerSecond,
+            "total_peak_flops_per_second": Dictionary(uniqueKeysWithValues: NumberFormat.allCases.map { ($0.rawValue, t.totalPeakFLOPS($0)) }),
+        ]
     }
 
     /// ", 25 ns a message, 1 µs a token" for the costs that are set.

@@ -42,7 +42,7 @@ enum RoutingArgument: ExpressibleByArgument {
 struct TraceSimulation {
     let file: String
     let topology: Topology
-    let json: Bool
+    let json: String?
 
     func run() throws {
         var url = URL(fileURLWithPath: file)
@@ -60,14 +60,13 @@ struct TraceSimulation {
         let projection = TraceProjection(messages: TrafficRun.traceMessages(ledger, topology: topology)!, topology: topology)
         let steps = max(1, Set(ledger.records.map(\.step)).count)
         let layers = projection.layerBytes.keys.sorted()
-        if json {
-            return try printJSON([
-                "trace": url.path, "topology": topology.name, "steps": steps,
-                "dispatch_seconds_per_step": projection.dispatchSeconds / Double(steps), "combine_seconds_per_step": projection.combineSeconds / Double(steps),
-                "busiest_port": projection.busiestPort ?? NSNull(),
-                "layers": layers.map { ["layer": $0, "bytes": projection.layerBytes[$0]!] },
-            ])
-        }
+        let object: [String: Any] = [
+            "trace": url.path, "topology": topology.name, "steps": steps,
+            "dispatch_seconds_per_step": projection.dispatchSeconds / Double(steps), "combine_seconds_per_step": projection.combineSeconds / Double(steps),
+            "busiest_port": projection.busiestPort ?? NSNull(),
+            "layers": layers.map { ["layer": $0, "bytes": projection.layerBytes[$0]!] },
+        ]
+        if try JSONOption.write(object, to: json) { return }
         print("\(url.path): \(Plural.count(ledger.records.count, "message")) of \(Plural.count(c.hosts, "expert host")) over \(Plural.count(steps, "step")), timed on \(topology.name)")
         print(Table(header: ["measure", "value"], rows: [
             ["dispatch per step", Format.seconds(projection.dispatchSeconds / Double(steps))],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardCore
 import SwitchyardLaunch
 import SwitchyardTraffic
 
@@ -20,6 +21,7 @@ struct TrafficCommand: ParsableCommand {
 
     @Argument(help: "The run directory (switchyard run's --out).") var runDirectory: String
     @Option(help: "Print this layer's matrix instead of all layers'.") var layer: Int?
+    @Option(help: JSONOption.help) var json: String?
 
     func run() throws {
         let summary = TrafficSummary(try TrafficRun.load(URL(fileURLWithPath: runDirectory)))
@@ -31,6 +33,12 @@ struct TrafficCommand: ParsableCommand {
             }
             matrix = m
         } else { matrix = summary.total }
+        // summary.json's traffic figures, with the matrix the table shows.
+        var object = try JSONSerialization.jsonObject(with: JSONStyle.encoder().encode(RunSummary.Traffic(summary))) as! [String: Any]
+        object["roles"] = names
+        object["matrix_layer"] = layer ?? NSNull()
+        object["matrix_bytes"] = (0..<matrix.endpoints).map { s in (0..<matrix.endpoints).map { d in matrix[bytes: s, d] } }
+        if try JSONOption.write(object, to: json) { return }
         print("bytes from role (row) to role (column), \(layer.map { "layer \($0)" } ?? "all layers")")
         print(Table(header: ["from \\ to"] + names, rows: (0..<matrix.endpoints).map { s in
             [names[s]] + (0..<matrix.endpoints).map { d in matrix[bytes: s, d] > 0 ? Format.bytes(matrix[bytes: s, d]) : "·" }

@@ -90,9 +90,9 @@ import SwitchyardTestSupport
         #expect(object["wrong"] as? Int == 0 && rows.allSatisfy { $0["wrong"] as? Int == 0 && $0["type"] as? String == "bf16" })
         #expect((object["bus_factor"] as? NSNumber)?.doubleValue == 1)
         #expect(rows.allSatisfy { ($0["size_bytes"] as! Int) == 2 * ($0["count"] as! Int) })
-        #expect(rows.allSatisfy { ($0["combine_busbw"] as! Double) == ($0["combine_algbw"] as! Double) })
-        let busbw = rows.flatMap { [$0["dispatch_busbw"] as! Double, $0["combine_busbw"] as! Double] }
-        #expect(abs((object["avg_busbw"] as! Double) - busbw.reduce(0, +) / Double(busbw.count)) <= 1e-9 * (object["avg_busbw"] as! Double))
+        #expect(rows.allSatisfy { ($0["combine_busbw_gb_per_s"] as! Double) == ($0["combine_algbw_gb_per_s"] as! Double) })
+        let busbw = rows.flatMap { [$0["dispatch_busbw_gb_per_s"] as! Double, $0["combine_busbw_gb_per_s"] as! Double] }
+        #expect(abs((object["avg_busbw_gb_per_s"] as! Double) - busbw.reduce(0, +) / Double(busbw.count)) <= 1e-9 * (object["avg_busbw_gb_per_s"] as! Double))
         // 8 tokens × 2 experts each reach at most 3 hosts: every row's dispatch carries its tokens' activations at least once.
         #expect((rows[3]["count"] as! Int) >= 8 * 256 && (rows[3]["dispatch_wire_bytes"] as! Int) > (rows[3]["size_bytes"] as! Int))
     }
