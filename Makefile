@@ -87,7 +87,7 @@ report-check: build
 # A crash is replayed with `.build-fuzz/release/switchyard-fuzz` built plainly, or by copying it
 # into Tests/Fuzz/regressions/TARGET/, which `make test` replays.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := wire safetensors config topology cluster
+FUZZ_TARGETS := wire safetensors config topology cluster rundir
 FUZZ_BIN := .build-fuzz/release/switchyard-fuzz
 fuzz: deps
 	$(SWIFT) build --scratch-path .build-fuzz -c release --product switchyard-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
