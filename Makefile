@@ -83,7 +83,8 @@ report-check: build
 # libFuzzer with the address sanitizer over each untrusted-input reader (Tests/Fuzz), linked with
 # lld (gold fails on the sanitized objects): its own
 # scratch folder, the committed seeds in Tests/Fuzz/corpus/TARGET (read, never written), new
-# inputs in .build-fuzz/corpus/TARGET, crashes in .build-fuzz/crashes. FUZZ_SECONDS per target.
+# inputs in .build-fuzz/corpus/TARGET, crashes in .build-fuzz/crashes. FUZZ_SECONDS per target;
+# FUZZ_TARGETS=rundir (say) runs one.
 # A crash is replayed with `.build-fuzz/release/switchyard-fuzz` built plainly, or by copying it
 # into Tests/Fuzz/regressions/TARGET/, which `make test` replays.
 FUZZ_SECONDS ?= 60
