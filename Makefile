@@ -84,11 +84,12 @@ report-check: build
 # libFuzzer with the address sanitizer over each untrusted-input reader (Tests/Fuzz), linked with
 # lld (gold fails on the sanitized objects): its own
 # scratch folder, the committed seeds in Tests/Fuzz/corpus/TARGET (read, never written), new
-# inputs in .build-fuzz/corpus/TARGET, crashes in .build-fuzz/crashes. FUZZ_SECONDS per target.
+# inputs in .build-fuzz/corpus/TARGET, crashes in .build-fuzz/crashes. FUZZ_SECONDS per target;
+# FUZZ_TARGETS=rundir (say) runs one.
 # A crash is replayed with `.build-fuzz/release/switchyard-fuzz` built plainly, or by copying it
 # into Tests/Fuzz/regressions/TARGET/, which `make test` replays.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := wire safetensors config topology cluster
+FUZZ_TARGETS := wire safetensors config topology cluster rundir
 FUZZ_BIN := .build-fuzz/release/switchyard-fuzz
 fuzz: deps
 	$(SWIFT) build --scratch-path .build-fuzz -c release --product switchyard-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld

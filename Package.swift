@@ -52,8 +52,9 @@ let package = Package(
         .target(name: "SwitchyardSimulator", dependencies: ["SwitchyardTopology", "SwitchyardCore", "SwitchyardModelConfig", "SwitchyardWire"]),
         // A run's Prometheus metrics and the tiny HTTP responder that serves them.
         .target(name: "SwitchyardMetrics", dependencies: ["SwitchyardTraffic", .product(name: "Prometheus", package: "swift-prometheus")]),
-        // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap.
-        .target(name: "SwitchyardReport", dependencies: ["SwitchyardSimulator", "SwitchyardTraffic"]),
+        // The simulator's self-contained HTML report: an SVG timeline and a traffic heatmap; and a run
+        // directory's files read from their bytes into its report (RunFiles). No native libraries.
+        .target(name: "SwitchyardReport", dependencies: ["SwitchyardCore", "SwitchyardTopology", "SwitchyardSimulator", "SwitchyardTraffic"]),
 
         // Orchestration: starting a cluster's hosts (threads, processes, mpirun ranks), serving a
         // workload, the run directory, signals, and the all-to-all benchmark. What the CLI calls.
@@ -101,7 +102,8 @@ let package = Package(
         // The untrusted-input readers as fuzz targets; `make fuzz` builds the harness with libFuzzer
         // (-DFUZZING -sanitize=fuzzer), a plain build is a replayer of saved inputs.
         .target(name: "SwitchyardFuzzTargets", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardModel", "SwitchyardWire",
-                                                              "SwitchyardTopology", "SwitchyardCluster"], path: "Tests/Fuzz/Targets"),
+                                                              "SwitchyardTopology", "SwitchyardCluster", "SwitchyardTraffic", "SwitchyardReport"],
+                path: "Tests/Fuzz/Targets"),
         .executableTarget(name: "switchyard-fuzz", dependencies: ["SwitchyardFuzzTargets"], path: "Tests/Fuzz/Harness"),
 
         // Starting the package's executables from tests, with deadlines.

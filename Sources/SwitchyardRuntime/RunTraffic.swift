@@ -38,9 +38,6 @@ public struct RunTraffic: Sendable {
 
     public func recorder(writer: Int?) -> TrafficRecorder { TrafficRecorder(context: context(writer: writer)) }
 
-    /// traffic.jsonl for the coordinator, traffic-host-K.jsonl for host K.
-    public static func fileName(writer: Int?) -> String { writer.map { "traffic-host-\($0).jsonl" } ?? "traffic.jsonl" }
-
     /// Writes the ledger into the run directory, if the run has one.
     public func write(_ ledger: TrafficLedger) throws {
         guard let directory else { return }
@@ -50,14 +47,14 @@ public struct RunTraffic: Sendable {
     /// Writes a ledger under the name its writer gives it, creating the directory if missing.
     public static func write(_ ledger: TrafficLedger, into directory: URL) throws {
         try OutputFile.makeDirectory(directory.path)
-        let file = directory.appendingPathComponent(fileName(writer: ledger.context.writer))
+        let file = directory.appendingPathComponent(TrafficJSONL.fileName(writer: ledger.context.writer))
         try OutputFile.write(try TrafficJSONL.encode(ledger), to: file.path)
     }
 
     /// Every host's records from its file in `directory`; a missing file is an error naming it.
     public static func hostRecords(in directory: URL, hosts: Int) throws -> [TrafficRecord] {
         try (0..<hosts).flatMap { host -> [TrafficRecord] in
-            let file = directory.appendingPathComponent(fileName(writer: host))
+            let file = directory.appendingPathComponent(TrafficJSONL.fileName(writer: host))
             guard let data = FileManager.default.contents(atPath: file.path) else {
                 throw TrafficFileError("\(file.path): not found; expert host \(host) did not write its ledger")
             }

@@ -282,7 +282,10 @@ public struct RunSummary: Sendable, Equatable, Codable {
         func count(_ field: String, _ value: Int) -> String? { value < 0 ? "\(field): \(value) is negative" : nil }
         func duration(_ field: String, _ value: Double) -> String? { value.isFinite && value >= 0 ? nil : "\(field): \(value) is not a duration" }
         func indexes(_ field: String, _ values: [Int], below limit: Int) -> String? {
-            values.enumerated().first { !(0..<limit).contains($0.element) }.map { "\(field)[\($0.offset)]: \($0.element) is not in 0...\(limit - 1)" }
+            // Every check is evaluated: a limit that is itself wrong (model.layers ≤ 0, reported
+            // first) must not become a range.
+            guard limit > 0 else { return values.isEmpty ? nil : "\(field): no index is below \(limit)" }
+            return values.enumerated().first { !(0..<limit).contains($0.element) }.map { "\(field)[\($0.offset)]: \($0.element) is not in 0...\(limit - 1)" }
         }
         let checks: [String?] = [
             model.layers > 0 ? nil : "model.layers: \(model.layers) is not positive",

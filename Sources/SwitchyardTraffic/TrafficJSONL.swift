@@ -7,6 +7,9 @@ public enum TrafficJSONL {
     public static let schema = "switchyard-traffic"
     public static let version = 1
 
+    /// traffic.jsonl for the coordinator, traffic-host-K.jsonl for host K.
+    public static func fileName(writer: Int?) -> String { writer.map { "traffic-host-\($0).jsonl" } ?? "traffic.jsonl" }
+
     public static func encode(_ ledger: TrafficLedger) throws -> String {
         let encoder = JSONStyle.encoder(lines: true)
         func line(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }

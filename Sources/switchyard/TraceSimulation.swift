@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchyardLaunch
+import SwitchyardReport
 import SwitchyardSimulator
 import SwitchyardTopology
 import SwitchyardTraffic
@@ -57,7 +58,7 @@ struct TraceSimulation {
         where !topology.devices.contains(where: { $0.node == device.node && $0.localIndex == device.gpu }) {
             throw SimulatorInputError(description: "\(url.path): \(role) stands for node \(device.node) gpu \(device.gpu), which \(topology.name) (\(topology.devices.count) GPUs) does not have")
         }
-        let projection = TraceProjection(messages: TrafficRun.traceMessages(ledger, topology: topology)!, topology: topology)
+        let projection = TraceProjection(messages: RunFiles.traceMessages(ledger, topology: topology)!, topology: topology)
         let steps = max(1, Set(ledger.records.map(\.step)).count)
         let layers = projection.layerBytes.keys.sorted()
         let object: [String: Any] = [

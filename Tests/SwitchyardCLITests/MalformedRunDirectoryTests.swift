@@ -110,6 +110,8 @@ import SwitchyardTestSupport
         Case(name: "summary transport unknown", files: summary(#""transport":"inproc""#, #""transport":"smoke""#), expected: "summary.json: transport", commands: ["report"]),
         Case(name: "summary layer out of range", files: summary(#"{"layer":1,"dispatch_messages""#, #"{"layer":7,"dispatch_messages""#),
              expected: "summary.json: layers.layer[0]: 7 is not in 0...1", commands: ["report"]),
+        Case(name: "summary model layers negative", files: summary(#""model":{"layers":2"#, #""model":{"layers":-1"#),
+             expected: "summary.json: model.layers: -1 is not positive", commands: ["report"]),
         Case(name: "summary host out of order", files: summary(#"{"host":1,"experts":2"#, #"{"host":3,"experts":2"#), expected: "summary.json: hosts[1].host: 3", commands: ["report"]),
         Case(name: "summary count out of range", files: summary(#""requests":1"#, #""requests":1e30"#), expected: "summary.json: ", commands: ["report"]),
         Case(name: "summary missing a field", files: summary(#""tokens_per_second":4,"#, ""), expected: "summary.json: tokens_per_second: missing", commands: ["report"]),

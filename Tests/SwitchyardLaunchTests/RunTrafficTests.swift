@@ -20,7 +20,7 @@ import SwitchyardTraffic
         #expect(host2.writer == 2)
         host2.writer = nil
         #expect(host2 == traffic.context)
-        #expect(RunTraffic.fileName(writer: nil) == "traffic.jsonl" && RunTraffic.fileName(writer: 2) == "traffic-host-2.jsonl")
+        #expect(TrafficJSONL.fileName(writer: nil) == "traffic.jsonl" && TrafficJSONL.fileName(writer: 2) == "traffic-host-2.jsonl")
     }
 
     @Test func hostLedgersAreWrittenAndReadBackByTheirNames() throws {

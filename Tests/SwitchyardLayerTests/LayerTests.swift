@@ -2,8 +2,8 @@ import Foundation
 import SwitchyardTestSupport
 import Testing
 
-/// The package's layers as Package.swift declares them: the wire codec, cluster and topology files
-/// and the simulator must not link OpenBLAS, ZeroMQ or MPI, and no source may import a module its
+/// The package's layers as Package.swift declares them: the wire codec, cluster and topology files,
+/// the simulator and the run-directory reader must not link OpenBLAS, ZeroMQ or MPI, and no source may import a module its
 /// target does not declare (an import that only works transitively breaks when a layer is cut).
 @Suite struct LayerTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -86,7 +86,8 @@ import Testing
     @Test func theLightLayersLinkNoNativeLibrary() throws {
         let targets = try Self.manifestTargets()
         let heavy: Set<String> = ["COpenBLAS", "CZeroMQ", "CMPI", "SwitchyardKernels", "SwitchyardTransport", "SwitchyardRuntime", "SwitchyardModel"]
-        let light = ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardWire", "SwitchyardCluster", "SwitchyardTopology", "SwitchyardSimulator", "SwitchyardTraffic"]
+        let light = ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardWire", "SwitchyardCluster", "SwitchyardTopology", "SwitchyardSimulator", "SwitchyardTraffic",
+                     "SwitchyardReport"]
         for name in light {
             #expect(targets[name] != nil, "Package.swift has no target \(name)")
             let leaks = Self.closure(of: name, in: targets).intersection(heavy)

@@ -3,7 +3,9 @@ import SwitchyardCluster
 import SwitchyardCore
 import SwitchyardModel
 import SwitchyardModelConfig
+import SwitchyardReport
 import SwitchyardTopology
+import SwitchyardTraffic
 import SwitchyardWire
 
 /// The untrusted-input readers under fuzzing, each as one function of arbitrary bytes. A
@@ -21,6 +23,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case topology
     /// Cluster files, and their placement of a model's experts.
     case cluster
+    /// A run directory's files (summary.json, traffic.jsonl, traffic-host-K.jsonl) as `traffic`
+    /// and `report` read them, and every aggregate and page they derive.
+    case rundir
 
     public func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
@@ -29,6 +34,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .config: Self.config(Data(bytes))
         case .topology: Self.topology(Data(bytes))
         case .cluster: Self.cluster(Data(bytes))
+        case .rundir: Self.runDirectory(bytes)
         }
     }
 
@@ -114,4 +120,72 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             check((0..<spec.hosts.count).reduce(0) { $0 + placement.experts(of: $1).count } == 128, "placement loses experts")
         }
     }
+
+    /// The first byte picks the file: 0 summary.json (beside a small ledger), 1 traffic.jsonl
+    /// alone, 2 a whole directory, its files split at NUL bytes: traffic.jsonl, summary.json,
+    /// then traffic-host-0.jsonl, traffic-host-1.jsonl, … (an empty part is a missing file).
+    static func runDirectory(_ bytes: UnsafeRawBufferPointer) {
+        guard let kind = bytes.first else { return }
+        let rest = Data(bytes.dropFirst())
+        switch kind % 3 {
+        case 0:
+            guard let run = try? RunSummary.decode(rest, file: RunFiles.summary) else { return }
+            runDirectory(sampleLedger, run: run)
+        case 1:
+            guard let ledger = try? RunFiles.ledger(rest, file: "traffic.jsonl", hostFile: { _ in nil }) else { return }
+            runDirectory(ledger, run: nil)
+        default:
+            let parts = rest.split(separator: 0, omittingEmptySubsequences: false).map { Data($0) }
+            guard let ledger = try? RunFiles.ledger(parts[0], file: "traffic.jsonl", hostFile: { host in
+                parts.indices.contains(host + 2) && !parts[host + 2].isEmpty ? (parts[host + 2], TrafficJSONL.fileName(writer: host)) : nil
+            }) else { return }
+            let run = parts.count > 1 && !parts[1].isEmpty ? try? RunSummary.decode(parts[1], file: RunFiles.summary) : nil
+            runDirectory(ledger, run: run)
+        }
+    }
+
+    /// What `traffic` prints and `report` writes from a ledger that decoded: every index the
+    /// commands take is there, every figure finite, and the ledger writes back as it was read.
+    static func runDirectory(_ ledger: TrafficLedger, run: RunSummary?) {
+        let summary = TrafficSummary(ledger), names = ledger.context.endpointNames
+        check(summary.total.endpoints == names.count && summary.hostLoad.count == ledger.context.hosts, "matrix or host table sized off the context")
+        for layer in summary.layers {
+            check(summary.perLayer[layer] != nil && ledger.bytesSavedByDeduplication.indices.contains(layer), "layer \(layer) has no table")
+            check(summary.hostImbalance(layer: layer).isFinite && summary.expertImbalance(layer: layer).isFinite, "layer \(layer)'s imbalance is not finite")
+        }
+        check(summary.hostImbalance().isFinite && summary.expertImbalance().isFinite, "imbalance is not finite")
+        check(summary.links.allSatisfy { names.indices.contains($0.source) && names.indices.contains($0.destination) }, "a link between unknown roles")
+        let locality = summary.nodeLocality
+        check(locality.intraNode + locality.interNode == summary.total.totalBytes, "node locality loses bytes")
+        check(RunSummary.Traffic(summary).wireBytes == ledger.wireBytes, "summary.json's traffic disagrees with the ledger")
+        _ = TrafficCSV.encode(summary)
+        let topology = reportTopologies[ledger.context.topology.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension } ?? ""]
+            ?? reportTopologies["hgx-h100"]
+        let html = RunFiles.report(summary, run: run, title: "fuzz", topology: topology)
+        check(html.hasSuffix("</html>\n"), "report.html is cut short")
+        if let written = try? TrafficJSONL.encode(ledger) {
+            check((try? TrafficJSONL.decode(written, file: "rewritten.jsonl")) == ledger, "a ledger reads back differently once written")
+        }
+    }
+
+    /// A small coordinator ledger: two hosts, two layers, one step (MalformedRunDirectoryTests').
+    static let sampleLedger = try! TrafficJSONL.decode(#"""
+        {"schema":"switchyard-traffic","version":1,"context":{"hosts":2,"layers":2,"experts":4,"hidden":8,"payload":"f32","transport":"inproc","coordinatorDevice":{"node":0,"gpu":0},"hostDevices":[{"node":0,"gpu":1},{"node":0,"gpu":2}],"topology":"hgx-h100"}}
+        {"type":"message","kind":"dispatch","step":0,"exchange":1,"layer":1,"micro_batch":0,"host":0,"tokens":2,"slots":3,"payload_bytes":64,"wire_bytes":168,"send_ns":1000,"receive_ns":3000}
+        {"type":"message","kind":"combine","step":0,"exchange":1,"layer":1,"micro_batch":0,"host":0,"tokens":2,"slots":3,"payload_bytes":64,"wire_bytes":168,"send_ns":5000,"receive_ns":9000}
+        {"type":"layer","layer":1,"expert_tokens":[3,1,2,0],"bytes_saved_by_dedup":152}
+        {"type":"step","step":0,"seconds":0.5,"tokens":2}
+        """#, file: "sample.jsonl")
+
+    /// Topologies the report times a run's exchange on, by name: the repository's presets, read
+    /// once (a traffic file's own topology path is not followed: the fuzzer would pick files).
+    static let reportTopologies: [String: Topology] = {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("topologies")
+        var topologies: [String: Topology] = [:]
+        for name in ["hgx-h100", "dgx-b200", "hgx-h100-x4"] {
+            topologies[name] = try? Topology.load(contentsOf: folder.appendingPathComponent(name + ".json"))
+        }
+        return topologies
+    }()
 }
