@@ -43,3 +43,20 @@ extension DispatchPlan {
         return DispatchTraffic(payload: payload, hidden: hidden, hosts: hosts, bytesSavedByDeduplication: saved)
     }
 }
+
+extension DispatchPlan {
+    /// `[k]`: how many of the plan's tokens have their experts on k distinct nodes, with host h
+    /// on node `nodeOfHost[h]` (0 for hosts it does not name).
+    public func nodesPerToken(nodeOfHost: [Int]) -> [Int] {
+        var nodesOfToken: [UInt32: [Int]] = [:]
+        for dispatch in hosts where dispatch.receivesMessage {
+            let node = nodeOfHost.indices.contains(dispatch.host) ? nodeOfHost[dispatch.host] : 0
+            for token in dispatch.routes.tokens where !(nodesOfToken[token]?.contains(node) ?? false) {
+                nodesOfToken[token, default: []].append(node)
+            }
+        }
+        var counts = [Int](repeating: 0, count: (nodesOfToken.values.map(\.count).max() ?? 0) + 1)
+        for nodes in nodesOfToken.values { counts[nodes.count] += 1 }
+        return counts
+    }
+}

@@ -44,7 +44,8 @@ public enum RunFiles {
         let locality = summary.nodeLocality
         facts += [
             ("moved", "\(bytes(ledger.wireBytes)) in \(Plural.count(ledger.records.count, "message")): dispatch \(bytes(ledger.wireBytes(.dispatch))), combine \(bytes(ledger.wireBytes(.combine)))"),
-            ("within a node / between nodes", "\(bytes(locality.intraNode)) / \(bytes(locality.interNode))"),
+            ("within a node / between nodes", "\(bytes(locality.intraNode)) / \(bytes(locality.interNode))"
+                + (summary.nodesPerToken.map { String(format: "; a token's experts on %.2f nodes on average, %d at most", $0.mean, $0.max) } ?? "")),
             ("saved by deduplication", bytes(summary.bytesSavedByDeduplication)),
             ("imbalance (max ÷ mean)", String(format: "hosts %.2f, experts %.2f", summary.hostImbalance(), summary.expertImbalance())),
         ]

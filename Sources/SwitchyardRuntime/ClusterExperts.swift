@@ -38,6 +38,8 @@ public final class ClusterExperts: OverlappingExpertBackend {
     /// Every dispatch sent and combine received, with the coordinator's times. Replace it with one
     /// whose context names the transport and the cluster's nodes.
     public var traffic: TrafficRecorder
+    /// Each host's node, as the ledger's context places it.
+    private var nodeOfHost: [Int] { traffic.context.hostDevices.map(\.node) }
     /// Hosts known to be gone and why (a child process that exited): asked between waits, so a
     /// dead host fails what waits on it at once instead of at the deadline.
     public var lostHosts: (() -> [(host: Int, reason: String)])?
@@ -106,6 +108,7 @@ public final class ClusterExperts: OverlappingExpertBackend {
         if let plan {
             traffic.noteRouting(layer: layer, tokensPerExpert: plan.tokensPerExpert,
                                 bytesSavedByDeduplication: plan.traffic(payload: payload, hidden: config.hiddenSize).bytesSavedByDeduplication)
+            traffic.noteNodesPerToken(layer: layer, counts: plan.nodesPerToken(nodeOfHost: nodeOfHost))
         }
         inFlight[address.step] = address
         try perform(directives, onDirective: keep)

@@ -95,11 +95,16 @@ public struct RunSummary: Sendable, Equatable, Codable {
         public var expertImbalance: Double
         public var hosts: [Host]
         public var layers: [Layer]
+        /// Nodes a token's experts were on, mean and most over every exchange (the coordinator's
+        /// ledger records it; absent in summaries written before).
+        public var nodesPerTokenMean: Double?
+        public var nodesPerTokenMax: Int?
 
         enum CodingKeys: String, CodingKey {
             case messages, hosts, layers, wireBytes = "wire_bytes", dispatchBytes = "dispatch_bytes", combineBytes = "combine_bytes",
                  bytesSavedByDeduplication = "bytes_saved_by_dedup", intraNodeBytes = "intra_node_bytes", interNodeBytes = "inter_node_bytes",
-                 hostImbalance = "host_imbalance", expertImbalance = "expert_imbalance"
+                 hostImbalance = "host_imbalance", expertImbalance = "expert_imbalance",
+                 nodesPerTokenMean = "nodes_per_token_mean", nodesPerTokenMax = "nodes_per_token_max"
         }
 
         public init(_ t: TrafficSummary) {
@@ -113,6 +118,8 @@ public struct RunSummary: Sendable, Equatable, Codable {
             interNodeBytes = locality.interNode
             hostImbalance = t.hostImbalance()
             expertImbalance = t.expertImbalance()
+            nodesPerTokenMean = t.nodesPerToken?.mean
+            nodesPerTokenMax = t.nodesPerToken?.max
             hosts = t.hostLoad.map {
                 Host(host: $0.host, messages: $0.messages, tokens: $0.tokens, expertSlots: $0.slots, dispatchBytes: $0.dispatchBytes, combineBytes: $0.combineBytes)
             }
@@ -302,6 +309,8 @@ public struct RunSummary: Sendable, Equatable, Codable {
                 .map { "layers[\($0.offset)]: a negative count" },
             [traffic.messages, traffic.wireBytes, traffic.dispatchBytes, traffic.combineBytes, traffic.bytesSavedByDeduplication,
              traffic.intraNodeBytes, traffic.interNodeBytes].contains { $0 < 0 } ? "traffic: a negative count" : nil,
+            traffic.nodesPerTokenMean.flatMap { $0.isFinite && $0 >= 0 ? nil : "traffic.nodes_per_token_mean: \($0) is not a finite, non-negative number" },
+            traffic.nodesPerTokenMax.flatMap { $0 >= 0 ? nil : "traffic.nodes_per_token_max: \($0) is negative" },
             indexes("traffic.hosts.host", traffic.hosts.map(\.host), below: max(1, hosts.count)),
             indexes("traffic.layers.layer", traffic.layers.map(\.layer), below: model.layers),
             [transportCounters.sentMessages, transportCounters.sentBytes, transportCounters.receivedMessages, transportCounters.receivedBytes]

@@ -20,7 +20,9 @@ public enum TrafficJSONL {
             lines.append("{\"type\":\"message\",\"kind\":\"\(r.kind.name)\",\"step\":\(r.step),\"exchange\":\(r.exchange),\"layer\":\(r.layer),\"micro_batch\":\(r.microBatch),\"host\":\(r.host),\"source\":\(r.source),\"destination\":\(r.destination),\"tokens\":\(r.tokens),\"slots\":\(r.slots),\"payload_bytes\":\(r.payloadBytes),\"wire_bytes\":\(r.wireBytes),\"send_ns\":\(r.sendNanos),\"receive_ns\":\(r.receiveNanos)}")
         }
         for (layer, tokens) in ledger.expertTokens.enumerated() where tokens.contains(where: { $0 > 0 }) || ledger.bytesSavedByDeduplication[layer] > 0 {
-            lines.append(try line(TrafficLine.layer(TrafficLayerLine(layer: layer, expertTokens: tokens, bytesSavedByDeduplication: ledger.bytesSavedByDeduplication[layer]))))
+            let nodes = ledger.nodesPerToken.indices.contains(layer) ? ledger.nodesPerToken[layer] : []
+            lines.append(try line(TrafficLine.layer(TrafficLayerLine(layer: layer, expertTokens: tokens, bytesSavedByDeduplication: ledger.bytesSavedByDeduplication[layer],
+                                                                     nodesPerToken: nodes))))
         }
         for s in ledger.steps { lines.append(try line(TrafficLine.step(s))) }
         return lines.joined(separator: "\n") + "\n"
@@ -51,13 +53,15 @@ public enum TrafficJSONL {
         decoder.userInfo[TrafficLine.contextKey] = context
         var ledger = TrafficLedger(context: context, records: [],
                                    expertTokens: Array(repeating: Array(repeating: 0, count: context.experts), count: context.layers),
-                                   bytesSavedByDeduplication: Array(repeating: 0, count: context.layers), steps: [])
+                                   bytesSavedByDeduplication: Array(repeating: 0, count: context.layers), steps: [],
+                                   nodesPerToken: Array(repeating: [], count: context.layers))
         for index in lines.indices.dropFirst(first + 1) where !lines[index].isEmpty {
             switch try decodeLine(TrafficLine.self, index) {
             case let .message(record): ledger.records.append(record)
             case let .layer(line):
                 ledger.expertTokens[line.layer] = line.expertTokens
                 ledger.bytesSavedByDeduplication[line.layer] = line.bytesSavedByDeduplication
+                ledger.nodesPerToken[line.layer] = line.nodesPerToken
             case let .step(step): ledger.steps.append(step)
             }
         }

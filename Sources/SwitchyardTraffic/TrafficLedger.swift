@@ -8,13 +8,28 @@ public struct TrafficLedger: Sendable, Equatable {
     /// Per layer: bytes one row per (token, expert) pair would have added.
     public var bytesSavedByDeduplication: [Int]
     public var steps: [TrafficStep]
+    /// Per layer: `[k]` = tokens whose experts were on k nodes (the nodes of the hosts' devices);
+    /// empty for a layer or ledger that did not record it (host files, older files).
+    public var nodesPerToken: [[Int]]
 
-    public init(context: TrafficContext, records: [TrafficRecord], expertTokens: [[Int]], bytesSavedByDeduplication: [Int], steps: [TrafficStep]) {
+    public init(context: TrafficContext, records: [TrafficRecord], expertTokens: [[Int]], bytesSavedByDeduplication: [Int], steps: [TrafficStep],
+                nodesPerToken: [[Int]] = []) {
         self.context = context
         self.records = records
         self.expertTokens = expertTokens
         self.bytesSavedByDeduplication = bytesSavedByDeduplication
         self.steps = steps
+        self.nodesPerToken = nodesPerToken
+    }
+
+    /// Tokens per number of nodes reached, over every layer: `[k]` tokens reached k nodes.
+    public var nodesPerTokenTotal: [Int] {
+        var total: [Int] = []
+        for layer in nodesPerToken {
+            if layer.count > total.count { total += Array(repeating: 0, count: layer.count - total.count) }
+            for (k, n) in layer.enumerated() { total[k] += n }
+        }
+        return total
     }
 
     public var wireBytes: Int { records.reduce(0) { $0 + Int($1.wireBytes) } }

@@ -114,15 +114,26 @@ public struct TrafficLayerLine: Sendable, Equatable, Codable {
     public var layer: Int
     public var expertTokens: [Int]
     public var bytesSavedByDeduplication: Int
+    /// `[k]`: tokens whose experts were on k nodes; empty when not recorded.
+    public var nodesPerToken: [Int]
 
-    public init(layer: Int, expertTokens: [Int], bytesSavedByDeduplication: Int) {
+    public init(layer: Int, expertTokens: [Int], bytesSavedByDeduplication: Int, nodesPerToken: [Int] = []) {
         self.layer = layer
         self.expertTokens = expertTokens
         self.bytesSavedByDeduplication = bytesSavedByDeduplication
+        self.nodesPerToken = nodesPerToken
     }
 
     enum CodingKeys: String, CodingKey {
-        case layer, expertTokens = "expert_tokens", bytesSavedByDeduplication = "bytes_saved_by_dedup"
+        case layer, expertTokens = "expert_tokens", bytesSavedByDeduplication = "bytes_saved_by_dedup", nodesPerToken = "nodes_per_token"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(layer, forKey: .layer)
+        try c.encode(expertTokens, forKey: .expertTokens)
+        try c.encode(bytesSavedByDeduplication, forKey: .bytesSavedByDeduplication)
+        if !nodesPerToken.isEmpty { try c.encode(nodesPerToken, forKey: .nodesPerToken) }
     }
 
     public init(from decoder: Decoder) throws {
@@ -144,6 +155,15 @@ public struct TrafficLayerLine: Sendable, Equatable, Codable {
         }
         bytesSavedByDeduplication = try TrafficLine.checked(c.integer(Int.self, forKey: .bytesSavedByDeduplication), 0...TrafficLine.maxCount,
                                                             .bytesSavedByDeduplication, in: c)
+        // At most one count per possible number of nodes: 0...hosts.
+        nodesPerToken = try c.decodeIfPresent([Int].self, forKey: .nodesPerToken) ?? []
+        let most = (context?.hosts ?? TrafficContext.limits.hosts) + 1
+        if nodesPerToken.count > most {
+            throw DecodingError.dataCorruptedError(forKey: .nodesPerToken, in: c, debugDescription: "\(nodesPerToken.count) counts, more than the \(most) possible numbers of nodes")
+        }
+        if let bad = nodesPerToken.first(where: { !(0...TrafficLine.maxCount).contains($0) }) {
+            throw DecodingError.dataCorruptedError(forKey: .nodesPerToken, in: c, debugDescription: "\(bad) is not in 0...\(TrafficLine.maxCount)")
+        }
     }
 }
 

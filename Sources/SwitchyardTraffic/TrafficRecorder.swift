@@ -8,6 +8,7 @@ public final class TrafficRecorder {
     private var expertTokens: [Int]
     private var bytesSaved: [Int]
     private var steps: [TrafficStep] = []
+    private var nodesPerToken: [[Int]]
 
     public init(context: TrafficContext, capacity: Int = 1 << 16) {
         self.context = context
@@ -15,6 +16,16 @@ public final class TrafficRecorder {
         records.reserveCapacity(capacity)
         expertTokens = Array(repeating: 0, count: context.layers * context.experts)
         bytesSaved = Array(repeating: 0, count: context.layers)
+        nodesPerToken = Array(repeating: [], count: context.layers)
+    }
+
+    /// A layer's exchange reached `counts[k]` tokens on k nodes.
+    public func noteNodesPerToken(layer: Int, counts: [Int]) {
+        guard nodesPerToken.indices.contains(layer) else { return }
+        if counts.count > nodesPerToken[layer].count {
+            nodesPerToken[layer] += Array(repeating: 0, count: counts.count - nodesPerToken[layer].count)
+        }
+        for (k, n) in counts.enumerated() { nodesPerToken[layer][k] += n }
     }
 
     @inline(__always)
@@ -41,6 +52,6 @@ public final class TrafficRecorder {
     public var ledger: TrafficLedger {
         TrafficLedger(context: context, records: Array(records),
                       expertTokens: (0..<context.layers).map { Array(expertTokens[($0 * context.experts)..<(($0 + 1) * context.experts)]) },
-                      bytesSavedByDeduplication: bytesSaved, steps: steps)
+                      bytesSavedByDeduplication: bytesSaved, steps: steps, nodesPerToken: nodesPerToken)
     }
 }

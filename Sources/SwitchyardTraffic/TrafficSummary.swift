@@ -35,6 +35,16 @@ public struct TrafficSummary: Sendable {
 
     public var bytesSavedByDeduplication: Int { ledger.bytesSavedByDeduplication.reduce(0, +) }
 
+    /// How many nodes a token's experts were on, over every layer's exchanges: the mean and the
+    /// most; nil when the ledger did not record it.
+    public var nodesPerToken: (mean: Double, max: Int)? {
+        let counts = ledger.nodesPerTokenTotal
+        let tokens = counts.reduce(0, +)
+        guard tokens > 0 else { return nil }
+        let weighted = counts.enumerated().reduce(0.0) { $0 + Double($1.offset) * Double($1.element) }
+        return (weighted / Double(tokens), counts.lastIndex { $0 > 0 } ?? 0)
+    }
+
     /// Bytes between endpoints on the same topology node, and between nodes.
     public var nodeLocality: (intraNode: Int, interNode: Int) {
         var intra = 0, inter = 0

@@ -56,7 +56,8 @@ struct TrafficCommand: ParsableCommand {
         rightAligned: [1, 2, 3, 4]).render())
         print("")
         let locality = summary.nodeLocality
-        print("within a node \(Format.bytes(locality.intraNode)), between nodes \(Format.bytes(locality.interNode))")
+        print("within a node \(Format.bytes(locality.intraNode)), between nodes \(Format.bytes(locality.interNode))"
+              + (summary.nodesPerToken.map { String(format: "; a token's experts on %.2f nodes on average, %d at most", $0.mean, $0.max) } ?? ""))
         print("")
         print(Table(header: ["link", "messages", "bytes", "mean transit", "throughput"], rows: summary.links.map { k in
             ["\(names[k.source]) → \(names[k.destination])", String(k.messages), Format.bytes(k.bytes),

@@ -1,3 +1,4 @@
+import SwitchyardTraffic
 import SwitchyardModel
 import Testing
 import SwitchyardProtocol
@@ -118,5 +119,47 @@ import SwitchyardModelConfig
         #expect(throws: DispatchPlanError.duplicateExpert(token: 0, expert: 3)) {
             try DispatchPlan(routing: RoutingDecision(tokenCount: 1, topK: 2, experts: [3, 3], weights: [0.5, 0.5]), placement: placement)
         }
+    }
+}
+
+/// How many nodes each token's experts are on, from the plan and the hosts' nodes.
+@Suite struct NodesPerTokenTests {
+    @Test func tokensCountTheDistinctNodesOfTheirHosts() throws {
+        // 8 experts on 4 hosts (2 each); hosts 0 and 2 on node 0, hosts 1 and 3 on node 1.
+        let placement = try Placement(.contiguous, experts: 8, hosts: 4)
+        let routing = RoutingDecision(tokenCount: 3, topK: 2, experts: [0, 1,  0, 4,  2, 6], weights: Array(repeating: 0.5, count: 6))
+        let plan = try DispatchPlan(routing: routing, placement: placement)
+        // Token 0: experts 0 and 1, both host 0: one node. Token 1: hosts 0 and 2, both node 0: one
+        // node. Token 2: hosts 1 and 3, both node 1: one node.
+        #expect(plan.nodesPerToken(nodeOfHost: [0, 1, 0, 1]) == [0, 3])
+        // With every host on its own node, tokens 1 and 2 reach two.
+        #expect(plan.nodesPerToken(nodeOfHost: [0, 1, 2, 3]) == [0, 1, 2])
+        #expect(plan.nodesPerToken(nodeOfHost: []) == [0, 3])
+    }
+
+    @Test func theLedgerKeepsItPerLayerAndTheSummaryAveragesIt() throws {
+        let config = ModelPreset.tiny.config
+        let placement = try Placement(.contiguous, experts: config.nRoutedExperts, hosts: 8)
+        let devices = (0..<8).map { DevicePosition(node: $0 % 4, gpu: $0 / 4) }
+        let traffic = RunTraffic(context: TrafficContext(hosts: 8, layers: config.numHiddenLayers, experts: config.nRoutedExperts, hidden: config.hiddenSize,
+                                                         payload: .f32, transport: .inproc, hostDevices: devices))
+        let source = SyntheticWeights(config: config, seed: 3)
+        let cluster = try InProcessCluster(config: config, placement: placement, source: source, payload: .f32, traffic: traffic)
+        defer { cluster.stop() }
+        let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
+        let prompt = Array(0..<12)
+        _ = try model.step([SequenceStep(cache: KVCache(config: config), tokens: prompt)], experts: cluster.experts)
+        let ledger = cluster.experts.traffic.ledger
+        for layer in config.firstKDenseReplace..<config.numHiddenLayers {
+            let counts = ledger.nodesPerToken[layer]
+            #expect(counts.reduce(0, +) == prompt.count, "layer \(layer): \(counts)")
+            #expect(counts.count - 1 <= min(4, config.numExpertsPerTok), "layer \(layer): \(counts)")
+        }
+        let decoded = try TrafficJSONL.decode(try TrafficJSONL.encode(ledger), file: "t.jsonl")
+        #expect(decoded.nodesPerToken == ledger.nodesPerToken)
+        let mean = try #require(TrafficSummary(decoded).nodesPerToken).mean
+        let total = ledger.nodesPerTokenTotal
+        #expect(abs(mean - Double(total.enumerated().reduce(0) { $0 + $1.offset * $1.element }) / Double(total.reduce(0, +))) < 1e-12)
+        #expect(mean >= 1)
     }
 }
