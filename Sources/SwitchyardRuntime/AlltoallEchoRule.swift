@@ -11,9 +11,21 @@ public enum AlltoallEchoRule {
         let rows = dispatched.rows, width = dispatched.width
         switch dispatched.storage {
         case let .f32(values):
-            return ActivationRows(rows: rows, width: width, storage: .f32(transformed(values, rows: rows, width: width, host: host) { -$0 }))
+            let out = [Float](unsafeUninitializedCapacity: values.count) { out, count in
+                values.withUnsafeBufferPointer { input in
+                    input.withMemoryRebound(to: UInt32.self) { bits in
+                        out.withMemoryRebound(to: UInt32.self) { rotatedWithSignFlipped(bits, rows: rows, width: width, host: host, sign: 0x8000_0000, into: $0) }
+                    }
+                }
+                count = values.count
+            }
+            return ActivationRows(rows: rows, width: width, storage: .f32(out))
         case let .bf16(bits):
-            return ActivationRows(rows: rows, width: width, storage: .bf16(transformed(bits, rows: rows, width: width, host: host) { $0 ^ 0x8000 }))
+            let out = [UInt16](unsafeUninitializedCapacity: bits.count) { out, count in
+                bits.withUnsafeBufferPointer { rotatedWithSignFlipped($0, rows: rows, width: width, host: host, sign: 0x8000, into: out) }
+                count = bits.count
+            }
+            return ActivationRows(rows: rows, width: width, storage: .bf16(out))
         case .fp8:
             // Rotating across scale blocks is not exact in fp8: the rule is applied to the
             // widened values and quantized again, which the coordinator's check repeats bit for bit.
@@ -61,5 +73,20 @@ public enum AlltoallEchoRule {
             }
         }
         return out
+    }
+
+    /// The same rule on the bit patterns, negating by flipping `sign`: each row's tail, then its
+    /// head, in two straight runs the compiler vectorises (this is the echo host's whole work,
+    /// so it is inside the timed round trip).
+    static func rotatedWithSignFlipped<Bits: FixedWidthInteger>(_ values: UnsafeBufferPointer<Bits>, rows: Int, width: Int, host: Int,
+                                                                sign: Bits, into out: UnsafeMutableBufferPointer<Bits>) {
+        guard width > 0, rows > 0, let input = values.baseAddress, let output = out.baseAddress else { return }
+        precondition(values.count == rows * width && out.count == values.count, "\(values.count) values are not \(rows) × \(width)")
+        let shift = (host + 1) % width
+        for row in 0..<rows {
+            let source = input + row * width, target = output + row * width
+            for c in 0..<(width - shift) { target[c] = source[shift + c] ^ sign }
+            for c in 0..<shift { target[width - shift + c] = source[c] ^ sign }
+        }
     }
 }
