@@ -5,7 +5,9 @@ import SwitchyardModelConfig
 /// Where a run's weights come from: a preset or config.json with synthetic weights, or a checkpoint.
 /// Every process of a run makes the same choice, so it travels to them as flags (`arguments`).
 public enum WeightChoice: Sendable, Equatable {
-    case synthetic(model: String, seed: UInt64, dtype: WeightDType)
+    /// `layers`, when given, keeps the model's widths and runs only its first `layers` decoder
+    /// layers: a real-width model small enough for one machine.
+    case synthetic(model: String, seed: UInt64, dtype: WeightDType, layers: Int? = nil)
     case checkpoint(path: String)
 
     /// The default of every command: the `mini` preset, seed 0, float32.
@@ -15,7 +17,8 @@ public enum WeightChoice: Sendable, Equatable {
     public var arguments: [String] {
         switch self {
         case let .checkpoint(path): ["--checkpoint", path]
-        case let .synthetic(model, seed, dtype): ["--model", model, "--seed", String(seed), "--dtype", dtype.rawValue]
+        case let .synthetic(model, seed, dtype, layers):
+            ["--model", model, "--seed", String(seed), "--dtype", dtype.rawValue] + (layers.map { ["--layers", String($0)] } ?? [])
         }
     }
 
@@ -25,8 +28,14 @@ public enum WeightChoice: Sendable, Equatable {
         case let .checkpoint(path):
             let directory = try CheckpointDirectory(URL(fileURLWithPath: path))
             return (directory.config, directory)
-        case let .synthetic(model, seed, dtype):
-            let config = try Self.config(model)
+        case let .synthetic(model, seed, dtype, layers):
+            var config = try Self.config(model)
+            if let layers {
+                guard (config.firstKDenseReplace + 1...config.numHiddenLayers).contains(layers) else {
+                    throw LaunchInputError("--layers \(layers): \(model) has \(config.numHiddenLayers) layers, the first \(config.firstKDenseReplace) dense; give \(config.firstKDenseReplace + 1)...\(config.numHiddenLayers)")
+                }
+                config.numHiddenLayers = layers
+            }
             return (config, SyntheticWeights(config: config, seed: seed, dtype: dtype))
         }
     }

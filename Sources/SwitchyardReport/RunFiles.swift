@@ -47,6 +47,9 @@ public enum RunFiles {
             ("within a node / between nodes", "\(bytes(locality.intraNode)) / \(bytes(locality.interNode))"
                 + (summary.nodesPerToken.map { String(format: "; a token's experts on %.2f nodes on average, %d at most", $0.mean, $0.max) } ?? "")),
             ("saved by deduplication", bytes(summary.bytesSavedByDeduplication)),
+            ("exchanges in flight", summary.exchangeTime.map { t in
+                String(format: "%.3f s", t.seconds) + (t.shareOfSteps.map { String(format: ", %.0f%% of the steps' time", 100 * $0) } ?? "")
+            } ?? "–"),
             ("imbalance (max ÷ mean)", String(format: "hosts %.2f, experts %.2f", summary.hostImbalance(), summary.expertImbalance())),
         ]
         return TrafficReport(summary: summary, title: title, facts: facts, projection: topology.flatMap { projection(ledger, topology: $0) },

@@ -109,7 +109,7 @@ struct Serve: ParsableCommand {
     static func defaultName(_ choice: WeightChoice) -> String {
         switch choice {
         case let .checkpoint(path): URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
-        case let .synthetic(model, _, _): model.hasSuffix(".json") ? URL(fileURLWithPath: model).deletingLastPathComponent().lastPathComponent : model
+        case let .synthetic(model, _, _, _): model.hasSuffix(".json") ? URL(fileURLWithPath: model).deletingLastPathComponent().lastPathComponent : model
         }
     }
 }

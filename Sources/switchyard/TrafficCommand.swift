@@ -58,6 +58,9 @@ struct TrafficCommand: ParsableCommand {
         let locality = summary.nodeLocality
         print("within a node \(Format.bytes(locality.intraNode)), between nodes \(Format.bytes(locality.interNode))"
               + (summary.nodesPerToken.map { String(format: "; a token's experts on %.2f nodes on average, %d at most", $0.mean, $0.max) } ?? ""))
+        if let exchange = summary.exchangeTime {
+            print("exchanges in flight \(Format.seconds(exchange.seconds))" + (exchange.shareOfSteps.map { String(format: ", %.0f%% of the steps' time", 100 * $0) } ?? ""))
+        }
         print("")
         print(Table(header: ["link", "messages", "bytes", "mean transit", "throughput"], rows: summary.links.map { k in
             ["\(names[k.source]) → \(names[k.destination])", String(k.messages), Format.bytes(k.bytes),

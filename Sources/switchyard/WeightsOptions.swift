@@ -14,14 +14,18 @@ struct WeightsOptions: ParsableArguments {
     @Option(help: "Number format of the synthetic weights: f32, bf16 or fp8.") var dtype: WeightDType = .f32
     @Option(help: "A checkpoint directory: config.json with model.safetensors or an index of shards.")
     var checkpoint: String?
+    @Option(help: "Keep the model's widths but only its first N decoder layers (synthetic weights): e.g. a real-width mistral-small-4 of 2 layers.")
+    var layers: Int?
 
     func validate() throws {
         if model != nil, checkpoint != nil { throw ValidationError("give --model or --checkpoint, not both") }
+        if layers != nil, checkpoint != nil { throw ValidationError("--layers makes synthetic weights: give it with --model, not --checkpoint") }
+        if let layers { try FlagBounds.check([("--layers", layers, 1...4096)]) }
     }
 
     var choice: WeightChoice {
         if let checkpoint { return .checkpoint(path: checkpoint) }
-        return .synthetic(model: model ?? ModelPreset.mini.rawValue, seed: seed, dtype: dtype)
+        return .synthetic(model: model ?? ModelPreset.mini.rawValue, seed: seed, dtype: dtype, layers: layers)
     }
 
     func source() throws -> (ModelConfig, WeightSource) { try choice.load() }

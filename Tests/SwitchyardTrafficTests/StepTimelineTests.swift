@@ -38,3 +38,29 @@ import SwitchyardTraffic
         #expect(odd.spans.count == 1 && odd.seconds == 0.5)
     }
 }
+
+/// The time a run's exchanges were in flight, from the coordinator's own records.
+@Suite struct ExchangeTimeTests {
+    func record(_ kind: TrafficRecord.Kind, exchange: UInt64, host: Int32, send: Int64 = 0, receive: Int64 = 0) -> TrafficRecord {
+        TrafficRecord(kind: kind, step: 0, exchange: exchange, layer: 1, host: host, tokens: 1, slots: 1, payloadBytes: 8, wireBytes: 80,
+                      sendNanos: send, receiveNanos: receive)
+    }
+
+    @Test func eachExchangeCountsFromItsFirstDispatchToItsLastCombine() throws {
+        let context = TrafficContext(hosts: 2, layers: 2, experts: 4, hidden: 2, payload: .f32, transport: .inproc)
+        let records = [
+            record(.dispatch, exchange: 1, host: 0, send: 1_000_000), record(.dispatch, exchange: 1, host: 1, send: 2_000_000),
+            record(.combine, exchange: 1, host: 1, receive: 5_000_000), record(.combine, exchange: 1, host: 0, receive: 4_000_000),
+            record(.dispatch, exchange: 2, host: 0, send: 10_000_000), record(.combine, exchange: 2, host: 0, receive: 12_000_000),
+            // A host's file has the other ends' times only: no span.
+            record(.dispatch, exchange: 3, host: 0, receive: 20_000_000),
+        ]
+        let ledger = TrafficLedger(context: context, records: records, expertTokens: [[0, 0, 0, 0], [1, 1, 0, 0]], bytesSavedByDeduplication: [0, 0],
+                                   steps: [TrafficStep(step: 0, seconds: 0.012, tokens: 1)])
+        let time = try #require(TrafficSummary(ledger).exchangeTime)
+        #expect(abs(time.seconds - 0.006) < 1e-12)   // 4 ms + 2 ms
+        #expect(abs(try #require(time.shareOfSteps) - 0.5) < 1e-9)
+        let hostSide = TrafficLedger(context: context, records: [records[6]], expertTokens: [[0, 0, 0, 0], [0, 0, 0, 0]], bytesSavedByDeduplication: [0, 0], steps: [])
+        #expect(TrafficSummary(hostSide).exchangeTime == nil)
+    }
+}
