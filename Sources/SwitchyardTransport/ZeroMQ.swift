@@ -1,5 +1,6 @@
 import CZeroMQ
 import Foundation
+import SwitchyardWire
 
 /// A failure reported by libzmq, or a wait that ran past its deadline.
 public enum ZeroMQError: Error, CustomStringConvertible, Equatable {
@@ -191,6 +192,29 @@ public final class ZMQSocket: @unchecked Sendable {
         }
     }
 
+    /// The next message's parts left in libzmq's buffers (no copy), the first `skip` of them
+    /// (a ROUTER's routing id) copied out as arrays.
+    public func receiveBorrowed(timeoutMilliseconds: Int, skip: Int = 0) throws -> (skipped: [[UInt8]], parts: ZMQMessageParts) {
+        let s = try socket
+        guard try poll(timeoutMilliseconds: timeoutMilliseconds) else {
+            throw ZeroMQError.timeout(operation: "receive", milliseconds: timeoutMilliseconds)
+        }
+        var skipped: [[UInt8]] = []
+        let parts = ZMQMessageParts()
+        while true {
+            // Received straight into its own heap slot: a zmq_msg_t is not moved once it holds data.
+            let message = parts.newMessage()
+            // The first part has arrived, and libzmq delivers multipart messages whole.
+            guard zmq_msg_recv(message, s, 0) >= 0 else { throw ZeroMQError.last("zmq_msg_recv") }
+            let more = zmq_msg_more(message) != 0
+            if skipped.count < skip {
+                skipped.append([UInt8](UnsafeRawBufferPointer(start: zmq_msg_data(message), count: zmq_msg_size(message))))
+                parts.dropLast()
+            }
+            if !more { return (skipped, parts) }
+        }
+    }
+
     /// Whether a message can be read within `timeoutMilliseconds`.
     public func poll(timeoutMilliseconds: Int) throws -> Bool {
         var item = zmq_pollitem_t(socket: try socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
@@ -243,5 +267,40 @@ extension ZMQSocket {
     /// Reports this socket's connection events (`events`, a ZMQ_EVENT_* mask) on a PAIR socket bound at `endpoint` (inproc://).
     func monitor(_ endpoint: String, events: Int32) throws {
         guard zmq_socket_monitor(try socket, endpoint, events) == 0 else { throw ZeroMQError.last("zmq_socket_monitor(\(endpoint))") }
+    }
+}
+
+/// A received message's parts still in libzmq's buffers, closed when the last reference goes.
+/// The messages live in heap storage of their own: a `zmq_msg_t` must not move once received.
+public final class ZMQMessageParts: BorrowedParts, @unchecked Sendable {
+    private var messages: [UnsafeMutablePointer<zmq_msg_t>] = []
+
+    init() {}
+
+    /// A new, initialised message slot at the end.
+    func newMessage() -> UnsafeMutablePointer<zmq_msg_t> {
+        let slot = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+        slot.initialize(to: zmq_msg_t())
+        zmq_msg_init(slot)
+        messages.append(slot)
+        return slot
+    }
+
+    /// Closes and forgets the last message.
+    func dropLast() {
+        guard let slot = messages.popLast() else { return }
+        zmq_msg_close(slot)
+        slot.deallocate()
+    }
+
+    public var buffers: [UnsafeRawBufferPointer] {
+        messages.map { UnsafeRawBufferPointer(start: zmq_msg_data($0), count: zmq_msg_size($0)) }
+    }
+
+    deinit {
+        for slot in messages {
+            zmq_msg_close(slot)
+            slot.deallocate()
+        }
     }
 }
