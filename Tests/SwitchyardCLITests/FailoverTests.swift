@@ -115,7 +115,10 @@ import SwitchyardTestSupport
         coordinator.arguments = ["coordinator", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
                                  "--new-tokens", "600", "--max-batch", "2", "--out", out, "--quiet", "--metrics-port", String(port)]
         coordinator.standardOutput = FileHandle.nullDevice
-        coordinator.standardError = FileHandle.nullDevice
+        // Its log, to say why should it fail.
+        FileManager.default.createFile(atPath: folder + "/coordinator.log", contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/coordinator.log"))
+        coordinator.standardError = log
         try coordinator.run()
         // Mid-generation (tokens are coming out), host 1 is killed; as a service manager would, it
         // is started again. Then host 2 is stopped for 2 s.
@@ -135,7 +138,8 @@ import SwitchyardTestSupport
         #expect(!coordinator.isRunning)
         if coordinator.isRunning { coordinator.terminate() }
         coordinator.waitUntilExit()
-        #expect(coordinator.terminationStatus == 0)
+        try? log.close()
+        #expect(coordinator.terminationStatus == 0, "\((try? String(contentsOfFile: folder + "/coordinator.log", encoding: .utf8)) ?? "")")
         let summary = try summary(out)
         #expect(outputs(summary) == (try expected(requests: 4, newTokens: 600)))
         let events = ((summary["faults"] as? [String: Any])?["events"] as? [[String: Any]]) ?? []
