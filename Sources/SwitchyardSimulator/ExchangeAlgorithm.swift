@@ -30,6 +30,10 @@ public struct ExchangePlanner: Sendable {
     var longestRoute = 0.0
     /// (token, expert) pairs each dispatch carries, per device pair: the routes the wire sends.
     private var dispatchPairs: [Int]
+    /// Device pairs the bulk dispatch and combine have carried anything over since `clear`: the
+    /// only ones `traffic()` sizes (a 32-GPU topology has 1,024 pairs, a token touches a few).
+    private var touchedDispatch: [Int] = []
+    private var touchedCombine: [Int] = []
     // Per token: its distinct devices and the (token, expert) pairs on each.
     private var devices: [Int] = []
     private var slots: [Int] = []
@@ -57,6 +61,8 @@ public struct ExchangePlanner: Sendable {
         dispatch.clear()
         combine.clear()
         for p in dispatchPairs.indices { dispatchPairs[p] = 0 }
+        touchedDispatch.removeAll(keepingCapacity: true)
+        touchedCombine.removeAll(keepingCapacity: true)
         longestRoute = 0
     }
 
@@ -101,6 +107,8 @@ public struct ExchangePlanner: Sendable {
     /// in the bulk messages between the two.
     private mutating func carry(from: Int, to: Int, pairs: Int) {
         let n = links.deviceCount
+        if dispatch.tokens[from * n + to] == 0 { touchedDispatch.append(from * n + to) }
+        if combine.tokens[to * n + from] == 0 { touchedCombine.append(to * n + from) }
         dispatch.add(from * n + to, bytes: 0, messages: 0, tokens: 1)
         dispatchPairs[from * n + to] += pairs
         combine.add(to * n + from, bytes: 0, messages: 0, tokens: 1)
@@ -111,10 +119,13 @@ public struct ExchangePlanner: Sendable {
     public func traffic() -> (dispatch: PairTraffic, combine: PairTraffic) {
         var d = dispatch, c = combine
         if algorithm != .lowLatency {
-            for p in d.tokens.indices {
-                d.messages[p] = d.tokens[p] > 0 ? 1 : 0
-                c.messages[p] = c.tokens[p] > 0 ? 1 : 0
+            // Every other pair carried nothing: no message, no bytes, as `clear` left it.
+            for p in touchedDispatch {
+                d.messages[p] = 1
                 d.bytes[p] = sizing.dispatchBytes(tokens: Int(d.tokens[p]), pairs: dispatchPairs[p])
+            }
+            for p in touchedCombine {
+                c.messages[p] = 1
                 c.bytes[p] = sizing.combineBytes(tokens: Int(c.tokens[p]))
             }
         }
