@@ -1,5 +1,4 @@
 import Foundation
-import SwitchyardTransport
 import SwitchyardWire
 
 /// Frames over MPI point-to-point: each frame one contiguous message with tag `frameTag`, sent

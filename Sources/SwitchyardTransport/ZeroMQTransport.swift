@@ -1,6 +1,5 @@
 import CZeroMQ
 import Foundation
-import SwitchyardTransport
 import SwitchyardWire
 
 extension EncodedFrame {

@@ -207,7 +207,7 @@ import SwitchyardTestSupport
         let (file, folder) = try clusterFile(hosts: 4)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let log = folder + "/stderr.txt"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = try startEndlessRun(file: file, folder: folder, stderr: try FileHandle(forWritingTo: URL(fileURLWithPath: log)))
         let hosts = orphans(of: process.processIdentifier)
         let sockets = try #require(runFolder(of: process.processIdentifier))

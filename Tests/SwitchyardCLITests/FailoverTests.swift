@@ -111,15 +111,17 @@ import SwitchyardTestSupport
         let coordinator = Process()
         coordinator.executableURL = URL(fileURLWithPath: switchyard)
         let out = folder + "/run"
-        let port = try freePort()
         coordinator.arguments = ["coordinator", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
-                                 "--new-tokens", "600", "--max-batch", "2", "--out", out, "--quiet", "--metrics-port", String(port)]
+                                 "--new-tokens", "600", "--max-batch", "2", "--out", out, "--quiet", "--metrics-port", "0"]
         coordinator.standardOutput = FileHandle.nullDevice
         // Its log, to say why should it fail.
-        FileManager.default.createFile(atPath: folder + "/coordinator.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: folder + "/coordinator.log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/coordinator.log"))
         coordinator.standardError = log
         try coordinator.run()
+        // The coordinator takes a free port itself and names it in its log: a port chosen here
+        // could be taken by another test's process before the coordinator binds it.
+        let port = try metricsPort(inLog: folder + "/coordinator.log", of: coordinator)
         // Mid-generation (tokens are coming out), host 1 is killed; as a service manager would, it
         // is started again. Then host 2 is stopped for 2 s.
         let generating = ContinuousClock.now + .seconds(60)
@@ -171,7 +173,7 @@ import SwitchyardTestSupport
                              "--quiet", "--out", folder + "/run"]
         process.environment = ProcessInfo.processInfo.environment.merging(mpi.environment) { $1 }
         let log = folder + "/stderr.txt"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -202,19 +204,19 @@ import SwitchyardTestSupport
         #expect(noHostLeft(folder), "an mpi-job rank is still running")
     }
 
-    /// A port on 127.0.0.1 nothing listens on now.
-    func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    /// The port of "metrics: http://127.0.0.1:PORT/metrics" in a process's log, once it is there.
+    func metricsPort(inLog path: String, of process: Process) throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, process.isRunning {
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("metrics: http://") }),
+               let port = line.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) }) {
+                return port
+            }
+            usleep(50_000)
         }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
+        Issue.record("no metrics endpoint in \(path): \((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")")
+        throw CancellationError()
     }
 
     /// `switchyard_generated_tokens_total` from the metrics endpoint, 0 while it does not answer.

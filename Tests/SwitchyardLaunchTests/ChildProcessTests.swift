@@ -44,7 +44,7 @@ import SwitchyardLaunch
         defer { try? FileManager.default.removeItem(at: folder) }
         let endpoints = (0..<3).map { "ipc://\(folder.path)/h\($0)" }
         // Stand-ins for hosts: each leaves a socket file behind, as a killed ZeroMQ host does.
-        for endpoint in endpoints { FileManager.default.createFile(atPath: ExpertHostProcesses.ipcFile(endpoint)!, contents: nil) }
+        for endpoint in endpoints { _ = FileManager.default.createFile(atPath: ExpertHostProcesses.ipcFile(endpoint)!, contents: nil) }
         let hosts = try ExpertHostProcesses(hosts: 3, executable: "/bin/sh", command: ["-c", "sleep 30", "host"], endpoints: endpoints) { _ in [] }
         #expect(hosts.lostHosts().isEmpty)
         kill(hosts.pids[1], SIGKILL)
