@@ -114,14 +114,16 @@ import SwitchyardTestSupport
         coordinator.arguments = ["coordinator", "--cluster", file, "--model", "tiny", "--requests", "4", "--prompt-tokens", "5",
                                  "--new-tokens", "600", "--max-batch", "2", "--out", out, "--quiet", "--metrics-port", "0"]
         coordinator.standardOutput = FileHandle.nullDevice
-        // Its log, to say why should it fail.
-        _ = FileManager.default.createFile(atPath: folder + "/coordinator.log", contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/coordinator.log"))
-        coordinator.standardError = log
+        // Its log: where it names its metrics port, and why, should it fail.
+        let log = OutputWatch()
+        coordinator.standardError = log.pipe
         try coordinator.run()
         // The coordinator takes a free port itself and names it in its log: a port chosen here
         // could be taken by another test's process before the coordinator binds it.
-        let port = try metricsPort(inLog: folder + "/coordinator.log", of: coordinator)
+        let port = try #require(log.wait(within: 60) { text in
+            text.split(separator: "\n").first { $0.hasPrefix("metrics: http://") }
+                .flatMap { $0.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) } }
+        }, "no metrics endpoint in the coordinator's log: \(log.output)")
         // Mid-generation (tokens are coming out), host 1 is killed; as a service manager would, it
         // is started again. Then host 2 is stopped for 2 s.
         let generating = ContinuousClock.now + .seconds(60)
@@ -140,8 +142,7 @@ import SwitchyardTestSupport
         #expect(!coordinator.isRunning)
         if coordinator.isRunning { coordinator.terminate() }
         coordinator.waitUntilExit()
-        try? log.close()
-        #expect(coordinator.terminationStatus == 0, "\((try? String(contentsOfFile: folder + "/coordinator.log", encoding: .utf8)) ?? "")")
+        #expect(coordinator.terminationStatus == 0, "\(log.output)")
         let summary = try summary(out)
         #expect(outputs(summary) == (try expected(requests: 4, newTokens: 600)))
         let events = ((summary["faults"] as? [String: Any])?["events"] as? [[String: Any]]) ?? []
@@ -204,20 +205,6 @@ import SwitchyardTestSupport
         #expect(noHostLeft(folder), "an mpi-job rank is still running")
     }
 
-    /// The port of "metrics: http://127.0.0.1:PORT/metrics" in a process's log, once it is there.
-    func metricsPort(inLog path: String, of process: Process) throws -> Int {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline, process.isRunning {
-            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("metrics: http://") }),
-               let port = line.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) }) {
-                return port
-            }
-            usleep(50_000)
-        }
-        Issue.record("no metrics endpoint in \(path): \((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")")
-        throw CancellationError()
-    }
 
     /// `switchyard_generated_tokens_total` from the metrics endpoint, 0 while it does not answer.
     func generatedTokens(port: Int) -> Int {

@@ -27,41 +27,27 @@ import SwitchyardTestSupport
         return file
     }
 
-    /// Waits for `process` until `deadline`; past it, kills it and returns nil.
-    func wait(_ process: Process, within seconds: Int) -> Int32? {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
-        guard !process.isRunning else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
-    }
-
     @Test(arguments: [SIGTERM, SIGINT])
     func aSignalledRunLeavesASummaryMarkedInterruptedAndItsTraffic(signal: Int32) throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/run"
-        let errors = dir + "/stderr.txt"
-        _ = FileManager.default.createFile(atPath: errors, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: switchyard)
         process.arguments = ["run", "--cluster", try clusterFile(hosts: 4, in: dir), "--model", "tiny", "--requests", "100000",
                              "--new-tokens", "1000", "--prompt-tokens", "4", "--out", out]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+        let errors = OutputWatch()
+        process.standardError = errors.pipe
+        let exit = ProcessExit(process)
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
-        func log() -> String { (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "" }
-        // Into the workload: a few steps have been recorded in the progress line.
-        let started = ContinuousClock.now + .seconds(60)
-        while process.isRunning, !log().contains("step"), ContinuousClock.now < started { usleep(50_000) }
-        usleep(300_000)
-        try #require(process.isRunning, "the run ended before the signal: \(log())")
+        func log() -> String { errors.output }
+        // Into the workload: a progress line says steps have been done (printed once a second).
+        let stepping = errors.wait(within: 60) { text in text.range(of: #"step [1-9]"#, options: .regularExpression).map { _ in true } }
+        try #require(stepping == true && process.isRunning, "the run ended or made no step before the signal: \(log())")
         kill(process.processIdentifier, signal)
-        let status = wait(process, within: 60)
+        let status = exit.wait(process, within: 60)
         #expect(status == 128 + signal, "\(log())")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
         #expect(summary["interrupted"] as? Bool == true)
