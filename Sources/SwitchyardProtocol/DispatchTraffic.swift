@@ -46,17 +46,28 @@ extension DispatchPlan {
 
 extension DispatchPlan {
     /// `[k]`: how many of the plan's tokens have their experts on k distinct nodes, with host h
-    /// on node `nodeOfHost[h]` (0 for hosts it does not name).
+    /// on node `nodeOfHost[h]` (0 for hosts it does not name). One bit per node and token, in a
+    /// flat array: this runs once per layer on the coordinator.
     public func nodesPerToken(nodeOfHost: [Int]) -> [Int] {
-        var nodesOfToken: [UInt32: [Int]] = [:]
-        for dispatch in hosts where dispatch.receivesMessage {
+        var nodes: [Int] = []
+        let bitOfHost = hosts.map { dispatch -> Int in
             let node = nodeOfHost.indices.contains(dispatch.host) ? nodeOfHost[dispatch.host] : 0
-            for token in dispatch.routes.tokens where !(nodesOfToken[token]?.contains(node) ?? false) {
-                nodesOfToken[token, default: []].append(node)
-            }
+            if let bit = nodes.firstIndex(of: node) { return bit }
+            nodes.append(node)
+            return nodes.count - 1
         }
-        var counts = [Int](repeating: 0, count: (nodesOfToken.values.map(\.count).max() ?? 0) + 1)
-        for nodes in nodesOfToken.values { counts[nodes.count] += 1 }
+        let words = (nodes.count + 63) / 64
+        var masks = [UInt64](repeating: 0, count: tokenCount * words)
+        for dispatch in hosts where dispatch.receivesMessage {
+            let bit = bitOfHost[dispatch.host]
+            for token in dispatch.routes.tokens { masks[Int(token) * words + bit / 64] |= 1 << UInt64(bit % 64) }
+        }
+        var counts = [Int](repeating: 0, count: nodes.count + 1)
+        for token in 0..<tokenCount {
+            let reached = (0..<words).reduce(0) { $0 + masks[token * words + $1].nonzeroBitCount }
+            if reached > 0 { counts[reached] += 1 }
+        }
+        while counts.count > 1, counts.last == 0 { counts.removeLast() }
         return counts
     }
 }

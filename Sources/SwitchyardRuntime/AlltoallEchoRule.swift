@@ -11,15 +11,7 @@ public enum AlltoallEchoRule {
         let rows = dispatched.rows, width = dispatched.width
         switch dispatched.storage {
         case let .f32(values):
-            let out = [Float](unsafeUninitializedCapacity: values.count) { out, count in
-                values.withUnsafeBufferPointer { input in
-                    input.withMemoryRebound(to: UInt32.self) { bits in
-                        out.withMemoryRebound(to: UInt32.self) { rotatedWithSignFlipped(bits, rows: rows, width: width, host: host, sign: 0x8000_0000, into: $0) }
-                    }
-                }
-                count = values.count
-            }
-            return ActivationRows(rows: rows, width: width, storage: .f32(out))
+            return ActivationRows(rows: rows, width: width, storage: .f32(negatedAndRotated(values, rows: rows, width: width, host: host)))
         case let .bf16(bits):
             let out = [UInt16](unsafeUninitializedCapacity: bits.count) { out, count in
                 bits.withUnsafeBufferPointer { rotatedWithSignFlipped($0, rows: rows, width: width, host: host, sign: 0x8000, into: out) }
@@ -29,8 +21,7 @@ public enum AlltoallEchoRule {
         case .fp8:
             // Rotating across scale blocks is not exact in fp8: the rule is applied to the
             // widened values and quantized again, which the coordinator's check repeats bit for bit.
-            let floats = transformed(dispatched.floats, rows: rows, width: width, host: host) { -$0 }
-            return ActivationRows(rows: rows, width: width, floats: floats, as: .fp8)
+            return ActivationRows(rows: rows, width: width, floats: negatedAndRotated(dispatched.floats, rows: rows, width: width, host: host), as: .fp8)
         }
     }
 
@@ -60,22 +51,19 @@ public enum AlltoallEchoRule {
         return wrong
     }
 
-    /// `out[r][c] = negate(in[r][(c + host + 1) % width])`.
-    static func transformed<Value>(_ values: [Value], rows: Int, width: Int, host: Int, negate: (Value) -> Value) -> [Value] {
-        guard width > 0, rows > 0 else { return values }
-        let shift = (host + 1) % width
-        var out = values
-        for row in 0..<rows {
-            let base = row * width
-            for column in 0..<width {
-                let source = column + shift < width ? column + shift : column + shift - width
-                out[base + column] = negate(values[base + source])
+    /// `out[r][c] = -in[r][(c + host + 1) % width]` for float32 rows, through their bit patterns.
+    static func negatedAndRotated(_ values: [Float], rows: Int, width: Int, host: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: values.count) { out, count in
+            values.withUnsafeBufferPointer { input in
+                input.withMemoryRebound(to: UInt32.self) { bits in
+                    out.withMemoryRebound(to: UInt32.self) { rotatedWithSignFlipped(bits, rows: rows, width: width, host: host, sign: 0x8000_0000, into: $0) }
+                }
             }
+            count = values.count
         }
-        return out
     }
 
-    /// The same rule on the bit patterns, negating by flipping `sign`: each row's tail, then its
+    /// The rule on bit patterns, negating by flipping `sign`: each row's tail, then its
     /// head, in two straight runs the compiler vectorises (this is the echo host's whole work,
     /// so it is inside the timed round trip).
     static func rotatedWithSignFlipped<Bits: FixedWidthInteger>(_ values: UnsafeBufferPointer<Bits>, rows: Int, width: Int, host: Int,
