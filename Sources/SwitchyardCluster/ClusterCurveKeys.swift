@@ -7,22 +7,29 @@ public struct ClusterCurveKeys: Equatable, Sendable {
     public var coordinator: [ClusterPublicKey]
     /// Host i's server key is `hosts[i]`.
     public var hosts: [ClusterPublicKey]
+    /// Hierarchical exchange: relay r's key, a server key towards the coordinator and a client
+    /// key towards its node's hosts, which admit it beside the coordinator's.
+    public var relays: [ClusterPublicKey]
 
-    public init(coordinator: [ClusterPublicKey], hosts: [ClusterPublicKey]) {
+    public init(coordinator: [ClusterPublicKey], hosts: [ClusterPublicKey], relays: [ClusterPublicKey] = []) {
         self.coordinator = coordinator
         self.hosts = hosts
+        self.relays = relays
     }
 
     /// The file names of a run's ephemeral keys in its folder, without the `.key` suffix.
     public static func ephemeralName(host: Int?) -> String { host.map { "host-\($0)" } ?? "coordinator" }
+    public static func ephemeralName(relay: Int) -> String { "relay-\(relay)" }
 
-    /// The keys a folder of ephemeral keys holds for a cluster of `hosts` hosts.
-    public static func read(folder: String, hosts: Int) throws(CurveKeyFile.Problem) -> ClusterCurveKeys {
-        func key(_ host: Int?) throws(CurveKeyFile.Problem) -> ClusterPublicKey {
-            let file = folder + "/" + ephemeralName(host: host) + CurveKeyFile.publicSuffix
+    /// The keys a folder of ephemeral keys holds for a cluster of `hosts` hosts and `relays` relays.
+    public static func read(folder: String, hosts: Int, relays: Int = 0) throws(CurveKeyFile.Problem) -> ClusterCurveKeys {
+        func key(_ name: String) throws(CurveKeyFile.Problem) -> ClusterPublicKey {
+            let file = folder + "/" + name + CurveKeyFile.publicSuffix
             return ClusterPublicKey(file: file, key: try CurveKeyFile.readPublic(file))
         }
-        return ClusterCurveKeys(coordinator: [try key(nil)], hosts: try (0..<hosts).map { (host) throws(CurveKeyFile.Problem) in try key(host) })
+        return ClusterCurveKeys(coordinator: [try key(ephemeralName(host: nil))],
+                                hosts: try (0..<hosts).map { (host) throws(CurveKeyFile.Problem) in try key(ephemeralName(host: host)) },
+                                relays: try (0..<relays).map { (relay) throws(CurveKeyFile.Problem) in try key(ephemeralName(relay: relay)) })
     }
 }
 
@@ -30,12 +37,12 @@ extension ClusterSpec {
     /// The keys the file lists, if it lists any.
     public var listedKeys: ClusterCurveKeys? {
         guard !coordinator.publicKeys.isEmpty else { return nil }
-        return ClusterCurveKeys(coordinator: coordinator.publicKeys, hosts: hosts.map { $0.publicKeys[0] })
+        return ClusterCurveKeys(coordinator: coordinator.publicKeys, hosts: hosts.map { $0.publicKeys[0] }, relays: relays.map { $0.publicKeys[0] })
     }
 
     /// Whether some role is reached over tcp (another machine may be on the path).
     public var hasTCPEndpoints: Bool {
-        ([coordinator] + hosts).contains { if case let .zmq(endpoint) = $0.endpoint { endpoint.hasPrefix("tcp://") } else { false } }
+        ([coordinator] + hosts + relays).contains { if case let .zmq(endpoint) = $0.endpoint { endpoint.hasPrefix("tcp://") } else { false } }
     }
 
     /// The keys a ZeroMQ process of this cluster uses: the file's, else those in `folder` (a run's
@@ -45,7 +52,7 @@ extension ClusterSpec {
         guard transport == .zmq, security == .curve else { return nil }
         if let listed = listedKeys { return listed }
         if let folder {
-            do throws(CurveKeyFile.Problem) { return try ClusterCurveKeys.read(folder: folder, hosts: hosts.count) } catch {
+            do throws(CurveKeyFile.Problem) { return try ClusterCurveKeys.read(folder: folder, hosts: hosts.count, relays: relays.count) } catch {
                 throw ClusterError(file: file, path: "$", problem: "the run's keys: \(error)")
             }
         }
@@ -77,6 +84,7 @@ extension ClusterSpec {
         var spec = self
         spec.coordinator = moved(coordinator, "coordinator")
         spec.hosts = hosts.enumerated().map { moved($1, "host-\($0)") }
+        spec.relays = relays.enumerated().map { moved($1, "relay-\($0)") }
         return spec
     }
 }

@@ -23,6 +23,11 @@ public struct ClusterSpec: Equatable, Sendable {
     public var hostfilePath: String?
     /// ZeroMQ only: CURVE (the default) or `"none"`, which the file must say to run tcp without keys.
     public var security: ClusterSecurity = .curve
+    /// How a layer's tokens reach the hosts: straight to each host, or once per node through its relay.
+    public var exchange: ClusterExchange = .direct
+    /// Hierarchical exchange: relay r serves node `relayNodes[r]` (nodes in order of first
+    /// appearance among the hosts); `relays[r]` is where it listens for the coordinator.
+    public var relays: [ClusterRole] = []
 
     /// Ceilings on what a cluster file may list, so a hostile file cannot make the tables built
     /// from it huge: expert hosts, and the device positions topology files allow.
@@ -50,6 +55,51 @@ public struct ClusterSpec: Equatable, Sendable {
     public func placement(for config: ModelConfig) throws(ClusterError) -> Placement {
         try placement(experts: config.nRoutedExperts, groups: config.nGroup)
     }
+
+    /// The nodes the hosts stand for, in order of first appearance: relay r serves `relayNodes[r]`.
+    public var relayNodes: [Int] {
+        var nodes: [Int] = []
+        for host in hosts where !nodes.contains(host.device.node) { nodes.append(host.device.node) }
+        return nodes
+    }
+
+    /// Each host's relay (its node's index in `relayNodes`).
+    public var relayOfHost: [Int] {
+        let nodes = relayNodes
+        return hosts.map { host in nodes.firstIndex(of: host.device.node)! }
+    }
+
+    /// The hosts relay `relay` serves, in host order.
+    public func hosts(ofRelay relay: Int) -> [Int] {
+        let relays = relayOfHost
+        return hosts.indices.filter { relays[$0] == relay }
+    }
+
+    /// Whom the coordinator exchanges with: the hosts (direct) or the node relays (hierarchical),
+    /// and the placement it plans over, with one "host" per relay when hierarchical.
+    public func coordinatorPeers(_ placement: Placement) -> (roles: [ClusterRole], placement: Placement) {
+        guard exchange == .hierarchical else { return (hosts, placement) }
+        return (relays, placement.grouped(relayOfHost: relayOfHost, relays: relays.count))
+    }
+
+    /// The placement and index host `host` answers with in the handshake: the cluster's (direct),
+    /// or, behind a relay, its node's placement and its place among the node's hosts.
+    public func protocolView(ofHost host: Int, _ placement: Placement) -> (placement: Placement, index: Int, relay: Int?) {
+        guard exchange == .hierarchical else { return (placement, host, nil) }
+        let relay = relayOfHost[host]
+        let members = hosts(ofRelay: relay)
+        return (placement.restricted(to: members), members.firstIndex(of: host)!, relay)
+    }
+}
+
+/// `"exchange"` in a cluster file (docs/CLUSTER.md).
+public enum ClusterExchange: String, CaseIterable, Sendable {
+    /// The coordinator sends each host the tokens of its experts.
+    case direct
+    /// The coordinator sends each token once to each node holding any of its experts, to that
+    /// node's relay, which hands it on to the node's hosts and adds their partial sums before one
+    /// combine per node goes back.
+    case hierarchical
 }
 
 public enum ClusterTransport: String, CaseIterable, Sendable {

@@ -13,7 +13,7 @@ extension ClusterSpec {
 
     private static func decode(_ root: JSONField) throws(ClusterError) -> ClusterSpec {
         let file = root.file
-        try root.object(allowedKeys: ["comment", "topology", "transport", "payload", "placement", "replicas", "coordinator", "hosts", "hostfile", "security"])
+        try root.object(allowedKeys: ["comment", "topology", "transport", "payload", "placement", "replicas", "coordinator", "hosts", "hostfile", "security", "exchange", "relays"])
         func resolve(_ relative: String) -> String { ClusterPaths.resolve(relative, besides: file) }
 
         let topologyField = try root.member("topology")
@@ -73,11 +73,19 @@ extension ClusterSpec {
         }
         var comment: String?
         if let field = root.optionalMember("comment") { comment = try field.string() }
-        let security = try checkSecurity(root, transport: transport, roles: [coordinator] + hosts)
+        let (exchange, relays) = try exchangeAndRelays(root, transport: transport, hosts: hosts)
+        if root.optionalMember("relays") == nil, !relays.isEmpty, !coordinator.role.publicKeys.isEmpty {
+            throw root.fail("lists CURVE keys, so \"relays\" must be listed too, each relay with its own \"public_key\"")
+        }
+        let security = try checkSecurity(root, transport: transport, roles: [coordinator] + hosts + relays)
+        var seen = Set(([coordinator] + hosts).map(\.role.endpoint))
+        for relay in relays where !seen.insert(relay.role.endpoint).inserted {
+            throw (relay.endpointField ?? relay.cursor).fail("duplicate endpoint: \(relay.role.endpoint) is already another role's")
+        }
 
         return ClusterSpec(file: file, comment: comment, topology: topology, topologyPath: resolve(topology), transport: transport,
                            payload: payload, placement: placement, replicas: replicas, coordinator: coordinator.role, hosts: hosts.map(\.role),
-                           hostfilePath: hostfilePath, security: security)
+                           hostfilePath: hostfilePath, security: security, exchange: exchange, relays: relays.map(\.role))
     }
 
     /// `"security"` and the roles' `"public_key"`s: ZeroMQ only; every role lists a key or none
@@ -105,6 +113,58 @@ extension ClusterSpec {
             }
         }
         return security
+    }
+
+    /// `"exchange"` (hierarchical by default when the hosts span several nodes, except over MPI)
+    /// and `"relays"`, one per node in order of first appearance, each on its node. Relays of ipc
+    /// and inproc clusters may be left out: they listen beside their node's first host.
+    private static func exchangeAndRelays(_ root: JSONField, transport: ClusterTransport,
+                                          hosts: [ParsedRole]) throws(ClusterError) -> (ClusterExchange, [ParsedRole]) {
+        var nodes: [Int] = []
+        for host in hosts where !nodes.contains(host.role.device.node) { nodes.append(host.role.device.node) }
+        var exchange: ClusterExchange = nodes.count > 1 && transport != .mpi ? .hierarchical : .direct
+        let field = root.optionalMember("exchange")
+        if let field {
+            let name = try field.string()
+            guard let value = ClusterExchange(rawValue: name) else { throw field.fail("\"\(name)\" is not an exchange (direct or hierarchical)") }
+            if value == .hierarchical, transport == .mpi {
+                throw field.fail("hierarchical needs relay processes, which transport mpi does not start: use zmq or inproc, or say \"direct\"")
+            }
+            exchange = value
+        }
+        let relaysField = root.optionalMember("relays")
+        guard exchange == .hierarchical else {
+            if let relaysField { throw relaysField.fail("is only used with \"exchange\": \"hierarchical\"") }
+            return (exchange, [])
+        }
+        guard let relaysField else {
+            // Beside each node's first host: only where that needs no address of another machine.
+            let relays = try nodes.enumerated().map { (index, node) throws(ClusterError) -> ParsedRole in
+                let first = hosts.first { $0.role.device.node == node }!
+                let device = DeviceRef(node: node, gpu: first.role.device.gpu)
+                switch first.role.endpoint {
+                case let .zmq(endpoint) where endpoint.hasPrefix("ipc://"):
+                    let folder = endpoint.dropFirst("ipc://".count).split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+                    return ParsedRole(role: ClusterRole(endpoint: .zmq("ipc://\(folder)/relay-\(index)"), device: device), endpointField: nil, cursor: root)
+                case .inproc:
+                    return ParsedRole(role: ClusterRole(endpoint: .inproc("inproc://switchyard-relay-\(index)"), device: device), endpointField: nil, cursor: root)
+                default:
+                    let why = field == nil ? "the hosts span \(nodes.count) nodes, so the exchange is hierarchical by default" : "\"exchange\": \"hierarchical\""
+                    throw root.fail("\(why) and needs \"relays\": one endpoint per node (nodes \(nodes.map(String.init).joined(separator: ", "))), "
+                        + "where each node's relay listens for the coordinator; or say \"exchange\": \"direct\"")
+                }
+            }
+            return (exchange, relays)
+        }
+        let items = try relaysField.elements()
+        guard items.count == nodes.count else {
+            throw relaysField.fail("lists \(items.count) relays; the hosts span \(nodes.count) nodes (\(nodes.map(String.init).joined(separator: ", "))): give one per node, in that order")
+        }
+        let relays = try items.enumerated().map { (index, item) throws(ClusterError) in try role(item, transport: transport, defaultName: "relay-\(index)") }
+        for (index, relay) in relays.enumerated() where relay.role.device.node != nodes[index] {
+            throw try items[index].member("device").fail("relay \(index) serves node \(nodes[index]) (nodes in the order the hosts list them), so its device must be on node \(nodes[index])")
+        }
+        return (exchange, relays)
     }
 
     /// A role and the cursors of the fields that made its endpoint, for later complaints.

@@ -89,6 +89,19 @@ public struct Placement: Equatable, Sendable {
         self.expertsOfHost = owned.map { $0.sorted() }
     }
 
+    /// A placement given by its holders directly; an expert may have none (`sub-placements`).
+    private init(holders: [[Int]], hosts: Int) {
+        var owned = [[Int]](repeating: [], count: hosts)
+        for (expert, set) in holders.enumerated() { for host in set { owned[host].append(expert) } }
+        strategy = .explicitReplicas(holders)
+        expertCount = holders.count
+        hostCount = hosts
+        replicas = max(1, holders.map(\.count).max() ?? 1)
+        hostOfExpert = holders.map { $0.first ?? -1 }
+        hostsOfExpert = holders
+        expertsOfHost = owned.map { $0.sorted() }
+    }
+
     /// Groups in contiguous runs over the nodes (in order of first appearance), each node's
     /// groups' experts contiguously over its hosts; a node with no group gets none.
     static func groupAligned(groups: Int, experts: Int, nodeOfHost: [Int]) -> [Int] {
@@ -104,6 +117,28 @@ public struct Placement: Equatable, Sendable {
             for offset in 0..<count { owner[first + offset] = hosts[offset * hosts.count / max(1, count)] }
         }
         return owner
+    }
+
+    /// The placement a node relay's hosts see (hierarchical exchange): `hosts` (global indices, in
+    /// order) renumbered 0…, each expert held by those of its holders among them; an expert the
+    /// node does not hold has no host here, and a plan that asks for it fails (`noLiveReplica`).
+    public func restricted(to hosts: [Int]) -> Placement {
+        var local = [Int](repeating: -1, count: hostCount)
+        for (index, host) in hosts.enumerated() { local[host] = index }
+        return Placement(holders: hostsOfExpert.map { $0.compactMap { local[$0] >= 0 ? local[$0] : nil } }, hosts: hosts.count)
+    }
+
+    /// The placement the coordinator sees in a hierarchical exchange: one "host" per node (its
+    /// relay), `nodes` giving each host's relay index; an expert lives on the nodes of its holders,
+    /// its primary's node first.
+    public func grouped(relayOfHost: [Int], relays: Int) -> Placement {
+        precondition(relayOfHost.count == hostCount, "one relay per host")
+        let holders = hostsOfExpert.map { set -> [Int] in
+            var nodes: [Int] = []
+            for host in set where !nodes.contains(relayOfHost[host]) { nodes.append(relayOfHost[host]) }
+            return nodes
+        }
+        return Placement(holders: holders, hosts: relays)
     }
 
     /// The expert's primary host.
@@ -125,7 +160,7 @@ public struct Placement: Equatable, Sendable {
     /// strategies that give the same assignment agree.
     public var fingerprint: String {
         var bytes: [UInt8] = []
-        for host in hostOfExpert { withUnsafeBytes(of: UInt32(host).littleEndian) { bytes.append(contentsOf: $0) } }
+        for host in hostOfExpert { withUnsafeBytes(of: UInt32(truncatingIfNeeded: host).littleEndian) { bytes.append(contentsOf: $0) } }
         guard hostsOfExpert.contains(where: { $0.count > 1 }) else { return "placement-\(expertCount)x\(hostCount)-" + FNV1a64.hex(bytes) }
         for set in hostsOfExpert {
             withUnsafeBytes(of: UInt32(set.count).littleEndian) { bytes.append(contentsOf: $0) }

@@ -13,7 +13,20 @@ public enum ClusterLinkSecurity {
         if let warning = spec.plaintextWarning { (warn ?? { settings.logger.warning("\($0)") })(warning) }
         guard let keys = try spec.curveKeys(folder: settings.keys) else { return nil }
         let pair = try ownPair(of: [keys.hosts[host]], secretKey: settings.secretKey, role: "hosts[\(host)]")
-        return .curveServer(secretKey: pair.secretKey, admittedClients: keys.coordinator.map(\.key))
+        // Behind a relay, the relay is the host's only coordinator.
+        let admitted = spec.exchange == .hierarchical ? [keys.relays[spec.relayOfHost[host]]] : keys.coordinator
+        return .curveServer(secretKey: pair.secretKey, admittedClients: admitted.map(\.key))
+    }
+
+    /// Node relay `relay`: a CURVE server admitting the coordinator keys, and with the same pair a
+    /// client naming its node's hosts' server keys.
+    public static func relay(_ settings: ClusterSettings, relay: Int, warn: ((String) -> Void)? = nil) throws -> (upward: ZeroMQSecurity?, downward: ZeroMQSecurity?) {
+        let spec = settings.spec
+        if let warning = spec.plaintextWarning { (warn ?? { settings.logger.warning("\($0)") })(warning) }
+        guard let keys = try spec.curveKeys(folder: settings.keys) else { return (nil, nil) }
+        let pair = try ownPair(of: [keys.relays[relay]], secretKey: settings.secretKey, role: "relays[\(relay)]")
+        return (.curveServer(secretKey: pair.secretKey, admittedClients: keys.coordinator.map(\.key)),
+                .curveClient(pair, serverKeys: spec.hosts(ofRelay: relay).map { keys.hosts[$0].key }))
     }
 
     /// The coordinator: a CURVE client with its own pair, naming each host's server key.
@@ -21,7 +34,8 @@ public enum ClusterLinkSecurity {
         let spec = settings.spec
         if let warning = spec.plaintextWarning { (warn ?? { settings.logger.warning("\($0)") })(warning) }
         guard let keys = try spec.curveKeys(folder: settings.keys) else { return nil }
-        return .curveClient(try ownPair(of: keys.coordinator, secretKey: settings.secretKey, role: "the coordinator"), serverKeys: keys.hosts.map(\.key))
+        let servers = spec.exchange == .hierarchical ? keys.relays : keys.hosts
+        return .curveClient(try ownPair(of: keys.coordinator, secretKey: settings.secretKey, role: "the coordinator"), serverKeys: servers.map(\.key))
     }
 
     /// The pair of `secretKey`, or of the secret key beside one of `listed` (several when a

@@ -77,11 +77,12 @@ public struct ClusterSettings: Sendable {
     }
 
     /// Each host's ZeroMQ endpoint; an error names the host that has none.
-    public func zmqEndpoints() throws(LaunchInputError) -> [String] {
+    public func zmqEndpoints(relays: Bool = false) throws(LaunchInputError) -> [String] {
         var endpoints: [String] = []
-        for (index, host) in spec.hosts.enumerated() {
+        let name = relays ? "relays" : "hosts"
+        for (index, host) in (relays ? spec.relays : spec.hosts).enumerated() {
             guard case let .zmq(endpoint) = host.endpoint else {
-                throw LaunchInputError("\(spec.file): hosts[\(index)] has \(host.endpoint), which ZeroMQ cannot reach; give it an endpoint or use --transport mpi")
+                throw LaunchInputError("\(spec.file): \(name)[\(index)] has \(host.endpoint), which ZeroMQ cannot reach; give it an endpoint or use --transport mpi")
             }
             endpoints.append(endpoint)
         }

@@ -42,8 +42,13 @@ public final class CoordinatorCluster {
             if let fault = faults.first(where: { $0.step != nil }) {
                 throw LaunchInputError("--inject \(fault): inproc hosts are threads, which cannot be killed or stopped; use the zmq transport")
             }
-            let cluster = try InProcessCluster(config: config, placement: placement, source: source, payload: spec.payload,
-                                               handshakeTimeout: settings.handshakeTimeout, traffic: traffic, faults: faults)
+            let cluster = spec.exchange == .hierarchical
+                ? try InProcessCluster(config: config, placement: placement, relayOfHost: spec.relayOfHost, source: source, payload: spec.payload,
+                                       handshakeTimeout: settings.handshakeTimeout, traffic: traffic, nodeTraffic: { relay in
+                                           RunTraffic(spec: spec, relay: relay, config: config, transport: .inproc, directory: trafficDirectory)
+                                       }, faults: faults)
+                : try InProcessCluster(config: config, placement: placement, source: source, payload: spec.payload,
+                                       handshakeTimeout: settings.handshakeTimeout, traffic: traffic, faults: faults)
             cluster.experts.exchangeTimeout = settings.exchangeTimeout
             cluster.experts.logger = settings.logger
             return CoordinatorCluster(experts: cluster.experts, transport: .inproc, stopHosts: cluster.stop)
@@ -70,19 +75,38 @@ public final class CoordinatorCluster {
                 links.remove()
                 throw error
             }
+            // With a hierarchical exchange, a relay per node between the coordinator and the hosts.
+            var relays: ExpertHostProcesses?
+            if spec.exchange == .hierarchical {
+                do {
+                    relays = try ExpertHostProcesses(hosts: spec.relays.count, executable: try hostExecutable ?? ChildProcess.currentExecutable(),
+                                                     command: ["relay"], indexFlag: "--relay", endpoints: try settings.zmqEndpoints(relays: true),
+                                                     restarts: settings.hostRestarts, logger: settings.logger) { _ in
+                        settings.hostArguments + links.hostArguments + weights.arguments + trafficFlags
+                            + ["--handshake-timeout", String(settings.handshakeTimeout.components.seconds)]
+                    }
+                } catch {
+                    processes.stop(grace: .zero)
+                    links.remove()
+                    throw error
+                }
+            }
             do {
                 let cluster = try connect(settings, config: config, source: source)
-                cluster.experts.lostHosts = processes.lostHosts
-                cluster.experts.willRestart = processes.willRestart
+                // The coordinator's peers are the relays when there are relays: their processes are the ones it watches.
+                cluster.experts.lostHosts = (relays ?? processes).lostHosts
+                cluster.experts.willRestart = (relays ?? processes).willRestart
                 try cluster.handshake(timeout: settings.handshakeTimeout)
                 let launched = CoordinatorCluster(experts: cluster.experts, transport: .zmq) {
                     cluster.stop()
+                    relays?.stop()
                     processes.stop()
                     links.remove()
                 }
                 launched.processes = processes
                 return launched
             } catch {
+                relays?.stop(grace: .zero)
                 processes.stop(grace: .zero)
                 links.remove()
                 throw error
@@ -95,9 +119,14 @@ public final class CoordinatorCluster {
     /// Connects to expert hosts already running (started by hand or a service manager); the
     /// handshake is the caller's, so that hosts which refuse can be left alone.
     public static func connect(_ settings: ClusterSettings, config: ModelConfig, source: WeightSource) throws -> CoordinatorCluster {
-        let transport = try ZeroMQCoordinatorTransport(endpoints: try settings.zmqEndpoints(), security: try ClusterLinkSecurity.coordinator(settings),
+        let spec = settings.spec
+        let hierarchical = spec.exchange == .hierarchical
+        let transport = try ZeroMQCoordinatorTransport(endpoints: try settings.zmqEndpoints(relays: hierarchical),
+                                                       security: try ClusterLinkSecurity.coordinator(settings),
                                                        maximumMessageBytes: settings.wireLimits(config).largestPartBytes)
-        let experts = ClusterExperts(config: config, placement: try settings.spec.placement(for: config), payload: settings.spec.payload,
+        // With relays, the coordinator plans over nodes: one peer per relay, holding its node's experts.
+        let placement = spec.coordinatorPeers(try spec.placement(for: config)).placement
+        let experts = ClusterExperts(config: config, placement: placement, payload: settings.spec.payload,
                                      transport: transport, weightsFingerprint: source.fingerprint,
                                      limits: settings.wireLimits(config), exchangeTimeout: settings.exchangeTimeout,
                                      settings: settings.sessionSettings)

@@ -38,9 +38,14 @@ public enum ExpertHostDaemon {
         let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, security: security,
                                                 maximumMessageBytes: settings.wireLimits(config).largestPartBytes, log: sendableLog)
         defer { transport.close() }
-        let traffic = trafficOut.map { RunTraffic(spec: spec, config: config, transport: .zmq, directory: URL(fileURLWithPath: $0)) }
-        let expertHost = try ExpertHost(index: host, config: config, placement: try spec.placement(for: config), source: source,
-                                        transport: transport, traffic: traffic, faults: faults,
+        // Behind a relay, the host answers as one of its node's hosts, and its ledger joins the node's.
+        let view = spec.protocolView(ofHost: host, try spec.placement(for: config))
+        let traffic = trafficOut.map { folder in
+            view.relay.map { RunTraffic(spec: spec, relay: $0, config: config, transport: .zmq, directory: URL(fileURLWithPath: folder)) }
+                ?? RunTraffic(spec: spec, config: config, transport: .zmq, directory: URL(fileURLWithPath: folder))
+        }
+        let expertHost = try ExpertHost(index: view.index, config: config, placement: view.placement, source: source,
+                                        transport: transport, traffic: traffic, faults: faults, faultIndex: host,
                                         limits: settings.wireLimits(config), logger: logger)
         logger.info("expert host \(host): \(expertHost.slice.owned.count) experts × \(config.moeLayerCount) layers, \(Format.bytes(expertHost.slice.residentBytes)) resident, listening at \(transport.boundEndpoint)\(security == nil ? "" : " (CURVE)")")
         let statistics = try expertHost.serve(shouldStop: { parentPid.map { getppid() != $0 } ?? false })

@@ -12,6 +12,7 @@ public final class ExpertHostProcesses: @unchecked Sendable {
     private let socketFiles: [String]
     private let executable: String
     private let command: [String]
+    private let indexFlag: String
     private let endpoints: [String]
     private let arguments: (Int) -> [String]
     private let restarts: Int
@@ -23,11 +24,13 @@ public final class ExpertHostProcesses: @unchecked Sendable {
 
     /// Starts `executable command… --host K --parent-pid PID arguments(K)` for every host;
     /// `endpoints` are the hosts' ZeroMQ endpoints, whose ipc files are cleaned up.
-    public init(hosts: Int, executable: String, command: [String] = ["expert-host"], endpoints: [String] = [], restarts: Int = 0,
-                logger: Logger = .silent, arguments: @escaping (Int) -> [String]) throws {
+    /// (`command` and `indexFlag` start other roles the same way: `relay --relay K`.)
+    public init(hosts: Int, executable: String, command: [String] = ["expert-host"], indexFlag: String = "--host", endpoints: [String] = [],
+                restarts: Int = 0, logger: Logger = .silent, arguments: @escaping (Int) -> [String]) throws {
         SignalGuard.shared.install()
         self.executable = executable
         self.command = command
+        self.indexFlag = indexFlag
         self.endpoints = endpoints
         self.arguments = arguments
         self.restarts = restarts
@@ -48,11 +51,11 @@ public final class ExpertHostProcesses: @unchecked Sendable {
     private func start(_ host: Int) throws -> ChildProcess {
         do {
             let process = try ChildProcess(executable: executable,
-                                           arguments: command + ["--host", String(host), "--parent-pid", String(getpid())] + arguments(host))
+                                           arguments: command + [indexFlag, String(host), "--parent-pid", String(getpid())] + arguments(host))
             SignalGuard.shared.track(process.pid, files: endpoints.indices.contains(host) ? Self.ipcFile(endpoints[host]).map { [$0] } ?? [] : [])
             return process
         } catch {
-            throw ClusterFailure("cannot start expert host \(host): \(error)")
+            throw ClusterFailure("cannot start \(command == ["relay"] ? "relay" : "expert host") \(host): \(error)")
         }
     }
 
@@ -77,7 +80,7 @@ public final class ExpertHostProcesses: @unchecked Sendable {
                 SignalGuard.shared.untrack(processes[host].pid)
                 if let process = try? start(host) {
                     processes[host] = process
-                    logger.notice("restarted expert host \(host) (pid \(process.pid), restart \(restarted[host]) of \(restarts))")
+                    logger.notice("restarted \(command == ["relay"] ? "relay" : "expert host") \(host) (pid \(process.pid), restart \(restarted[host]) of \(restarts))")
                 }
             }
             return lost

@@ -21,10 +21,11 @@ final class LocalRunLinks {
             return
         }
         do {
-            for role in [nil] + spec.hosts.indices.map(Optional.some) {
+            let names = [nil].map(ClusterCurveKeys.ephemeralName(host:)) + spec.hosts.indices.map(ClusterCurveKeys.ephemeralName(host:))
+                + spec.relays.indices.map(ClusterCurveKeys.ephemeralName(relay:))
+            for name in names {
                 let pair = try CurveKeyPair.generate()
-                try CurveKeyFile.write(publicKey: pair.publicKey, secretKey: pair.secretKey, folder: folder.path,
-                                       name: ClusterCurveKeys.ephemeralName(host: role))
+                try CurveKeyFile.write(publicKey: pair.publicKey, secretKey: pair.secretKey, folder: folder.path, name: name)
             }
         } catch {
             folder.remove()

@@ -380,6 +380,21 @@ extension CoordinatorSession {
     /// returned address. The plan is returned for the ledger's routing figures.
     public mutating func beginExchange(routing: RoutingDecision, layer: Int, microBatch: Int = 0, activations: [Float],
                                        payload: ActivationPayloads, at now: ProtocolTime) -> (FrameAddress, DispatchPlan?, [Directive]) {
+        let pairs: [DispatchPlan.Pair]
+        do { pairs = try DispatchPlan.pairs(of: routing, placement: placement) } catch {
+            let address = FrameAddress(step: nextExchange, layer: layer, microBatch: microBatch)
+            nextExchange += 1
+            return (address, nil, fail(.other("layer \(layer): \(error)")))
+        }
+        return beginExchange(pairs: pairs, tokenCount: routing.tokenCount, topK: routing.topK, layer: layer, microBatch: microBatch,
+                             activations: activations, payload: payload, at: now)
+    }
+
+    /// The same for checked (token, expert, weight) pairs, tokens ascending: what a node relay
+    /// hands on of the rows it was sent, whose tokens carry only the node's experts.
+    public mutating func beginExchange(pairs: [DispatchPlan.Pair], tokenCount: Int, topK: Int, layer: Int, microBatch: Int = 0,
+                                       activations: [Float], payload: ActivationPayloads,
+                                       at now: ProtocolTime) -> (FrameAddress, DispatchPlan?, [Directive]) {
         let address = FrameAddress(step: nextExchange, layer: layer, microBatch: microBatch)
         nextExchange += 1
         guard isReady else { return (address, nil, fail(.other("an exchange began before the handshake completed"))) }
@@ -388,12 +403,12 @@ extension CoordinatorSession {
         let plan: DispatchPlan
         var stranded: [DispatchPlan.Pair] = []
         do {
-            var pairs = try DispatchPlan.pairs(of: routing, placement: placement)
+            var pairs = pairs
             if !lost.isEmpty {
                 stranded = pairs.filter { !placement.hosts(of: $0.expert).contains { !lost.contains($0) } }
                 pairs.removeAll { !placement.hosts(of: $0.expert).contains { !lost.contains($0) } }
             }
-            plan = try DispatchPlan(tokenCount: routing.tokenCount, topK: routing.topK, pairs: pairs, placement: placement, excluding: lost)
+            plan = try DispatchPlan(tokenCount: tokenCount, topK: topK, pairs: pairs, placement: placement, excluding: lost)
         } catch {
             return (address, nil, fail(.other("layer \(layer): \(error)")))
         }

@@ -100,11 +100,25 @@ public final class ClusterExperts: OverlappingExpertBackend {
 
     /// Sends the layer's dispatches and returns at once; `finishRoutedExperts` waits for the sum.
     public func beginRoutedExperts(layer: Int, microBatch: Int, input: [Float], tokens: Int, routing: RoutingDecision) throws -> ExpertTicket {
+        try begin(layer: layer, tokens: tokens) { session, now in
+            session.beginExchange(routing: routing, layer: layer, microBatch: microBatch, activations: input, payload: payload, at: now)
+        }
+    }
+
+    /// One exchange of checked (row, expert, weight) pairs, rows ascending: a node relay handing
+    /// on the rows it was sent, each with only its node's experts (at most `topK` a row).
+    public func routedExperts(layer: Int, input: [Float], rows: Int, pairs: [DispatchPlan.Pair], topK: Int) throws -> [Float] {
+        try finishRoutedExperts(try begin(layer: layer, tokens: rows) { session, now in
+            session.beginExchange(pairs: pairs, tokenCount: rows, topK: topK, layer: layer, activations: input, payload: payload, at: now)
+        })
+    }
+
+    private func begin(layer: Int, tokens: Int,
+                       _ start: (inout CoordinatorSession, ProtocolTime) -> (FrameAddress, DispatchPlan?, [CoordinatorSession.Directive])) throws -> ExpertTicket {
         tokensPerLayer[layer] += tokens
         exchanges += 1
         session.workloadStep = traffic.step
-        let (address, plan, directives) = session.beginExchange(routing: routing, layer: layer, microBatch: microBatch, activations: input,
-                                                                payload: payload, at: clock.now())
+        let (address, plan, directives) = start(&session, clock.now())
         if let plan {
             traffic.noteRouting(layer: layer, tokensPerExpert: plan.tokensPerExpert,
                                 bytesSavedByDeduplication: plan.traffic(payload: payload, hidden: config.hiddenSize).bytesSavedByDeduplication)
@@ -183,6 +197,15 @@ public final class ClusterExperts: OverlappingExpertBackend {
     /// Tells every host to stop.
     public func shutdown() {
         try? perform(session.shutdown(at: clock.now())) { _ in }
+    }
+
+    /// Without waiting: answers what has arrived and sends the heartbeats that are due. A node
+    /// relay calls it while it waits for its coordinator, so its hosts keep hearing from it.
+    public func serviceLinks() throws {
+        while let message = try transport.receive(timeout: .zero) {
+            try perform(session.receive(message, at: clock.now())) { _ in }
+        }
+        try perform(session.tick(at: clock.now())) { _ in }
     }
 
     /// Between steps: answers what arrived, sends heartbeats that are due, and notices lost hosts,

@@ -19,16 +19,18 @@ public final class ExpertHost: @unchecked Sendable {
     let traffic: RunTraffic?
 
     /// Loads only the experts `placement` gives host `index`; records its traffic when `traffic` is
-    /// given; `faults` may slow (delay) or thin out (drop) what it sends.
+    /// given; `faults` may slow (delay) or thin out (drop) what it sends (those naming host
+    /// `faultIndex`, its index in the cluster file when `index` is its place behind a relay).
     public init(index: Int, config: ModelConfig, placement: Placement, source: WeightSource, transport: HostTransport,
-                traffic: RunTraffic?, faults: [InjectedFault] = [], limits: WireLimits? = nil, logger: Logger = .silent) throws {
+                traffic: RunTraffic?, faults: [InjectedFault] = [], faultIndex: Int? = nil, limits: WireLimits? = nil,
+                logger: Logger = .silent) throws {
         self.index = index
         slice = try RoutedExpertWeights(config: config, source: source, owned: placement.experts(of: index))
         server = ExpertHostServer(index: index, config: config, placement: placement, experts: slice,
                                   weightsFingerprint: source.fingerprint,
-                                  transport: FaultyHostTransport.wrapping(transport, host: index, faults: faults),
+                                  transport: FaultyHostTransport.wrapping(transport, host: faultIndex ?? index, faults: faults),
                                   limits: limits ?? WireLimits(config: config), logger: logger)
-        server.linkDelay = InjectedFault.linkDelay(of: index, in: faults)
+        server.linkDelay = InjectedFault.linkDelay(of: faultIndex ?? index, in: faults)
         server.traffic = traffic?.recorder(writer: index)
         self.traffic = traffic
     }

@@ -12,31 +12,52 @@ import SwitchyardModelConfig
 /// Owned by the one thread that serves; it is handed over to that thread once, before `serve`.
 public final class ExpertHostServer: @unchecked Sendable {
     public typealias Statistics = HostProtocol.Statistics
+    /// What the host does with a dispatch frame: the combine frame answering it.
+    public typealias Answer = (WireFrame) throws -> WireFrame
 
     public let index: Int
-    let experts: RoutedExpertWeights
     let transport: HostTransport
-    let computation: HostComputation
     let clock: ProtocolClock
     let logger: Logger
+    private let answer: Answer
     public private(set) var session: HostProtocol
     /// When set, every dispatch received and combine sent, with this host's times.
     public var traffic: TrafficRecorder?
     /// A slow link: every frame leaves this long after it is ready, without holding the host up
     /// (it goes on serving meanwhile), as a distant machine's would. The `delay` fault.
     public var linkDelay: Duration = .zero
+    /// Called on every turn of the serving loop (at least every `poll`): a node relay keeps its
+    /// own hosts hearing from it here.
+    public var idle: (() throws -> Void)?
     private var outbox: [(due: ProtocolTime, frame: EncodedFrame, peer: PeerID)] = []
 
-    public init(index: Int, config: ModelConfig, placement: Placement, experts: RoutedExpertWeights,
-                weightsFingerprint: String, transport: HostTransport, limits: WireLimits,
-                clock: ProtocolClock = SystemProtocolClock(), logger: Logger = .silent) {
+    /// A host of routed experts: answers with its slice's gate-weighted partial sums.
+    public convenience init(index: Int, config: ModelConfig, placement: Placement, experts: RoutedExpertWeights,
+                            weightsFingerprint: String, transport: HostTransport, limits: WireLimits,
+                            clock: ProtocolClock = SystemProtocolClock(), logger: Logger = .silent) {
+        let computation = HostComputation(placement: placement, host: index, hidden: config.hiddenSize)
+        let hello = Hello(config: config, placement: placement, host: index, weightsFingerprint: weightsFingerprint,
+                          residentBytes: UInt64(experts.residentBytes))
+        self.init(index: index, hello: hello, transport: transport, limits: limits, clock: clock, logger: logger) { frame in
+            let layer = frame.address.layer
+            return try computation.answer(frame) { expert, input, rows in
+                guard experts.experts.indices.contains(layer), let weights = experts.experts[layer][expert] else {
+                    throw MissingExpertError(layer: layer, expert: expert)
+                }
+                return weights.forward(input, tokens: rows)
+            }
+        }
+    }
+
+    /// A host that answers dispatches with `answer` (a node relay hands them on); `hello` is what
+    /// it states in the handshake (a fresh incarnation is drawn here).
+    public init(index: Int, hello: Hello, transport: HostTransport, limits: WireLimits,
+                clock: ProtocolClock = SystemProtocolClock(), logger: Logger = .silent, answer: @escaping Answer) {
         self.index = index
-        self.experts = experts
         self.transport = transport
         self.clock = clock
-        computation = HostComputation(placement: placement, host: index, hidden: config.hiddenSize)
-        var hello = Hello(config: config, placement: placement, host: index, weightsFingerprint: weightsFingerprint,
-                          residentBytes: UInt64(experts.residentBytes))
+        self.answer = answer
+        var hello = hello
         hello.incarnation = UInt64.random(in: 1...UInt64.max)
         session = HostProtocol(host: index, hello: hello, limits: limits)
         self.logger = logger
@@ -48,6 +69,7 @@ public final class ExpertHostServer: @unchecked Sendable {
     /// Serves until its coordinator's shutdown, or `shouldStop` says so (checked at least every `poll`).
     public func serve(poll: Duration = .milliseconds(200), shouldStop: () -> Bool = { false }) throws -> Statistics {
         while !shouldStop() {
+            try idle?()
             for directive in session.tick(at: clock.now()) { if case let .log(level, line) = directive { logger.log(level: level, "\(line)") } }
             try flushOutbox()
             let wait = outbox.first.map { min(poll, max(.zero, $0.due - clock.now())) } ?? poll
@@ -74,15 +96,7 @@ public final class ExpertHostServer: @unchecked Sendable {
             case .stop: stop = true
                 try flushOutbox(all: true)
             case let .compute(work):
-                let answer = Result { () throws -> WireFrame in
-                    let layer = work.frame.address.layer
-                    return try computation.answer(work.frame) { expert, input, rows in
-                        guard experts.experts.indices.contains(layer), let weights = experts.experts[layer][expert] else {
-                            throw MissingExpertError(layer: layer, expert: expert)
-                        }
-                        return weights.forward(input, tokens: rows)
-                    }
-                }
+                let answer = Result { try self.answer(work.frame) }
                 pending = session.computed(work, answer: answer, at: clock.now()) + pending
             }
         }

@@ -57,6 +57,63 @@ public final class InProcessCluster {
         }
     }
 
+    /// The same cluster with a hierarchical exchange: host h behind relay `relayOfHost[h]` (a
+    /// thread of its own with a network of its own to its node's hosts), the coordinator
+    /// exchanging with the relays only. `traffic` is the coordinator's (one "host" per relay);
+    /// `nodeTraffic(r)` where relay r's node ledger goes.
+    public init(config: ModelConfig, placement: Placement, relayOfHost: [Int], source: WeightSource, payload: ActivationPayloads,
+                handshakeTimeout: Duration = .seconds(30), traffic: RunTraffic? = nil, nodeTraffic: ((Int) -> RunTraffic?)? = nil,
+                faults: [InjectedFault] = []) throws {
+        let relays = (relayOfHost.max() ?? 0) + 1
+        let top = placement.grouped(relayOfHost: relayOfHost, relays: relays)
+        let limits = WireLimits(config: config)
+        let network = InProcessNetwork(hosts: relays)
+        let finished = DispatchGroup()
+        let failures = FailureList()
+        var threads: [Thread] = []
+        var hosts: [ExpertHost] = []
+        func start(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
+            finished.enter()
+            let thread = Thread {
+                do { try body() } catch { failures.append("\(name): \(error)") }
+                finished.leave()
+            }
+            thread.name = name
+            thread.start()
+            threads.append(thread)
+        }
+        for relay in 0..<relays {
+            let members = relayOfHost.indices.filter { relayOfHost[$0] == relay }
+            let nodePlacement = placement.restricted(to: members)
+            let node = InProcessNetwork(hosts: members.count)
+            let nodeRun = nodeTraffic?(relay)
+            for (local, host) in members.enumerated() {
+                let expertHost = try ExpertHost(index: local, config: config, placement: nodePlacement, source: source, transport: node.host(local),
+                                                traffic: nodeRun, faults: faults, faultIndex: host)
+                hosts.append(expertHost)
+                start("expert-host-\(host)") { _ = try expertHost.serve() }
+            }
+            let nodeRelay = NodeRelay(relay: relay, config: config, placement: top, nodePlacement: nodePlacement, payload: payload,
+                                      upward: network.host(relay), downward: node.coordinator, weightsFingerprint: source.fingerprint,
+                                      limits: limits, upwardTraffic: traffic, nodeTraffic: nodeRun)
+            start("relay-\(relay)") {
+                try nodeRelay.handshake(timeout: handshakeTimeout)
+                _ = try nodeRelay.serve()
+            }
+        }
+        self.network = network
+        self.threads = threads
+        self.hosts = hosts
+        self.finished = finished
+        self.failures = failures
+        experts = ClusterExperts(config: config, placement: top, payload: payload, transport: network.coordinator,
+                                 weightsFingerprint: source.fingerprint, limits: limits)
+        do { try experts.handshake(timeout: handshakeTimeout) } catch {
+            stop()
+            throw error
+        }
+    }
+
     /// Shuts every host down and waits for their threads (which write their ledgers as they stop).
     public func stop() {
         experts.shutdown()

@@ -30,6 +30,9 @@ public struct TrafficContext: Sendable, Equatable, Codable {
     public var topology: String?
     /// Who wrote the ledger: nil for the coordinator, k for expert host k.
     public var writer: Int?
+    /// "hierarchical" when the coordinator's peers are node relays (its "hosts" are relays, and
+    /// each relay's own run of its node's hosts is in the folder relay-K); nil for direct.
+    public var exchange: String?
 
     public init(hosts: Int, layers: Int, experts: Int, hidden: Int, payload: Payload, transport: Transport,
                 coordinatorDevice: DevicePosition = DevicePosition(node: 0, gpu: 0), hostDevices: [DevicePosition]? = nil, cluster: String? = nil, topology: String? = nil, writer: Int? = nil) {
@@ -56,7 +59,7 @@ public struct TrafficContext: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case hosts, layers, experts, hidden, payload, transport, cluster, topology, writer
+        case hosts, layers, experts, hidden, payload, transport, cluster, topology, writer, exchange
         case coordinatorDevice = "coordinator_device", hostDevices = "host_devices"
     }
 
@@ -95,6 +98,10 @@ public struct TrafficContext: Sendable, Equatable, Codable {
         cluster = try c.decodeIfPresent(String.self, forKey: .cluster)
         topology = try c.decodeIfPresent(String.self, forKey: .topology)
         writer = try c.contains(.writer) && !c.decodeNil(forKey: .writer) ? c.integer(Int.self, forKey: .writer) : nil
+        exchange = try c.decodeIfPresent(String.self, forKey: .exchange)
+        if let exchange, exchange != "hierarchical", exchange != "direct" {
+            throw DecodingError.dataCorruptedError(forKey: .exchange, in: c, debugDescription: "\"\(exchange)\" is not an exchange (direct or hierarchical)")
+        }
         if let writer, !(0..<hosts).contains(writer) {
             throw DecodingError.dataCorruptedError(forKey: .writer, in: c, debugDescription: "\(writer) is not a host in 0...\(hosts - 1)")
         }
@@ -103,7 +110,9 @@ public struct TrafficContext: Sendable, Equatable, Codable {
     /// Node of a matrix endpoint (0 the coordinator, k + 1 host k).
     public func device(ofEndpoint endpoint: Int) -> DevicePosition { endpoint == 0 ? coordinatorDevice : hostDevices[endpoint - 1] }
     public func node(ofEndpoint endpoint: Int) -> Int { device(ofEndpoint: endpoint).node }
-    public var endpointNames: [String] { ["coordinator"] + (0..<hosts).map { "host \($0)" } }
+    public var endpointNames: [String] { ["coordinator"] + (0..<hosts).map { isRelayed ? "relay \($0)" : "host \($0)" } }
+    /// Whether the coordinator's peers are node relays.
+    public var isRelayed: Bool { exchange == "hierarchical" }
 }
 
 /// One workload step: its wall time, the tokens it generated, and the prompt tokens it

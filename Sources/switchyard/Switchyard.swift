@@ -12,7 +12,7 @@ struct Switchyard: ParsableCommand {
         commandName: "switchyard",
         abstract: "Expert-parallel runtime for Mixture-of-Experts models shaped like Mistral Small 4.",
         subcommands: [Doctor.self, Run.self, Serve.self, Generate.self, Forward.self, ModelCommand.self, Checkpoint.self,
-                      Cluster.self, Keygen.self, CoordinatorCommand.self, ExpertHostCommand.self, MPIJob.self, ReportCommand.self, TrafficCommand.self,
+                      Cluster.self, Keygen.self, CoordinatorCommand.self, ExpertHostCommand.self, RelayCommand.self, MPIJob.self, ReportCommand.self, TrafficCommand.self,
                       TopologyCommand.self, Plan.self, Simulate.self, Compare.self, Bench.self]
     )
 }
