@@ -61,7 +61,7 @@ public enum ClusterWorkload {
         let totals = experts.totals
         let moeLayers = (0..<config.numHiddenLayers).filter(config.isMoELayer)
         let context = experts.traffic.context
-        let summary = RunSummary(
+        var summary = RunSummary(
             cluster: spec.file, transport: context.transport, payload: context.payload, weights: weights,
             model: RunSummary.Model(layers: config.numHiddenLayers, hidden: config.hiddenSize, experts: config.nRoutedExperts,
                                     expertsPerToken: config.numExpertsPerTok),
@@ -88,6 +88,7 @@ public enum ClusterWorkload {
                 receivedBytes: controlAfter.controlBytesReceived - controlBefore.controlBytesReceived),
             outputs: report.outputs.keys.sorted().map { RunSummary.Output(request: $0, generated: report.outputs[$0] ?? []) },
             faults: faultLog(experts.events, injected: faults?.done ?? [], origin: origin), interrupted: report.interrupted)
+        if spec.exchange == .hierarchical { summary.exchange = ClusterExchange.hierarchical.rawValue }
         try OutputFile.makeDirectory(directory.path)
         let file = directory.appendingPathComponent("summary.json")
         try OutputFile.write(try summary.encoded(), to: file.path)

@@ -3,6 +3,7 @@ import SwitchyardCore
 import SwitchyardCluster
 import SwitchyardReport
 import SwitchyardTopology
+import SwitchyardRuntime
 import SwitchyardTraffic
 
 /// The traffic files of a run directory (docs/TRAFFIC.md) on disk: the coordinator's
@@ -21,6 +22,16 @@ public enum TrafficRun {
         }
     }
 
+    /// A hierarchical run's node ledgers, relay-K/traffic.jsonl with its hosts' files merged in,
+    /// one per relay of `context`; none for a direct run, or while a relay has not written its
+    /// ledger yet (the relays write theirs as they stop, after the coordinator's first report).
+    public static func relayLedgers(_ directory: URL, context: TrafficContext) throws -> [TrafficLedger] {
+        guard context.isRelayed else { return [] }
+        let folders = (0..<context.hosts).map { directory.appendingPathComponent(RunTraffic.relayFolder($0)) }
+        guard folders.allSatisfy({ FileManager.default.fileExists(atPath: $0.appendingPathComponent(TrafficJSONL.fileName(writer: nil)).path) }) else { return [] }
+        return try folders.map { try load($0) }
+    }
+
     /// Rewrites traffic.csv and report.html from the directory's files; returns the report's URL.
     @discardableResult
     public static func render(_ directory: URL) throws -> URL {
@@ -31,7 +42,7 @@ public enum TrafficRun {
         // A run stopped before its end leaves no summary.json; one that is there must be whole.
         let run = try FileManager.default.contents(atPath: summaryFile.path).map { data throws(TrafficFileError) in try RunSummary.decode(data, file: summaryFile.path) }
         let html = RunFiles.report(summary, run: run, title: "Switchyard run: \(directory.lastPathComponent)", topology: topology(ledger.context),
-                                   hostOfExpert: hostOfExpert(ledger.context))
+                                   hostOfExpert: hostOfExpert(ledger.context), relays: try relayLedgers(directory, context: ledger.context))
         let url = directory.appendingPathComponent("report.html")
         try OutputFile.write(html, to: url.path)
         return url

@@ -27,12 +27,53 @@ public enum RunFiles {
         return ledger
     }
 
+    /// A hierarchical run's two hops: the coordinator's exchange with the node relays (`top`), and
+    /// each relay's with its node's hosts (`relays[k]`, from relay-K/). Bytes within and between
+    /// nodes count both hops, each by the nodes of its two ends.
+    public struct Hops: Sendable {
+        public struct Relay: Sendable {
+            public var relay: Int
+            public var node: Int
+            public var hosts: Int
+            public var dispatchBytes: Int
+            public var combineBytes: Int
+            public var messages: Int
+        }
+        public var relays: [Relay]
+        /// Coordinator ↔ relays.
+        public var firstHopBytes: Int
+        /// Relays ↔ hosts.
+        public var secondHopBytes: Int
+        public var intraNode: Int
+        public var interNode: Int
+    }
+
+    public static func hops(_ top: TrafficSummary, relays: [TrafficLedger]) -> Hops {
+        var intra = top.nodeLocality.intraNode, inter = top.nodeLocality.interNode
+        var rows: [Hops.Relay] = []
+        for (relay, ledger) in relays.enumerated() {
+            let locality = TrafficSummary(ledger).nodeLocality
+            intra += locality.intraNode
+            inter += locality.interNode
+            rows.append(Hops.Relay(relay: relay, node: ledger.context.coordinatorDevice.node, hosts: ledger.context.hosts,
+                                   dispatchBytes: ledger.wireBytes(.dispatch), combineBytes: ledger.wireBytes(.combine),
+                                   messages: ledger.records.filter { $0.kind == .dispatch }.count))
+        }
+        return Hops(relays: rows, firstHopBytes: top.ledger.wireBytes, secondHopBytes: relays.reduce(0) { $0 + $1.wireBytes },
+                    intraNode: intra, interNode: inter)
+    }
+
     /// report.html: the ledger's aggregates, the run's figures from summary.json when there is
     /// one, and the exchange timed on `topology` when the roles' devices are on it.
-    public static func report(_ summary: TrafficSummary, run: RunSummary?, title: String, topology: Topology?, hostOfExpert: [Int]? = nil) -> String {
+    public static func report(_ summary: TrafficSummary, run: RunSummary?, title: String, topology: Topology?, hostOfExpert: [Int]? = nil,
+                              relays: [TrafficLedger] = []) -> String {
         let ledger = summary.ledger, c = ledger.context
+        let hops = c.isRelayed && !relays.isEmpty ? hops(summary, relays: relays) : nil
         var facts: [(String, String)] = [
-            ("cluster", "\(c.cluster ?? "–"): \(Plural.count(c.hosts, "expert host")) over \(c.transport.rawValue), \(c.payload) activations"),
+            ("cluster", "\(c.cluster ?? "–"): "
+                + (hops.map { "\(Plural.count(c.hosts, "node relay")) to \(Plural.count($0.relays.reduce(0) { $0 + $1.hosts }, "expert host")) (hierarchical exchange)" }
+                    ?? Plural.count(c.hosts, "expert host"))
+                + " over \(c.transport.rawValue), \(c.payload) activations"),
             ("model", "\(Plural.count(c.layers, "layer")), hidden \(c.hidden), \(c.experts) routed experts"),
         ]
         if let run {
@@ -41,7 +82,11 @@ public enum RunFiles {
                 facts.append(("interrupted", "stopped by a signal after \(Plural.count(run.steps, "step")); \(run.outputs.count) of \(Plural.count(run.requests, "request")) finished"))
             }
         }
-        let locality = summary.nodeLocality
+        let locality = hops.map { (intraNode: $0.intraNode, interNode: $0.interNode) } ?? summary.nodeLocality
+        if let hops {
+            facts.append(("hops", "coordinator ↔ relays \(bytes(hops.firstHopBytes)), relays ↔ hosts \(bytes(hops.secondHopBytes)) ("
+                          + hops.relays.map { "relay \($0.relay) on node \($0.node): \(bytes($0.dispatchBytes + $0.combineBytes))" }.joined(separator: ", ") + ")"))
+        }
         facts += [
             ("moved", "\(bytes(ledger.wireBytes)) in \(Plural.count(ledger.records.count, "message")): dispatch \(bytes(ledger.wireBytes(.dispatch))), combine \(bytes(ledger.wireBytes(.combine)))"),
             ("within a node / between nodes", "\(bytes(locality.intraNode)) / \(bytes(locality.interNode))"

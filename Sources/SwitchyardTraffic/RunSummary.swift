@@ -231,6 +231,9 @@ public struct RunSummary: Sendable, Equatable, Codable {
     /// True when a signal stopped the run at a step boundary: `outputs` and the traffic hold what
     /// ran until then. False in a run that finished; absent in files of older runs.
     public var interrupted: Bool?
+    /// "hierarchical" when `hosts` are node relays (each holding its node's experts); absent for a
+    /// direct exchange.
+    public var exchange: String?
 
     public init(cluster: String, transport: TrafficContext.Transport, payload: TrafficContext.Payload, weights: String, model: Model, hosts: [Host],
                 requests: Int, promptTokens: Int, generatedTokens: Int, steps: Int, seconds: Double, tokensPerSecond: Double,
@@ -259,7 +262,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case cluster, transport, payload, weights, model, hosts, requests, steps, seconds, layers, traffic, outputs, faults, interrupted
+        case cluster, transport, payload, weights, model, hosts, requests, steps, seconds, layers, traffic, outputs, faults, interrupted, exchange
         case promptTokens = "prompt_tokens", generatedTokens = "generated_tokens", tokensPerSecond = "tokens_per_second"
         case stepLatencySeconds = "step_latency_seconds", transportCounters = "transport_counters", controlFrames = "control_frames"
     }

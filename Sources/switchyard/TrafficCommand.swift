@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwitchyardCore
 import SwitchyardLaunch
+import SwitchyardReport
 import SwitchyardTraffic
 
 struct TrafficCommand: ParsableCommand {
@@ -24,7 +25,10 @@ struct TrafficCommand: ParsableCommand {
     @Option(help: JSONOption.help) var json: String?
 
     func run() throws {
-        let summary = TrafficSummary(try TrafficRun.load(URL(fileURLWithPath: runDirectory)))
+        let directory = URL(fileURLWithPath: runDirectory)
+        let summary = TrafficSummary(try TrafficRun.load(directory))
+        let relays = try TrafficRun.relayLedgers(directory, context: summary.ledger.context)
+        let hops = relays.isEmpty ? nil : RunFiles.hops(summary, relays: relays)
         let names = summary.ledger.context.endpointNames
         let matrix: TrafficMatrix
         if let layer {
@@ -38,14 +42,23 @@ struct TrafficCommand: ParsableCommand {
         object["roles"] = names
         object["matrix_layer"] = layer ?? NSNull()
         object["matrix_bytes"] = (0..<matrix.endpoints).map { s in (0..<matrix.endpoints).map { d in matrix[bytes: s, d] } }
+        if let hops {
+            object["exchange"] = "hierarchical"
+            object["coordinator_relay_bytes"] = hops.firstHopBytes
+            object["relay_host_bytes"] = hops.secondHopBytes
+            object["intra_node_bytes"] = hops.intraNode
+            object["inter_node_bytes"] = hops.interNode
+            object["relays"] = hops.relays.map { ["relay": $0.relay, "node": $0.node, "hosts": $0.hosts, "messages": $0.messages,
+                                                  "dispatch_bytes": $0.dispatchBytes, "combine_bytes": $0.combineBytes] }
+        }
         if try JSONOption.write(object, to: json) { return }
         print("bytes from role (row) to role (column), \(layer.map { "layer \($0)" } ?? "all layers")")
         print(Table(header: ["from \\ to"] + names, rows: (0..<matrix.endpoints).map { s in
             [names[s]] + (0..<matrix.endpoints).map { d in matrix[bytes: s, d] > 0 ? Format.bytes(matrix[bytes: s, d]) : "·" }
         }, rightAligned: Set(1...names.count)).render())
         print("")
-        print(Table(header: ["host", "messages", "tokens", "expert slots", "dispatch", "combine"], rows: summary.hostLoad.map {
-            ["host \($0.host)", String($0.messages), String($0.tokens), String($0.slots), Format.bytes($0.dispatchBytes), Format.bytes($0.combineBytes)]
+        print(Table(header: [summary.ledger.context.isRelayed ? "relay" : "host", "messages", "tokens", "expert slots", "dispatch", "combine"], rows: summary.hostLoad.map {
+            ["\(summary.ledger.context.isRelayed ? "relay" : "host") \($0.host)", String($0.messages), String($0.tokens), String($0.slots), Format.bytes($0.dispatchBytes), Format.bytes($0.combineBytes)]
         }, rightAligned: [1, 2, 3, 4, 5]).render())
         print("")
         print(Table(header: ["layer", "bytes", "host imbalance", "expert imbalance", "saved by dedup"], rows: summary.layers.map { l in
@@ -55,7 +68,14 @@ struct TrafficCommand: ParsableCommand {
               String(format: "%.2f", summary.expertImbalance()), Format.bytes(summary.bytesSavedByDeduplication)]],
         rightAligned: [1, 2, 3, 4]).render())
         print("")
-        let locality = summary.nodeLocality
+        if let hops {
+            print("hierarchical exchange: coordinator ↔ relays \(Format.bytes(hops.firstHopBytes)), relays ↔ their nodes' hosts \(Format.bytes(hops.secondHopBytes))")
+            print(Table(header: ["relay", "node", "hosts", "messages", "dispatch", "combine"], rows: hops.relays.map {
+                ["relay \($0.relay)", String($0.node), String($0.hosts), String($0.messages), Format.bytes($0.dispatchBytes), Format.bytes($0.combineBytes)]
+            }, rightAligned: [1, 2, 3, 4, 5]).render())
+            print("")
+        }
+        let locality = hops.map { (intraNode: $0.intraNode, interNode: $0.interNode) } ?? summary.nodeLocality
         print("within a node \(Format.bytes(locality.intraNode)), between nodes \(Format.bytes(locality.interNode))"
               + (summary.nodesPerToken.map { String(format: "; a token's experts on %.2f nodes on average, %d at most", $0.mean, $0.max) } ?? ""))
         if let exchange = summary.exchangeTime {

@@ -19,7 +19,8 @@ struct WorkloadText {
     func finish(_ outcome: WorkloadOutcome) {
         display.finish()
         let s = outcome.summary
-        print("\(s.cluster): \(Plural.count(s.hosts.count, "expert host")) over \(s.transport.rawValue), \(s.payload) activations, \(s.weights)")
+        let relayed = s.exchange == "hierarchical"
+        print("\(s.cluster): \(Plural.count(s.hosts.count, relayed ? "node relay" : "expert host"))\(relayed ? " (hierarchical exchange)" : "") over \(s.transport.rawValue), \(s.payload) activations, \(s.weights)")
         func range(_ values: [Int], _ show: (Int) -> String) -> String {
             let low = values.min() ?? 0, high = values.max() ?? 0
             return low == high ? show(low) : "\(show(low))–\(show(high))"
@@ -27,7 +28,7 @@ struct WorkloadText {
         let hostLine = "\(s.hosts.count), each with \(range(s.hosts.map(\.experts), String.init)) experts, "
             + "\(range(s.hosts.map { Int($0.residentBytes) }, Format.bytes)) resident"
         print(Table(header: ["measure", "value"], rows: [
-            ["expert hosts", hostLine],
+            relayed ? ["node relays", "\(s.hosts.count), each for its node's \(range(s.hosts.map(\.experts), String.init)) experts"] : ["expert hosts", hostLine],
             ["requests", "\(s.requests) (\(Plural.count(s.promptTokens, "prompt token")), batch ≤ \(workload.maxBatch))"],
             ["generated tokens", "\(s.generatedTokens) in \(Plural.count(s.steps, "step"))"],
             ["tokens/s", String(format: "%.1f", s.tokensPerSecond)],
