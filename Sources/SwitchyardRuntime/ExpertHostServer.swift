@@ -19,7 +19,7 @@ public final class ExpertHostServer: @unchecked Sendable {
     let transport: HostTransport
     let clock: ProtocolClock
     let logger: Logger
-    private let answer: Answer
+    let answer: Answer
     public private(set) var session: HostProtocol
     /// When set, every dispatch received and combine sent, with this host's times.
     public var traffic: TrafficRecorder?

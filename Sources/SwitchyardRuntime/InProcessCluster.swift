@@ -86,7 +86,7 @@ public final class InProcessCluster {
             let members = relayOfHost.indices.filter { relayOfHost[$0] == relay }
             let nodePlacement = placement.restricted(to: members)
             let node = InProcessNetwork(hosts: members.count)
-            let nodeRun = nodeTraffic?(relay)
+            let nodeRun = nodeTraffic?(relay) ?? RunTraffic(config: config, hosts: members.count, payload: payload, transport: .inproc)
             for (local, host) in members.enumerated() {
                 let expertHost = try ExpertHost(index: local, config: config, placement: nodePlacement, source: source, transport: node.host(local),
                                                 traffic: nodeRun, faults: faults, faultIndex: host)
