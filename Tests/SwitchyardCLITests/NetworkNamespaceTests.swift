@@ -26,7 +26,9 @@ struct NetworkNamespaceTests {
     /// Expert hosts listening on their machine's address, ports 5601…; the topology stands for nodes
     /// 0 and 1 of four. With `curve`, every role has a key pair from `switchyard keygen` in keys/;
     /// without, the file says `"security": "none"`. `replicas` hosts hold each expert.
-    func zmqClusterFile(in folder: String, replicas: Int = 1, curve: Bool = true) throws -> String {
+    /// With `hierarchical`, a relay per machine listens at its address, port 5690.
+    func zmqClusterFile(in folder: String, replicas: Int = 1, curve: Bool = true, hierarchical: Bool = false, hostNodes: [String]? = nil) throws -> String {
+        let hostNodes = hostNodes ?? self.hostNodes
         func key(_ name: String) throws -> String {
             guard curve else { return "" }
             if !FileManager.default.fileExists(atPath: folder + "/keys/\(name).key") {
@@ -36,14 +38,18 @@ struct NetworkNamespaceTests {
             return #", "public_key": "keys/\#(name).key""#
         }
         let hosts = try hostNodes.enumerated().map { host, node in
-            #"{"endpoint": "tcp://\#(address(of: node)):\#(5601 + host)", "device": {"node": \#(node == "a" ? 0 : 1), "gpu": \#(host % 2)}\#(try key("host-" + String(host)))}"#
+            #"{"endpoint": "tcp://\#(address(of: node)):\#(5601 + host)", "device": {"node": \#(node == "a" ? 0 : 1), "gpu": \#(host % hostNodes.filter { $0 == node }.count)}\#(try key("host-" + String(host)))}"#
         }
+        let relays = try ["a", "b"].enumerated().map { relay, node in
+            #"{"endpoint": "tcp://\#(address(of: node)):5690", "device": {"node": \#(relay), "gpu": 0}\#(try key("relay-" + String(relay)))}"#
+        }
+        let exchange = hierarchical ? #", "exchange": "hierarchical", "relays": [\#(relays.joined(separator: ", "))]"# : #", "exchange": "direct""#
         let json = """
-        {"topology": "hgx-h100-x4.json", "transport": "zmq", "payload": "f32", "replicas": \(replicas)\(curve ? "" : #", "security": "none""#),
+        {"topology": "hgx-h100-x4.json", "transport": "zmq", "payload": "f32", "replicas": \(replicas)\(curve ? "" : #", "security": "none""#)\(exchange),
          "coordinator": {"endpoint": "tcp://\(address(of: "c")):5600", "device": {"node": 0, "gpu": 0}\(try key("coordinator"))},
          "hosts": [\(hosts.joined(separator: ", "))]}
         """
-        let file = folder + (curve ? "/zmq.json" : "/zmq-plaintext.json")
+        let file = folder + (curve ? "/zmq" : "/zmq-plaintext") + (hierarchical ? "-hierarchical.json" : ".json")
         try json.write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }
@@ -124,7 +130,10 @@ struct NetworkNamespaceTests {
     /// in its own, tcpdump on machine a's interface when `capture` is given. Returns the run
     /// directory and the bytes the hosts' machines received.
     func runOverNamespaces(_ network: NamespaceNetwork, cluster: String, folder: String, name: String,
-                           capture: String?) throws -> (run: String, received: Int, capture: [UInt8]?) {
+                           capture: String?, relays: Bool = false, workload: [String]? = nil,
+                           hostNodes: [String]? = nil) throws -> (run: String, received: Int, capture: [UInt8]?) {
+        let workload = workload ?? self.workload
+        let hostNodes = hostNodes ?? self.hostNodes
         let hosts = try hostNodes.enumerated().map { host, node -> Process in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: network.ip)
@@ -135,7 +144,20 @@ struct NetworkNamespaceTests {
             try process.run()
             return process
         }
-        defer { hosts.forEach { if $0.isRunning { kill($0.processIdentifier, SIGKILL) } } }
+        // A relay per machine, beside its hosts; it connects to them before it listens.
+        let relayProcesses = try (relays ? ["a", "b"] : []).enumerated().map { relay, node -> Process in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: network.ip)
+            process.arguments = network.exec(in: node, [switchyard, "relay", "--cluster", cluster, "--relay", String(relay), "--model", "tiny",
+                                                        "--handshake-timeout", "20", "--traffic-out", folder + "/" + name])
+            process.standardOutput = FileHandle.nullDevice
+            _ = FileManager.default.createFile(atPath: folder + "/\(name)-relay-\(relay).log", contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: folder + "/\(name)-relay-\(relay).log")
+            try process.run()
+            return process
+        }
+        let everyone = hosts + relayProcesses
+        defer { everyone.forEach { if $0.isRunning { kill($0.processIdentifier, SIGKILL) } } }
         let tcpdump = try capture.map { try PacketCapture(network: network, node: "a", file: $0, tcpdump: PacketCapture.tcpdump!) }
         let before = try network.receivedBytes("a") + network.receivedBytes("b")
 
@@ -144,14 +166,15 @@ struct NetworkNamespaceTests {
                                                                                "--exchange-timeout", "10", "--out", run] + workload),
                                              timeout: .seconds(25))
         let logs = (0..<hosts.count).map { (try? String(contentsOfFile: folder + "/\(name)-host-\($0).log", encoding: .utf8)) ?? "" }
+            + (0..<relayProcesses.count).map { (try? String(contentsOfFile: folder + "/\(name)-relay-\($0).log", encoding: .utf8)) ?? "" }
         try #require(coordinator.status == 0, "\(name): \(coordinator.stderr)\n\(logs.joined(separator: "\n"))")
         let received = try network.receivedBytes("a") + network.receivedBytes("b") - before
 
         // The coordinator's shutdown stops every host.
         let deadline = ContinuousClock.now + .seconds(10)
-        while hosts.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(20_000) }
+        while everyone.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(20_000) }
         let captured = try tcpdump?.stop()
-        #expect(hosts.allSatisfy { !$0.isRunning && $0.terminationStatus == 0 }, "\(name): \(logs.joined(separator: "\n"))")
+        #expect(everyone.allSatisfy { !$0.isRunning && $0.terminationStatus == 0 }, "\(name): \(logs.joined(separator: "\n"))")
         #expect(logs.allSatisfy { $0.contains("listening at tcp://10.77.0.") }, "\(name): \(logs)")
         return (run, received, captured)
     }
@@ -251,6 +274,47 @@ struct NetworkNamespaceTests {
             #expect(tokens == expected, "\(launch.name)")
         }
         print("NetworkNamespaceTests: mpirun and switchyard run --launcher mpirun through an rsh agent over namespaces, \(received) bytes into the hosts' machines (last run), \(ContinuousClock.now - started) in all")
+    }
+
+    /// Two machines of four hosts each, a relay on each: the coordinator sends a token once to each
+    /// machine holding any of its experts, so the machines receive fewer bytes than with a direct
+    /// exchange, in the ratio the routing gives (the coordinators' ledgers, token copies by
+    /// machine against by host), measured on the machines' interfaces; the tokens are the same.
+    @Test func aHierarchicalExchangeSendsATokenOncePerMachine() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let network = try NamespaceNetwork(nodes: machines)
+        defer {
+            network.remove()
+            #expect(network.leftovers().isEmpty)
+        }
+        let work = ["--model", "tiny", "--requests", "4", "--prompt-tokens", "24", "--new-tokens", "8", "--max-batch", "4"]
+        let eight = ["a", "a", "a", "a", "b", "b", "b", "b"]
+        let direct = try runOverNamespaces(network, cluster: try zmqClusterFile(in: folder, hostNodes: eight), folder: folder, name: "direct",
+                                           capture: nil, workload: work, hostNodes: eight)
+        let hierarchicalFile = try zmqClusterFile(in: folder, hierarchical: true, hostNodes: eight)
+        let relayed = try runOverNamespaces(network, cluster: hierarchicalFile, folder: folder, name: "hierarchical", capture: nil,
+                                            relays: true, workload: work, hostNodes: eight)
+        let tokens = try generated(relayed.run)
+        #expect(tokens == (try generated(direct.run)))
+        #expect(tokens == (try oneProcessTokens(cluster: hierarchicalFile, folder: folder, workload: work)))
+        // What the routing says each machine should receive: token copies per machine against per host.
+        func tokenCopies(_ run: String) throws -> Int {
+            let lines = try String(contentsOfFile: run + "/traffic.jsonl", encoding: .utf8).split(separator: "\n").dropFirst()
+            return try lines.reduce(0) { sum, line in
+                let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return sum + (record["kind"] as? String == "dispatch" ? (record["tokens"] as? Int ?? 0) : 0)
+            }
+        }
+        let expectedTokens = Double(try tokenCopies(relayed.run)) / Double(try tokenCopies(direct.run))
+        let expectedBytes = Double(try dispatchedBytes(relayed.run)) / Double(try dispatchedBytes(direct.run))
+        let measured = Double(relayed.received) / Double(direct.received)
+        print("NetworkNamespaceTests: bytes into the hosts' machines, hierarchical ÷ direct: measured \(relayed.received) ÷ \(direct.received) = "
+              + String(format: "%.3f; expected from the routing: dispatch bytes %.3f, token copies %.3f", measured, expectedBytes, expectedTokens))
+        #expect(expectedTokens < 1 && measured < 1)
+        #expect(abs(measured / expectedBytes - 1) < 0.25, "measured \(measured), expected \(expectedBytes)")
+        // Both hops are in the run directory; the relays' hops stayed within their machines.
+        #expect(FileManager.default.fileExists(atPath: relayed.run + "/relay-1/traffic.jsonl"))
     }
 
     /// Machine b's link goes down mid-generation: its hosts stop answering, the coordinator
