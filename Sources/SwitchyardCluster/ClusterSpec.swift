@@ -28,6 +28,8 @@ public struct ClusterSpec: Equatable, Sendable {
     /// Hierarchical exchange: relay r serves node `relayNodes[r]` (nodes in order of first
     /// appearance among the hosts); `relays[r]` is where it listens for the coordinator.
     public var relays: [ClusterRole] = []
+    /// Whether the file says `"exchange"` (else it follows from the hosts' nodes).
+    public var exchangeIsExplicit = false
 
     /// Ceilings on what a cluster file may list, so a hostile file cannot make the tables built
     /// from it huge: expert hosts, and the device positions topology files allow.
@@ -54,6 +56,17 @@ public struct ClusterSpec: Equatable, Sendable {
 
     public func placement(for config: ModelConfig) throws(ClusterError) -> Placement {
         try placement(experts: config.nRoutedExperts, groups: config.nGroup)
+    }
+
+    /// The cluster as MPI ranks run it: mpirun starts no relays, so a hierarchical exchange the
+    /// file did not ask for becomes direct; nil when the file asks for one.
+    public var overMPI: ClusterSpec? {
+        guard exchange == .hierarchical else { return self }
+        guard !exchangeIsExplicit else { return nil }
+        var spec = self
+        spec.exchange = .direct
+        spec.relays = []
+        return spec
     }
 
     /// The nodes the hosts stand for, in order of first appearance: relay r serves `relayNodes[r]`.

@@ -85,7 +85,8 @@ extension ClusterSpec {
 
         return ClusterSpec(file: file, comment: comment, topology: topology, topologyPath: resolve(topology), transport: transport,
                            payload: payload, placement: placement, replicas: replicas, coordinator: coordinator.role, hosts: hosts.map(\.role),
-                           hostfilePath: hostfilePath, security: security, exchange: exchange, relays: relays.map(\.role))
+                           hostfilePath: hostfilePath, security: security, exchange: exchange, relays: relays.map(\.role),
+                           exchangeIsExplicit: root.optionalMember("exchange") != nil)
     }
 
     /// `"security"` and the roles' `"public_key"`s: ZeroMQ only; every role lists a key or none

@@ -28,9 +28,7 @@ public enum ClusterRun {
         workload.out = directory.path
         if usesMPI(settings, launcher: launcher) {
             guard settings.transport != .inproc else { throw LaunchInputError("--launcher mpirun needs the mpi transport, not inproc") }
-            guard settings.spec.exchange == .direct else {
-                throw LaunchInputError("\(settings.spec.file): a hierarchical exchange needs relay processes, which mpirun does not start: use the zmq or inproc transport, or \"exchange\": \"direct\"")
-            }
+            let settings = try settings.overMPI()
             let launch = MPILaunch(settings: settings, weights: weights, workload: workload, executable: try executable ?? ChildProcess.currentExecutable())
             announce(MPILaunch.shellText(launch.commandLine))
             try MPILaunch.execute(launch.commandLine)

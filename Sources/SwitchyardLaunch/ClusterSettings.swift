@@ -45,6 +45,17 @@ public struct ClusterSettings: Sendable {
 
     public var transport: ClusterTransport { transportOverride ?? spec.transport }
 
+    /// The same settings for MPI ranks: a hierarchical exchange the file did not ask for becomes
+    /// direct (mpirun starts no relays); one it asks for is refused.
+    public func overMPI() throws(LaunchInputError) -> ClusterSettings {
+        guard let spec = spec.overMPI else {
+            throw LaunchInputError("\(spec.file): \"exchange\": \"hierarchical\" needs relay processes, which mpirun does not start: use the zmq or inproc transport, or \"exchange\": \"direct\"")
+        }
+        var settings = self
+        settings.spec = spec
+        return settings
+    }
+
     /// The coordinator session's settings these choices give.
     public var sessionSettings: CoordinatorSession.Settings {
         var settings = CoordinatorSession.Settings()

@@ -25,6 +25,7 @@ public enum MPIRank {
     /// Runs this process's rank; the coordinator's returns what the workload left, a host's nil.
     public static func run(settings: ClusterSettings, weights: WeightChoice, workload: Workload,
                            progress: (Int, Int, Int) -> Void = { _, _, _ in }) throws -> WorkloadOutcome? {
+        let settings = try settings.overMPI()
         let spec = settings.spec
         let (coordinatorRank, hostRanks) = ranks(spec)
         let world = try MPIWorld()

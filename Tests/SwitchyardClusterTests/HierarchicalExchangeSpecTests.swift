@@ -41,6 +41,14 @@ import SwitchyardCore
         #expect(oneNode.exchange == .direct && oneNode.relays.isEmpty)
     }
 
+    /// mpirun starts no relays: the default becomes direct for MPI ranks; a file that asks for relays is refused.
+    @Test func overMPITheDefaultIsDirect() throws {
+        let defaulted = try #require(try decode().overMPI)
+        #expect(defaulted.exchange == .direct && defaulted.relays.isEmpty)
+        #expect(try decode { $0["exchange"] = "hierarchical" }.overMPI == nil)
+        #expect(try decode { $0["exchange"] = "direct" }.overMPI?.exchange == .direct)
+    }
+
     @Test func relaysAreListedOnePerNodeInOrder() throws {
         let listed = try decode {
             $0["relays"] = [["endpoint": "tcp://10.0.0.1:5700", "device": ["node": 0, "gpu": 1]],
