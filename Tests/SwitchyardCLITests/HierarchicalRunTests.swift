@@ -7,11 +7,11 @@ import SwitchyardTestSupport
 @Suite(.serialized) struct HierarchicalRunTests {
     let switchyard = TestProducts.executable("switchyard")
 
-    func cluster(in folder: URL, exchange: String?) throws -> String {
+    func cluster(in folder: URL, exchange: String?, replicas: Int = 1) throws -> String {
         let hosts = (0..<4).map { #"{"endpoint": "ipc://\#(folder.path)/h\#($0)", "device": {"node": \#($0 / 2), "gpu": \#($0 % 2)}}"# }
         let file = folder.appendingPathComponent("cluster-\(exchange ?? "default").json").path
         try """
-        {"topology": "hgx-h100-x4.json", "transport": "zmq", "payload": "f32"\(exchange.map { #", "exchange": "\#($0)""# } ?? ""),
+        {"topology": "hgx-h100-x4.json", "transport": "zmq", "payload": "f32", "replicas": \(replicas)\(exchange.map { #", "exchange": "\#($0)""# } ?? ""),
          "coordinator": {"endpoint": "ipc://\(folder.path)/coordinator", "device": {"node": 0, "gpu": 0}},
          "hosts": [\(hosts.joined(separator: ", "))]}
         """.write(toFile: file, atomically: true, encoding: .utf8)
@@ -51,6 +51,26 @@ import SwitchyardTestSupport
         #expect((object["relay_host_bytes"] as? Int ?? 0) > 0 && (object["inter_node_bytes"] as? Int ?? 0) > 0)
         let report = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         #expect(report.contains("coordinator ↔ relays") && report.contains("2 node relays to 4 expert hosts (hierarchical exchange)"))
+    }
+
+    /// A host killed behind its relay stalls that relay's exchange: the coordinator declares the
+    /// relay lost and sends its pairs to the other node's replicas; the tokens do not change.
+    @Test func aHostKilledBehindARelayIsLivedThroughOverTheOtherNode() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sy-hier-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = try cluster(in: folder, exchange: nil, replicas: 2)
+        let workload = ["--model", "tiny", "--requests", "4", "--prompt-tokens", "5", "--new-tokens", "24", "--max-batch", "2", "--quiet"]
+        let killed = folder.appendingPathComponent("killed").path, calm = folder.appendingPathComponent("calm").path
+        let faulty = try Subprocess.run(switchyard, ["run", "--cluster", file, "--out", killed, "--inject", "kill:host=1@step=4"] + workload,
+                                        timeout: .seconds(120))
+        #expect(faulty.status == 0, "\(faulty.stderr)")
+        let plain = try Subprocess.run(switchyard, ["run", "--cluster", file, "--out", calm] + workload, timeout: .seconds(120))
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(try generated(killed) == (try generated(calm)))
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: killed + "/summary.json"))) as? [String: Any])
+        let events = ((summary["faults"] as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+        #expect(events.contains { $0["event"] as? String == "lost" && $0["host"] as? Int == 0 }, "\(events)")
     }
 
     @Test func aRelayOfNoSuchNodeOrOfADirectClusterIsAUsageError() throws {
