@@ -20,8 +20,9 @@ struct BenchExperts: ParsableCommand {
                    than any cache holds); weight bytes read per second (fp8: codes
                    and scales) ÷ the memory read bandwidth (target ≥ 0.6 for bf16,
                    ≥ 0.5 for fp8 at 1–4 tokens).
-        The kernel path is the CPU's best unless
-        SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16 forces one.
+        On a CPU with AVX512-BF16, bf16 decode also by vdpbf16ps (activations rounded
+        to bf16, as SWITCHYARD_KERNELS=avx512bf16 does). The kernel path is the CPU's
+        best unless SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16 forces one.
 
         Example: switchyard bench experts --json bench-experts.json
         """
@@ -78,6 +79,31 @@ struct BenchExperts: ParsableCommand {
                 rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), \(dtype)", String(format: "%.2f ms", seconds * 1e3),
                              String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", rate / memory)])
                 records.append(["measure": "decode_\(dtype)_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": rate / memory])
+            }
+        }
+        // bf16 weights by vdpbf16ps (activations rounded to bf16, as GPUs' bf16 products and
+        // llama.cpp's): measured beside the default path when the CPU has it and it is not in use.
+        if KernelPath.avx512bf16.isSupported, KernelPath.active != .avx512bf16 {
+            var rng = SplitMix64(seed: 7)
+            let shapes = [(intermediate, hidden), (intermediate, hidden), (hidden, intermediate)]
+            let experts = (0..<decodeExperts).map { _ in
+                shapes.map { rows, cols in (0..<(rows * cols)).map { _ in BFloat16.bits((rng.nextFloat() - 0.5) / Float(cols).squareRoot()) } }
+            }
+            let bytes = Double(shapes.reduce(0) { $0 + $1.0 * $1.1 } * 2)
+            for tokens in [1, 2, 4, 8] {
+                let x = Self.randomActivations(tokens: tokens, hidden: max(hidden, intermediate))
+                var y = [Float](repeating: 0, count: tokens * max(hidden, intermediate))
+                var next = 0
+                let seconds = MachineBaseline.bestTime(repeats: 3 * decodeExperts) {
+                    for (matrix, shape) in zip(experts[next], shapes) {
+                        Linear.bf16(matrix, rows: shape.0, cols: shape.1, x: x, tokens: tokens, y: &y, path: .avx512bf16)
+                    }
+                    next = (next + 1) % experts.count
+                }
+                let rate = bytes / seconds / 1e9
+                rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), bf16 vdpbf16ps", String(format: "%.2f ms", seconds * 1e3),
+                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", rate / memory)])
+                records.append(["measure": "decode_bf16_vdpbf16ps_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": rate / memory])
             }
         }
         if try JSONOption.write(records, to: json) { return }
