@@ -97,7 +97,7 @@ let package = Package(
             ]
         ),
         // Started by the MPI test under `mpirun -np 3`: an allreduce and a ring exchange.
-        .executableTarget(name: "switchyard-mpi-check", dependencies: ["SwitchyardTransport"]),
+        .executableTarget(name: "switchyard-mpi-check", dependencies: ["SwitchyardTransport", "SwitchyardWire"]),
 
         // The untrusted-input readers as fuzz targets; `make fuzz` builds the harness with libFuzzer
         // (-DFUZZING -sanitize=fuzzer), a plain build is a replayer of saved inputs.
