@@ -10,11 +10,25 @@ import SwitchyardWire
 /// arrives; the buffer is lent out with the message and taken back for a later receive once no
 /// message holds it. A frame's parts go out where they lie (an MPI derived datatype over their
 /// addresses), not copied into one buffer; the frame is kept alive until MPI reports the send done.
-/// Waiting is MPI_Testsome over the posted receives and pending sends with sched_yield between
-/// tries, never a sleep: a send of more than MPI's eager size only moves while this rank calls MPI.
+/// Waiting polls MPI_Testsome over the posted receives and pending sends. While bytes are in
+/// flight that move only when this rank calls MPI (its sends, a frame half joined, or within 1 ms
+/// of its last message) it polls without pause, yielding every 64 polls; otherwise it naps 20 µs
+/// between polls. Spinning throughout was 2–4× slower on a machine with fewer cores than ranks:
+/// idle hosts took the cores the coordinator and the working hosts needed.
 final class MPILink {
     static let frameTag = 17
     static let pollsPerYield = 64
+    static let activeWindow = Duration.milliseconds(1)
+    static let napMicroseconds: UInt32 = 20
+
+    /// When this link last sent or took in a message.
+    private var lastActivity = ContinuousClock.now
+
+    /// Whether bytes are in flight that only move while this rank polls: sends not done, a frame
+    /// half joined, or a message sent or taken in within `activeWindow` (its answer is near).
+    private var isBusy: Bool {
+        !sends.isEmpty || assemblers.contains { $0.isJoining } || ContinuousClock.now - lastActivity < Self.activeWindow
+    }
     let world: MPIWorld
     /// The ranks received from, in order; a received frame names its index here.
     let sources: [Int]
@@ -95,6 +109,7 @@ final class MPILink {
             sends.append(request)
             sending.append(frame)
         }
+        lastActivity = ContinuousClock.now
         try progressSends()
     }
 
@@ -118,6 +133,7 @@ final class MPILink {
         let rc = MPI_Testsome(Int32(receives.count), &receives, &done, &indices, &statuses)
         guard rc == sy_mpi_success() || rc == sy_mpi_err_in_status() else { throw MPIError.call("MPI_Testsome", code: rc) }
         guard done > 0, done != sy_mpi_undefined() else { return }
+        lastActivity = ContinuousClock.now
         for i in 0..<Int(done) {
             let index = Int(indices[i])
             var status = statuses[i]
@@ -155,13 +171,15 @@ final class MPILink {
             try progressSends()
             try progressReceives()
             if !ready.isEmpty { break }
-            // A long message moves one shared-memory fragment per poll: yielding after each would
-            // hand the core away mid-transfer, so only every `pollsPerYield` polls.
-            if polls % Self.pollsPerYield == 0 {
-                if ContinuousClock.now >= deadline { return nil }
-                if polls > 0 { sched_yield() }
-            }
+            if polls % Self.pollsPerYield == 0, ContinuousClock.now >= deadline { return nil }
             polls += 1
+            if isBusy {
+                // A long message moves a few shared-memory fragments per poll: yielding after each
+                // would hand the core away mid-transfer, so only every `pollsPerYield` polls.
+                if polls % Self.pollsPerYield == 0 { sched_yield() }
+            } else {
+                usleep(Self.napMicroseconds)
+            }
         }
         return ready.removeFirst()
     }
