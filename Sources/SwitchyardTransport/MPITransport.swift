@@ -191,9 +191,20 @@ final class MPILink {
             do { try progressSends() } catch { break }
             sched_yield()
         }
+        // A receive that already matched a message cannot be cancelled, and its sender may be gone:
+        // waited for up to a second, then let go, its buffer with it (MPI may still write there).
+        let cancelDeadline = ContinuousClock.now + .seconds(1)
         for index in receives.indices where receives[index] != sy_mpi_request_null() {
             MPI_Cancel(&receives[index])
-            MPI_Wait(&receives[index], sy_mpi_status_ignore())
+            var done: Int32 = 0
+            while done == 0, ContinuousClock.now < cancelDeadline {
+                guard MPI_Test(&receives[index], &done, sy_mpi_status_ignore()) == sy_mpi_success() else { break }
+                if done == 0 { sched_yield() }
+            }
+            if done == 0 {
+                _ = Unmanaged.passRetained(posted[index])
+                MPI_Request_free(&receives[index])
+            }
         }
     }
 }
