@@ -97,7 +97,7 @@ let package = Package(
             ]
         ),
         // Started by the MPI test under `mpirun -np 3`: an allreduce and a ring exchange.
-        .executableTarget(name: "switchyard-mpi-check", dependencies: ["SwitchyardTransport"]),
+        .executableTarget(name: "switchyard-mpi-check", dependencies: ["SwitchyardTransport", "SwitchyardWire"]),
 
         // The untrusted-input readers as fuzz targets; `make fuzz` builds the harness with libFuzzer
         // (-DFUZZING -sanitize=fuzzer), a plain build is a replayer of saved inputs.
@@ -110,7 +110,7 @@ let package = Package(
         .target(name: "SwitchyardTestSupport", path: "Tests/SwitchyardTestSupport"),
         .testTarget(name: "SwitchyardKernelsTests", dependencies: ["SwitchyardKernels", "SwitchyardCore", "CKernels"]),
         .testTarget(name: "SwitchyardModelTests", dependencies: ["SwitchyardModel", "SwitchyardRuntime", "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardKernels", "SwitchyardTestSupport"]),
-        .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardTransportTests", dependencies: ["SwitchyardTransport", "SwitchyardWire", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardWireTests", dependencies: ["SwitchyardWire", "SwitchyardModelConfig", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardTraffic", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardWire", "SwitchyardModel",
                                                                   "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardKernels"]),

@@ -22,5 +22,9 @@ static inline int sy_mpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED;
 static inline int sy_mpi_status_source(const MPI_Status *s) { return s->MPI_SOURCE; }
 static inline int sy_mpi_status_tag(const MPI_Status *s) { return s->MPI_TAG; }
 static inline MPI_Errhandler sy_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
+static inline MPI_Status *sy_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
+static inline int sy_mpi_status_error(const MPI_Status *s) { return s->MPI_ERROR; }
+static inline int sy_mpi_undefined(void) { return MPI_UNDEFINED; }
+static inline int sy_mpi_err_in_status(void) { return MPI_ERR_IN_STATUS; }
 
 #endif

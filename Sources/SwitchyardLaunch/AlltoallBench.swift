@@ -133,7 +133,7 @@ public struct AlltoallBench: Sendable, Equatable {
         guard world.size == hosts + 1 else { throw LaunchInputError("--hosts \(hosts) needs mpirun -np \(hosts + 1), not \(world.size)") }
         let traffic = traffic(trafficDirectory)
         if world.rank == 0 {
-            let transport = try MPICoordinatorTransport(world: world, hostRanks: Array(1...hosts))
+            let transport = try MPICoordinatorTransport(world: world, hostRanks: Array(1...hosts), limits: limits)
             let coordinator = traffic.recorder(writer: nil)
             let notes = try sweep().run(transport: transport, traffic: coordinator)
             for host in 0..<hosts { try transport.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
@@ -142,7 +142,7 @@ public struct AlltoallBench: Sendable, Equatable {
             return result(coordinator.ledger.merging(try RunTraffic.hostRecords(in: trafficDirectory, hosts: hosts)), notes: notes)
         }
         let host = world.rank - 1
-        let transport = MPIHostTransport(world: world, coordinatorRank: 0, host: host)
+        let transport = try MPIHostTransport(world: world, coordinatorRank: 0, host: host, limits: limits)
         try serveEcho(host: host, transport: transport, traffic: traffic)
         transport.close()
         try world.barrier()

@@ -38,7 +38,7 @@ public enum MPIRank {
         if world.rank == coordinatorRank {
             let directory = try RunDirectory.create(workload.out)
             let model = Mistral4Model(weights: try Mistral4Weights(config: config, source: source))
-            let transport = try MPICoordinatorTransport(world: world, hostRanks: hostRanks)
+            let transport = try MPICoordinatorTransport(world: world, hostRanks: hostRanks, limits: settings.wireLimits(config))
             let experts = ClusterExperts(config: config, placement: placement, payload: spec.payload, transport: transport,
                                          weightsFingerprint: source.fingerprint, limits: settings.wireLimits(config),
                                          exchangeTimeout: settings.exchangeTimeout)
@@ -54,7 +54,7 @@ public enum MPIRank {
         guard let host = hostRanks.firstIndex(of: world.rank) else {
             throw LaunchInputError("MPI rank \(world.rank) is neither the coordinator nor an expert host of \(spec.file)")
         }
-        let transport = MPIHostTransport(world: world, coordinatorRank: coordinatorRank, host: host)
+        let transport = try MPIHostTransport(world: world, coordinatorRank: coordinatorRank, host: host, limits: settings.wireLimits(config))
         defer { transport.close() }
         // Hosts write their ledgers only into a run directory named for all ranks alike.
         let traffic = workload.out.map { RunTraffic(spec: spec, config: config, transport: .mpi, directory: URL(fileURLWithPath: $0)) }
