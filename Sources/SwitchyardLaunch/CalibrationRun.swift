@@ -49,30 +49,40 @@ public struct CalibrationRun: Sendable {
         self.repetitions = repetitions
     }
 
-    func bench(hosts: Int, transport: AlltoallBench.Transport) -> AlltoallBench {
-        AlltoallBench(transport: transport, hosts: hosts, tokens: tokens, hidden: hidden, experts: max(experts, hosts), topk: topk,
-                      payload: .bf16, iterations: repetitions, warmup: max(1, repetitions / 4))
+    /// The second row width swept: 8 × hidden, at an eighth of the tokens (the same bytes), so
+    /// that per-byte and per-token costs can be told apart.
+    var wideHidden: Int { min(65536, 8 * hidden) }
+
+    func bench(hosts: Int, transport: AlltoallBench.Transport, wide: Bool) -> AlltoallBench {
+        AlltoallBench(transport: transport, hosts: hosts, tokens: wide ? max(4, tokens / 8) : tokens, hidden: wide ? wideHidden : hidden,
+                      experts: max(experts, hosts), topk: topk, payload: .bf16, iterations: repetitions, warmup: max(1, repetitions / 4))
     }
 
-    /// Times the ping-pong and the burst over `transport` and fits the link.
+    /// Times the ping-pong and the burst over `transport`, each at two row widths, and fits the link.
     public func measure(_ transport: Transport, executable: String) throws -> LinkMeasurement {
-        let pingPong = try timings(hosts: 1, transport: transport, executable: executable)
-        // A burst row counts only when every host is likely to get tokens: at least 2 per host.
-        let burst = try timings(hosts: hosts, transport: transport, executable: executable).filter { $0.tokens >= 2 * hosts }
-        let link = try MachineCalibration.link(pingPong: pingPong.map(\.timing), burst: burst.map(\.timing), hosts: hosts)
-        return LinkMeasurement(transport: transport, pingPong: pingPong.map(\.timing), burst: burst.map(\.timing), link: link)
+        var pingPong: [MachineCalibration.Timing] = [], burst: [MachineCalibration.Timing] = []
+        for wide in [false, true] {
+            pingPong += try timings(bench(hosts: 1, transport: transport == .mpi ? .mpi : .zmq, wide: wide), transport, executable).map(\.timing)
+            // A burst row counts only when every host is likely to get tokens: at least 2 per host.
+            burst += try timings(bench(hosts: hosts, transport: transport == .mpi ? .mpi : .zmq, wide: wide), transport, executable)
+                .filter { $0.tokens >= 2 * hosts }.map(\.timing)
+        }
+        let link = try MachineCalibration.link(pingPong: pingPong, burst: burst, hosts: hosts)
+        return LinkMeasurement(transport: transport, pingPong: pingPong, burst: burst, link: link)
     }
 
-    /// (tokens, wire bytes out and back, median round trip) per row of one sweep.
-    func timings(hosts: Int, transport: Transport, executable: String) throws -> [(tokens: Int, timing: MachineCalibration.Timing)] {
+    /// (tokens, wire bytes and token records out and back, median round trip) per row of one sweep.
+    func timings(_ b: AlltoallBench, _ transport: Transport, _ executable: String) throws -> [(tokens: Int, timing: MachineCalibration.Timing)] {
         switch transport {
         case .zmqIPC, .zmqTCP:
-            let b = bench(hosts: hosts, transport: .zmq)
-            let result = try b.runZeroMQ(executable: executable, tcpPorts: transport == .zmqTCP ? try Self.freeLoopbackPorts(hosts) : nil)
+            let result = try b.runZeroMQ(executable: executable, tcpPorts: transport == .zmqTCP ? try Self.freeLoopbackPorts(b.hosts) : nil)
             guard result.wrongValues == 0 else { throw LaunchFailure("calibration over \(transport.rawValue): \(result.wrongValues) values came back wrong") }
-            return result.rows.map { ($0.tokens, .init(bytes: Double($0.dispatchWireBytes + $0.combineWireBytes), seconds: $0.roundTripSeconds)) }
+            return result.rows.map {
+                ($0.tokens, .init(bytes: Double($0.dispatchWireBytes + $0.combineWireBytes), tokens: 2 * Double($0.count) / Double(b.hidden),
+                                  seconds: $0.roundTripSeconds))
+            }
         case .mpi:
-            return try mpiTimings(bench(hosts: hosts, transport: .mpi), executable: executable)
+            return try mpiTimings(b, executable: executable)
         }
     }
 
@@ -97,8 +107,8 @@ public struct CalibrationRun: Sendable {
         }
         return rows.compactMap { row in
             guard let t = row["tokens"] as? Int, let d = row["dispatch_wire_bytes"] as? Int, let c = row["combine_wire_bytes"] as? Int,
-                  let s = row["round_trip_seconds"] as? Double else { return nil }
-            return (t, .init(bytes: Double(d + c), seconds: s))
+                  let count = row["count"] as? Double ?? (row["count"] as? Int).map(Double.init), let s = row["round_trip_seconds"] as? Double else { return nil }
+            return (t, .init(bytes: Double(d + c), tokens: 2 * count / Double(b.hidden), seconds: s))
         }
     }
 

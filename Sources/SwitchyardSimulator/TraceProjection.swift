@@ -12,9 +12,13 @@ public struct TraceMessage: Sendable, Equatable {
     public var bytes: Double
     /// (token, expert) pairs a dispatch asks its host to apply: the host's expert work.
     public var slots: Int
+    /// Token records (activation rows) the message carries: the topology's token cost.
+    public var tokens: Int
 
-    public init(exchange: UInt64, step: Int, layer: Int, isDispatch: Bool, sourceDevice: Int, destinationDevice: Int, bytes: Double, slots: Int = 0) {
+    public init(exchange: UInt64, step: Int, layer: Int, isDispatch: Bool, sourceDevice: Int, destinationDevice: Int, bytes: Double,
+                slots: Int = 0, tokens: Int = 0) {
         self.slots = slots
+        self.tokens = tokens
         self.exchange = exchange
         self.step = step
         self.layer = layer
@@ -128,11 +132,15 @@ public struct TraceProjection: Sendable {
                 total += seconds
             }
             for dispatch in [true, false] {
-                var pairs = Array(repeating: 0.0, count: n * n)
+                var traffic = PairTraffic(deviceCount: n)
                 for m in group where m.isDispatch == dispatch && (m.sourceDevice != m.destinationDevice || sharedDevice[m.sourceDevice]) {
-                    pairs[m.sourceDevice * n + m.destinationDevice] += m.bytes
+                    let p = m.sourceDevice * n + m.destinationDevice
+                    traffic.bytes[p] += m.bytes
+                    traffic.messages[p] += 1
+                    traffic.tokens[p] += Double(m.tokens)
                 }
-                let time = links.exchange(pairBytes: pairs, portBytes: &scratch)
+                let pairs = traffic.bytes
+                let time = links.exchange(traffic, portBytes: &scratch)
                 for i in scratch.indices { portTotals[i] += scratch[i] }
                 for p in pairs.indices { pairBytes[p] += pairs[p] }
                 var s = stepSeconds[group[0].step] ?? (0, 0)

@@ -4,27 +4,36 @@ import Foundation
 /// to timings, a transport's link figures from a ping-pong and a burst, and the topology file of
 /// this machine. Pure: every figure comes in as a measurement (docs/TOPOLOGY.md, calibrate).
 public enum MachineCalibration {
-    /// One timed exchange shape: wire bytes (out and back) and its round trip in seconds.
+    /// One timed exchange shape: wire bytes and token records (out and back) and its round trip.
     public struct Timing: Sendable, Equatable {
         public var bytes: Double
+        public var tokens: Double
         public var seconds: Double
 
-        public init(bytes: Double, seconds: Double) {
+        public init(bytes: Double, tokens: Double, seconds: Double) {
             self.bytes = bytes
+            self.tokens = tokens
             self.seconds = seconds
         }
     }
 
-    /// y = intercept + slope · x by least squares; nil with fewer than two distinct x.
-    public static func line(_ points: [Timing]) -> (intercept: Double, slope: Double)? {
+    /// seconds = intercept + perByte · bytes + perToken · tokens by least squares (the normal
+    /// equations); nil when the points do not pin the three down (fewer than three, or bytes and
+    /// tokens in one proportion: sweep two row widths).
+    public static func plane(_ points: [Timing]) -> (intercept: Double, perByte: Double, perToken: Double)? {
+        guard points.count >= 3 else { return nil }
         let n = Double(points.count)
-        guard points.count >= 2 else { return nil }
-        let mx = points.reduce(0) { $0 + $1.bytes } / n, my = points.reduce(0) { $0 + $1.seconds } / n
-        let sxx = points.reduce(0) { $0 + ($1.bytes - mx) * ($1.bytes - mx) }
-        guard sxx > 0 else { return nil }
-        let sxy = points.reduce(0) { $0 + ($1.bytes - mx) * ($1.seconds - my) }
-        let slope = sxy / sxx
-        return (my - slope * mx, slope)
+        func mean(_ f: (Timing) -> Double) -> Double { points.reduce(0) { $0 + f($1) } / n }
+        let mb = mean(\.bytes), mt = mean(\.tokens), ms = mean(\.seconds)
+        var sbb = 0.0, stt = 0.0, sbt = 0.0, sbs = 0.0, sts = 0.0
+        for p in points {
+            let b = p.bytes - mb, t = p.tokens - mt, y = p.seconds - ms
+            sbb += b * b; stt += t * t; sbt += b * t; sbs += b * y; sts += t * y
+        }
+        let det = sbb * stt - sbt * sbt
+        guard det > 1e-12 * sbb * stt, det > 0 else { return nil }
+        let perByte = (sbs * stt - sts * sbt) / det, perToken = (sts * sbb - sbs * sbt) / det
+        return (ms - perByte * mb - perToken * mt, perByte, perToken)
     }
 
     /// A transport's figures as the link model uses them (docs/SIMULATOR.md, port time).
@@ -33,14 +42,17 @@ public enum MachineCalibration {
         public var latencySeconds: Double
         /// Fixed seconds each further message adds to an exchange (both ends' work, wake-ups).
         public var messageSeconds: Double
-        /// One link's bytes per second: the ping-pong's slope.
+        /// Seconds each token record adds (framing, decoding, checking a row), every link at once.
+        public var tokenSeconds: Double
+        /// One link's bytes per second: the ping-pong's.
         public var linkBytesPerSecond: Double
-        /// Bytes per second of every link at once: the burst's slope.
+        /// Bytes per second of every link at once: the burst's.
         public var sharedBytesPerSecond: Double
 
-        public init(latencySeconds: Double, messageSeconds: Double, linkBytesPerSecond: Double, sharedBytesPerSecond: Double) {
+        public init(latencySeconds: Double, messageSeconds: Double, tokenSeconds: Double, linkBytesPerSecond: Double, sharedBytesPerSecond: Double) {
             self.latencySeconds = latencySeconds
             self.messageSeconds = messageSeconds
+            self.tokenSeconds = tokenSeconds
             self.linkBytesPerSecond = linkBytesPerSecond
             self.sharedBytesPerSecond = sharedBytesPerSecond
         }
@@ -52,26 +64,28 @@ public enum MachineCalibration {
 
         public var description: String {
             switch self {
-            case let .tooFewPoints(what): "\(what): fewer than two message sizes to fit a line through"
-            case let .notIncreasing(what): "\(what): time did not grow with bytes (a slope ≤ 0); measure again with more repetitions"
+            case let .tooFewPoints(what): "\(what): the sizes measured do not pin down a fit (need three or more, over two row widths)"
+            case let .notIncreasing(what): "\(what): time did not grow with bytes (a cost per byte ≤ 0); measure again with more repetitions"
             }
         }
     }
 
     /// The link model's figures from a ping-pong (one host: each round trip one message out and
-    /// one back) and a burst (`hosts` hosts: `hosts` messages each way). The link model times a
-    /// round trip of k messages each way as 2·latency + 2·k·message + bytes / bandwidth, so the two
-    /// intercepts give the message cost, (a_burst − a_pingpong) / (2·(hosts − 1)), and the latency,
-    /// a_pingpong / 2 − message; the slopes give the bandwidths. Negative costs are clipped to 0.
+    /// one back) and a burst (`hosts` hosts: `hosts` messages each way), each swept over sizes and
+    /// two row widths. The link model times a round trip of k messages each way carrying B bytes
+    /// and R token records as 2·latency + 2·k·message + B / bandwidth + R · token, so the two
+    /// fits' intercepts give the message cost, (a_burst − a_pingpong) / (2·(hosts − 1)), and the
+    /// latency, a_pingpong / 2 − message; their per-byte costs give the bandwidths, the burst's
+    /// per-token cost the token cost. Negative costs are clipped to 0.
     public static func link(pingPong: [Timing], burst: [Timing], hosts: Int) throws(FitError) -> Link {
-        guard let one = line(pingPong) else { throw .tooFewPoints("ping-pong") }
-        guard let many = line(burst) else { throw .tooFewPoints("burst") }
-        guard one.slope > 0 else { throw .notIncreasing("ping-pong") }
-        guard many.slope > 0 else { throw .notIncreasing("burst") }
+        guard let one = plane(pingPong) else { throw .tooFewPoints("ping-pong") }
+        guard let many = plane(burst) else { throw .tooFewPoints("burst") }
+        guard one.perByte > 0 else { throw .notIncreasing("ping-pong") }
+        guard many.perByte > 0 else { throw .notIncreasing("burst") }
         let message = hosts > 1 ? max(0, (many.intercept - one.intercept) / Double(2 * (hosts - 1))) : 0
         let latency = max(0, one.intercept / 2 - message)
-        return Link(latencySeconds: latency, messageSeconds: message, linkBytesPerSecond: 1 / one.slope,
-                    sharedBytesPerSecond: 1 / many.slope)
+        return Link(latencySeconds: latency, messageSeconds: message, tokenSeconds: max(0, many.perToken),
+                    linkBytesPerSecond: 1 / one.perByte, sharedBytesPerSecond: 1 / many.perByte)
     }
 
     /// The CPU's expert kernels: alone (one process, as one host runs them) and with `hosts`
@@ -94,8 +108,9 @@ public enum MachineCalibration {
 
     /// The topology file (a JSON object for `JSONStyle`) of one machine whose `devices` processes
     /// share its CPU: one node of `devices` "GPUs" of the model `cpu`, the chosen transport as a
-    /// blocking switched fabric (every message crosses the node's one shared port: the CPU doing
-    /// the copying), achievable fractions 1 (the figures are measured, not peaks).
+    /// blocking switched fabric whose aggregate is the burst's bandwidth (every message crosses the
+    /// node's one shared port: the CPU doing the copying, framing and waking; each device's own port
+    /// is no slower, so the shared one binds), achievable fractions 1 (measured, not peaks).
     public static func topology(name: String, description: String, devices: Int, memoryBytes: Double, experts: Experts,
                                 fabricName: String, link: Link) -> [String: Any] {
         func rate(_ bytesPerSecond: Double) -> String { "\(significant(bytesPerSecond / 1e6)) MB/s" }
@@ -107,9 +122,11 @@ public enum MachineCalibration {
                                    "dense_throughput": ["bf16": flops(experts.flops)]]],
             "nodes": [["name": "node0", "gpu_model": "cpu", "gpus": devices,
                        "shared_compute": ["memory_bandwidth": rate(experts.sharedMemoryBytesPerSecond), "throughput": flops(experts.sharedFLOPS)]]],
-            "scale_up": ["name": fabricName, "bandwidth_each_way": rate(link.linkBytesPerSecond), "latency": duration(link.latencySeconds),
-                         "switched": true, "non_blocking": false, "aggregate_bandwidth": rate(min(link.sharedBytesPerSecond, link.linkBytesPerSecond)),
-                         "message_cost": duration(link.messageSeconds)],
+            // Each device's port at least as fast as the shared one, so the shared port (the CPU) binds.
+            "scale_up": ["name": fabricName, "bandwidth_each_way": rate(max(link.sharedBytesPerSecond, link.linkBytesPerSecond)),
+                         "latency": duration(link.latencySeconds),
+                         "switched": true, "non_blocking": false, "aggregate_bandwidth": rate(link.sharedBytesPerSecond),
+                         "message_cost": duration(link.messageSeconds), "token_cost": duration(link.tokenSeconds)],
             "achievable": ["compute": 1, "hbm": 1, "scale_up": 1, "scale_out": 1],
         ]
     }

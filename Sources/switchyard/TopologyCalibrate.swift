@@ -12,9 +12,10 @@ struct TopologyCalibrate: ParsableCommand {
         discussion: """
         Each transport is timed with bench alltoall's echo hosts (real processes,
         real frames): a ping-pong with one host and a burst with --hosts hosts, over
-        token counts 1, 2, 4, … --tokens at the model's hidden size. Straight lines
-        through the round trips give the latency, the cost of each further message
-        and the bandwidth of one link and of all at once. The expert kernels run
+        token counts 1, 2, 4, … --tokens at the model's hidden size and up to
+        --tokens / 8 at 8 × that width. Least-squares fits of the round trips on
+        bytes and token records give the latency, the cost of each further message,
+        of each token record, and the bandwidth of one link and of all at once. The expert kernels run
         alone and on --hosts threads at once. The file names one node of --hosts
         devices (processes) sharing the CPU, with the --fabric transport as its
         scale-up fabric; simulate --routing trace:RUN_DIR on it predicts a run's
@@ -67,7 +68,7 @@ struct TopologyCalibrate: ParsableCommand {
         let chosen = links.first { $0.transport == fabric }!
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let summary = links.map { m in
-            "\(m.transport.rawValue) \(Self.us(m.link.latencySeconds)) latency, \(Self.us(m.link.messageSeconds)) a message, "
+            "\(m.transport.rawValue) \(Self.us(m.link.latencySeconds)) latency, \(Self.us(m.link.messageSeconds)) a message, \(Self.us(m.link.tokenSeconds)) a token, "
                 + "\(Self.mbps(m.link.linkBytesPerSecond)) one link, \(Self.mbps(m.link.sharedBytesPerSecond)) all links"
         }.joined(separator: "; ")
         let name = "calibrated-" + (ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "machine")
@@ -84,19 +85,20 @@ struct TopologyCalibrate: ParsableCommand {
             "out": out, "topology": topology.name, "hosts": hosts, "hidden": config.hiddenSize, "fabric": fabric.rawValue,
             "transports": links.map { m -> [String: Any] in
                 ["transport": m.transport.rawValue, "latency_seconds": m.link.latencySeconds, "message_seconds": m.link.messageSeconds,
+                 "token_seconds": m.link.tokenSeconds,
                  "link_bytes_per_second": m.link.linkBytesPerSecond, "shared_bytes_per_second": m.link.sharedBytesPerSecond,
-                 "ping_pong": m.pingPong.map { ["bytes": $0.bytes, "round_trip_seconds": $0.seconds] },
-                 "burst": m.burst.map { ["bytes": $0.bytes, "round_trip_seconds": $0.seconds] }]
+                 "ping_pong": m.pingPong.map { ["bytes": $0.bytes, "tokens": $0.tokens, "round_trip_seconds": $0.seconds] },
+                 "burst": m.burst.map { ["bytes": $0.bytes, "tokens": $0.tokens, "round_trip_seconds": $0.seconds] }]
             },
             "experts": ["memory_bytes_per_second": experts.memoryBytesPerSecond, "flops_per_second": experts.flops,
                         "shared_memory_bytes_per_second": experts.sharedMemoryBytesPerSecond, "shared_flops_per_second": experts.sharedFLOPS],
         ]
         if try JSONOption.write(report, to: json) { return }
         print("\(name): \(hosts) host processes on \(cores) cores, \(config.hiddenSize)-wide bf16 activations, \(repetitions) repetitions")
-        print(Table(header: ["transport", "latency", "per message", "one link", "all links"], rows: links.map { m in
+        print(Table(header: ["transport", "latency", "per message", "per token", "one link", "all links"], rows: links.map { m in
             [m.transport.rawValue + (m.transport == fabric ? " (fabric)" : ""), Self.us(m.link.latencySeconds), Self.us(m.link.messageSeconds),
-             Self.mbps(m.link.linkBytesPerSecond), Self.mbps(m.link.sharedBytesPerSecond)]
-        }, rightAligned: [1, 2, 3, 4]).render())
+             Self.us(m.link.tokenSeconds), Self.mbps(m.link.linkBytesPerSecond), Self.mbps(m.link.sharedBytesPerSecond)]
+        }, rightAligned: [1, 2, 3, 4, 5]).render())
         print("")
         print(Table(header: ["expert kernels", "alone", "\(hosts) at once"], rows: [
             ["weights streamed", Self.mbps(experts.memoryBytesPerSecond), Self.mbps(experts.sharedMemoryBytesPerSecond)],
