@@ -54,6 +54,12 @@ struct TopologyCalibrate: ParsableCommand {
     }
 
     func run() throws {
+        // A minute of measuring is not spent on a file that cannot be written: its folder must be there.
+        let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FileWriteError(path: out, errno: isDirectory.boolValue || !FileManager.default.fileExists(atPath: folder) ? ENOENT : ENOTDIR)
+        }
         let config = try ModelArgument.load(model)
         let calibration = CalibrationRun(hosts: hosts, hidden: config.hiddenSize, intermediate: config.moeIntermediateSize,
                                          experts: config.nRoutedExperts, topk: config.numExpertsPerTok, tokens: tokens, repetitions: repetitions)
