@@ -9,17 +9,20 @@ struct TopologyCalibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
         abstract: "Measure this machine's transports and expert kernels and write a topology file describing it.",
+        // ArgumentParser prints the usage line unwrapped: this one fits 80 columns.
+        usage: "switchyard topology calibrate --out <file> [<options>]",
         discussion: """
         Each transport is timed with bench alltoall's echo hosts (real processes,
         real frames): a ping-pong with one host and a burst with --hosts hosts, over
         token counts 1, 2, 4, … --tokens at the model's hidden size and up to
         --tokens / 8 at 8 × that width. Least-squares fits of the round trips on
         bytes and token records give the latency, the cost of each further message,
-        of each token record, and the bandwidth of one link and of all at once. The expert kernels run
-        alone and on --hosts threads at once. The file names one node of --hosts
-        devices (processes) sharing the CPU, with the --fabric transport as its
-        scale-up fabric; simulate --routing trace:RUN_DIR on it predicts a run's
-        exchanges in flight (docs/SIMULATOR.md).
+        of each token record, and the bandwidth of one link and of all at once.
+        The expert kernels run alone and on --hosts threads at once. The file
+        names one node of --hosts devices (processes) sharing the CPU, with the
+        --fabric transport as its scale-up fabric; simulate --routing
+        trace:RUN_DIR on it predicts a run's exchanges in flight
+        (docs/SIMULATOR.md).
 
         Example: switchyard topology calibrate --out .build/calibrated.json
         Defaults: model mini, 8 hosts, 256 tokens, 10 repetitions, transports
