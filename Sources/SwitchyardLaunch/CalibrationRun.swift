@@ -136,14 +136,17 @@ public struct CalibrationRun: Sendable {
     }
 
     /// The expert kernels (`ExpertWeights.forward`, float32 weights of the model's shape): one
-    /// token through experts cycled beyond the caches (weight bytes a second) and many tokens
-    /// through one (FLOPs a second), first on this thread alone, then on `hosts` threads at once.
+    /// token through experts cycled beyond the caches (weight bytes a second) and 8 tokens through
+    /// one (FLOPs a second), first on this thread alone, then on `hosts` threads at once.
     public func measureExperts() -> MachineCalibration.Experts {
         let expertBytes = 3 * hidden * intermediate * 4
         // Enough experts that their weights (about 64 MiB) come from memory, not cache.
         let count = max(2 * hosts, min(4096, (64 << 20) / max(1, expertBytes) + 1))
         let experts = (0..<count).map { Self.expert(hidden: hidden, intermediate: intermediate, seed: UInt64($0 + 1)) }
-        let one = Self.activations(tokens: 1, hidden: hidden), manyTokens = 64
+        // FLOPs a second at the most tokens the streaming kernels take (Linear.streamingTokenLimit):
+        // a run's hosts get a few tokens per expert (a decode step's one, a short prefill's four),
+        // so that path, not sgemm's many-token one, is the one whose rate a run sees.
+        let one = Self.activations(tokens: 1, hidden: hidden), manyTokens = Linear.streamingTokenLimit
         let many = Self.activations(tokens: manyTokens, hidden: hidden)
         let flopsPerPass = 2.0 * 3 * Double(hidden * intermediate * manyTokens)
         @Sendable func stream(_ slice: ArraySlice<ExpertWeights>) { for e in slice { _ = e.forward(one, tokens: 1) } }
@@ -157,15 +160,72 @@ public struct CalibrationRun: Sendable {
         for _ in 0..<passes { products(experts[0]) }
         let flops = flopsPerPass * Double(passes) / (ContinuousClock.now - start).inSeconds
 
-        // As a run's hosts do: each thread its own experts, all at once.
-        let slices = (0..<hosts).map { h in experts[(count * h / hosts)..<(count * (h + 1) / hosts)] }
-        start = ContinuousClock.now
-        DispatchQueue.concurrentPerform(iterations: hosts) { h in for _ in 0..<passes { stream(slices[h]) } }
-        let sharedMemory = Double(expertBytes * count * passes) / (ContinuousClock.now - start).inSeconds
-        start = ContinuousClock.now
-        DispatchQueue.concurrentPerform(iterations: hosts) { h in for _ in 0..<passes { products(slices[h].first!) } }
-        let sharedFLOPS = flopsPerPass * Double(passes * hosts) / (ContinuousClock.now - start).inSeconds
-        return MachineCalibration.Experts(memoryBytesPerSecond: memory, flops: flops, sharedMemoryBytesPerSecond: sharedMemory, sharedFLOPS: sharedFLOPS)
+        return MachineCalibration.Experts(memoryBytesPerSecond: memory, flops: flops, sharedMemoryBytesPerSecond: 0, sharedFLOPS: 0)
+    }
+
+    public enum ExpertLoop: String, Sendable { case memory, flops }
+
+    /// One worker of the shared measurement (`topology calibrate-worker`): builds its experts, says
+    /// `ready` and waits for a line on standard input (the common start), runs `passes` passes and
+    /// returns the work done (bytes or FLOPs) and its end, seconds since 1970.
+    public static func expertWorker(_ loop: ExpertLoop, hidden: Int, intermediate: Int, experts count: Int, passes: Int,
+                                    ready: () -> Void) -> (work: Double, end: Double) {
+        let experts = (0..<count).map { expert(hidden: hidden, intermediate: intermediate, seed: UInt64($0 + 1)) }
+        let tokens = loop == .memory ? 1 : Linear.streamingTokenLimit
+        let x = activations(tokens: tokens, hidden: hidden)
+        ready()
+        for _ in 0..<passes {
+            if loop == .memory { for e in experts { _ = e.forward(x, tokens: 1) } } else { _ = experts[0].forward(x, tokens: tokens) }
+        }
+        let end = Date().timeIntervalSince1970
+        let work = loop == .memory ? Double(3 * hidden * intermediate * 4 * count * passes) : 2.0 * 3 * Double(hidden * intermediate * tokens * passes)
+        return (work, end)
+    }
+
+    /// The expert kernels with `hosts` processes running them at once, as a run's hosts do (each
+    /// process its own experts and its own threads, so the cores are shared as in a run): the
+    /// total work over the time from the common start (when every worker is ready) to the last end.
+    public func measureSharedExperts(executable: String) throws -> (memoryBytesPerSecond: Double, flops: Double) {
+        let expertBytes = 3 * hidden * intermediate * 4
+        let perWorker = max(2, ((64 << 20) / max(1, expertBytes) + 1) / hosts)
+        var rates: [Double] = []
+        for loop in [ExpertLoop.memory, .flops] {
+            let workers = try (0..<hosts).map { _ -> (process: Process, output: Pipe, input: Pipe) in
+                let process = Process(), output = Pipe(), input = Pipe()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = ["topology", "calibrate-worker", "--loop", loop.rawValue, "--hidden", String(hidden), "--intermediate", String(intermediate),
+                                     "--experts", String(loop == .memory ? perWorker : 1),
+                                     "--passes", String(max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
+                process.standardOutput = output
+                process.standardInput = input
+                try process.run()
+                return (process, output, input)
+            }
+            // Every worker has built its experts: start them together.
+            for w in workers {
+                var line = Data()
+                while !line.contains(UInt8(ascii: "\n")) {
+                    let chunk = w.output.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    line += chunk
+                }
+                guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else { throw LaunchFailure("an expert worker of the calibration did not start") }
+            }
+            let start = Date().timeIntervalSince1970
+            for w in workers { w.input.fileHandleForWriting.write(Data("go\n".utf8)) }
+            var work = 0.0, end = start
+            for w in workers {
+                let text = String(decoding: w.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                w.process.waitUntilExit()
+                let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+                guard w.process.terminationStatus == 0, fields.count == 2 else { throw LaunchFailure("an expert worker of the calibration failed: \(text)") }
+                work += fields[0]
+                end = max(end, fields[1])
+            }
+            guard end > start else { throw LaunchFailure("the expert workers ended before their common start") }
+            rates.append(work / (end - start))
+        }
+        return (rates[0], rates[1])
     }
 
     static func expert(hidden: Int, intermediate: Int, seed: UInt64) -> ExpertWeights {

@@ -18,7 +18,7 @@ struct TopologyCalibrate: ParsableCommand {
         --tokens / 8 at 8 × that width. Least-squares fits of the round trips on
         bytes and token records give the latency, the cost of each further message,
         of each token record, and the bandwidth of one link and of all at once.
-        The expert kernels run alone and on --hosts threads at once. The file
+        The expert kernels run alone and in --hosts processes at once. The file
         names one node of --hosts devices (processes) sharing the CPU, with the
         --fabric transport as its scale-up fabric; simulate --routing
         trace:RUN_DIR on it predicts a run's exchanges in flight
@@ -73,7 +73,8 @@ struct TopologyCalibrate: ParsableCommand {
                 throw LaunchFailure("\(transport.rawValue): \(error.description)")
             }
         }
-        let experts = calibration.measureExperts()
+        var experts = calibration.measureExperts()
+        (experts.sharedMemoryBytesPerSecond, experts.sharedFLOPS) = try calibration.measureSharedExperts(executable: executable)
         let chosen = links.first { $0.transport == fabric }!
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let summary = links.map { m in
