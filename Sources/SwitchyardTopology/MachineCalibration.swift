@@ -19,9 +19,9 @@ public enum MachineCalibration {
 
     /// seconds = intercept + perByte · bytes + perToken · tokens by least squares (the normal
     /// equations); nil when the points do not pin the three down (fewer than three, or bytes and
-    /// tokens in one proportion: sweep two row widths).
-    public static func plane(_ points: [Timing]) -> (intercept: Double, perByte: Double, perToken: Double)? {
-        guard points.count >= 3 else { return nil }
+    /// tokens in one proportion: sweep two row widths). `bytesOnly`: the line on bytes, perToken 0.
+    public static func plane(_ points: [Timing], bytesOnly: Bool = false) -> (intercept: Double, perByte: Double, perToken: Double)? {
+        guard points.count >= (bytesOnly ? 2 : 3) else { return nil }
         let n = Double(points.count)
         func mean(_ f: (Timing) -> Double) -> Double { points.reduce(0) { $0 + f($1) } / n }
         let mb = mean(\.bytes), mt = mean(\.tokens), ms = mean(\.seconds)
@@ -30,10 +30,25 @@ public enum MachineCalibration {
             let b = p.bytes - mb, t = p.tokens - mt, y = p.seconds - ms
             sbb += b * b; stt += t * t; sbt += b * t; sbs += b * y; sts += t * y
         }
+        if bytesOnly {
+            guard sbb > 0 else { return nil }
+            return (ms - sbs / sbb * mb, sbs / sbb, 0)
+        }
         let det = sbb * stt - sbt * sbt
         guard det > 1e-12 * sbb * stt, det > 0 else { return nil }
         let perByte = (sbs * stt - sts * sbt) / det, perToken = (sts * sbb - sbs * sbt) / det
         return (ms - perByte * mb - perToken * mt, perByte, perToken)
+    }
+
+    /// `plane`, or when noise makes it say a byte or a token costs less than nothing (bytes and
+    /// token records grow together, so their split is the fragile part) a line on bytes alone.
+    static func robustPlane(_ points: [Timing], _ what: String) throws(FitError) -> (intercept: Double, perByte: Double, perToken: Double) {
+        if let fit = plane(points), fit.perByte > 0, fit.perToken >= 0 { return fit }
+        guard let fit = plane(points.map { Timing(bytes: $0.bytes, tokens: 0, seconds: $0.seconds) } + [], bytesOnly: true) else {
+            throw .tooFewPoints(what)
+        }
+        guard fit.perByte > 0 else { throw .notIncreasing(what) }
+        return fit
     }
 
     /// A transport's figures as the link model uses them (docs/SIMULATOR.md, port time).
@@ -76,12 +91,10 @@ public enum MachineCalibration {
     /// and R token records as 2·latency + 2·k·message + B / bandwidth + R · token, so the two
     /// fits' intercepts give the message cost, (a_burst − a_pingpong) / (2·(hosts − 1)), and the
     /// latency, a_pingpong / 2 − message; their per-byte costs give the bandwidths, the burst's
-    /// per-token cost the token cost. Negative costs are clipped to 0.
+    /// per-token cost the token cost. Negative costs are clipped to 0; a fit whose per-byte or
+    /// per-token cost comes out negative is made again on bytes alone (no token cost).
     public static func link(pingPong: [Timing], burst: [Timing], hosts: Int) throws(FitError) -> Link {
-        guard let one = plane(pingPong) else { throw .tooFewPoints("ping-pong") }
-        guard let many = plane(burst) else { throw .tooFewPoints("burst") }
-        guard one.perByte > 0 else { throw .notIncreasing("ping-pong") }
-        guard many.perByte > 0 else { throw .notIncreasing("burst") }
+        let one = try robustPlane(pingPong, "ping-pong"), many = try robustPlane(burst, "burst")
         let message = hosts > 1 ? max(0, (many.intercept - one.intercept) / Double(2 * (hosts - 1))) : 0
         let latency = max(0, one.intercept / 2 - message)
         return Link(latencySeconds: latency, messageSeconds: message, tokenSeconds: max(0, many.perToken),

@@ -13,7 +13,7 @@ import SwitchyardTestSupport
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("calibrated.json").path
-        let calibrate = try Subprocess.run(switchyard, ["topology", "calibrate", "--out", file, "--hosts", "2", "--tokens", "32",
+        let calibrate = try Subprocess.run(switchyard, ["topology", "calibrate", "--out", file, "--hosts", "2", "--tokens", "128",
                                                         "--repetitions", "3", "--transports", "zmq-ipc", "--json"], directory: root)
         #expect(calibrate.status == 0, "\(calibrate.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(calibrate.stdout.utf8)) as! [String: Any]

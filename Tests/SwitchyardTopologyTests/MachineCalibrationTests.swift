@@ -41,6 +41,16 @@ import Testing
         #expect(abs(link.sharedBytesPerSecond - 400e6) < 1)
     }
 
+    @Test func aNegativeTokenCostFallsBackToBytesAlone() throws {
+        // Noise that makes records look free: 10 ns a byte, records "saving" time; the line on bytes is kept.
+        let points = [(1000.0, 10.0), (2000, 20), (8000, 10), (16000, 20)].map { Timing(bytes: $0.0, tokens: $0.1, seconds: 1e-4 + 1e-8 * $0.0 - 1e-7 * $0.1) }
+        let fit = try MachineCalibration.robustPlane(points, "burst")
+        #expect(fit.perToken == 0)
+        #expect(fit.perByte > 0)
+        let bytesOnly = try #require(MachineCalibration.plane(points.map { Timing(bytes: $0.bytes, tokens: 0, seconds: $0.seconds) }, bytesOnly: true))
+        #expect(fit == bytesOnly)
+    }
+
     @Test func flatTimesAreRefused() {
         let flat = [(1000.0, 10.0), (2000, 20), (8000, 10)].map { Timing(bytes: $0.0, tokens: $0.1, seconds: 1e-3 - $0.0 * 1e-9) }
         #expect(throws: MachineCalibration.FitError.notIncreasing("ping-pong")) {
