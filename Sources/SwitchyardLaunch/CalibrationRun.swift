@@ -49,12 +49,13 @@ public struct CalibrationRun: Sendable {
         self.repetitions = repetitions
     }
 
-    /// The second row width swept: 8 × hidden, at an eighth of the tokens (the same bytes), so
-    /// that per-byte and per-token costs can be told apart.
+    /// The second row width swept: 8 × hidden, at a quarter of the tokens (twice the bytes, and
+    /// three burst sizes with 2 tokens a host or more), so that per-byte and per-token costs can be
+    /// told apart.
     var wideHidden: Int { min(65536, 8 * hidden) }
 
     func bench(hosts: Int, transport: AlltoallBench.Transport, wide: Bool) -> AlltoallBench {
-        AlltoallBench(transport: transport, hosts: hosts, tokens: wide ? max(4, tokens / 8) : tokens, hidden: wide ? wideHidden : hidden,
+        AlltoallBench(transport: transport, hosts: hosts, tokens: wide ? max(4, tokens / 4) : tokens, hidden: wide ? wideHidden : hidden,
                       experts: max(experts, hosts), topk: topk, payload: .bf16, iterations: repetitions, warmup: max(1, repetitions / 4))
     }
 

@@ -15,7 +15,7 @@ struct TopologyCalibrate: ParsableCommand {
         Each transport is timed with bench alltoall's echo hosts (real processes,
         real frames): a ping-pong with one host and a burst with --hosts hosts, over
         token counts 1, 2, 4, … --tokens at the model's hidden size and up to
-        --tokens / 8 at 8 × that width. Least-squares fits of the round trips on
+        --tokens / 4 at 8 × that width. Least-squares fits of the round trips on
         bytes and token records give the latency, the cost of each further message,
         of each token record, and the bandwidth of one link and of all at once.
         The expert kernels run alone and in --hosts processes at once. The file
