@@ -68,6 +68,9 @@ bench: build .build/raw_alltoall
 	$(RELEASE_BIN) bench alltoall --transport mpi --hosts 8 --tokens 256 --raw-mpi .build/raw_alltoall
 	$(RELEASE_BIN) bench payload --model mini --prompts 16 --json .build/bench-payload.json
 	$(RELEASE_BIN) bench faults --runs 4 --json .build/bench-faults.json
+	# The simulator predicts this machine: a calibrated topology against the default run's exchanges
+	# in flight and bench alltoall's round trip ("predicted X ms, measured Y ms, ratio R (within ±25%: yes/no)").
+	scripts/calibration-check.sh $(RELEASE_BIN) .build/calibration
 	# Last: it exits 1 while ping-pong's tokens differ from one batch's on mini (see the issue note).
 	$(RELEASE_BIN) bench overlap --batch 16 --delay-ms 2 --json .build/bench-overlap.json
 

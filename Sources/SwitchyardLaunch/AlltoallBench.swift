@@ -94,13 +94,15 @@ public struct AlltoallBench: Sendable, Equatable {
         return result(coordinator.ledger.merging(recorders.flatMap(\.records)), notes: notes)
     }
 
-    /// Echo hosts as child processes (`executable bench alltoall-host`) on ipc sockets.
-    public func runZeroMQ(executable: String) throws -> Result {
+    /// Echo hosts as child processes (`executable bench alltoall-host`) on ipc sockets, or with
+    /// `tcpPorts` (one per host) on tcp over the loopback interface (as `topology calibrate`
+    /// measures tcp; without CURVE, like the ipc sockets, so only for a short local measurement).
+    public func runZeroMQ(executable: String, tcpPorts: [Int]? = nil) throws -> Result {
         try validate()
         // Sockets only this user can reach: the echo hosts run without CURVE.
         let folder = URL(fileURLWithPath: try PrivateRunFolder().path)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let endpoints = (0..<hosts).map { "ipc://\(folder.path)/host-\($0)" }
+        let endpoints = (0..<hosts).map { host in tcpPorts.map { "tcp://127.0.0.1:\($0[host])" } ?? "ipc://\(folder.path)/host-\(host)" }
         let processes = try ExpertHostProcesses(hosts: hosts, executable: executable, command: ["bench", "alltoall-host"], endpoints: endpoints) { host in
             ["--endpoint", endpoints[host]] + shapeArguments + ["--traffic-out", folder.path]
         }

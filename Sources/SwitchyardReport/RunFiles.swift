@@ -120,7 +120,7 @@ public enum RunFiles {
             guard hosts.indices.contains(Int(r.host)), let host = hosts[Int(r.host)] else { return nil }
             return TraceMessage(exchange: r.exchange, step: Int(r.step), layer: Int(r.layer), isDispatch: r.kind == .dispatch,
                                 sourceDevice: r.kind == .dispatch ? coordinator : host, destinationDevice: r.kind == .dispatch ? host : coordinator,
-                                bytes: Double(r.wireBytes))
+                                bytes: Double(r.wireBytes), slots: Int(r.slots), tokens: Int(r.tokens))
         }
     }
 }

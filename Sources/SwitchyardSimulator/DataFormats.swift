@@ -8,6 +8,13 @@ public enum WeightFormat: String, CaseIterable, Sendable {
     case fp8
     /// Half a byte a parameter plus one FP8 scale per 16 values and one float32 scale per tensor.
     case nvfp4
+    /// 4 bytes a parameter: the CPU runtime's float32 weights (`switchyard run`'s synthetic default),
+    /// for timing a trace on a calibrated machine; its GEMMs run at the `bf16` throughput, which a
+    /// calibrated topology states as the CPU's measured float32 rate.
+    case f32
+
+    /// The formats GPU deployments are planned in (`plan --all`).
+    public static let gpuFormats: [WeightFormat] = [.bf16, .fp8, .nvfp4]
 
     /// Bytes of a `rows` × `cols` matrix, scales included.
     public func matrixBytes(rows: Int, cols: Int) -> Double {
@@ -16,6 +23,7 @@ public enum WeightFormat: String, CaseIterable, Sendable {
         case .bf16: return 2 * values
         case .fp8: return values + 4 * Double(ceilDiv(rows, 128) * ceilDiv(cols, 128))
         case .nvfp4: return 0.5 * values + Double(ceilDiv(rows * cols, 16)) + 4
+        case .f32: return 4 * values
         }
     }
 
@@ -25,6 +33,7 @@ public enum WeightFormat: String, CaseIterable, Sendable {
         case .bf16: .bf16
         case .fp8: .fp8
         case .nvfp4: .fp4
+        case .f32: .bf16
         }
     }
 }

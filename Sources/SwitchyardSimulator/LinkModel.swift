@@ -78,7 +78,11 @@ public struct LinkModel: Sendable {
             var start = [0], path: [Int] = [], latency: [Double] = []
             for s in devices {
                 for d in devices {
-                    if s.index == d.index {
+                    if s.index == d.index, topology.nodes[s.node].sharedCompute != nil {
+                        // Processes of one machine: two roles on one "device" still talk through the transport.
+                        path += intraNode(s, d)
+                        latency.append(fabric.latencySeconds)
+                    } else if s.index == d.index {
                         latency.append(0)
                     } else if s.node == d.node {
                         path += intraNode(s, d)

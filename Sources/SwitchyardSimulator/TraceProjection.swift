@@ -1,3 +1,4 @@
+import Foundation
 import SwitchyardTopology
 
 /// One message of a recorded run, placed on a topology's devices.
@@ -9,8 +10,15 @@ public struct TraceMessage: Sendable, Equatable {
     public var sourceDevice: Int
     public var destinationDevice: Int
     public var bytes: Double
+    /// (token, expert) pairs a dispatch asks its host to apply: the host's expert work.
+    public var slots: Int
+    /// Token records (activation rows) the message carries: the topology's token cost.
+    public var tokens: Int
 
-    public init(exchange: UInt64, step: Int, layer: Int, isDispatch: Bool, sourceDevice: Int, destinationDevice: Int, bytes: Double) {
+    public init(exchange: UInt64, step: Int, layer: Int, isDispatch: Bool, sourceDevice: Int, destinationDevice: Int, bytes: Double,
+                slots: Int = 0, tokens: Int = 0) {
+        self.slots = slots
+        self.tokens = tokens
         self.exchange = exchange
         self.step = step
         self.layer = layer
@@ -21,23 +29,85 @@ public struct TraceMessage: Sendable, Equatable {
     }
 }
 
+/// The experts' work a dispatch's slots stand for, so a trace's exchange can be timed with the
+/// hosts' expert compute between its dispatch and its combine.
+public struct TraceExpertWork: Sendable, Equatable {
+    /// FLOPs of one (token, expert) pair: 2 · 3 · hidden · moe_intermediate.
+    public var flopsPerSlot: Double
+    /// Weight bytes of one expert (gate, up and down) in the run's weight format.
+    public var bytesPerExpert: Double
+    /// Routed experts each host holds (experts × replicas / hosts).
+    public var expertsPerHost: Double
+    public var format: NumberFormat
+
+    public init(flopsPerSlot: Double, bytesPerExpert: Double, expertsPerHost: Double, format: NumberFormat) {
+        self.flopsPerSlot = flopsPerSlot
+        self.bytesPerExpert = bytesPerExpert
+        self.expertsPerHost = expertsPerHost
+        self.format = format
+    }
+
+    /// Experts that `slots` pairs touch on a host of `expertsPerHost`, in expectation when each
+    /// pair's expert is drawn evenly from them: e · (1 − (1 − 1/e)^s). The ledger counts pairs per
+    /// message, not distinct experts.
+    public func expertsTouched(slots: Int) -> Double {
+        let e = max(1, expertsPerHost)
+        return e * (1 - pow(1 - 1 / e, Double(slots)))
+    }
+
+    /// The roofline work of a host given `slots` pairs.
+    public func work(slots: Int) -> Work {
+        Work(flops: Double(slots) * flopsPerSlot, format: format, bytes: expertsTouched(slots: slots) * bytesPerExpert)
+    }
+
+    /// Seconds the hosts of one exchange compute: per device its hosts' work on its roofline; a node
+    /// whose devices share a processor (`shared_compute`) takes at least their summed work at its
+    /// shared rates; the exchange waits for the slowest node.
+    public func seconds(slotsPerDevice: [Int: Int], topology: Topology) -> Double {
+        var perNode: [Int: (longest: Double, flops: Double, bytes: Double)] = [:]
+        for (device, slots) in slotsPerDevice where slots > 0 {
+            let d = topology.devices[device], w = work(slots: slots)
+            var n = perNode[d.node] ?? (0, 0, 0)
+            n.longest = max(n.longest, Roofline.time(w, on: d.model, achievable: topology.achievable).seconds)
+            n.flops += w.flops
+            n.bytes += w.bytes
+            perNode[d.node] = n
+        }
+        return perNode.reduce(0.0) { longest, entry in
+            var t = entry.value.longest
+            if let shared = topology.nodes[entry.key].sharedCompute {
+                t = max(t, entry.value.flops / shared.flops, entry.value.bytes / shared.memoryBytesPerSecond)
+            }
+            return max(longest, t)
+        }
+    }
+}
+
 /// A recorded run's exchanges timed on a topology: each exchange's dispatch, then its combine,
 /// through `LinkModel.exchange` with the recorded bytes between the devices the cluster file
-/// maps the roles to. Messages between roles on one device cross no link and take no time.
+/// maps the roles to. Messages between roles on one device cross no link and take no time, except
+/// on a node whose devices are processes sharing a CPU (`shared_compute`).
 public struct TraceProjection: Sendable {
     public var deviceNames: [String]
     /// Bytes per layer replayed (every message, local ones included).
     public var layerBytes: [Int: Double]
     /// Per step: seconds of dispatches and of combines.
     public var stepSeconds: [Int: (dispatch: Double, combine: Double)]
+    /// Per step: seconds the hosts computed between dispatch and combine (0 without `expertWork`).
+    public var computeSeconds: [Int: Double] = [:]
+    /// Per exchange: dispatch + expert compute + combine, the span `exchanges in flight` measures.
+    public var exchangeSeconds: [UInt64: Double] = [:]
     /// Bytes from each device (row) to each device (column), over the run; local bytes left out.
     public var pairBytes: [Double]
     public var busiestPort: String?
 
     public var dispatchSeconds: Double { stepSeconds.values.reduce(0) { $0 + $1.dispatch } }
     public var combineSeconds: Double { stepSeconds.values.reduce(0) { $0 + $1.combine } }
+    public var expertComputeSeconds: Double { computeSeconds.values.reduce(0, +) }
+    /// The run's exchanges in flight, predicted: every exchange's dispatch, compute and combine, summed.
+    public var inFlightSeconds: Double { exchangeSeconds.values.reduce(0, +) }
 
-    public init(messages: [TraceMessage], topology: Topology) {
+    public init(messages: [TraceMessage], topology: Topology, expertWork: TraceExpertWork? = nil) {
         let links = LinkModel(topology: topology), n = topology.devices.count
         deviceNames = topology.devices.map(\.name)
         layerBytes = [:]
@@ -45,24 +115,40 @@ public struct TraceProjection: Sendable {
         pairBytes = Array(repeating: 0, count: n * n)
         var portTotals = Array(repeating: 0.0, count: links.ports.count), scratch: [Double] = []
         var groups: [UInt64: [TraceMessage]] = [:]
+        // On a node of processes sharing a CPU, roles on one device are separate processes whose messages cross the transport.
+        let sharedDevice = topology.devices.map { topology.nodes[$0.node].sharedCompute != nil }
         for m in messages {
             layerBytes[m.layer, default: 0] += m.bytes
             groups[m.exchange, default: []].append(m)
         }
         for id in groups.keys.sorted() {
             let group = groups[id]!
+            var total = 0.0
+            if let expertWork {
+                var slots: [Int: Int] = [:]
+                for m in group where m.isDispatch { slots[m.destinationDevice, default: 0] += m.slots }
+                let seconds = expertWork.seconds(slotsPerDevice: slots, topology: topology)
+                computeSeconds[group[0].step, default: 0] += seconds
+                total += seconds
+            }
             for dispatch in [true, false] {
-                var pairs = Array(repeating: 0.0, count: n * n)
-                for m in group where m.isDispatch == dispatch && m.sourceDevice != m.destinationDevice {
-                    pairs[m.sourceDevice * n + m.destinationDevice] += m.bytes
+                var traffic = PairTraffic(deviceCount: n)
+                for m in group where m.isDispatch == dispatch && (m.sourceDevice != m.destinationDevice || sharedDevice[m.sourceDevice]) {
+                    let p = m.sourceDevice * n + m.destinationDevice
+                    traffic.bytes[p] += m.bytes
+                    traffic.messages[p] += 1
+                    traffic.tokens[p] += Double(m.tokens)
                 }
-                let time = links.exchange(pairBytes: pairs, portBytes: &scratch)
+                let pairs = traffic.bytes
+                let time = links.exchange(traffic, portBytes: &scratch)
                 for i in scratch.indices { portTotals[i] += scratch[i] }
                 for p in pairs.indices { pairBytes[p] += pairs[p] }
                 var s = stepSeconds[group[0].step] ?? (0, 0)
                 if dispatch { s.dispatch += time.seconds } else { s.combine += time.seconds }
                 stepSeconds[group[0].step] = s
+                total += time.seconds
             }
+            exchangeSeconds[id] = total
         }
         let busiest = portTotals.indices.max { portTotals[$0] / links.ports[$0].capacity < portTotals[$1] / links.ports[$1].capacity }
         busiestPort = busiest.flatMap { portTotals[$0] > 0 ? links.ports[$0].name : nil }

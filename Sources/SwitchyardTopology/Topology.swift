@@ -35,11 +35,27 @@ public struct Node: Equatable, Sendable {
     public var name: String
     public var gpuModel: String
     public var gpuNames: [String]
+    /// Set when the node's "GPUs" are processes sharing one CPU (a calibrated machine): together
+    /// their kernels reach at most this.
+    public var sharedCompute: SharedCompute?
 
-    public init(name: String, gpuModel: String, gpuNames: [String]) {
+    public init(name: String, gpuModel: String, gpuNames: [String], sharedCompute: SharedCompute? = nil) {
         self.name = name
         self.gpuModel = gpuModel
         self.gpuNames = gpuNames
+        self.sharedCompute = sharedCompute
+    }
+}
+
+/// What a node's devices reach together when they share one processor (`shared_compute`): a
+/// device alone runs at its GPU model's rates, all of them at once at most at these.
+public struct SharedCompute: Equatable, Sendable {
+    public var memoryBytesPerSecond: Double
+    public var flops: Double
+
+    public init(memoryBytesPerSecond: Double, flops: Double) {
+        self.memoryBytesPerSecond = memoryBytesPerSecond
+        self.flops = flops
     }
 }
 
@@ -189,7 +205,7 @@ public struct Topology: Equatable, Sendable {
             for node in nodes {
                 let stem = String(node.name.reversed().drop(while: \.isNumber).reversed())
                 let copyName = nodes.count == 1 ? "\(stem)\(copy)" : "\(node.name)-\(copy)"
-                copies.append(Node(name: copyName, gpuModel: node.gpuModel, gpuNames: node.gpuNames))
+                copies.append(Node(name: copyName, gpuModel: node.gpuModel, gpuNames: node.gpuNames, sharedCompute: node.sharedCompute))
             }
         }
         return Topology(name: name ?? "\(self.name)-x\(count)", description: description, gpuModels: gpuModels,

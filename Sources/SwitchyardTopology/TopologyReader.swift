@@ -60,7 +60,7 @@ enum TopologyReader {
     }
 
     static func node(_ field: JSONField, models: [String: GPUModel]) throws -> Node {
-        _ = try field.object(allowedKeys: ["name", "gpu_model", "gpus"])
+        _ = try field.object(allowedKeys: ["name", "gpu_model", "gpus", "shared_compute"])
         let name = try field.member("name").string()
         guard !name.isEmpty, !name.contains("/") else { throw field.fail("name must be non-empty and contain no \"/\"") }
         let modelField = try field.member("gpu_model")
@@ -89,7 +89,12 @@ enum TopologyReader {
         for (i, gpu) in names.enumerated() where !seen.insert(gpu).inserted {
             throw TopologyError(file: field.file, path: "\(gpusField.path)[\(i)]", problem: "duplicate device name \"\(name)/\(gpu)\"")
         }
-        return Node(name: name, gpuModel: model, gpuNames: names)
+        let shared = try field.optionalMember("shared_compute").map { f -> SharedCompute in
+            _ = try f.object(allowedKeys: ["memory_bandwidth", "throughput"])
+            return SharedCompute(memoryBytesPerSecond: try f.member("memory_bandwidth").quantity(.bandwidth),
+                                 flops: try f.member("throughput").quantity(.throughput))
+        }
+        return Node(name: name, gpuModel: model, gpuNames: names, sharedCompute: shared)
     }
 
     static func scaleUp(_ field: JSONField) throws -> ScaleUpFabric {

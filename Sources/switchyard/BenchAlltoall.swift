@@ -5,6 +5,7 @@ import SwitchyardProtocol
 import SwitchyardTraffic
 import SwitchyardWire
 import SwitchyardCore
+import SwitchyardSimulator
 
 struct BenchAlltoall: ParsableCommand {
     enum DType: String, ExpressibleByArgument, CaseIterable { case f32, bf16 }
@@ -64,6 +65,8 @@ struct BenchAlltoall: ParsableCommand {
     @Option(help: "The raw-MPI peer (bench/raw_alltoall.c, built by make bench): its round trip on the largest row's bytes is printed beside this transport's, and their ratio.")
     var rawMPI: String?
     @Option(help: .hidden) var lastRow: String?
+    @Option(help: "A topology file (e.g. topology calibrate's): the largest row's round trip predicted on it, coordinator on device 0 and host h on device h, beside the measured one.")
+    var topology: String?
 
     var bench: AlltoallBench {
         AlltoallBench(transport: transport, hosts: hosts, tokens: tokens, hidden: hidden, experts: experts, topk: topk,
@@ -101,12 +104,29 @@ struct BenchAlltoall: ParsableCommand {
         }
         if let result {
             try report(result)
+            if let topology, let last = result.rows.last { print(try predicted(last, topology: topology)) }
             if let last = result.rows.last {
                 let (d, c) = (last.dispatchWireBytes / hosts, last.combineWireBytes / hosts)
                 if let lastRow { try OutputFile.write("\(d) \(c) \(last.roundTripSeconds)", to: lastRow) }
                 if let rawMPI, transport != .mpi { try compare(rawMPI, dispatch: d, combine: c, roundTrip: last.roundTripSeconds) }
             }
         }
+    }
+
+    /// The row's exchange timed on the topology's link model: one dispatch of the row's mean wire
+    /// bytes to each host, one combine back (echo hosts compute nothing), against its round trip.
+    func predicted(_ row: AlltoallRow, topology file: String) throws -> String {
+        let topology = try TopologyArgument.load(file)
+        let devices = topology.devices.count, rows = Double(row.count) / Double(hidden) / Double(hosts)
+        let messages = (0..<hosts).flatMap { h in
+            [TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: true, sourceDevice: 0, destinationDevice: h % devices,
+                          bytes: Double(row.dispatchWireBytes) / Double(hosts), tokens: Int(rows.rounded())),
+             TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: false, sourceDevice: h % devices, destinationDevice: 0,
+                          bytes: Double(row.combineWireBytes) / Double(hosts), tokens: Int(rows.rounded()))]
+        }
+        let projection = TraceProjection(messages: messages, topology: topology)
+        return "# " + TraceSimulation.comparison("round trip of \(row.tokens) tokens on \(topology.name)", predicted: projection.inFlightSeconds,
+                                                 measured: row.roundTripSeconds)
     }
 
     /// Runs the raw-MPI peer on the same bytes per host and prints both round trips and the ratio.

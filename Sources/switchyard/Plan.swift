@@ -83,7 +83,7 @@ struct Plan: ParsableCommand {
         var rows: [[String]] = [], objects: [[String: Any]] = []
         for name in TopologyPresets.names {
             let topology = try TopologyArgument.load(name)
-            for w in WeightFormat.allCases {
+            for w in WeightFormat.gpuFormats {
                 let plan = try makePlan(config, topology, w)
                 let t = plan.tightest
                 rows.append([name, String(topology.devices.count), w.rawValue, Format.bytes(t.weightBytes), Format.bytes(t.freeBytes),

@@ -24,7 +24,7 @@ struct SimulateStep: ParsableCommand {
     )
 
     @Option(help: "A model preset (mistral-small-4, mini, tiny) or a config.json.") var model: String
-    @Option(help: "A topology file or preset name (see topologies/).") var topology: String
+    @Option(help: "A topology file or preset name (see topologies/); with --cluster, the cluster file's topology when left out.") var topology: String?
     @OptionGroup var deploymentOptions: DeploymentOptions
     @Option(help: "decode or prefill (not needed with --routing trace:FILE).") var phase: Phase?
     @Option(help: "Tokens in a step: sequences at decode, prompt tokens at prefill (not needed with --routing trace:FILE).") var batch: Int?
@@ -33,7 +33,7 @@ struct SimulateStep: ParsableCommand {
     var routing: RoutingArgument = .distribution(.uniform)
     @Option(help: "direct (once to each expert GPU), hierarchical (once to each node over the network, then its fabric; combine summed per node) or low-latency (one message per token and expert).")
     var algorithm: ExchangeAlgorithm = .direct
-    @Option(help: "Weight format: bf16, fp8 or nvfp4.") var weights: WeightFormat = .fp8
+    @Option(help: "Weight format: bf16, fp8 or nvfp4 (f32: the CPU runtime's float32 weights, for a trace on a calibrated topology).") var weights: WeightFormat = .fp8
     @Option(name: .customLong("kv-dtype"), help: "KV cache format: bf16 or fp8.") var kvDType: KVCacheDType = .bf16
     @Option(name: .customLong("dispatch-dtype"), help: "Activations sent to experts: bf16 or fp8 (with scales).") var dispatchDType: DispatchDType = .bf16
     @Option(name: .customLong("combine-dtype"), help: "Partial sums sent back: bf16 or fp32.") var combineDType: CombineDType = .bf16
@@ -56,10 +56,12 @@ struct SimulateStep: ParsableCommand {
     }
 
     func run() throws {
-        let topology = try TopologyArgument.load(self.topology)
+        let topology = try TopologyArgument.load(self.topology, cluster: deploymentOptions.cluster)
         let routing: RoutingDistribution, nodeLimit: Int?
         switch self.routing {
-        case let .trace(file): return try TraceSimulation(file: file, topology: topology, json: json).run()
+        case let .trace(file):
+            return try TraceSimulation(file: file, topology: topology, json: json,
+                                       footprint: ModelFootprint(config: try ModelArgument.load(model), weights: weights)).run()
         case let .distribution(d): (routing, nodeLimit) = (d, nil)
         case let .nodeLimited(m): (routing, nodeLimit) = (.uniform, m)
         }

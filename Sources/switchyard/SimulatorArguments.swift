@@ -38,6 +38,13 @@ enum TopologyArgument {
         }
         return try Topology.load(contentsOf: url)
     }
+
+    /// `--topology`, or when it is left out the topology `--cluster`'s file names.
+    static func load(_ argument: String?, cluster: String?) throws -> Topology {
+        if let argument { return try load(argument) }
+        guard let cluster else { throw SimulatorInputError(description: "--topology is required (or --cluster, whose file names its topology)") }
+        return try Topology.load(contentsOf: URL(fileURLWithPath: try ClusterSpec.load(path: cluster).topologyPath))
+    }
 }
 
 /// Options shared by the planner and the simulator: how the model is deployed.

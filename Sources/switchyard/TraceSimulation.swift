@@ -44,6 +44,8 @@ struct TraceSimulation {
     let file: String
     let topology: Topology
     let json: String?
+    /// The run's model and weight format: the hosts' expert work between dispatch and combine.
+    let footprint: ModelFootprint
 
     func run() throws {
         var url = URL(fileURLWithPath: file)
@@ -58,13 +60,23 @@ struct TraceSimulation {
         where !topology.devices.contains(where: { $0.node == device.node && $0.localIndex == device.gpu }) {
             throw SimulatorInputError(description: "\(url.path): \(role) stands for node \(device.node) gpu \(device.gpu), which \(topology.name) (\(topology.devices.count) GPUs) does not have")
         }
-        let projection = TraceProjection(messages: RunFiles.traceMessages(ledger, topology: topology)!, topology: topology)
+        let config = footprint.config
+        guard config.hiddenSize == c.hidden, config.nRoutedExperts == c.experts else {
+            throw SimulatorInputError(description: "\(url.path): the run had hidden \(c.hidden) and \(c.experts) experts; --model has \(config.hiddenSize) and \(config.nRoutedExperts)")
+        }
+        let work = TraceExpertWork(flopsPerSlot: 2 * Double(footprint.perExpertParameters), bytesPerExpert: footprint.perExpertBytes,
+                                   expertsPerHost: Double(c.experts) / Double(c.hosts), format: footprint.weights.computeFormat)
+        let projection = TraceProjection(messages: RunFiles.traceMessages(ledger, topology: topology)!, topology: topology, expertWork: work)
+        let measured = TrafficSummary(ledger).exchangeTime?.seconds
         let steps = max(1, Set(ledger.records.map(\.step)).count)
         let layers = projection.layerBytes.keys.sorted()
         let object: [String: Any] = [
             "trace": url.path, "topology": topology.name, "steps": steps,
             "dispatch_seconds_per_step": projection.dispatchSeconds / Double(steps), "combine_seconds_per_step": projection.combineSeconds / Double(steps),
             "busiest_port": projection.busiestPort ?? NSNull(),
+            "expert_compute_seconds_per_step": projection.expertComputeSeconds / Double(steps),
+            "in_flight_seconds": projection.inFlightSeconds, "measured_in_flight_seconds": measured ?? NSNull(),
+            "ratio": measured.map { projection.inFlightSeconds / $0 } ?? NSNull(),
             "layers": layers.map { ["layer": $0, "bytes": projection.layerBytes[$0]!] },
         ]
         if try JSONOption.write(object, to: json) { return }
@@ -72,9 +84,24 @@ struct TraceSimulation {
         print(Table(header: ["measure", "value"], rows: [
             ["dispatch per step", Format.seconds(projection.dispatchSeconds / Double(steps))],
             ["combine per step", Format.seconds(projection.combineSeconds / Double(steps))],
+            ["expert compute per step", Format.seconds(projection.expertComputeSeconds / Double(steps))],
             ["busiest port", projection.busiestPort ?? "none: every message stays on its device"],
         ], rightAligned: [1]).render())
+        // The run's "exchanges in flight" (first dispatch sent → last combine received, summed over
+        // exchanges) against the same span predicted: dispatch + expert compute + combine.
+        if let measured {
+            print(Self.comparison("exchanges in flight", predicted: projection.inFlightSeconds, measured: measured))
+        }
         print("")
         print(Table(header: ["layer", "bytes replayed"], rows: layers.map { [String($0), Format.bytes(projection.layerBytes[$0]!)] }, rightAligned: [0, 1]).render())
+    }
+}
+
+extension TraceSimulation {
+    /// "NAME: predicted X ms, measured Y ms, ratio R (within ±25%: yes)", the line benches print.
+    static func comparison(_ name: String, predicted: Double, measured: Double) -> String {
+        let ratio = predicted / measured
+        return String(format: "%@: predicted %.2f ms, measured %.2f ms, ratio %.2f (within ±25%%: %@)",
+                      name, predicted * 1e3, measured * 1e3, ratio, abs(ratio - 1) <= 0.25 ? "yes" : "no")
     }
 }

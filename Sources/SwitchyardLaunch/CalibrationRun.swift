@@ -1,0 +1,245 @@
+import Foundation
+import SwitchyardCore
+import SwitchyardKernels
+import SwitchyardModel
+import SwitchyardTopology
+
+/// `switchyard topology calibrate`'s measuring: the transports timed with the all-to-all
+/// benchmark's echo hosts (real processes, real frames), a ping-pong of one host and a burst of
+/// `hosts`, each over a sweep of message sizes; and the CPU's expert kernels alone and with
+/// `hosts` threads running them at once. The fitting is `MachineCalibration`'s.
+public struct CalibrationRun: Sendable {
+    public enum Transport: String, CaseIterable, Sendable {
+        case zmqIPC = "zmq-ipc", zmqTCP = "zmq-tcp", mpi
+
+        public var fabricName: String {
+            switch self {
+            case .zmqIPC: "ZeroMQ ipc (measured)"
+            case .zmqTCP: "ZeroMQ tcp loopback (measured)"
+            case .mpi: "Open MPI shared memory (measured)"
+            }
+        }
+    }
+
+    /// One transport's measurement: the round trips fitted and the link figures from them.
+    public struct LinkMeasurement: Sendable {
+        public var transport: Transport
+        public var pingPong: [MachineCalibration.Timing]
+        public var burst: [MachineCalibration.Timing]
+        public var link: MachineCalibration.Link
+    }
+
+    public var hosts: Int
+    public var hidden: Int
+    public var intermediate: Int
+    public var experts: Int
+    public var topk: Int
+    /// Largest token count of the sweeps (1, 2, 4, … this).
+    public var tokens: Int
+    /// Timed exchanges per size, and passes over the experts.
+    public var repetitions: Int
+
+    public init(hosts: Int, hidden: Int, intermediate: Int, experts: Int, topk: Int, tokens: Int, repetitions: Int) {
+        self.hosts = hosts
+        self.hidden = hidden
+        self.intermediate = intermediate
+        self.experts = experts
+        self.topk = topk
+        self.tokens = tokens
+        self.repetitions = repetitions
+    }
+
+    /// The second row width swept: 8 × hidden, at a quarter of the tokens (twice the bytes, and
+    /// three burst sizes with 2 tokens a host or more), so that per-byte and per-token costs can be
+    /// told apart.
+    var wideHidden: Int { min(65536, 8 * hidden) }
+
+    func bench(hosts: Int, transport: AlltoallBench.Transport, wide: Bool) -> AlltoallBench {
+        AlltoallBench(transport: transport, hosts: hosts, tokens: wide ? max(4, tokens / 4) : tokens, hidden: wide ? wideHidden : hidden,
+                      experts: max(experts, hosts), topk: topk, payload: .bf16, iterations: repetitions, warmup: max(1, repetitions / 4))
+    }
+
+    /// Times the ping-pong and the burst over `transport`, each at two row widths, and fits the link.
+    public func measure(_ transport: Transport, executable: String) throws -> LinkMeasurement {
+        var pingPong: [MachineCalibration.Timing] = [], burst: [MachineCalibration.Timing] = []
+        for wide in [false, true] {
+            pingPong += try timings(bench(hosts: 1, transport: transport == .mpi ? .mpi : .zmq, wide: wide), transport, executable).map(\.timing)
+            // A burst row counts only when every host is likely to get tokens: at least 2 per host.
+            burst += try timings(bench(hosts: hosts, transport: transport == .mpi ? .mpi : .zmq, wide: wide), transport, executable)
+                .filter { $0.tokens >= 2 * hosts }.map(\.timing)
+        }
+        let link = try MachineCalibration.link(pingPong: pingPong, burst: burst, hosts: hosts)
+        return LinkMeasurement(transport: transport, pingPong: pingPong, burst: burst, link: link)
+    }
+
+    /// (tokens, wire bytes and token records out and back, median round trip) per row of one sweep.
+    func timings(_ b: AlltoallBench, _ transport: Transport, _ executable: String) throws -> [(tokens: Int, timing: MachineCalibration.Timing)] {
+        switch transport {
+        case .zmqIPC, .zmqTCP:
+            let result = try b.runZeroMQ(executable: executable, tcpPorts: transport == .zmqTCP ? try Self.freeLoopbackPorts(b.hosts) : nil)
+            guard result.wrongValues == 0 else { throw LaunchFailure("calibration over \(transport.rawValue): \(result.wrongValues) values came back wrong") }
+            return result.rows.map {
+                ($0.tokens, .init(bytes: Double($0.dispatchWireBytes + $0.combineWireBytes), tokens: 2 * Double($0.count) / Double(b.hidden),
+                                  seconds: $0.roundTripSeconds))
+            }
+        case .mpi:
+            return try mpiTimings(b, executable: executable)
+        }
+    }
+
+    /// The MPI sweep runs as `bench alltoall --transport mpi` ranks under mpirun, its rows read
+    /// back from the JSON rank 0 writes.
+    func mpiTimings(_ b: AlltoallBench, executable: String) throws -> [(tokens: Int, timing: MachineCalibration.Timing)] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-calibrate-mpi-\(getpid())-\(b.hosts)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let jsonFile = folder.appendingPathComponent("rows.json")
+        let line = b.mpiCommandLine(executable: executable, trafficDirectory: folder.path, extra: ["--json", jsonFile.path])
+        guard let mpirun = Executables.find(line[0]) else { throw LaunchInputError("mpirun is not on the PATH (install openmpi-bin, or run `make deps`)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = Array(line.dropFirst())
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let data = try? Data(contentsOf: jsonFile),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let rows = object["rows"] as? [[String: Any]] else {
+            throw LaunchFailure("calibration over mpi: mpirun exited \(process.terminationStatus) without its rows")
+        }
+        return rows.compactMap { row in
+            guard let t = row["tokens"] as? Int, let d = row["dispatch_wire_bytes"] as? Int, let c = row["combine_wire_bytes"] as? Int,
+                  let count = row["count"] as? Double ?? (row["count"] as? Int).map(Double.init), let s = row["round_trip_seconds"] as? Double else { return nil }
+            return (t, .init(bytes: Double(d + c), tokens: 2 * count / Double(b.hidden), seconds: s))
+        }
+    }
+
+    /// Ports the loopback interface has free now (bound to port 0 and let go; another process could
+    /// take one before the echo host binds it, which fails that host's start, not silently).
+    static func freeLoopbackPorts(_ count: Int) throws -> [Int] {
+        var sockets: [Int32] = [], ports: [Int] = []
+        defer { sockets.forEach { close($0) } }
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw LaunchFailure("cannot open a socket to find a free port") }
+            sockets.append(fd)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound else { throw LaunchFailure("cannot bind a loopback port to find a free one") }
+            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        return ports
+    }
+
+    /// The expert kernels (`ExpertWeights.forward`, float32 weights of the model's shape): one
+    /// token through experts cycled beyond the caches (weight bytes a second) and 8 tokens through
+    /// one (FLOPs a second), first on this thread alone, then on `hosts` threads at once.
+    public func measureExperts() -> MachineCalibration.Experts {
+        let expertBytes = 3 * hidden * intermediate * 4
+        // Enough experts that their weights (about 64 MiB) come from memory, not cache.
+        let count = max(2 * hosts, min(4096, (64 << 20) / max(1, expertBytes) + 1))
+        let experts = (0..<count).map { Self.expert(hidden: hidden, intermediate: intermediate, seed: UInt64($0 + 1)) }
+        // FLOPs a second at the most tokens the streaming kernels take (Linear.streamingTokenLimit):
+        // a run's hosts get a few tokens per expert (a decode step's one, a short prefill's four),
+        // so that path, not sgemm's many-token one, is the one whose rate a run sees.
+        let one = Self.activations(tokens: 1, hidden: hidden), manyTokens = Linear.streamingTokenLimit
+        let many = Self.activations(tokens: manyTokens, hidden: hidden)
+        let flopsPerPass = 2.0 * 3 * Double(hidden * intermediate * manyTokens)
+        @Sendable func stream(_ slice: ArraySlice<ExpertWeights>) { for e in slice { _ = e.forward(one, tokens: 1) } }
+        @Sendable func products(_ e: ExpertWeights) { _ = e.forward(many, tokens: manyTokens) }
+        let passes = max(1, repetitions)
+
+        var start = ContinuousClock.now
+        for _ in 0..<passes { stream(experts[...]) }
+        let memory = Double(expertBytes * count * passes) / (ContinuousClock.now - start).inSeconds
+        start = ContinuousClock.now
+        for _ in 0..<passes { products(experts[0]) }
+        let flops = flopsPerPass * Double(passes) / (ContinuousClock.now - start).inSeconds
+
+        return MachineCalibration.Experts(memoryBytesPerSecond: memory, flops: flops, sharedMemoryBytesPerSecond: 0, sharedFLOPS: 0)
+    }
+
+    public enum ExpertLoop: String, Sendable { case memory, flops }
+
+    /// One worker of the shared measurement (`topology calibrate-worker`): builds its experts, says
+    /// `ready` and waits for a line on standard input (the common start), runs `passes` passes and
+    /// returns the work done (bytes or FLOPs) and its end, seconds since 1970.
+    public static func expertWorker(_ loop: ExpertLoop, hidden: Int, intermediate: Int, experts count: Int, passes: Int,
+                                    ready: () -> Void) -> (work: Double, end: Double) {
+        let experts = (0..<count).map { expert(hidden: hidden, intermediate: intermediate, seed: UInt64($0 + 1)) }
+        let tokens = loop == .memory ? 1 : Linear.streamingTokenLimit
+        let x = activations(tokens: tokens, hidden: hidden)
+        ready()
+        for _ in 0..<passes {
+            if loop == .memory { for e in experts { _ = e.forward(x, tokens: 1) } } else { _ = experts[0].forward(x, tokens: tokens) }
+        }
+        let end = Date().timeIntervalSince1970
+        let work = loop == .memory ? Double(3 * hidden * intermediate * 4 * count * passes) : 2.0 * 3 * Double(hidden * intermediate * tokens * passes)
+        return (work, end)
+    }
+
+    /// The expert kernels with `hosts` processes running them at once, as a run's hosts do (each
+    /// process its own experts and its own threads, so the cores are shared as in a run): the
+    /// total work over the time from the common start (when every worker is ready) to the last end.
+    public func measureSharedExperts(executable: String) throws -> (memoryBytesPerSecond: Double, flops: Double) {
+        let expertBytes = 3 * hidden * intermediate * 4
+        let perWorker = max(2, ((64 << 20) / max(1, expertBytes) + 1) / hosts)
+        var rates: [Double] = []
+        for loop in [ExpertLoop.memory, .flops] {
+            let workers = try (0..<hosts).map { _ -> (process: Process, output: Pipe, input: Pipe) in
+                let process = Process(), output = Pipe(), input = Pipe()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = ["topology", "calibrate-worker", "--loop", loop.rawValue, "--hidden", String(hidden), "--intermediate", String(intermediate),
+                                     "--experts", String(loop == .memory ? perWorker : 1),
+                                     "--passes", String(max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
+                process.standardOutput = output
+                process.standardInput = input
+                try process.run()
+                return (process, output, input)
+            }
+            // Every worker has built its experts: start them together.
+            for w in workers {
+                var line = Data()
+                while !line.contains(UInt8(ascii: "\n")) {
+                    let chunk = w.output.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    line += chunk
+                }
+                guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else { throw LaunchFailure("an expert worker of the calibration did not start") }
+            }
+            let start = Date().timeIntervalSince1970
+            for w in workers { w.input.fileHandleForWriting.write(Data("go\n".utf8)) }
+            var work = 0.0, end = start
+            for w in workers {
+                let text = String(decoding: w.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                w.process.waitUntilExit()
+                let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+                guard w.process.terminationStatus == 0, fields.count == 2 else { throw LaunchFailure("an expert worker of the calibration failed: \(text)") }
+                work += fields[0]
+                end = max(end, fields[1])
+            }
+            guard end > start else { throw LaunchFailure("the expert workers ended before their common start") }
+            rates.append(work / (end - start))
+        }
+        return (rates[0], rates[1])
+    }
+
+    static func expert(hidden: Int, intermediate: Int, seed: UInt64) -> ExpertWeights {
+        var rng = SplitMix64(seed: seed)
+        func matrix(_ rows: Int, _ cols: Int) -> WeightMatrix {
+            let scale = 1 / Float(cols).squareRoot()
+            return WeightMatrix(rows: rows, cols: cols, values: (0..<(rows * cols)).map { _ in (rng.nextFloat() - 0.5) * scale })
+        }
+        return ExpertWeights(gateProj: matrix(intermediate, hidden), upProj: matrix(intermediate, hidden), downProj: matrix(hidden, intermediate))
+    }
+
+    static func activations(tokens: Int, hidden: Int) -> [Float] {
+        var rng = SplitMix64(seed: 99)
+        return (0..<(tokens * hidden)).map { _ in rng.nextFloat() - 0.5 }
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import SwitchyardLaunch
+
+/// `topology calibrate`'s expert worker: one of the processes that run the expert kernels at once
+/// (`CalibrationRun.measureSharedExperts`). Prints "ready", waits for a line on standard input,
+/// then prints the work it did and when it ended.
+struct TopologyCalibrateWorker: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "calibrate-worker", abstract: "One expert worker of topology calibrate.",
+                                                    shouldDisplay: false)
+
+    @Option var loop: String
+    @Option var hidden: Int
+    @Option var intermediate: Int
+    @Option var experts: Int
+    @Option var passes: Int
+
+    func validate() throws {
+        try FlagBounds.check([("--hidden", hidden, FlagBounds.hidden), ("--intermediate", intermediate, 1...65536),
+                              ("--experts", experts, 1...4096), ("--passes", passes, 1...1_000_000)])
+        try FlagBounds.checkProduct("the experts' float32 weights in bytes", [3, hidden, intermediate, experts, 4], limit: 1 << 30)
+        guard CalibrationRun.ExpertLoop(rawValue: loop) != nil else { throw ValidationError("--loop must be memory or flops") }
+    }
+
+    func run() throws {
+        let result = CalibrationRun.expertWorker(CalibrationRun.ExpertLoop(rawValue: loop)!, hidden: hidden, intermediate: intermediate,
+                                                 experts: experts, passes: passes) {
+            // Straight to the pipe, not through print's buffer: the parent waits for it.
+            FileHandle.standardOutput.write(Data("ready\n".utf8))
+            _ = readLine()
+        }
+        print(String(format: "%.6e %.6f", result.work, result.end))
+    }
+}

@@ -1,0 +1,60 @@
+import Testing
+import SwitchyardSimulator
+import SwitchyardTopology
+
+/// A trace timed on a calibrated machine: the hosts' expert work between dispatch and combine,
+/// a node of processes sharing one CPU, and messages between roles on one device.
+@Suite struct TraceComputeTests {
+    /// A CPU "GPU": 1 GB/s of weights and 1 GFLOP/s alone; 1.5 GB/s and 1.5 GFLOP/s all together.
+    let cpu = GPUModel(name: "cpu", memoryBytes: 16e9, hbmBytesPerSecond: 1e9, denseFLOPS: [.bf16: 1e9])
+
+    func machine(shared: Bool) -> Topology {
+        Topology(name: "m", gpuModels: ["cpu": cpu],
+                 nodes: [Node(name: "node0", gpuModel: "cpu", gpuNames: ["gpu0", "gpu1", "gpu2"],
+                              sharedCompute: shared ? SharedCompute(memoryBytesPerSecond: 1.5e9, flops: 1.5e9) : nil)],
+                 // Every message through the shared port: 1 MB/s, 100 µs a message, 10 µs a token, 50 µs latency.
+                 scaleUp: ScaleUpFabric(name: "ipc", bytesPerSecondEachWay: 1e6, latencySeconds: 50e-6, switched: true, nonBlocking: false,
+                                        aggregateBytesPerSecond: 1e6, costs: TransferCosts(messageSeconds: 100e-6, tokenSeconds: 10e-6)),
+                 scaleOut: nil, achievable: .peak)
+    }
+
+    /// 1,000 FLOPs a slot, 1 MB an expert, 4 experts a host.
+    let work = TraceExpertWork(flopsPerSlot: 1000, bytesPerExpert: 1e6, expertsPerHost: 4, format: .bf16)
+
+    @Test func expertsTouchedInExpectation() {
+        #expect(work.expertsTouched(slots: 0) == 0)
+        #expect(close(work.expertsTouched(slots: 1), 1))
+        // 4 · (1 − (3/4)²) = 1.75
+        #expect(close(work.expertsTouched(slots: 2), 1.75))
+    }
+
+    @Test func sharedNodeTakesAtLeastItsSummedWork() {
+        // Host on gpu1: 1 slot, 1 MB → 1 ms alone. Host on gpu2: 2 slots, 1.75 MB → 1.75 ms alone.
+        let slots = [1: 1, 2: 2]
+        #expect(close(work.seconds(slotsPerDevice: slots, topology: machine(shared: false)), 1.75e-3))
+        // Sharing the CPU: 2.75 MB at 1.5 GB/s = 1.8333 ms, more than the longest alone.
+        #expect(close(work.seconds(slotsPerDevice: slots, topology: machine(shared: true)), 2.75e-3 / 1.5))
+    }
+
+    @Test func exchangeIsDispatchComputeCombine() {
+        // Coordinator and host 0 on gpu0 (as cluster/local-dgx-b200.json puts them), host 1 on gpu1.
+        let messages = [
+            TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: true, sourceDevice: 0, destinationDevice: 0, bytes: 1000, slots: 1, tokens: 1),
+            TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: true, sourceDevice: 0, destinationDevice: 1, bytes: 2000, slots: 2, tokens: 2),
+            TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: false, sourceDevice: 0, destinationDevice: 0, bytes: 500, tokens: 1),
+            TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: false, sourceDevice: 1, destinationDevice: 0, bytes: 500, tokens: 2),
+        ]
+        let shared = TraceProjection(messages: messages, topology: machine(shared: true), expertWork: work)
+        // Dispatch through the shared port: 3000 B / 1 MB/s + 2 messages · 100 µs + 3 tokens · 10 µs + 50 µs = 3.28 ms.
+        #expect(close(shared.dispatchSeconds, 3e-3 + 200e-6 + 30e-6 + 50e-6))
+        // Combine: 1000 B → 1 ms + 200 µs + 30 µs + 50 µs = 1.28 ms.
+        #expect(close(shared.combineSeconds, 1e-3 + 200e-6 + 30e-6 + 50e-6))
+        // Compute: 2.75 MB at the shared 1.5 GB/s.
+        #expect(close(shared.expertComputeSeconds, 2.75e-3 / 1.5))
+        #expect(close(shared.inFlightSeconds, shared.dispatchSeconds + shared.expertComputeSeconds + shared.combineSeconds))
+
+        // On GPUs (no shared CPU) the message to the coordinator's own device crosses no link.
+        let gpus = TraceProjection(messages: messages, topology: machine(shared: false), expertWork: work)
+        #expect(close(gpus.dispatchSeconds, 2e-3 + 100e-6 + 20e-6 + 50e-6))
+    }
+}
