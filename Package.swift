@@ -58,7 +58,7 @@ let package = Package(
 
         // Orchestration: starting a cluster's hosts (threads, processes, mpirun ranks), serving a
         // workload, the run directory, signals, and the all-to-all benchmark. What the CLI calls.
-        .target(name: "SwitchyardLaunch", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardModel", "SwitchyardWire",
+        .target(name: "SwitchyardLaunch", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardKernels", "SwitchyardModel", "SwitchyardWire",
                                                          "SwitchyardTransport", "SwitchyardProtocol", "SwitchyardRuntime", "SwitchyardCluster",
                                                          "SwitchyardTraffic", "SwitchyardMetrics", "SwitchyardReport", "SwitchyardTopology",
                                                          "SwitchyardSimulator", .product(name: "Logging", package: "swift-log")]),

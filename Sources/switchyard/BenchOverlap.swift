@@ -15,11 +15,11 @@ struct BenchOverlap: ParsableCommand {
         frames leaving --delay-ms late (the delay fault: a distant machine's link),
         once with --overlap none and once with --overlap pingpong, and prints decode
         step latency (p50) of each and their ratio, measured in the same invocation.
-        Tokens must be identical. From the run without overlap it also reads the share
-        s of the steps' time spent with an exchange in flight, and prints the best ratio
-        two micro-batches on one coordinator thread can reach: per layer, max(C, C/2 + E)
-        against C + E (C the layer's compute, E its exchange), that is
-        max(1 − s, (1 + s)/2) of the step — 0.67 at best, at s = 1/3.
+        Tokens must be identical. From the run without overlap it also reads the
+        share s of the steps' time with an exchange in flight, and prints the best
+        ratio two micro-batches on one coordinator thread can reach: per layer,
+        max(C, C/2 + E) against C + E (C the layer's compute, E its exchange), that
+        is max(1 − s, (1 + s)/2) of the step: 0.67 at best, at s = 1/3.
 
         Example: switchyard bench overlap --batch 16 --delay-ms 2
         Defaults: cluster/local-dgx-b200.json (8 hosts), mini, batch 16, 2 ms.

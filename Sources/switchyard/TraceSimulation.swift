@@ -61,13 +61,15 @@ struct TraceSimulation {
             throw SimulatorInputError(description: "\(url.path): \(role) stands for node \(device.node) gpu \(device.gpu), which \(topology.name) (\(topology.devices.count) GPUs) does not have")
         }
         let config = footprint.config
-        guard config.hiddenSize == c.hidden, config.nRoutedExperts == c.experts else {
-            throw SimulatorInputError(description: "\(url.path): the run had hidden \(c.hidden) and \(c.experts) experts; --model has \(config.hiddenSize) and \(config.nRoutedExperts)")
-        }
-        let work = TraceExpertWork(flopsPerSlot: 2 * Double(footprint.perExpertParameters), bytesPerExpert: footprint.perExpertBytes,
-                                   expertsPerHost: Double(c.experts) / Double(c.hosts), format: footprint.weights.computeFormat)
+        // The hosts' expert work needs the run's model; another --model times the exchange alone.
+        let matches = config.hiddenSize == c.hidden && config.nRoutedExperts == c.experts
+        let work = matches ? TraceExpertWork(flopsPerSlot: 2 * Double(footprint.perExpertParameters), bytesPerExpert: footprint.perExpertBytes,
+                                             expertsPerHost: Double(c.experts) / Double(c.hosts), format: footprint.weights.computeFormat) : nil
+        let unmatched = matches ? nil
+            : "the run had hidden \(c.hidden) and \(c.experts) experts, --model \(config.hiddenSize) and \(config.nRoutedExperts): the exchange alone is timed, without the hosts' expert compute"
+        let measuredSpan = matches ? TrafficSummary(ledger).exchangeTime?.seconds : nil
         let projection = TraceProjection(messages: RunFiles.traceMessages(ledger, topology: topology)!, topology: topology, expertWork: work)
-        let measured = TrafficSummary(ledger).exchangeTime?.seconds
+        let measured = measuredSpan
         let steps = max(1, Set(ledger.records.map(\.step)).count)
         let layers = projection.layerBytes.keys.sorted()
         let object: [String: Any] = [
@@ -78,9 +80,11 @@ struct TraceSimulation {
             "in_flight_seconds": projection.inFlightSeconds, "measured_in_flight_seconds": measured ?? NSNull(),
             "ratio": measured.map { projection.inFlightSeconds / $0 } ?? NSNull(),
             "layers": layers.map { ["layer": $0, "bytes": projection.layerBytes[$0]!] },
+            "expert_compute_omitted": unmatched ?? NSNull(),
         ]
         if try JSONOption.write(object, to: json) { return }
         print("\(url.path): \(Plural.count(ledger.records.count, "message")) of \(Plural.count(c.hosts, "expert host")) over \(Plural.count(steps, "step")), timed on \(topology.name)")
+        if let unmatched { print("note: \(unmatched)") }
         print(Table(header: ["measure", "value"], rows: [
             ["dispatch per step", Format.seconds(projection.dispatchSeconds / Double(steps))],
             ["combine per step", Format.seconds(projection.combineSeconds / Double(steps))],
