@@ -18,10 +18,12 @@
 # Both sides time the same thing: after one untimed warm-up generation, the prompt in one step
 # (which yields the first new token), then NEW_TOKENS - 1 single-position steps; prompt tokens/s =
 # PROMPT_TOKENS / prefill seconds, decode tokens/s = (NEW_TOKENS - 1) / decode seconds.
-# llama.cpp runs with flash attention off (its CPU flash attention casts K/V to f16), from a GGUF
+# llama.cpp runs with flash attention off (its CPU flash attention casts K/V to f16) and a float32
+# KV cache (its default f16 cache alone puts 14% into mini's logits at 64 tokens), from a GGUF
 # converted by its own convert_hf_to_gguf.py in the checkpoint's dtype. Greedy tokens are
 # compared at f32 only: llama.cpp's bf16 matmuls round activations to bf16, Switchyard keeps them
-# float32, so bf16 tokens may legitimately part. llama-bench's own pp/tg figures are printed too.
+# float32, so bf16 tokens may legitimately part. llama-bench's own pp/tg figures are printed too
+# (its tg starts at position 0 and its KV cache is f16: it takes no f32 cache type), as a cross-check.
 # Not part of `make test`: it builds llama.cpp and writes GBs of weights (minutes).
 set -euo pipefail
 
@@ -120,19 +122,25 @@ for model in $MODEL_LIST; do
         echo "== $model $dtype: switchyard generate"
         sy_json=$WORK/switchyard-$model-$dtype.json
         "$SWITCHYARD" generate --checkpoint "$ckpt" --tokens "$PROMPT" --max-new-tokens "$NEW_TOKENS" --warmup 1 --json >"$sy_json"
-        echo "== $model $dtype: llama.cpp (libllama, flash attention off)"
+        "$SWITCHYARD" forward --checkpoint "$ckpt" --tokens "$PROMPT" --output "$WORK/switchyard-$model-$dtype.npy" >/dev/null
+        echo "== $model $dtype: llama.cpp (libllama, flash attention off, float32 KV cache)"
         ll_json=$WORK/llamacpp-$model-$dtype.json
         "$GREEDY" "$gguf" --tokens "$PROMPT" --new "$NEW_TOKENS" --threads "$THREADS" --warmup 1 \
             --logits "$WORK/llamacpp-$model-$dtype.logits" >"$ll_json" 2>"$WORK/llamacpp-$model-$dtype.log" \
             || { tail -20 "$WORK/llamacpp-$model-$dtype.log" >&2; die "llamacpp-greedy failed (log: $WORK/llamacpp-$model-$dtype.log)"; }
-        echo "== $model $dtype: llama-bench -p $PROMPT_TOKENS -n $NEW_TOKENS -t $THREADS -fa 0"
-        "$BUILD/bin/llama-bench" -m "$gguf" -p "$PROMPT_TOKENS" -n "$NEW_TOKENS" -t "$THREADS" -fa 0 -r 3 -o json \
+        echo "== $model $dtype: llama-bench -p $PROMPT_TOKENS -n $NEW_TOKENS -t $THREADS -fa off"
+        "$BUILD/bin/llama-bench" -m "$gguf" -p "$PROMPT_TOKENS" -n "$NEW_TOKENS" -t "$THREADS" -fa off -r 3 -o json \
             >"$WORK/llama-bench-$model-$dtype.json" 2>"$WORK/llama-bench-$model-$dtype.log" \
             || { tail -20 "$WORK/llama-bench-$model-$dtype.log" >&2; die "llama-bench failed (log: $WORK/llama-bench-$model-$dtype.log)"; }
-        ROWS+=("$(python3 - "$model" "$dtype" "$sy_json" "$ll_json" "$WORK/llama-bench-$model-$dtype.json" <<'EOF'
+        ROWS+=("$("$VENV/bin/python" - "$model" "$dtype" "$sy_json" "$ll_json" "$WORK/llama-bench-$model-$dtype.json" \
+                 "$WORK/switchyard-$model-$dtype.npy" "$WORK/llamacpp-$model-$dtype.logits" <<'EOF'
 import json, sys
-model, dtype, sy, ll, lb = sys.argv[1:]
+import numpy as np
+model, dtype, sy, ll, lb, sy_logits, ll_logits = sys.argv[1:]
 sy, ll, lb = json.load(open(sy)), json.load(open(ll)), json.load(open(lb))
+# The prompt's last position: largest logit difference relative to the largest logit.
+a, b = np.load(sy_logits)[-1], np.fromfile(ll_logits, dtype=np.float32)
+rel = float(np.abs(a - b).max() / np.abs(a).max())
 t = sy["timings"]
 sy_pp, sy_tg = t["prompt_tokens_per_second"], t["decode_tokens_per_second"]
 ll_pp, ll_tg = ll["prompt_tokens_per_second"], ll["decode_tokens_per_second"]
@@ -140,7 +148,7 @@ bench = {("pp" if r["n_prompt"] else "tg"): r["avg_ts"] for r in lb}
 same = sy["generated"] == ll["generated"]
 equal = ("yes" if same else "NO") if dtype == "f32" else ("yes" if same else "no (bf16)")
 print("\t".join([model, dtype, f"{sy_pp:.1f}", f"{ll_pp:.1f}", f"{sy_pp / ll_pp:.2f}", f"{sy_tg:.1f}", f"{ll_tg:.1f}",
-                 f"{sy_tg / ll_tg:.2f}", f"{bench.get('pp', 0):.1f}", f"{bench.get('tg', 0):.1f}", equal]))
+                 f"{sy_tg / ll_tg:.2f}", f"{bench.get('pp', 0):.1f}", f"{bench.get('tg', 0):.1f}", f"{rel:.1e}", equal]))
 if not same:
     print(f"switchyard: {sy['generated']}\nllama.cpp:  {ll['generated']}", file=sys.stderr)
 EOF
@@ -151,6 +159,6 @@ done
 echo
 echo "threads $THREADS (llama.cpp -t $THREADS; Switchyard: every core, OPENBLAS_NUM_THREADS=$THREADS), prompt $PROMPT_TOKENS tokens, $NEW_TOKENS new tokens"
 {
-    printf 'model\tdtype\tprompt tok/s switchyard\tllama.cpp\tratio\tdecode tok/s switchyard\tllama.cpp\tratio\tllama-bench pp\ttg\tgreedy tokens equal\n'
+    printf 'model\tdtype\tprompt tok/s switchyard\tllama.cpp\tratio\tdecode tok/s switchyard\tllama.cpp\tratio\tllama-bench pp\ttg\tlogits rel. diff\tgreedy tokens equal\n'
     printf '%s\n' "${ROWS[@]}"
 } | column -t -s $'\t'
