@@ -25,11 +25,11 @@ public struct Generator {
         let vocab = model.config.vocabSize
         let cache = KVCache(config: model.config)
         var clock = ContinuousClock.now
-        var logits = try model.step([SequenceStep(cache: cache, tokens: prompt)], experts: experts)
+        var logits = try model.step([SequenceStep(cache: cache, tokens: prompt)], experts: experts, lastOnly: true)
         let prefill = seconds(since: &clock)
         var result = Result(generated: [], prefillSeconds: prefill, decodeSeconds: 0, stepSeconds: [])
         guard count > 0 else { return result }
-        var next = Self.argmax(logits, row: prompt.count - 1, width: vocab)
+        var next = Self.argmax(logits, row: 0, width: vocab)
         result.generated.append(next)
         while result.generated.count < count {
             logits = try model.step([SequenceStep(cache: cache, tokens: [next])], experts: experts)

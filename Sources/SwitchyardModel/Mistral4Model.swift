@@ -46,7 +46,10 @@ public final class Mistral4Model {
 
     /// Runs one step over a batch of sequences and returns the logits [new tokens × vocab], rows
     /// in the order of `batch` and of each sequence's tokens. Each cache grows by its tokens.
-    public func step(_ batch: [SequenceStep], experts: RoutedExpertBackend) throws -> [Float] {
+    /// `lastOnly` returns only each sequence's last new position [batch × vocab]: what greedy
+    /// decoding reads, without the LM head over every prompt position (most of a wide-vocabulary
+    /// prefill).
+    public func step(_ batch: [SequenceStep], experts: RoutedExpertBackend, lastOnly: Bool = false) throws -> [Float] {
         try checkTokens(batch)
         let rows = batch.reduce(0) { $0 + $1.tokens.count }
         var clock = ContinuousClock.now
@@ -78,8 +81,20 @@ public final class Mistral4Model {
         }
         for sequence in batch { sequence.cache.advance(by: sequence.tokens.count) }
 
-        rmsNorm(&hidden, weights.norm, rows: rows)
-        let logits = weights.lmHead.apply(hidden, tokens: rows)
+        var outputRows = rows
+        if lastOnly, rows > batch.count {
+            let h = config.hiddenSize
+            var last = [Float](); last.reserveCapacity(batch.count * h)
+            var end = 0
+            for sequence in batch {
+                end += sequence.tokens.count
+                last.append(contentsOf: hidden[((end - 1) * h)..<(end * h)])
+            }
+            hidden = last
+            outputRows = batch.count
+        }
+        rmsNorm(&hidden, weights.norm, rows: outputRows)
+        let logits = weights.lmHead.apply(hidden, tokens: outputRows)
         lap(\.other)
         return logits
     }

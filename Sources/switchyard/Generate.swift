@@ -15,7 +15,10 @@ struct Generate: ParsableCommand {
         Example: switchyard generate --model mini --tokens 1,2,3 --max-new-tokens 16
                  switchyard generate --checkpoint ./ckpt --tokens 5,6,7 \\
                    --max-new-tokens 8 --json
-        Defaults: --model mini, --seed 0, --dtype f32, --max-new-tokens 16.
+        --warmup N runs the same generation N times untimed first (mapped weights
+        paged in, caches warm), as llama-bench warms up before it times.
+        Defaults: --model mini, --seed 0, --dtype f32, --max-new-tokens 16,
+        --warmup 0.
         """
     )
 
@@ -23,10 +26,12 @@ struct Generate: ParsableCommand {
     @OptionGroup var cluster: OptionalClusterOptions
     @Option(help: "Comma-separated prompt token ids.") var tokens: TokenList
     @Option(help: "Tokens to generate.") var maxNewTokens = 16
+    @Option(help: "Untimed generations run before the timed one.") var warmup = 0
     @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
         guard maxNewTokens >= 0, maxNewTokens <= 100_000 else { throw ValidationError("--max-new-tokens must be in 0...100000, got \(maxNewTokens)") }
+        try FlagBounds.check([("--warmup", warmup, 0...100)])
     }
 
     func run() throws {
@@ -35,6 +40,8 @@ struct Generate: ParsableCommand {
         defer { loaded.coordinator?.stop() }
         let loadSeconds = Self.seconds(since: &clock)
         let generator = Generator(model: loaded.model, experts: loaded.experts)
+        for _ in 0..<warmup { _ = try generator.generate(prompt: tokens.ids, count: maxNewTokens) }
+        loaded.model.resetTimings()
         let result = try generator.generate(prompt: tokens.ids, count: maxNewTokens)
         let shares = loaded.model.timings
         let object: [String: Any] = [
@@ -43,6 +50,7 @@ struct Generate: ParsableCommand {
             "timings": [
                 "load_seconds": loadSeconds,
                 "prefill_seconds": result.prefillSeconds,
+                "prompt_tokens_per_second": Double(tokens.ids.count) / max(result.prefillSeconds, 1e-12),
                 "decode_seconds": result.decodeSeconds,
                 "decode_tokens_per_second": result.decodeTokensPerSecond,
                 "experts_seconds": shares.routedExperts,

@@ -35,6 +35,28 @@ import SwitchyardModelConfig
         #expect(configJSON?["hidden_act"] as? String == "silu")
     }
 
+    /// --layers and --experts keep the widths: the first layers, experts 0..<E, the same numbers.
+    @Test func layersAndExpertsShrinkTheModelKeepingItsWidths() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", "tiny", "--seed", "5", "--layers", "1", "--experts", "16",
+                                                     "--out", out.path], timeout: .seconds(120))
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let checkpoint = try CheckpointDirectory(out)
+        var config = ModelPreset.tiny.config
+        config.numHiddenLayers = 1
+        config.nRoutedExperts = 16
+        #expect(checkpoint.config == config)
+        let read = try checkpoint.expert(layer: 0, expert: 15), made = try SyntheticWeights(config: config, seed: 5).expert(layer: 0, expert: 15)
+        #expect(read.downProj.floats == made.downProj.floats)
+
+        // tiny routes 4 experts within 4 of its 8 groups: 12 experts do not divide into 8 groups.
+        let refused = try Subprocess.run(switchyard, ["checkpoint", "synth", "--model", "tiny", "--experts", "12", "--out", out.path + "-x"],
+                                         timeout: .seconds(60))
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("--experts 12"))
+    }
+
     /// --dtype fp8: Linear weights as F8_E4M3 with F32 block scales, the rest bf16, the quantization
     /// config transformers reads; read back, the experts stay 8-bit.
     @Test func writesFP8WithBlockScales() throws {

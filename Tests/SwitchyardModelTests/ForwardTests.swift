@@ -47,6 +47,23 @@ import SwitchyardModelConfig
         #expect(worst < 1e-4)
     }
 
+    @Test func lastOnlyLogitsAreEachSequencesLastRow() throws {
+        let (model, experts) = try model()
+        let a = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], b = [100, 200], v = config.vocabSize
+        let full = try model.step([SequenceStep(cache: KVCache(config: config), tokens: a),
+                                   SequenceStep(cache: KVCache(config: config), tokens: b)], experts: experts)
+        let cacheA = KVCache(config: config), cacheB = KVCache(config: config)
+        let last = try model.step([SequenceStep(cache: cacheA, tokens: a), SequenceStep(cache: cacheB, tokens: b)],
+                                  experts: experts, lastOnly: true)
+        #expect(last.count == 2 * v)
+        // 13 rows take the LM head's sgemm, 2 its streaming kernel: equal to float32 rounding.
+        let expected = Array(full[((a.count - 1) * v)..<(a.count * v)]) + Array(full[((a.count + b.count - 1) * v)..<((a.count + b.count) * v)])
+        let largest = expected.map(abs).max()!, worst = zip(last, expected).map { abs($0 - $1) }.max()!
+        #expect(largest > 0.1)
+        #expect(worst <= 1e-5 * largest, "last-position logits differ by \(worst) (largest logit \(largest))")
+        #expect(cacheA.count == a.count && cacheB.count == b.count)
+    }
+
     @Test func tokenOutsideTheVocabularyIsRefused() throws {
         let (model, experts) = try model()
         #expect(throws: TokenOutOfRange.self) {
