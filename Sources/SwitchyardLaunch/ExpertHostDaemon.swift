@@ -23,14 +23,7 @@ public enum ExpertHostDaemon {
         guard settings.transport == .zmq, case let .zmq(endpoint) = spec.hosts[host].endpoint else {
             throw LaunchInputError("expert-host serves over ZeroMQ; \(spec.file) host \(host) is \(spec.hosts[host].endpoint) over \(settings.transport.rawValue) (MPI hosts are started by mpirun: switchyard run --launcher mpirun)")
         }
-        // A daemon stops on SIGINT, SIGTERM and SIGHUP whatever its parent left blocked or ignored.
-        var terminating = sigset_t()
-        sigemptyset(&terminating)
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            sigaddset(&terminating, number)
-            signal(number, SIG_DFL)
-        }
-        pthread_sigmask(SIG_UNBLOCK, &terminating, nil)
+        ExpertHostDaemon.restoreTerminatingSignals()
         let (config, source) = try weights.load()
         // A plaintext warning from each of a run's hosts would only repeat its launcher's: `run` starts its hosts at warning.
         let security = try ClusterLinkSecurity.host(settings, host: host, warn: { logger.info("\($0)") })
@@ -51,5 +44,16 @@ public enum ExpertHostDaemon {
         let statistics = try expertHost.serve(shouldStop: { parentPid.map { getppid() != $0 } ?? false })
         logger.info("expert host \(host): stopped after \(statistics.dispatches) dispatches, \(statistics.badFrames) bad frames")
         return statistics
+    }
+
+    /// A daemon stops on SIGINT, SIGTERM and SIGHUP whatever its parent left blocked or ignored.
+    static func restoreTerminatingSignals() {
+        var terminating = sigset_t()
+        sigemptyset(&terminating)
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            sigaddset(&terminating, number)
+            signal(number, SIG_DFL)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &terminating, nil)
     }
 }

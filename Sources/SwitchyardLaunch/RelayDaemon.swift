@@ -23,13 +23,7 @@ public enum RelayDaemon {
         guard settings.transport == .zmq, case let .zmq(endpoint) = spec.relays[relay].endpoint else {
             throw LaunchInputError("relay serves over ZeroMQ; \(spec.file) relay \(relay) is \(spec.relays[relay].endpoint) over \(settings.transport.rawValue)")
         }
-        var terminating = sigset_t()
-        sigemptyset(&terminating)
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            sigaddset(&terminating, number)
-            signal(number, SIG_DFL)
-        }
-        pthread_sigmask(SIG_UNBLOCK, &terminating, nil)
+        ExpertHostDaemon.restoreTerminatingSignals()
         let (config, source) = try weights.load()
         let placement = try spec.placement(for: config)
         let members = spec.hosts(ofRelay: relay)

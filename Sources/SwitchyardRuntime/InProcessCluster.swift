@@ -35,14 +35,7 @@ public final class InProcessCluster {
             let expertHost = try ExpertHost(index: host, config: config, placement: placement, source: hostSources?(host) ?? source,
                                             transport: network.host(host), traffic: traffic, faults: faults)
             hosts.append(expertHost)
-            finished.enter()
-            let thread = Thread {
-                do { _ = try expertHost.serve() } catch { failures.append("expert host \(host): \(error)") }
-                finished.leave()
-            }
-            thread.name = "expert-host-\(host)"
-            thread.start()
-            threads.append(thread)
+            threads.append(Self.start("expert-host-\(host)", finished: finished, failures: failures) { _ = try expertHost.serve() })
         }
         self.network = network
         self.threads = threads
@@ -73,14 +66,7 @@ public final class InProcessCluster {
         var threads: [Thread] = []
         var hosts: [ExpertHost] = []
         func start(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
-            finished.enter()
-            let thread = Thread {
-                do { try body() } catch { failures.append("\(name): \(error)") }
-                finished.leave()
-            }
-            thread.name = name
-            thread.start()
-            threads.append(thread)
+            threads.append(Self.start(name, finished: finished, failures: failures, body))
         }
         for relay in 0..<relays {
             let members = relayOfHost.indices.filter { relayOfHost[$0] == relay }
@@ -112,6 +98,19 @@ public final class InProcessCluster {
             stop()
             throw error
         }
+    }
+
+    /// A thread named `name` running `body`, its failure listed, `finished` left when it ends.
+    private static func start(_ name: String, finished: DispatchGroup, failures: FailureList,
+                              _ body: @escaping @Sendable () throws -> Void) -> Thread {
+        finished.enter()
+        let thread = Thread {
+            do { try body() } catch { failures.append("\(name): \(error)") }
+            finished.leave()
+        }
+        thread.name = name
+        thread.start()
+        return thread
     }
 
     /// Shuts every host down and waits for their threads (which write their ledgers as they stop).
