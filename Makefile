@@ -71,7 +71,7 @@ bench: build .build/raw_alltoall
 	# The simulator predicts this machine: a calibrated topology against the default run's exchanges
 	# in flight and bench alltoall's round trip ("predicted X ms, measured Y ms, ratio R (within ±25%: yes/no)").
 	scripts/calibration-check.sh $(RELEASE_BIN) .build/calibration
-	# Last: it exits 1 while ping-pong's tokens differ from one batch's on mini (see the issue note).
+	# Last: it exits 1 if ping-pong's tokens differ from one batch's.
 	$(RELEASE_BIN) bench overlap --batch 16 --delay-ms 2 --json .build/bench-overlap.json
 
 # Renders the default run's report.html in headless Chromium (installed if missing, as root) to a

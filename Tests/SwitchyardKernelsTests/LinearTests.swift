@@ -17,7 +17,7 @@ import SwitchyardCore
     }
 
     // Token counts on both sides of the streaming limit; widths with SIMD tails; enough rows to split across cores.
-    @Test(arguments: [1, 3, 4, 5, 8, 9, 33], [(rows: 300, cols: 1000), (rows: 7, cols: 13), (rows: 130, cols: 2048)])
+    @Test(arguments: [1, 3, 4, 5, 8, 9, 16, 17, 33], [(rows: 300, cols: 1000), (rows: 7, cols: 13), (rows: 130, cols: 2048)])
     func f32AndBF16MatchADoubleReference(tokens: Int, shape: (rows: Int, cols: Int)) {
         var rng = SplitMix64(seed: UInt64(tokens * 1000 + shape.cols))
         let w = (0..<(shape.rows * shape.cols)).map { _ in rng.nextFloat() - 0.5 }
@@ -53,6 +53,33 @@ import SwitchyardCore
         let want = reference(w, rows: shape.rows, cols: shape.cols, x, tokens: tokens)
         let tolerance = 1e-5 * Double(shape.cols).squareRoot()
         #expect(zip(y, want).allSatisfy { abs(Double($0) - $1) < tolerance })
+    }
+
+    /// Up to the streaming limit a token's outputs do not depend on the other tokens of the product:
+    /// 16 tokens at once give, bit for bit, what 8 + 8, or each token alone, give (f32, bf16, fp8).
+    @Test func aTokensResultDoesNotDependOnItsCompanionsUpToTheStreamingLimit() {
+        let rows = 130, cols = 1000, tokens = Linear.streamingTokenLimit
+        var rng = SplitMix64(seed: 5)
+        let w = (0..<(rows * cols)).map { _ in rng.nextFloat() - 0.5 }
+        let x = (0..<(tokens * cols)).map { _ in rng.nextFloat() - 0.5 }
+        let bits = w.map { bf16Bits($0) }
+        let codes = (0..<(rows * cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) & 0xF7 }
+        let scales = (0..<(((rows + 127) / 128) * ((cols + 127) / 128))).map { _ in (0.5 + rng.nextFloat()) / 448 }
+        func product(_ first: Int, _ count: Int) -> [[Float]] {
+            let xs = Array(x[(first * cols)..<((first + count) * cols)])
+            var y32 = [Float](repeating: .nan, count: count * rows), y16 = y32, y8 = y32
+            Linear.f32(w, rows: rows, cols: cols, x: xs, tokens: count, y: &y32)
+            Linear.bf16(bits, rows: rows, cols: cols, x: xs, tokens: count, y: &y16)
+            Linear.fp8(codes, rows: rows, cols: cols, scaleInv: scales, rowPhase: 0, x: xs, tokens: count, y: &y8)
+            return [y32, y16, y8]
+        }
+        let whole = product(0, tokens)
+        let halves = zip(product(0, tokens / 2), product(tokens / 2, tokens - tokens / 2)).map { $0 + $1 }
+        let alone = (0..<tokens).map { product($0, 1) }
+        for format in 0..<3 {
+            #expect(whole[format] == halves[format], "format \(format): 16 tokens differ from 8 + 8")
+            #expect(whole[format] == alone.flatMap { $0[format] }, "format \(format): 16 tokens differ from one at a time")
+        }
     }
 
     func bf16Bits(_ v: Float) -> UInt16 {

@@ -25,7 +25,9 @@ import SwitchyardTraffic
         }
         let one = try logits(.none), two = try logits(.pingpong)
         #expect(one.count == two.count)
-        #expect(maxDifference(one, two) <= 1e-5 * one.map(abs).max()!)
+        // 10 rows: every product streams (Linear.streamingTokenLimit), summing each token in one
+        // order whatever shares it, so the halves give the whole batch's logits bit for bit.
+        #expect(one == two, "max |Δ| \(maxDifference(one, two))")
     }
 
     @Test func overTheClusterPingPongGivesTheSameTokensAndLabelsMicroBatches() throws {
