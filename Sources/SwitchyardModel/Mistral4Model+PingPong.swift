@@ -5,8 +5,9 @@ extension Mistral4Model {
     /// routed experts are in flight while the other's attention runs: per layer, A's exchange
     /// overlaps B's attention and B's overlaps A's next attention. The logits are those of
     /// `step` (each token's attention and experts do not depend on the other micro-batch).
-    public func stepPingPong(_ batch: [SequenceStep], experts: OverlappingExpertBackend) throws -> [Float] {
-        guard batch.count >= 2 else { return try step(batch, experts: experts) }
+    /// `lastOnly` as for `step`: each sequence's last position only.
+    public func stepPingPong(_ batch: [SequenceStep], experts: OverlappingExpertBackend, lastOnly: Bool = false) throws -> [Float] {
+        guard batch.count >= 2 else { return try step(batch, experts: experts, lastOnly: lastOnly) }
         try checkTokens(batch)
         let split = (batch.count + 1) / 2
         var halves = [MicroBatch(Array(batch[..<split]), model: self), MicroBatch(Array(batch[split...]), model: self)]
@@ -20,7 +21,7 @@ extension Mistral4Model {
             try halves[1].finish(tickets[1], experts: experts)
         }
         for sequence in batch { sequence.cache.advance(by: sequence.tokens.count) }
-        return try halves.flatMap { half in try half.logits() }
+        return halves.flatMap { half in half.logits(lastOnly: lastOnly) }
     }
 
     /// One micro-batch's hidden states as they go through the layers.
@@ -59,10 +60,8 @@ extension Mistral4Model {
             model.add(try experts.finishRoutedExperts(ticket), to: &hidden)
         }
 
-        func logits() throws -> [Float] {
-            var final = hidden
-            model.rmsNorm(&final, model.weights.norm, rows: rows)
-            return model.weights.lmHead.apply(final, tokens: rows)
+        func logits(lastOnly: Bool) -> [Float] {
+            model.outputLogits(hidden, of: sequences, rows: rows, lastOnly: lastOnly)
         }
     }
 }

@@ -81,7 +81,16 @@ public final class Mistral4Model {
         }
         for sequence in batch { sequence.cache.advance(by: sequence.tokens.count) }
 
-        var outputRows = rows
+        let logits = outputLogits(hidden, of: batch, rows: rows, lastOnly: lastOnly)
+        lap(\.other)
+        return logits
+    }
+
+    /// The final norm and the LM head over `hidden` [rows × hidden] of `batch`'s tokens: every row,
+    /// or with `lastOnly` each sequence's last (what a sampler reads, without the LM head over every
+    /// prompt position, most of a wide-vocabulary prefill).
+    func outputLogits(_ hidden: [Float], of batch: [SequenceStep], rows: Int, lastOnly: Bool) -> [Float] {
+        var hidden = hidden, outputRows = rows
         if lastOnly, rows > batch.count {
             let h = config.hiddenSize
             var last = [Float](); last.reserveCapacity(batch.count * h)
@@ -94,9 +103,7 @@ public final class Mistral4Model {
             outputRows = batch.count
         }
         rmsNorm(&hidden, weights.norm, rows: outputRows)
-        let logits = weights.lmHead.apply(hidden, tokens: outputRows)
-        lap(\.other)
-        return logits
+        return weights.lmHead.apply(hidden, tokens: outputRows)
     }
 
     public func resetTimings() { timings = StepTimings() }

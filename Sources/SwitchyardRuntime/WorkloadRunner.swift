@@ -71,15 +71,12 @@ public struct WorkloadRunner {
             for (entry, step) in zip(entries, batch) { caches[entry.request] = step.cache }
             let logits: [Float]
             if overlap == .pingpong, let overlapping = experts as? OverlappingExpertBackend {
-                logits = try model.stepPingPong(batch, experts: overlapping)
+                logits = try model.stepPingPong(batch, experts: overlapping, lastOnly: true)
             } else {
-                logits = try model.step(batch, experts: experts)
+                logits = try model.step(batch, experts: experts, lastOnly: true)
             }
-            var row = -1
-            let next = entries.map { entry -> Int in
-                row += entry.tokens.count
-                return Generator.argmax(logits, row: row, width: model.config.vocabSize)
-            }
+            // One row a sequence: its last position's.
+            let next = entries.indices.map { Generator.argmax(logits, row: $0, width: model.config.vocabSize) }
             scheduler.complete(next: next)
             for entry in entries where scheduler.finished[entry.request] != nil { caches[entry.request] = nil }
             generated += next.count

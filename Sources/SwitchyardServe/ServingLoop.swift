@@ -108,13 +108,12 @@ public final class ServingLoop: @unchecked Sendable {
         steps = steps == .max ? 1 : steps + 1
         experts.traffic.step = steps
         let start = ContinuousClock.now
-        let logits = try model.step(batch, experts: experts)
+        // One row a sequence: its last position's, all a sampler reads.
+        let logits = try model.step(batch, experts: experts, lastOnly: true)
         let vocab = model.config.vocabSize
-        var row = -1
         let next = logits.withUnsafeBufferPointer { all in
-            entries.map { entry -> Int in
-                row += entry.tokens.count
-                return sequences[entry.request]!.sampler.next(UnsafeBufferPointer(rebasing: all[(row * vocab)..<((row + 1) * vocab)]))
+            entries.enumerated().map { row, entry -> Int in
+                sequences[entry.request]!.sampler.next(UnsafeBufferPointer(rebasing: all[(row * vocab)..<((row + 1) * vocab)]))
             }
         }
         scheduler.complete(next: next)

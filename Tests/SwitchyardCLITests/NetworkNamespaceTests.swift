@@ -134,6 +134,7 @@ struct NetworkNamespaceTests {
                            hostNodes: [String]? = nil) throws -> (run: String, received: Int, capture: [UInt8]?) {
         let workload = workload ?? self.workload
         let hostNodes = hostNodes ?? self.hostNodes
+        var exits: [ObjectIdentifier: ProcessExit] = [:]
         let hosts = try hostNodes.enumerated().map { host, node -> Process in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: network.ip)
@@ -141,6 +142,7 @@ struct NetworkNamespaceTests {
             process.standardOutput = FileHandle.nullDevice
             _ = FileManager.default.createFile(atPath: folder + "/\(name)-host-\(host).log", contents: nil)
             process.standardError = FileHandle(forWritingAtPath: folder + "/\(name)-host-\(host).log")
+            exits[ObjectIdentifier(process)] = ProcessExit(process)
             try process.run()
             return process
         }
@@ -153,6 +155,7 @@ struct NetworkNamespaceTests {
             process.standardOutput = FileHandle.nullDevice
             _ = FileManager.default.createFile(atPath: folder + "/\(name)-relay-\(relay).log", contents: nil)
             process.standardError = FileHandle(forWritingAtPath: folder + "/\(name)-relay-\(relay).log")
+            exits[ObjectIdentifier(process)] = ProcessExit(process)
             try process.run()
             return process
         }
@@ -171,10 +174,13 @@ struct NetworkNamespaceTests {
         let received = try network.receivedBytes("a") + network.receivedBytes("b") - before
 
         // The coordinator's shutdown stops every host.
+        // Each waited for on its termination handler, all within 10 s.
         let deadline = ContinuousClock.now + .seconds(10)
-        while everyone.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(20_000) }
+        let statuses = everyone.map { process in
+            exits[ObjectIdentifier(process)]!.wait(process, within: max(1, Int((deadline - ContinuousClock.now).components.seconds)))
+        }
         let captured = try tcpdump?.stop()
-        #expect(everyone.allSatisfy { !$0.isRunning && $0.terminationStatus == 0 }, "\(name): \(logs.joined(separator: "\n"))")
+        #expect(statuses.allSatisfy { $0 == 0 }, "\(name): \(statuses) \(logs.joined(separator: "\n"))")
         #expect(logs.allSatisfy { $0.contains("listening at tcp://10.77.0.") }, "\(name): \(logs)")
         return (run, received, captured)
     }

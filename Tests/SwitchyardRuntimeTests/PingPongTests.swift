@@ -19,15 +19,25 @@ import SwitchyardTraffic
         let experts = LocalExperts(weights: try RoutedExpertWeights(config: config, source: source, owned: Array(0..<config.nRoutedExperts)),
                                    hiddenSize: config.hiddenSize)
         let prompts = [[3, 14, 15], [92, 65], [35, 89, 79, 32], [38]]
-        func logits(_ overlap: Overlap) throws -> [Float] {
+        func logits(_ overlap: Overlap, lastOnly: Bool = false) throws -> [Float] {
             let batch = prompts.map { SequenceStep(cache: KVCache(config: config), tokens: $0) }
-            return overlap == .pingpong ? try model.stepPingPong(batch, experts: experts) : try model.step(batch, experts: experts)
+            return overlap == .pingpong ? try model.stepPingPong(batch, experts: experts, lastOnly: lastOnly)
+                : try model.step(batch, experts: experts, lastOnly: lastOnly)
         }
         let one = try logits(.none), two = try logits(.pingpong)
         #expect(one.count == two.count)
         // 10 rows: every product streams (Linear.streamingTokenLimit), summing each token in one
         // order whatever shares it, so the halves give the whole batch's logits bit for bit.
         #expect(one == two, "max |Δ| \(maxDifference(one, two))")
+        // Each sequence's last row only (what the workload and the server sample), both ways, the same rows.
+        let vocab = config.vocabSize
+        var end = 0
+        let lastRows = prompts.flatMap { prompt -> ArraySlice<Float> in
+            end += prompt.count
+            return one[((end - 1) * vocab)..<(end * vocab)]
+        }
+        #expect(try logits(.none, lastOnly: true) == lastRows)
+        #expect(try logits(.pingpong, lastOnly: true) == lastRows)
     }
 
     @Test func overTheClusterPingPongGivesTheSameTokensAndLabelsMicroBatches() throws {
