@@ -1,3 +1,4 @@
+import CKernels
 import SwitchyardWire
 
 /// What an all-to-all echo host returns for a dispatch, and the coordinator's check of it.
@@ -63,18 +64,19 @@ public enum AlltoallEchoRule {
         }
     }
 
-    /// The rule on bit patterns, negating by flipping `sign`: each row's tail, then its
-    /// head, in two straight runs the compiler vectorises (this is the echo host's whole work,
-    /// so it is inside the timed round trip).
-    static func rotatedWithSignFlipped<Bits: FixedWidthInteger>(_ values: UnsafeBufferPointer<Bits>, rows: Int, width: Int, host: Int,
-                                                                sign: Bits, into out: UnsafeMutableBufferPointer<Bits>) {
+    /// The rule on bit patterns, negating by flipping `sign`: each row's tail, then its head, in
+    /// two straight runs (C, vectorised: this is the echo host's whole work, inside the timed round trip).
+    static func rotatedWithSignFlipped(_ values: UnsafeBufferPointer<UInt16>, rows: Int, width: Int, host: Int,
+                                       sign: UInt16, into out: UnsafeMutableBufferPointer<UInt16>) {
         guard width > 0, rows > 0, let input = values.baseAddress, let output = out.baseAddress else { return }
         precondition(values.count == rows * width && out.count == values.count, "\(values.count) values are not \(rows) × \(width)")
-        let shift = (host + 1) % width
-        for row in 0..<rows {
-            let source = input + row * width, target = output + row * width
-            for c in 0..<(width - shift) { target[c] = source[shift + c] ^ sign }
-            for c in 0..<shift { target[width - shift + c] = source[c] ^ sign }
-        }
+        sy_rotate_flip_u16(input, output, rows, width, (host + 1) % width, sign)
+    }
+
+    static func rotatedWithSignFlipped(_ values: UnsafeBufferPointer<UInt32>, rows: Int, width: Int, host: Int,
+                                       sign: UInt32, into out: UnsafeMutableBufferPointer<UInt32>) {
+        guard width > 0, rows > 0, let input = values.baseAddress, let output = out.baseAddress else { return }
+        precondition(values.count == rows * width && out.count == values.count, "\(values.count) values are not \(rows) × \(width)")
+        sy_rotate_flip_u32(input, output, rows, width, (host + 1) % width, sign)
     }
 }

@@ -2,14 +2,16 @@ import CMPI
 import Foundation
 import SwitchyardWire
 
-/// Frames over MPI point-to-point, tag `frameTag` (`MPIFraming`: one message per frame, or
-/// pieces of `chunkBytes` for longer ones).
+/// Frames over MPI point-to-point, tag `frameTag` (`MPIFraming`: a frame whole in one message or
+/// in pieces of `chunkBytes`, or split into its header and metadata and then its payload's own
+/// messages).
 ///
 /// A receive is kept posted from every rank listened to, into a buffer of `chunkBytes` (or the
 /// largest legal frame, if smaller), so a message lands where it will be decoded as soon as it
 /// arrives; the buffer is lent out with the message and taken back for a later receive once no
-/// message holds it. A frame's parts go out where they lie (an MPI derived datatype over their
-/// addresses), not copied into one buffer; the frame is kept alive until MPI reports the send done.
+/// message holds it. A payload goes out where it lies, one contiguous run per message; a whole
+/// frame's parts go out as an MPI derived datatype over their addresses. The frame is kept alive
+/// until MPI reports the send done.
 /// Waiting polls MPI_Testsome over the posted receives and pending sends. While bytes are in
 /// flight that move only when this rank calls MPI (its sends, a frame half joined, or within 1 ms
 /// of its last message) it polls without pause, yielding every 64 polls; otherwise it naps 20 µs
@@ -38,15 +40,15 @@ final class MPILink {
 
     private var receives: [MPI_Request?]
     private var posted: [MPIFrameBuffer]
-    /// Per source, the buffer last lent out: reused when the message holding it is gone.
-    private var lent: [MPIFrameBuffer?]
+    /// Per source, the buffers lent out: each reused once no message holds it.
+    private var lent: [[MPIFrameBuffer]]
     private var assemblers: [MPIFrameAssembler]
     private var indices: [Int32]
     private var statuses: [MPI_Status]
-    private var ready: [(source: Int, frame: MPIFrameBuffer)] = []
+    private var ready: [(source: Int, frame: BorrowedParts)] = []
 
     private var sends: [MPI_Request?] = []
-    /// Each pending send's frame, alive until its request completes.
+    /// Each pending send's frame (or a split frame's joined head), alive until its request completes.
     private var sending: [EncodedFrame?] = []
     private var sendIndices: [Int32] = []
 
@@ -62,15 +64,16 @@ final class MPILink {
         let decoder = WireDecoder(limits: limits)
         receives = Array(repeating: sy_mpi_request_null(), count: sources.count)
         posted = sources.map { _ in MPIFrameBuffer(capacity: 0) }
-        lent = Array(repeating: nil, count: sources.count)
+        lent = Array(repeating: [], count: sources.count)
         assemblers = sources.map { _ in MPIFrameAssembler(chunkBytes: chunkBytes, decoder: decoder) }
         indices = Array(repeating: 0, count: sources.count)
         statuses = Array(repeating: MPI_Status(), count: sources.count)
         for index in sources.indices { try post(index, into: newPostedBuffer()) }
     }
 
-    /// Receive buffers made so far: two per source in steady state, one more whenever a message
-    /// is still held when its source's next receive is posted.
+    /// Receive buffers made so far: two per source in steady state (three with split frames, whose
+    /// head is held while their payload lands), one more whenever a message is still held when its
+    /// source's next receive is posted.
     private(set) var receiveBuffersMade = 0
 
     private func newPostedBuffer() -> MPIFrameBuffer {
@@ -85,6 +88,22 @@ final class MPILink {
     }
 
     func send(_ frame: EncodedFrame, to rank: Int) throws {
+        let headBytes = frame.header.count + frame.metadata.count
+        if MPIFraming.splits(headBytes: headBytes, payloadBytes: frame.payloadByteCount, chunkBytes: chunkBytes), let payload = frame.payload {
+            let head = EncodedFrame(header: frame.header + frame.metadata, metadata: [], payload: nil)
+            try isend(head.header.withUnsafeBytes { $0.baseAddress! }, bytes: headBytes, to: rank, keeping: head)
+            // Stable while `frame` lives: an array that nothing mutates, kept in `sending` until MPI is done.
+            let base = payload.withUnsafeBytes { $0.baseAddress! }
+            var offset = 0
+            while offset < frame.payloadByteCount {
+                let length = min(chunkBytes, frame.payloadByteCount - offset)
+                try isend(base.advanced(by: offset), bytes: length, to: rank, keeping: frame)
+                offset += length
+            }
+            lastActivity = ContinuousClock.now
+            try progressSends()
+            return
+        }
         let parts = [frame.header.count, frame.metadata.count, frame.payloadByteCount]
         // Stable while `frame` lives: arrays that nothing mutates, kept in `sending` until MPI is done.
         let bases: [UnsafeRawPointer?] = [
@@ -111,6 +130,14 @@ final class MPILink {
         }
         lastActivity = ContinuousClock.now
         try progressSends()
+    }
+
+    /// One contiguous message of `bytes` bytes at `base`, which `keeping` holds alive.
+    private func isend(_ base: UnsafeRawPointer, bytes: Int, to rank: Int, keeping owner: EncodedFrame) throws {
+        var request: MPI_Request? = sy_mpi_request_null()
+        try check("MPI_Isend", MPI_Isend(base, Int32(bytes), sy_mpi_byte(), Int32(rank), Int32(Self.frameTag), sy_mpi_comm_world(), &request))
+        sends.append(request)
+        sending.append(owner)
     }
 
     /// Lets go of the frames whose sends MPI has finished.
@@ -141,9 +168,9 @@ final class MPILink {
             var count: Int32 = 0
             let failed = rc != sy_mpi_success() && sy_mpi_status_error(&status) != sy_mpi_success()
             if !failed { try check("MPI_Get_count", MPI_Get_count(&status, sy_mpi_byte(), &count)) }
-            // The next receive goes into the buffer lent out last time if its message is gone.
-            let next = lent[index] != nil && isKnownUniquelyReferenced(&lent[index]) ? lent[index]! : newPostedBuffer()
-            lent[index] = message
+            // The next receive goes into a buffer lent out before whose message is gone.
+            let next = reclaimed(index) ?? newPostedBuffer()
+            lent[index].append(message)
             try post(index, into: next)
             guard !failed else {
                 drop("a message from rank \(sources[index]) longer than the \(postedBytes) bytes a frame's piece may be")
@@ -158,13 +185,19 @@ final class MPILink {
         }
     }
 
+    /// A buffer lent out for source `index` that no message holds any more, taken off the lent list.
+    private func reclaimed(_ index: Int) -> MPIFrameBuffer? {
+        for k in lent[index].indices where isKnownUniquelyReferenced(&lent[index][k]) { return lent[index].remove(at: k) }
+        return nil
+    }
+
     private func drop(_ why: String) {
         dropped += 1
         lastDrop = why
     }
 
     /// The next frame from any source, with the index of its source, or nil once `timeout` has passed.
-    func receive(timeout: Duration) throws -> (source: Int, frame: MPIFrameBuffer)? {
+    func receive(timeout: Duration) throws -> (source: Int, frame: BorrowedParts)? {
         let deadline = ContinuousClock.now + timeout
         var polls = 0
         while ready.isEmpty {
@@ -233,8 +266,9 @@ public final class MPICoordinatorTransport: CoordinatorTransport {
 
     public func receive(timeout: Duration) throws -> ReceivedMessage? {
         guard let (host, frame) = try link.receive(timeout: timeout) else { return nil }
-        counters.received(frame.count)
-        return ReceivedMessage(host: host, borrowing: frame)
+        let message = ReceivedMessage(host: host, borrowing: frame)
+        counters.received(message.byteCount)
+        return message
     }
 
     /// Messages from hosts dropped before decoding: longer than any frame's piece, or out of turn.

@@ -114,6 +114,7 @@ public final class ZMQSocket: @unchecked Sendable {
     @discardableResult
     public func bind(_ endpoint: String) throws -> String {
         let s = try socket
+        try useLargeBuffers(for: endpoint)
         guard zmq_bind(s, endpoint) == 0 else { throw ZeroMQError.last("zmq_bind(\(endpoint))") }
         var buffer = [CChar](repeating: 0, count: 256)
         var size = buffer.count
@@ -122,7 +123,20 @@ public final class ZMQSocket: @unchecked Sendable {
     }
 
     public func connect(_ endpoint: String) throws {
+        try useLargeBuffers(for: endpoint)
         guard zmq_connect(try socket, endpoint) == 0 else { throw ZeroMQError.last("zmq_connect(\(endpoint))") }
+    }
+
+    /// Kernel buffers of a Unix socket, for its connections made after this: the system's default
+    /// (about 208 KiB) takes a frame of a few hundred KiB in several writes, each waiting for the
+    /// peer to read; 4 MiB (or the system's cap, net.core.wmem_max and rmem_max) takes it in one.
+    /// tcp keeps the kernel's autotuning, which a fixed size would turn off.
+    static let unixSocketBufferBytes: Int32 = 4 << 20
+
+    private func useLargeBuffers(for endpoint: String) throws {
+        guard endpoint.hasPrefix("ipc://") else { return }
+        try setOption(ZMQ_SNDBUF, int: Self.unixSocketBufferBytes, name: "SNDBUF")
+        try setOption(ZMQ_RCVBUF, int: Self.unixSocketBufferBytes, name: "RCVBUF")
     }
 
     /// Inbound messages (each part) larger than `bytes` make libzmq drop the connection that sent

@@ -54,8 +54,14 @@ public struct WireDecoder: Sendable {
 
     /// The whole frame's length, from its first 64 bytes: for a receiver that reads a stream.
     public func frameLength(header raw: UnsafeRawBufferPointer) throws(WireError) -> Int {
+        let lengths = try partLengths(header: raw)
+        return WireLayout.headerBytes + lengths.metadata + lengths.payload
+    }
+
+    /// The metadata and payload lengths a header declares, checked against the limits.
+    public func partLengths(header raw: UnsafeRawBufferPointer) throws(WireError) -> (metadata: Int, payload: Int) {
         let header = try validatedHeader(raw)
-        return WireLayout.headerBytes + Int(header.metadataLength) + Int(header.payloadLength)
+        return (Int(header.metadataLength), Int(header.payloadLength))
     }
 
     // MARK: Header

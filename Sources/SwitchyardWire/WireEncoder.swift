@@ -8,6 +8,12 @@ public struct EncodedFrame: Sendable {
     /// The activations whose bytes are the payload part; nil for frames without one.
     public var payload: ActivationRows?
 
+    public init(header: [UInt8], metadata: [UInt8], payload: ActivationRows?) {
+        self.header = header
+        self.metadata = metadata
+        self.payload = payload
+    }
+
     public var payloadByteCount: Int { payload?.byteCount ?? 0 }
     public var byteCount: Int { header.count + metadata.count + payloadByteCount }
 

@@ -56,7 +56,7 @@ import SwitchyardWire
         for (index, message) in messages.enumerated() {
             switch assembler.accept(buffer(message[...])) {
             case .pending: #expect(index < messages.count - 1)
-            case let .frame(whole): joined = whole; #expect(index == messages.count - 1)
+            case let .frame(whole): joined = whole as? MPIFrameBuffer; #expect(index == messages.count - 1)
             case let .dropped(why): Issue.record("dropped: \(why)")
             }
         }
@@ -88,5 +88,66 @@ import SwitchyardWire
         guard case let .frame(whole) = assembler.accept(first) else { Issue.record("not handed to the decoder"); return }
         #expect(whole === first && !assembler.isJoining)
         #expect(throws: WireError.self) { try ReceivedMessage(host: 3, borrowing: whole).decode(with: WireDecoder(limits: small)) }
+    }
+
+    @Test func aPayloadOfAtLeast32KiBGoesSplitUnlessTheHeadFillsAChunk() {
+        #expect(MPIFraming.splits(headBytes: 64 + 900, payloadBytes: 32 << 10))
+        #expect(!MPIFraming.splits(headBytes: 64 + 900, payloadBytes: (32 << 10) - 1))
+        #expect(!MPIFraming.splits(headBytes: 4096, payloadBytes: 1 << 20, chunkBytes: 4096))
+        #expect(MPIFraming.splits(headBytes: 4095, payloadBytes: 1 << 20, chunkBytes: 4096))
+    }
+
+    /// A split frame as the sender posts it: header and metadata in one message, then the payload
+    /// in messages of at most `chunkBytes`.
+    func splitMessages(_ frame: EncodedFrame, chunkBytes: Int) -> [[UInt8]] {
+        let payload = frame.payload!.withUnsafeBytes { Array($0) }
+        return [frame.header + frame.metadata] + stride(from: 0, to: payload.count, by: chunkBytes).map {
+            Array(payload[$0..<min(payload.count, $0 + chunkBytes)])
+        }
+    }
+
+    @Test func aSplitFramesPayloadIsDecodedWhereItLandedWithoutJoining() throws {
+        let frame = combine(tokens: 40)
+        let messages = splitMessages(frame, chunkBytes: 4096)
+        #expect(messages.map(\.count) == [64 + 160, 1280])
+        var assembler = MPIFrameAssembler(chunkBytes: 4096, decoder: WireDecoder(limits: limits))
+        guard case .pending = assembler.accept(buffer(messages[0][...])) else { Issue.record("head not taken"); return }
+        #expect(assembler.isJoining)
+        let payload = buffer(messages[1][...])
+        guard case let .frame(whole) = assembler.accept(payload) else { Issue.record("payload not taken"); return }
+        let split = try #require(whole as? MPISplitFrame)
+        #expect(split.payload === payload && !assembler.isJoining)
+        let decoded = try ReceivedMessage(host: 3, borrowing: whole).decode(with: WireDecoder(limits: limits))
+        #expect(decoded == (try WireDecoder(limits: limits).decode(frame.contiguous())))
+    }
+
+    @Test func aSplitFramesPayloadInSeveralPiecesIsJoinedAndDecodes() throws {
+        let frame = combine(tokens: 40)
+        let messages = splitMessages(frame, chunkBytes: 512)
+        #expect(messages.map(\.count) == [64 + 160, 512, 512, 256])
+        var assembler = MPIFrameAssembler(chunkBytes: 512, decoder: WireDecoder(limits: limits))
+        var result: BorrowedParts?
+        for (index, message) in messages.enumerated() {
+            switch assembler.accept(buffer(message[...])) {
+            case .pending: #expect(index < messages.count - 1)
+            case let .frame(whole): result = whole; #expect(index == messages.count - 1)
+            case let .dropped(why): Issue.record("dropped: \(why)")
+            }
+        }
+        let whole = try #require(result)
+        let decoded = try ReceivedMessage(host: 3, borrowing: whole).decode(with: WireDecoder(limits: limits))
+        #expect(decoded == (try WireDecoder(limits: limits).decode(frame.contiguous())))
+    }
+
+    @Test func aPayloadPieceOfTheWrongLengthDropsTheSplitFrameAndTheNextFrameStillArrives() {
+        let messages = splitMessages(combine(tokens: 40), chunkBytes: 4096)
+        var assembler = MPIFrameAssembler(chunkBytes: 4096, decoder: WireDecoder(limits: limits))
+        guard case .pending = assembler.accept(buffer(messages[0][...])) else { Issue.record("head not taken"); return }
+        guard case let .dropped(why) = assembler.accept(buffer(messages[1][0..<1000])) else { Issue.record("not dropped"); return }
+        #expect(why.contains("1000 bytes") && why.contains("1280"))
+        #expect(!assembler.isJoining)
+        let next = buffer(combine(tokens: 2, step: 2).contiguous()[...])
+        guard case let .frame(whole) = assembler.accept(next) else { Issue.record("next frame lost"); return }
+        #expect(whole === next)
     }
 }

@@ -70,6 +70,11 @@ void sy_f32_to_bf16(const float *src, uint16_t *dst, long count);
 int sy_crc32c_available(void);
 uint32_t sy_crc32c_update(uint32_t state, const void *bytes, long count);
 
+// Row r of dst is row r of src (`rows` × `width`, 0 ≤ shift < width) rotated left by `shift` values,
+// each XORed with `sign` (the echo host's answer in bench alltoall).
+void sy_rotate_flip_u16(const uint16_t *src, uint16_t *dst, long rows, long width, long shift, uint16_t sign);
+void sy_rotate_flip_u32(const uint32_t *src, uint32_t *dst, long rows, long width, long shift, uint32_t sign);
+
 // Keeps large freed blocks in the process's heap for reuse (glibc); a no-op elsewhere.
 void sy_keep_freed_memory(void);
 
