@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SwitchyardModel
 import SwitchyardProtocol
@@ -73,13 +74,28 @@ public final class ExpertHostServer: @unchecked Sendable {
             for directive in session.tick(at: clock.now()) { if case let .log(level, line) = directive { logger.log(level: level, "\(line)") } }
             try flushOutbox()
             let wait = outbox.first.map { min(poll, max(.zero, $0.due - clock.now())) } ?? poll
-            guard let message = try transport.receive(timeout: wait) else { continue }
+            // Transports wait in whole milliseconds (zmq_poll), rounded up: a delayed frame would
+            // leave up to a millisecond late. They get the whole milliseconds; the rest goes in
+            // naps of at most `delayNap`, looking for messages between them.
+            let whole = Duration.milliseconds(Int64(wait / .milliseconds(1)))
+            guard let message = try transport.receive(timeout: whole) else {
+                if wait > whole { Self.nap(min(wait - whole, Self.delayNap)) }
+                continue
+            }
             if try handle(message) { break }
         }
         outbox.sort { $0.due < $1.due }
         for entry in outbox { try transport.send(entry.frame, to: entry.peer) }
         outbox = []
         return statistics
+    }
+
+    /// The longest nap while a delayed frame is due within a millisecond.
+    static let delayNap = Duration.microseconds(50)
+
+    private static func nap(_ span: Duration) {
+        let microseconds = span / .microseconds(1)
+        if microseconds >= 1 { usleep(UInt32(microseconds)) }
     }
 
     /// Handles one message; true when it was the coordinator's shutdown.
