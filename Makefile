@@ -58,13 +58,18 @@ run: build
 	@mkdir -p .build
 	mpicc -O2 -o $@ $<
 
-bench: build .build/raw_alltoall
+# The raw-ZeroMQ peer: libzmq alone on the same bytes, beside bench alltoall --transport zmq.
+.build/raw_zmq_alltoall: bench/raw_zmq_alltoall.c
+	@mkdir -p .build
+	cc -O2 -Wall -o $@ $< -lzmq
+
+bench: build .build/raw_alltoall .build/raw_zmq_alltoall
 	$(RELEASE_BIN) bench machine --json .build/bench-machine.json
 	$(RELEASE_BIN) bench experts --json .build/bench-experts.json
 	$(RELEASE_BIN) bench model --model mini --batch 1 --json .build/bench-model-b1.json
 	$(RELEASE_BIN) bench model --model mini --batch 8 --json .build/bench-model-b8.json
 	$(RELEASE_BIN) bench simulator --json .build/bench-simulator.json
-	$(RELEASE_BIN) bench alltoall --transport zmq --hosts 8 --tokens 256 --raw-mpi .build/raw_alltoall
+	$(RELEASE_BIN) bench alltoall --transport zmq --hosts 8 --tokens 256 --raw-mpi .build/raw_alltoall --raw-zmq .build/raw_zmq_alltoall
 	$(RELEASE_BIN) bench alltoall --transport mpi --hosts 8 --tokens 256 --raw-mpi .build/raw_alltoall
 	$(RELEASE_BIN) bench payload --model mini --prompts 16 --json .build/bench-payload.json
 	$(RELEASE_BIN) bench faults --runs 4 --json .build/bench-faults.json

@@ -64,6 +64,8 @@ struct BenchAlltoall: ParsableCommand {
     @Option(help: .hidden) var trafficDir: String?
     @Option(help: "The raw-MPI peer (bench/raw_alltoall.c, built by make bench): its round trip on the largest row's bytes is printed beside this transport's, and their ratio.")
     var rawMPI: String?
+    @Option(help: "The raw-ZeroMQ peer (bench/raw_zmq_alltoall.c, built by make bench), with --transport zmq: libzmq alone on the largest row's bytes, its round trip printed beside this transport's (and beside the raw-MPI peer's with --raw-mpi).")
+    var rawZmq: String?
     @Option(help: .hidden) var lastRow: String?
     @Option(help: "A topology file (e.g. topology calibrate's): the largest row's round trip predicted on it, coordinator on device 0 and host h on device h, beside the measured one.")
     var topology: String?
@@ -98,7 +100,7 @@ struct BenchAlltoall: ParsableCommand {
                 // The ranks are gone: now the raw peer can have the machine.
                 if let rawMPI, let text = try? String(contentsOfFile: lastRow, encoding: .utf8) {
                     let figures = text.split(separator: " ").compactMap { Double($0) }
-                    if figures.count == 3 { try compare(rawMPI, dispatch: Int(figures[0]), combine: Int(figures[1]), roundTrip: figures[2]) }
+                    if figures.count == 3 { _ = try compare(rawMPI, dispatch: Int(figures[0]), combine: Int(figures[1]), roundTrip: figures[2]) }
                 }
             }
         }
@@ -108,7 +110,11 @@ struct BenchAlltoall: ParsableCommand {
             if let last = result.rows.last {
                 let (d, c) = (last.dispatchWireBytes / hosts, last.combineWireBytes / hosts)
                 if let lastRow { try OutputFile.write("\(d) \(c) \(last.roundTripSeconds)", to: lastRow) }
-                if let rawMPI, transport != .mpi { try compare(rawMPI, dispatch: d, combine: c, roundTrip: last.roundTripSeconds) }
+                var rawMPITrip: Double?
+                if let rawMPI, transport != .mpi { rawMPITrip = try compare(rawMPI, dispatch: d, combine: c, roundTrip: last.roundTripSeconds) }
+                if let rawZmq, transport == .zmq {
+                    try compareRawZeroMQ(rawZmq, dispatch: d, combine: c, roundTrip: last.roundTripSeconds, rawMPI: rawMPITrip)
+                }
             }
         }
     }
@@ -129,8 +135,10 @@ struct BenchAlltoall: ParsableCommand {
                                                  measured: row.roundTripSeconds)
     }
 
-    /// Runs the raw-MPI peer on the same bytes per host and prints both round trips and the ratio.
-    func compare(_ peer: String, dispatch: Int, combine: Int, roundTrip: Double) throws {
+    /// Runs the raw-MPI peer on the same bytes per host and prints both round trips and the ratio;
+    /// returns the peer's round trip in microseconds.
+    @discardableResult
+    func compare(_ peer: String, dispatch: Int, combine: Int, roundTrip: Double) throws -> Double {
         guard let mpirun = Executables.find("mpirun") else { throw ValidationError("--raw-mpi needs mpirun on the PATH") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: mpirun)
@@ -148,6 +156,29 @@ struct BenchAlltoall: ParsableCommand {
         let ours = roundTrip * 1e6
         print(String(format: "# raw MPI peer, same bytes per host (%d out, %d back), %d hosts: round trip %.1f us; %@: %.1f us; speed %.2f× of raw MPI",
                      dispatch, combine, hosts, raw, transport.rawValue, ours, raw / max(ours, 1e-9)))
+        return raw
+    }
+
+    /// Runs the raw-ZeroMQ peer on the same bytes per host and prints its round trip beside this
+    /// transport's (and the raw-MPI peer's, `rawMPI` microseconds, when it ran).
+    func compareRawZeroMQ(_ peer: String, dispatch: Int, combine: Int, roundTrip: Double, rawMPI: Double?) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: peer)
+        process.arguments = [String(hosts), String(max(1, dispatch)), String(max(1, combine)), String(iterations), String(warmup)]
+        let output = Pipe()
+        process.standardOutput = output
+        do { try process.run() } catch { throw ValidationError("the raw-ZeroMQ peer \(peer) did not start: \(error)") }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let field = text.split(separator: " ").first(where: { $0.hasPrefix("round_trip_us=") }),
+              let raw = Double(field.dropFirst("round_trip_us=".count).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ValidationError("the raw-ZeroMQ peer \(peer) failed: \(text)")
+        }
+        let ours = roundTrip * 1e6
+        var line = String(format: "# raw ZeroMQ peer, same bytes per host, %d hosts: round trip %.1f us; zmq: %.1f us; speed %.2f× of raw ZeroMQ",
+                          hosts, raw, ours, raw / max(ours, 1e-9))
+        if let rawMPI { line += String(format: "; raw ZeroMQ itself %.2f× of raw MPI", rawMPI / max(raw, 1e-9)) }
+        print(line)
     }
 
     func report(_ result: AlltoallBench.Result) throws {

@@ -114,6 +114,27 @@ import SwitchyardTestSupport
         #expect(line.contains("2 hosts: round trip") && line.contains("× of raw MPI"), "\(line)")
     }
 
+    /// The raw-ZeroMQ peer (bench/raw_zmq_alltoall.c) runs on the same bytes and both round trips are printed.
+    @Test(.enabled("needs a C compiler", { Executables.find("cc") != nil }))
+    func benchAlltoallPrintsTheRawZeroMQPeerBesideIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("raw-zmq-test-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let peer = folder.appendingPathComponent("raw_zmq_alltoall").path
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../bench/raw_zmq_alltoall.c").path
+        let compiled = try Subprocess.run(try #require(Executables.find("cc")), ["-O2", "-o", peer, source, "-lzmq"], timeout: .seconds(60))
+        try #require(compiled.status == 0, "\(compiled.stderr)")
+        let result = try Subprocess.run(switchyard, ["bench", "alltoall", "--transport", "zmq", "--hosts", "2", "--tokens", "4", "--hidden", "64",
+                                                     "--experts", "4", "--topk", "2", "--iters", "2", "--warmup", "0", "--raw-zmq", peer],
+                                        timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("# raw ZeroMQ peer") }, "\(result.stdout)")
+        #expect(line.contains("2 hosts: round trip") && line.contains("× of raw ZeroMQ"), "\(line)")
+        // Bad sizes are refused with a usage error, not run.
+        let refused = try Subprocess.run(peer, ["0", "10", "10", "1", "0"], timeout: .seconds(10))
+        #expect(refused.status == 2 && refused.stderr.contains("hosts in 1...256"), "\(refused.stderr)")
+    }
+
     @Test func benchAlltoallPrintsNcclStyleColumnsAndTheAverageBusBandwidth() throws {
         let result = try Subprocess.run(switchyard, ["bench", "alltoall", "--transport", "inproc", "--hosts", "2", "--tokens", "4", "--hidden", "64",
                                                      "--experts", "4", "--topk", "2", "--iters", "2", "--warmup", "0", "--dtype", "f32"], timeout: .seconds(60))
