@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// Whether an operand of a matrix product is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -14,6 +15,16 @@ public enum BLAS {
     public static var configuration: String {
         guard let cString = openblas_get_config() else { return "unknown" }
         return String(cString: cString)
+    }
+
+    /// OpenBLAS's kernel family in use ("Cooperlake", "SkylakeX", "Haswell", …).
+    public static var core: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
+    /// How `core` came to be, for `switchyard doctor`: OPENBLAS_CORETYPE in the environment forces
+    /// a family (Haswell's AVX2 kernels on an AVX-512 CPU run sgemm at about 0.6× of its own).
+    public static var coreOrigin: String {
+        if let forced = getenv("OPENBLAS_CORETYPE") { return "OPENBLAS_CORETYPE=\(String(cString: forced)) in the environment" }
+        return "chosen by OpenBLAS for this CPU"
     }
 
     /// Threads OpenBLAS uses for one product.

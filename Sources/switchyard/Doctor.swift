@@ -31,6 +31,7 @@ struct Doctor: ParsableCommand {
             ("libzmq", ZeroMQ.version),
             ("MPI library", MPI.libraryVersion),
             ("OpenBLAS", BLAS.configuration),
+            ("OpenBLAS kernels", "\(BLAS.core) (\(BLAS.coreOrigin))"),
             ("OpenBLAS threads", String(BLAS.threadCount)),
             ("CPU", cpu.modelName),
             ("CPU cores", String(cpu.logicalCores)),

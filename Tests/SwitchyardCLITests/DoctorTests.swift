@@ -15,6 +15,16 @@ import SwitchyardTestSupport
         #expect(result.stdout.range(of: #"libzmq\s+4\.\d+\.\d+"#, options: .regularExpression) != nil)
     }
 
+    /// The OpenBLAS kernel family in use, and whether the environment forced it.
+    @Test func doctorNamesTheOpenBLASKernelsAndWhoChoseThem() throws {
+        let chosen = try Subprocess.run("/usr/bin/env", ["-u", "OPENBLAS_CORETYPE", switchyard, "doctor"], timeout: .seconds(60))
+        #expect(chosen.status == 0, "\(chosen.stderr)")
+        #expect(chosen.stdout.split(separator: "\n").contains { $0.hasPrefix("OpenBLAS kernels") && $0.hasSuffix("(chosen by OpenBLAS for this CPU)") },
+                "\(chosen.stdout)")
+        let forced = try Subprocess.run(switchyard, ["doctor"], environment: ["OPENBLAS_CORETYPE": "Haswell"], timeout: .seconds(60))
+        #expect(forced.stdout.contains("Haswell (OPENBLAS_CORETYPE=Haswell in the environment)"), "\(forced.stdout)")
+    }
+
     @Test func doctorFailsNamingMpirunWhenItIsNotOnThePath() throws {
         let result = try Subprocess.run(switchyard, ["doctor"], environment: ["PATH": "/nonexistent"], timeout: .seconds(60))
         #expect(result.status == 1)
