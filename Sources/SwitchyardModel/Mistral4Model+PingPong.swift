@@ -38,7 +38,8 @@ extension Mistral4Model {
             hidden = model.embed(sequences, rows: rows)
         }
 
-        /// Attention, then the feed-forward up to the routed experts, whose exchange it begins.
+        /// Attention, then the feed-forward up to the routed experts, whose exchange it begins, then
+        /// the shared expert while that exchange is in flight.
         mutating func stage(layer l: Int, microBatch: Int, experts: OverlappingExpertBackend) throws -> ExpertTicket? {
             let layer = model.weights.layers[l]
             model.attend(sequences, hidden: &hidden, rows: rows, layer: l)
@@ -50,8 +51,10 @@ extension Mistral4Model {
                 return nil
             case let .moe(gate, shared):
                 let routing = model.router.route(normed, tokens: rows, gate: gate)
+                // The exchange begins first: the shared expert is computed while it is in flight.
+                let ticket = try experts.beginRoutedExperts(layer: l, microBatch: microBatch, input: normed, tokens: rows, routing: routing)
                 if let shared { model.add(shared.forward(normed, tokens: rows), to: &hidden) }
-                return try experts.beginRoutedExperts(layer: l, microBatch: microBatch, input: normed, tokens: rows, routing: routing)
+                return ticket
             }
         }
 

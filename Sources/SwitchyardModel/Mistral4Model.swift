@@ -73,9 +73,19 @@ public final class Mistral4Model {
                 lap(\.other)
             case let .moe(gate, shared):
                 let routing = router.route(normed, tokens: rows, gate: gate)
+                guard let overlapping = experts as? OverlappingExpertBackend else {
+                    if let shared { add(shared.forward(normed, tokens: rows), to: &hidden) }
+                    lap(\.other)
+                    add(try experts.routedExperts(layer: l, input: normed, tokens: rows, routing: routing), to: &hidden)
+                    lap(\.routedExperts)
+                    continue
+                }
+                // The routed experts' exchange first, so the shared expert is computed while it is
+                // in flight; the sums are added in the same order (shared, then routed).
+                let ticket = try overlapping.beginRoutedExperts(layer: l, microBatch: 0, input: normed, tokens: rows, routing: routing)
                 if let shared { add(shared.forward(normed, tokens: rows), to: &hidden) }
                 lap(\.other)
-                add(try experts.routedExperts(layer: l, input: normed, tokens: rows, routing: routing), to: &hidden)
+                add(try overlapping.finishRoutedExperts(ticket), to: &hidden)
                 lap(\.routedExperts)
             }
         }
