@@ -47,9 +47,14 @@ static inline uint32_t shift(uint32_t x) {
     return shift_table[0][x & 0xFF] ^ shift_table[1][(x >> 8) & 0xFF] ^ shift_table[2][(x >> 16) & 0xFF] ^ shift_table[3][x >> 24];
 }
 
-__attribute__((target("sse4.2")))
-static uint32_t crc32c_sse42(uint32_t state, const unsigned char *p, long n) {
-    if (n < 3 * STRIDE) return crc32c_one(state, p, n);
+// The three-stream loop; with `dst`, each 8 bytes read are also stored there, so a receiver
+// checks and copies a payload in one pass (inlined twice, with and without `dst`).
+__attribute__((target("sse4.2"), always_inline))
+static inline uint32_t crc32c_sse42(uint32_t state, const unsigned char *p, long n, unsigned char *dst) {
+    if (n < 3 * STRIDE) {
+        if (dst && n > 0) memcpy(dst, p, (size_t)n);
+        return crc32c_one(state, p, n);
+    }
     if (!__atomic_load_n(&shift_ready, __ATOMIC_ACQUIRE)) {
         build_shift_table();
         __atomic_store_n(&shift_ready, 1, __ATOMIC_RELEASE);
@@ -65,11 +70,18 @@ static uint32_t crc32c_sse42(uint32_t state, const unsigned char *p, long n) {
             a = _mm_crc32_u64(a, va);
             b = _mm_crc32_u64(b, vb);
             c = _mm_crc32_u64(c, vc);
+            if (dst) {
+                memcpy(dst + i, &va, 8);
+                memcpy(dst + STRIDE + i, &vb, 8);
+                memcpy(dst + 2 * STRIDE + i, &vc, 8);
+            }
         }
         crc = shift(shift((uint32_t)a) ^ (uint32_t)b) ^ (uint32_t)c;
         p += 3 * STRIDE;
+        if (dst) dst += 3 * STRIDE;
         n -= 3 * STRIDE;
     }
+    if (dst && n > 0) memcpy(dst, p, (size_t)n);
     return crc32c_one(crc, p, n);
 }
 
@@ -79,10 +91,20 @@ int sy_crc32c_available(void) {
     return cached;
 }
 
+__attribute__((target("sse4.2")))
 uint32_t sy_crc32c_update(uint32_t state, const void *bytes, long count) {
-    return crc32c_sse42(state, (const unsigned char *)bytes, count);
+    return crc32c_sse42(state, (const unsigned char *)bytes, count, NULL);
+}
+
+__attribute__((target("sse4.2")))
+uint32_t sy_crc32c_copy(uint32_t state, const void *bytes, long count, void *destination) {
+    return crc32c_sse42(state, (const unsigned char *)bytes, count, (unsigned char *)destination);
 }
 #else
 int sy_crc32c_available(void) { return 0; }
 uint32_t sy_crc32c_update(uint32_t state, const void *bytes, long count) { (void)bytes; (void)count; return state; }
+uint32_t sy_crc32c_copy(uint32_t state, const void *bytes, long count, void *destination) {
+    if (count > 0) memcpy(destination, bytes, (size_t)count);
+    return state;
+}
 #endif

@@ -21,6 +21,19 @@ public struct CRC32C: Sendable {
         updateWithTables(bytes)
     }
 
+    /// Takes `bytes` in and copies them to `destination` (at least as long, not overlapping) in
+    /// the same pass: a receiver checks and copies a payload reading it once.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer, copyingInto destination: UnsafeMutableRawBufferPointer) {
+        precondition(destination.count >= bytes.count, "\(bytes.count) bytes do not fit \(destination.count)")
+        guard let source = bytes.baseAddress, let target = destination.baseAddress, bytes.count > 0 else { return }
+        guard !CRC32C.hardware else {
+            state = sy_crc32c_copy(state, source, bytes.count, target)
+            return
+        }
+        target.copyMemory(from: source, byteCount: bytes.count)
+        updateWithTables(bytes)
+    }
+
     /// The portable path, also what tests compare the instruction against.
     mutating func updateWithTables(_ bytes: UnsafeRawBufferPointer) {
         state = CRC32C.tables.withUnsafeBufferPointer { t in

@@ -152,18 +152,21 @@ public struct WireDecoder: Sendable {
         var crc = CRC32C()
         crc.update(UnsafeRawBufferPointer(rebasing: rawHeader[..<WireLayout.checksumOffset]))
         crc.update(metadata)
-        crc.update(payload)
+        let kind = FrameKind(rawValue: header.kind)!
+        // The payload is checked and copied out in one pass; nothing is read from it before the checksum matches.
+        let rows = kind.carriesActivations ? activations(payload, header, checksum: &crc) : nil
+        if rows == nil { crc.update(payload) }
         guard crc.value == header.checksum else { throw .checksumMismatch(declared: header.checksum, computed: crc.value) }
 
         let address = FrameAddress(step: header.step, layer: Int(header.layer), microBatch: Int(header.microBatch))
         let body: WireBody
-        switch FrameKind(rawValue: header.kind)! {
+        switch kind {
         case .dispatch:
             let routes = try decodeRoutes(metadata, tokens: Int(header.tokens), pairs: Int(header.pairs))
-            body = .dispatch(Dispatch(routes: routes, activations: activations(payload, header), combineType: PayloadType(wireCode: header.combineType)!))
+            body = .dispatch(Dispatch(routes: routes, activations: rows!, combineType: PayloadType(wireCode: header.combineType)!))
         case .combine:
             let tokens = try decodeTokens(metadata, count: Int(header.tokens))
-            body = .combine(Combine(tokens: tokens, partialSums: activations(payload, header)))
+            body = .combine(Combine(tokens: tokens, partialSums: rows!))
         case .hello: body = .hello(try decodeHello(metadata))
         case .error: body = .error(try decodeFailure(metadata))
         case .helloAck: body = .helloAck
@@ -285,23 +288,28 @@ public struct WireDecoder: Sendable {
     }
 
     /// The payload, copied once out of the receive buffer; its length was checked against the header.
-    private func activations(_ payload: UnsafeRawBufferPointer, _ header: FrameHeader) -> ActivationRows {
+    /// The payload's activations, copied out of `payload` as `checksum` takes it in.
+    private func activations(_ payload: UnsafeRawBufferPointer, _ header: FrameHeader, checksum crc: inout CRC32C) -> ActivationRows {
         let rows = Int(header.tokens), width = Int(header.width)
         switch PayloadType(wireCode: header.payloadType)! {
         case .f32:
             let values = [Float](unsafeUninitializedCapacity: rows * width) { buffer, count in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: payload)
+                crc.update(payload, copyingInto: UnsafeMutableRawBufferPointer(buffer))
                 count = rows * width
             }
             return ActivationRows(rows: rows, width: width, storage: .f32(values))
         case .bf16:
             let values = [UInt16](unsafeUninitializedCapacity: rows * width) { buffer, count in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: payload)
+                crc.update(payload, copyingInto: UnsafeMutableRawBufferPointer(buffer))
                 count = rows * width
             }
             return ActivationRows(rows: rows, width: width, storage: .bf16(values))
         case .fp8:
-            return ActivationRows(rows: rows, width: width, storage: .fp8([UInt8](payload)))
+            let bytes = [UInt8](unsafeUninitializedCapacity: payload.count) { buffer, count in
+                crc.update(payload, copyingInto: UnsafeMutableRawBufferPointer(buffer))
+                count = payload.count
+            }
+            return ActivationRows(rows: rows, width: width, storage: .fp8(bytes))
         }
     }
 }

@@ -62,4 +62,23 @@ import Testing
             #expect(split.value == splitTables.value && split.value == tables.value, "length \(length) in two parts")
         }
     }
+
+    /// Checking while copying gives the tables' value and an exact copy, on every length and a
+    /// start mid-message.
+    @Test func updatingWhileCopyingGivesTheSameValueAndTheBytes() {
+        for length in [0, 1, 7, 8, 9, 3071, 3072, 3073, 6151, 9216 + 5, 100_003] {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+            var copied = [UInt8](repeating: 0xAA, count: length + 1)
+            var crc = CRC32C(), tables = CRC32C()
+            let start: [UInt8] = [1, 2, 3]
+            crc.update(start)
+            start.withUnsafeBytes { tables.updateWithTables($0) }
+            bytes.withUnsafeBytes { source in
+                copied.withUnsafeMutableBytes { crc.update(source, copyingInto: $0) }
+                tables.updateWithTables(source)
+            }
+            #expect(crc.value == tables.value, "length \(length)")
+            #expect(Array(copied.prefix(length)) == bytes && copied[length] == 0xAA, "length \(length)")
+        }
+    }
 }

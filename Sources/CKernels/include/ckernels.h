@@ -69,6 +69,8 @@ void sy_f32_to_bf16(const float *src, uint16_t *dst, long count);
 // with the SSE4.2 instruction; only when sy_crc32c_available() says the CPU has it.
 int sy_crc32c_available(void);
 uint32_t sy_crc32c_update(uint32_t state, const void *bytes, long count);
+// The same, also copying the bytes to `destination` (which must not overlap them) in that pass.
+uint32_t sy_crc32c_copy(uint32_t state, const void *bytes, long count, void *destination);
 
 // Row r of dst is row r of src (`rows` × `width`, 0 ≤ shift < width) rotated left by `shift` values,
 // each XORed with `sign` (the echo host's answer in bench alltoall).
