@@ -7,7 +7,7 @@ public struct CombineAccumulator: Sendable {
     public let hidden: Int
     /// When set, frames for another step, layer or micro-batch are refused.
     public let address: FrameAddress?
-    private var replies: [[Float]?]
+    private var replies: [ActivationRows?]
     /// Hosts whose share was given up (the host was lost and its pairs sent elsewhere).
     public private(set) var abandoned: Set<Int> = []
 
@@ -20,6 +20,18 @@ public struct CombineAccumulator: Sendable {
 
     /// Stores host `host`'s reply: one row of `hidden` sums per token, in that host's token order.
     public mutating func receive(host: Int, tokens: [UInt32], partialSums: [Float]) throws(CombineError) {
+        try check(host: host, tokens: tokens, values: partialSums.count, width: hidden)
+        replies[host] = ActivationRows(rows: tokens.count, width: hidden, storage: .f32(partialSums))
+    }
+
+    /// Stores host `host`'s reply as it came over the wire (bf16 stays bf16 until it is added).
+    public mutating func receive(host: Int, tokens: [UInt32], partialSums: ActivationRows) throws(CombineError) {
+        try check(host: host, tokens: tokens, values: partialSums.rows * partialSums.width, width: partialSums.width)
+        replies[host] = partialSums
+    }
+
+    /// Checks a reply of `values` sums in rows of `width` for `tokens` from `host`.
+    private func check(host: Int, tokens: [UInt32], values: Int, width: Int) throws(CombineError) {
         guard (0..<plan.hostCount).contains(host) else { throw .unknownHost(host: host, hosts: plan.hostCount) }
         let expected = plan.hosts[host].routes.tokens
         guard !expected.isEmpty else { throw .unexpectedHost(host: host) }
@@ -28,10 +40,9 @@ public struct CombineAccumulator: Sendable {
             let row = zip(tokens, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(tokens.count, expected.count)
             throw .wrongTokens(host: host, expectedCount: expected.count, receivedCount: tokens.count, firstDifferentRow: row)
         }
-        guard partialSums.count == expected.count * hidden else {
-            throw .wrongSize(host: host, expected: expected.count * hidden, received: partialSums.count)
+        guard values == expected.count * hidden, width == hidden else {
+            throw .wrongSize(host: host, expected: expected.count * hidden, received: values)
         }
-        replies[host] = partialSums
     }
 
     /// Stores a decoded combine frame; an error frame from a host is rethrown as `hostFailed`.
@@ -39,7 +50,7 @@ public struct CombineAccumulator: Sendable {
         if case let .error(failure) = frame.body { throw .hostFailed(host: frame.host, failure: failure) }
         guard case let .combine(combine) = frame.body else { throw .notCombine(host: frame.host, kind: frame.kind) }
         if let address, frame.address != address { throw .wrongAddress(host: frame.host, expected: address, received: frame.address) }
-        try receive(host: frame.host, tokens: combine.tokens, partialSums: combine.partialSums.floats)
+        try receive(host: frame.host, tokens: combine.tokens, partialSums: combine.partialSums)
     }
 
     /// Hosts that were sent tokens and have not answered, ascending.
@@ -56,11 +67,9 @@ public struct CombineAccumulator: Sendable {
         let missing = missingHosts
         guard missing.isEmpty else { throw .incomplete(missingHosts: missing) }
         precondition(output.count == plan.tokenCount * hidden, "output holds \(output.count) values, not \(plan.tokenCount) × \(hidden)")
-        for dispatch in plan.hosts {
-            guard let sums = replies[dispatch.host] else { continue }
-            for (row, token) in dispatch.routes.tokens.enumerated() {
-                let target = Int(token) * hidden, source = row * hidden
-                for j in 0..<hidden { output[target + j] += sums[source + j] }
+        output.withUnsafeMutableBufferPointer { output in
+            for dispatch in plan.hosts {
+                replies[dispatch.host]?.add(into: output, rows: dispatch.routes.tokens)
             }
         }
     }

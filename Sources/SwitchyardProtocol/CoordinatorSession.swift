@@ -458,7 +458,7 @@ extension CoordinatorSession {
         }
         let directives: [Directive] = [.record(TrafficRecord(frame, wireBytes: wireBytes, slots: plan.hosts[host].pairCount,
                                                              step: workloadStep, received: now))]
-        do { try open.combine.receive(host: host, tokens: answer.tokens, partialSums: answer.partialSums.floats) } catch {
+        do { try open.combine.receive(host: host, tokens: answer.tokens, partialSums: answer.partialSums) } catch {
             removeExchange(root(of: frame.address))
             return directives + fail(.protocolViolation(host: host, detail: "layer \(frame.address.layer): \(error)"))
         }

@@ -121,6 +121,22 @@ public struct ActivationRows: Equatable, Sendable {
 
     public var byteCount: Int { type.payloadBytes(rows: rows, width: width) }
 
+    /// Adds row r onto row `targets[r]` of `output` (rows of `width` values), rows in order: the
+    /// combine's scatter-add. bf16 is widened as it is added (exactly, as `floats` widens), fp8
+    /// through `floats`.
+    public func add(into output: UnsafeMutableBufferPointer<Float>, rows targets: [UInt32]) {
+        precondition(targets.count == rows, "\(targets.count) target rows for \(rows) rows")
+        guard rows > 0, width > 0, let out = output.baseAddress else { return }
+        for target in targets { precondition((Int(target) + 1) * width <= output.count, "row \(target) is outside the output") }
+        targets.withUnsafeBufferPointer { targets in
+            switch storage {
+            case let .f32(values): values.withUnsafeBufferPointer { sy_scatter_add_f32(out, $0.baseAddress!, targets.baseAddress!, rows, width) }
+            case let .bf16(bits): bits.withUnsafeBufferPointer { sy_scatter_add_bf16(out, $0.baseAddress!, targets.baseAddress!, rows, width) }
+            case .fp8: floats.withUnsafeBufferPointer { sy_scatter_add_f32(out, $0.baseAddress!, targets.baseAddress!, rows, width) }
+            }
+        }
+    }
+
     /// The payload bytes, little-endian as every supported host stores them.
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         switch storage {

@@ -92,3 +92,23 @@ import SwitchyardCore
         }
     }
 }
+
+/// The combine's scatter-add from rows as they travel: the same sums, bit for bit, as adding the
+/// rows widened to float32 one value at a time, for every payload type.
+@Suite struct ActivationRowsAddTests {
+    @Test(arguments: [PayloadType.f32, .bf16, .fp8])
+    func addingRowsEqualsAddingTheirFloats(type: PayloadType) {
+        let width = 300, targets: [UInt32] = [4, 0, 2]
+        let values = (0..<(targets.count * width)).map { Float(($0 &* 37) % 211 - 105) / 7 }
+        let rows = ActivationRows(rows: targets.count, width: width, floats: values, as: type)
+        let start = (0..<(5 * width)).map { Float($0 % 13) / 3 }
+        var expected = start
+        let floats = rows.floats
+        for (r, target) in targets.enumerated() {
+            for c in 0..<width { expected[Int(target) * width + c] += floats[r * width + c] }
+        }
+        var output = start
+        output.withUnsafeMutableBufferPointer { rows.add(into: $0, rows: targets) }
+        #expect(output.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+}

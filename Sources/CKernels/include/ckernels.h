@@ -72,6 +72,10 @@ uint32_t sy_crc32c_update(uint32_t state, const void *bytes, long count);
 // The same, also copying the bytes to `destination` (which must not overlap them) in that pass.
 uint32_t sy_crc32c_copy(uint32_t state, const void *bytes, long count, void *destination);
 
+// out[targets[r]] += row r of `rows` (`count` rows of `width` values; bf16 widened exactly), row by
+// row in order: the combine's scatter-add.
+void sy_scatter_add_f32(float *out, const float *rows, const uint32_t *targets, long count, long width);
+void sy_scatter_add_bf16(float *out, const uint16_t *rows, const uint32_t *targets, long count, long width);
 // Row r of dst is row r of src (`rows` × `width`, 0 ≤ shift < width) rotated left by `shift` values,
 // each XORed with `sign` (the echo host's answer in bench alltoall).
 void sy_rotate_flip_u16(const uint16_t *src, uint16_t *dst, long rows, long width, long shift, uint16_t sign);
