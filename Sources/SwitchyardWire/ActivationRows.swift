@@ -70,23 +70,23 @@ public struct ActivationRows: Equatable, Sendable {
         for index in indices { precondition(Int(index) < batchRows, "row \(index) is outside a batch of \(batchRows) rows") }
         switch type {
         case .f32:
-            var values = [Float](repeating: 0, count: indices.count * width)
-            Self.gather(indices, from: batch, width: width, into: &values) { $1.update(from: $0, count: width) }
+            let values = Self.gather(indices, from: batch, width: width, as: Float.self) { $1.initialize(from: $0, count: width) }
             self.init(rows: indices.count, width: width, storage: .f32(values))
         case .bf16:
-            var values = [UInt16](repeating: 0, count: indices.count * width)
-            Self.gather(indices, from: batch, width: width, into: &values) { sy_f32_to_bf16($0, $1, width) }
+            let values = Self.gather(indices, from: batch, width: width, as: UInt16.self) { sy_f32_to_bf16($0, $1, width) }
             self.init(rows: indices.count, width: width, storage: .bf16(values))
         case .fp8:
             self.init(rows: indices.count, width: width, storage: .fp8(Self.quantized(indices, from: batch, rows: indices.count, width: width)))
         }
     }
 
-    /// Copies row `indices[i]` of `batch` to row i of `values`, converting with `copyRow(source, target)`.
-    private static func gather<Value>(_ indices: [UInt32], from batch: [Float], width: Int, into values: inout [Value],
-                                      copyRow: (UnsafePointer<Float>, UnsafeMutablePointer<Value>) -> Void) {
-        batch.withUnsafeBufferPointer { source in
-            values.withUnsafeMutableBufferPointer { target in
+    /// Row i is row `indices[i]` of `batch`, converted by `copyRow(source, target)`, which
+    /// initializes all `width` values of the target row (the array is not zeroed first).
+    private static func gather<Value>(_ indices: [UInt32], from batch: [Float], width: Int, as _: Value.Type,
+                                      copyRow: (UnsafePointer<Float>, UnsafeMutablePointer<Value>) -> Void) -> [Value] {
+        [Value](unsafeUninitializedCapacity: indices.count * width) { target, count in
+            count = indices.count * width
+            batch.withUnsafeBufferPointer { source in
                 guard let from = source.baseAddress, let to = target.baseAddress else { return }
                 for (row, index) in indices.enumerated() { copyRow(from + Int(index) * width, to + row * width) }
             }
