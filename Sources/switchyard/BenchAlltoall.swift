@@ -140,19 +140,8 @@ struct BenchAlltoall: ParsableCommand {
     @discardableResult
     func compare(_ peer: String, dispatch: Int, combine: Int, roundTrip: Double) throws -> Double {
         guard let mpirun = Executables.find("mpirun") else { throw ValidationError("--raw-mpi needs mpirun on the PATH") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = Array(MPILaunch.mpirun(ranks: hosts + 1, hostfile: nil).dropFirst())
-            + [peer, String(max(1, dispatch)), String(max(1, combine)), String(iterations), String(warmup)]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let field = text.split(separator: " ").first(where: { $0.hasPrefix("round_trip_us=") }),
-              let raw = Double(field.dropFirst("round_trip_us=".count).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ValidationError("the raw-MPI peer \(peer) failed: \(text)")
-        }
+        let raw = try peerRoundTrip(name: "raw-MPI", executable: mpirun, arguments: Array(MPILaunch.mpirun(ranks: hosts + 1, hostfile: nil).dropFirst())
+            + [peer, String(max(1, dispatch)), String(max(1, combine)), String(iterations), String(warmup)])
         let ours = roundTrip * 1e6
         print(String(format: "# raw MPI peer, same bytes per host (%d out, %d back), %d hosts: round trip %.1f us; %@: %.1f us; speed %.2f× of raw MPI",
                      dispatch, combine, hosts, raw, transport.rawValue, ours, raw / max(ours, 1e-9)))
@@ -162,23 +151,30 @@ struct BenchAlltoall: ParsableCommand {
     /// Runs the raw-ZeroMQ peer on the same bytes per host and prints its round trip beside this
     /// transport's (and the raw-MPI peer's, `rawMPI` microseconds, when it ran).
     func compareRawZeroMQ(_ peer: String, dispatch: Int, combine: Int, roundTrip: Double, rawMPI: Double?) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: peer)
-        process.arguments = [String(hosts), String(max(1, dispatch)), String(max(1, combine)), String(iterations), String(warmup)]
-        let output = Pipe()
-        process.standardOutput = output
-        do { try process.run() } catch { throw ValidationError("the raw-ZeroMQ peer \(peer) did not start: \(error)") }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let field = text.split(separator: " ").first(where: { $0.hasPrefix("round_trip_us=") }),
-              let raw = Double(field.dropFirst("round_trip_us=".count).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ValidationError("the raw-ZeroMQ peer \(peer) failed: \(text)")
-        }
+        let raw = try peerRoundTrip(name: "raw-ZeroMQ", executable: peer,
+                                    arguments: [String(hosts), String(max(1, dispatch)), String(max(1, combine)), String(iterations), String(warmup)])
         let ours = roundTrip * 1e6
         var line = String(format: "# raw ZeroMQ peer, same bytes per host, %d hosts: round trip %.1f us; zmq: %.1f us; speed %.2f× of raw ZeroMQ",
                           hosts, raw, ours, raw / max(ours, 1e-9))
         if let rawMPI { line += String(format: "; raw ZeroMQ itself %.2f× of raw MPI", rawMPI / max(raw, 1e-9)) }
         print(line)
+    }
+
+    /// A raw peer's round trip in microseconds: its `round_trip_us=` field.
+    func peerRoundTrip(name: String, executable: String, arguments: [String]) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        do { try process.run() } catch { throw ValidationError("the \(name) peer \(executable) did not start: \(error)") }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let field = text.split(separator: " ").first(where: { $0.hasPrefix("round_trip_us=") }),
+              let raw = Double(field.dropFirst("round_trip_us=".count).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ValidationError("the \(name) peer failed: \(text)")
+        }
+        return raw
     }
 
     func report(_ result: AlltoallBench.Result) throws {
