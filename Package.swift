@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "SwitchyardProtocol", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardWire", "SwitchyardTraffic",
                                                    .product(name: "Logging", package: "swift-log")]),
         // The drivers that run the sessions over transports and clocks, the embedded harness, workloads.
-        .target(name: "SwitchyardRuntime", dependencies: ["SwitchyardCore", "SwitchyardModelConfig", "SwitchyardKernels", "SwitchyardModel",
+        .target(name: "SwitchyardRuntime", dependencies: ["CKernels", "SwitchyardCore", "SwitchyardModelConfig", "SwitchyardKernels", "SwitchyardModel",
                                                           "SwitchyardWire", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardTraffic",
                                                           .product(name: "Logging", package: "swift-log")]),
         // Cluster files: transport, endpoints, devices and placement of a coordinator and its hosts.
