@@ -126,7 +126,8 @@ struct BenchAlltoall: ParsableCommand {
     }
 
     /// The row's exchange timed on the topology's link model: one dispatch of the row's mean wire
-    /// bytes to each host, one combine back (echo hosts compute nothing), against its round trip.
+    /// bytes to each host, one combine back (echo hosts compute nothing), after the row's idle gap
+    /// (the fabric's wake-up; none back to back), against its round trip.
     func predicted(_ row: AlltoallRow, topology file: String) throws -> String {
         let topology = try TopologyArgument.load(file)
         let devices = topology.devices.count, rows = Double(row.count) / Double(hidden) / Double(hosts)
@@ -136,7 +137,7 @@ struct BenchAlltoall: ParsableCommand {
              TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: false, sourceDevice: h % devices, destinationDevice: 0,
                           bytes: Double(row.combineWireBytes) / Double(hosts), tokens: Int(rows.rounded()))]
         }
-        let projection = TraceProjection(messages: messages, topology: topology)
+        let projection = TraceProjection(messages: messages, topology: topology, idleBefore: row.idleGapSeconds > 0 ? [1: row.idleGapSeconds] : [:])
         return "# " + TraceSimulation.comparison("round trip of \(row.tokens) tokens on \(topology.name)", predicted: projection.inFlightSeconds,
                                                  measured: row.roundTripSeconds)
     }
