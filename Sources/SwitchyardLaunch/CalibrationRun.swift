@@ -217,16 +217,21 @@ public struct CalibrationRun: Sendable {
     /// The expert kernels with `hosts` processes running them at once, as a run's hosts do (each
     /// process its own experts and its own threads, so the cores are shared as in a run): the
     /// total work over the time from the common start (when every worker is ready) to the last end.
+    /// Each worker streams its own 64 MiB of experts, as a run's hosts stream their own (a mini
+    /// host holds 113 MB and touches each expert once an exchange). With a share of 64 MiB each
+    /// (8 MiB for 8 workers) a worker can read its experts again from the caches (32 MiB of L3 on
+    /// the development machine) within one time slice: 8 workers measured 10–21 GB/s at 10 passes
+    /// and 24–31 at 80, against 9.7–11.7 with 64 MiB each (docs/TOPOLOGY.md).
     public func measureSharedExperts(executable: String) throws -> (memoryBytesPerSecond: Double, flops: Double) {
         let expertBytes = 3 * hidden * intermediate * 4
-        let perWorker = max(2, ((64 << 20) / max(1, expertBytes) + 1) / hosts)
+        let cycled = max(2, (64 << 20) / max(1, expertBytes) + 1), perWorker = max(2, cycled / hosts)
         var rates: [Double] = []
         for loop in [ExpertLoop.memory, .flops] {
             let workers = try (0..<hosts).map { _ -> (process: Process, output: Pipe, input: Pipe) in
                 let process = Process(), output = Pipe(), input = Pipe()
                 process.executableURL = URL(fileURLWithPath: executable)
                 process.arguments = ["topology", "calibrate-worker", "--loop", loop.rawValue, "--hidden", String(hidden), "--intermediate", String(intermediate),
-                                     "--experts", String(loop == .memory ? perWorker : 1),
+                                     "--experts", String(loop == .memory ? cycled : 1),
                                      "--passes", String(max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
                 process.standardOutput = output
                 process.standardInput = input
