@@ -21,9 +21,11 @@ public struct AlltoallBench: Sendable, Equatable {
     public var payload: PayloadType = .bf16
     public var iterations = 20
     public var warmup = 5
+    /// Microseconds the coordinator sleeps before each exchange, one row per gap (`AlltoallSweep.idleGaps`); [0]: back to back.
+    public var idleGapsMicroseconds = [0]
 
     public init(transport: Transport = .zmq, hosts: Int = 8, tokens: Int = 512, hidden: Int = 4096, experts: Int = 128, topk: Int = 4,
-                payload: PayloadType = .bf16, iterations: Int = 20, warmup: Int = 5) {
+                payload: PayloadType = .bf16, iterations: Int = 20, warmup: Int = 5, idleGapsMicroseconds: [Int] = [0]) {
         self.transport = transport
         self.hosts = hosts
         self.tokens = tokens
@@ -33,6 +35,7 @@ public struct AlltoallBench: Sendable, Equatable {
         self.payload = payload
         self.iterations = iterations
         self.warmup = warmup
+        self.idleGapsMicroseconds = idleGapsMicroseconds
     }
 
     /// What the sweep measured, both ends' ledgers merged.
@@ -52,6 +55,9 @@ public struct AlltoallBench: Sendable, Equatable {
         }
         guard experts >= hosts, (1...experts).contains(topk) else { throw LaunchInputError("--experts must be at least --hosts, and --topk in 1...--experts") }
         guard (1...10_000).contains(iterations), (0...10_000).contains(warmup) else { throw LaunchInputError("--iters 1...10000, --warmup 0...10000") }
+        guard (1...16).contains(idleGapsMicroseconds.count), idleGapsMicroseconds.allSatisfy({ (0...1_000_000).contains($0) }) else {
+            throw LaunchInputError("--idle-gap takes 1 to 16 gaps, each in 0...1000000 µs; got \(idleGapsMicroseconds.map(String.init).joined(separator: ","))")
+        }
     }
 
     /// The flags of an echo host or MPI rank: the exchange's shape.
@@ -70,8 +76,11 @@ public struct AlltoallBench: Sendable, Equatable {
     }
 
     func sweep() throws -> AlltoallSweep {
-        AlltoallSweep(placement: try Placement(.contiguous, experts: experts, hosts: hosts), hidden: hidden, topK: topk, payload: ActivationPayloads(payload),
-                      tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens), iterations: iterations, warmup: warmup)
+        var sweep = AlltoallSweep(placement: try Placement(.contiguous, experts: experts, hosts: hosts), hidden: hidden, topK: topk,
+                                  payload: ActivationPayloads(payload), tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens),
+                                  iterations: iterations, warmup: warmup)
+        sweep.idleGaps = idleGapsMicroseconds.map { .microseconds($0) }
+        return sweep
     }
 
     /// Echo hosts as threads of this process.
@@ -124,7 +133,8 @@ public struct AlltoallBench: Sendable, Equatable {
     /// The mpirun line that re-runs the benchmark as ranks: rank 0 coordinates, ranks 1…N echo.
     public func mpiCommandLine(executable: String, trafficDirectory: String, extra: [String] = []) -> [String] {
         MPILaunch.mpirun(ranks: hosts + 1, hostfile: nil) + [executable, "bench", "alltoall", "--transport", "mpi", "--mpi-rank",
-            "--traffic-dir", trafficDirectory] + shapeArguments + ["--iters", String(iterations), "--warmup", String(warmup)] + extra
+            "--traffic-dir", trafficDirectory] + shapeArguments + ["--iters", String(iterations), "--warmup", String(warmup),
+            "--idle-gap", idleGapsMicroseconds.map(String.init).joined(separator: ",")] + extra
     }
 
     /// This process's rank of the MPI benchmark; rank 0 returns the result, the echo ranks nil.
@@ -167,7 +177,8 @@ public struct AlltoallBench: Sendable, Equatable {
     }
 
     func result(_ ledger: TrafficLedger, notes: [AlltoallExchangeNote]) -> Result {
-        let rows = AlltoallRow.rows(ledger.records, notes: notes, tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens), bytesPerValue: payload.bytesPerValue)
+        let rows = AlltoallRow.rows(ledger.records, notes: notes, tokenCounts: AlltoallSweep.powersOfTwo(upTo: tokens),
+                                    idleGaps: idleGapsMicroseconds.map { Double($0) * 1e-6 }, bytesPerValue: payload.bytesPerValue)
         return Result(rows: rows, wrongValues: notes.reduce(0) { $0 + $1.wrongValues }, averageBusBandwidth: AlltoallRow.averageBusBandwidth(rows))
     }
 }

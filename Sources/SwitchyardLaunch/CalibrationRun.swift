@@ -21,13 +21,21 @@ public struct CalibrationRun: Sendable {
         }
     }
 
-    /// One transport's measurement: the round trips fitted and the link figures from them.
+    /// One transport's measurement: the round trips fitted and the link figures from them; the
+    /// round trips after idle gaps and the wake-up curve from them.
     public struct LinkMeasurement: Sendable {
         public var transport: Transport
         public var pingPong: [MachineCalibration.Timing]
         public var burst: [MachineCalibration.Timing]
         public var link: MachineCalibration.Link
+        public var coldPingPong: [MachineCalibration.ColdTiming]
+        public var coldBurst: [MachineCalibration.ColdTiming]
+        public var wakeUp: WakeUpCosts
     }
+
+    /// The idle gaps, µs, that cold exchanges are timed after: from under a decode layer's gap in
+    /// the default run (about 1 ms) to past a prefill layer's (about 5 ms).
+    public static let idleGapsMicroseconds = [250, 500, 1000, 2000, 4000, 8000]
 
     public var hosts: Int
     public var hidden: Int
@@ -59,28 +67,50 @@ public struct CalibrationRun: Sendable {
                       experts: max(experts, hosts), topk: topk, payload: .bf16, iterations: repetitions, warmup: max(1, repetitions / 4))
     }
 
-    /// Times the ping-pong and the burst over `transport`, each at two row widths, and fits the link.
+    /// The cold sweep: token counts up to 4 a host at the model's width, each timed back to back
+    /// and after every gap of `idleGapsMicroseconds`, the gaps taking turns (`AlltoallSweep`).
+    func coldBench(hosts: Int, transport: AlltoallBench.Transport) -> AlltoallBench {
+        AlltoallBench(transport: transport, hosts: hosts, tokens: 4 * hosts, hidden: hidden, experts: max(experts, hosts), topk: topk, payload: .bf16,
+                      iterations: 2 * repetitions, warmup: max(1, repetitions / 4), idleGapsMicroseconds: [0] + Self.idleGapsMicroseconds)
+    }
+
+    /// Times the ping-pong and the burst over `transport`, each at two row widths, and fits the link;
+    /// then both again after idle gaps, for the wake-up curve.
     public func measure(_ transport: Transport, executable: String) throws -> LinkMeasurement {
         var pingPong: [MachineCalibration.Timing] = [], burst: [MachineCalibration.Timing] = []
+        let kind: AlltoallBench.Transport = transport == .mpi ? .mpi : .zmq
         for wide in [false, true] {
-            pingPong += try timings(bench(hosts: 1, transport: transport == .mpi ? .mpi : .zmq, wide: wide), transport, executable).map(\.timing)
+            pingPong += try timings(bench(hosts: 1, transport: kind, wide: wide), transport, executable).map(\.timing)
             // A burst row counts only when every host is likely to get tokens: at least 2 per host.
-            burst += try timings(bench(hosts: hosts, transport: transport == .mpi ? .mpi : .zmq, wide: wide), transport, executable)
+            burst += try timings(bench(hosts: hosts, transport: kind, wide: wide), transport, executable)
                 .filter { $0.tokens >= 2 * hosts }.map(\.timing)
         }
         let link = try MachineCalibration.link(pingPong: pingPong, burst: burst, hosts: hosts)
-        return LinkMeasurement(transport: transport, pingPong: pingPong, burst: burst, link: link)
+        let coldPingPong = try coldTimings(coldBench(hosts: 1, transport: kind), transport, executable)
+        let coldBurst = try coldTimings(coldBench(hosts: hosts, transport: kind), transport, executable)
+        return LinkMeasurement(transport: transport, pingPong: pingPong, burst: burst, link: link, coldPingPong: coldPingPong, coldBurst: coldBurst,
+                               wakeUp: MachineCalibration.wakeUp(pingPong: coldPingPong, burst: coldBurst, hosts: hosts))
     }
 
-    /// (tokens, wire bytes and token records out and back, median round trip) per row of one sweep.
-    func timings(_ b: AlltoallBench, _ transport: Transport, _ executable: String) throws -> [(tokens: Int, timing: MachineCalibration.Timing)] {
+    /// Each row after an idle gap beside the back-to-back row of its size (rows with at least 2
+    /// tokens a host only, as the burst's).
+    func coldTimings(_ b: AlltoallBench, _ transport: Transport, _ executable: String) throws -> [MachineCalibration.ColdTiming] {
+        let rows = try timings(b, transport, executable).filter { $0.tokens >= 2 * b.hosts }
+        return rows.compactMap { row in
+            guard row.idle > 0, let hot = rows.first(where: { $0.tokens == row.tokens && $0.idle == 0 }) else { return nil }
+            return MachineCalibration.ColdTiming(idleSeconds: row.idle, seconds: row.timing.seconds, hotSeconds: hot.timing.seconds)
+        }
+    }
+
+    /// (tokens, idle gap, wire bytes and token records out and back, median round trip) per row of one sweep.
+    func timings(_ b: AlltoallBench, _ transport: Transport, _ executable: String) throws -> [(tokens: Int, idle: Double, timing: MachineCalibration.Timing)] {
         switch transport {
         case .zmqIPC, .zmqTCP:
             let result = try b.runZeroMQ(executable: executable, tcpPorts: transport == .zmqTCP ? try Self.freeLoopbackPorts(b.hosts) : nil)
             guard result.wrongValues == 0 else { throw LaunchFailure("calibration over \(transport.rawValue): \(result.wrongValues) values came back wrong") }
             return result.rows.map {
-                ($0.tokens, .init(bytes: Double($0.dispatchWireBytes + $0.combineWireBytes), tokens: 2 * Double($0.count) / Double(b.hidden),
-                                  seconds: $0.roundTripSeconds))
+                ($0.tokens, $0.idleGapSeconds, .init(bytes: Double($0.dispatchWireBytes + $0.combineWireBytes), tokens: 2 * Double($0.count) / Double(b.hidden),
+                                                     seconds: $0.roundTripSeconds))
             }
         case .mpi:
             return try mpiTimings(b, executable: executable)
@@ -89,7 +119,7 @@ public struct CalibrationRun: Sendable {
 
     /// The MPI sweep runs as `bench alltoall --transport mpi` ranks under mpirun, its rows read
     /// back from the JSON rank 0 writes.
-    func mpiTimings(_ b: AlltoallBench, executable: String) throws -> [(tokens: Int, timing: MachineCalibration.Timing)] {
+    func mpiTimings(_ b: AlltoallBench, executable: String) throws -> [(tokens: Int, idle: Double, timing: MachineCalibration.Timing)] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-calibrate-mpi-\(getpid())-\(b.hosts)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -109,7 +139,8 @@ public struct CalibrationRun: Sendable {
         return rows.compactMap { row in
             guard let t = row["tokens"] as? Int, let d = row["dispatch_wire_bytes"] as? Int, let c = row["combine_wire_bytes"] as? Int,
                   let count = row["count"] as? Double ?? (row["count"] as? Int).map(Double.init), let s = row["round_trip_seconds"] as? Double else { return nil }
-            return (t, .init(bytes: Double(d + c), tokens: 2 * count / Double(b.hidden), seconds: s))
+            let idle = row["idle_gap_seconds"] as? Double ?? (row["idle_gap_seconds"] as? Int).map(Double.init) ?? 0
+            return (t, idle, .init(bytes: Double(d + c), tokens: 2 * count / Double(b.hidden), seconds: s))
         }
     }
 
@@ -186,16 +217,21 @@ public struct CalibrationRun: Sendable {
     /// The expert kernels with `hosts` processes running them at once, as a run's hosts do (each
     /// process its own experts and its own threads, so the cores are shared as in a run): the
     /// total work over the time from the common start (when every worker is ready) to the last end.
+    /// Each worker streams its own 64 MiB of experts, as a run's hosts stream their own (a mini
+    /// host holds 113 MB and touches each expert once an exchange). With a share of 64 MiB each
+    /// (8 MiB for 8 workers) a worker can read its experts again from the caches (32 MiB of L3 on
+    /// the development machine) within one time slice: 8 workers measured 10–21 GB/s at 10 passes
+    /// and 24–31 at 80, against 9.7–11.7 with 64 MiB each (docs/TOPOLOGY.md).
     public func measureSharedExperts(executable: String) throws -> (memoryBytesPerSecond: Double, flops: Double) {
         let expertBytes = 3 * hidden * intermediate * 4
-        let perWorker = max(2, ((64 << 20) / max(1, expertBytes) + 1) / hosts)
+        let cycled = max(2, (64 << 20) / max(1, expertBytes) + 1), perWorker = max(2, cycled / hosts)
         var rates: [Double] = []
         for loop in [ExpertLoop.memory, .flops] {
             let workers = try (0..<hosts).map { _ -> (process: Process, output: Pipe, input: Pipe) in
                 let process = Process(), output = Pipe(), input = Pipe()
                 process.executableURL = URL(fileURLWithPath: executable)
                 process.arguments = ["topology", "calibrate-worker", "--loop", loop.rawValue, "--hidden", String(hidden), "--intermediate", String(intermediate),
-                                     "--experts", String(loop == .memory ? perWorker : 1),
+                                     "--experts", String(loop == .memory ? cycled : 1),
                                      "--passes", String(max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
                 process.standardOutput = output
                 process.standardInput = input

@@ -1,3 +1,4 @@
+import Foundation
 import SwitchyardKernels
 import SwitchyardModel
 import SwitchyardProtocol
@@ -8,8 +9,12 @@ import SwitchyardCore
 
 /// The coordinator's side of the all-to-all benchmark: for each token count, `warmup` untimed and
 /// `iterations` timed exchanges, each one dispatch to every host with tokens and the wait for every
-/// combine. Routing is uniform and seeded. Records go to `traffic` with the row index as their step
-/// (-1 for warm-up exchanges), so `AlltoallRow` can read the sweep back from the ledgers.
+/// combine. Routing is uniform and seeded. With several `idleGaps`, each iteration runs one
+/// exchange per gap, the coordinator sleeping that long before it (a run's coordinator computes
+/// between layers, so its hosts are asleep when the dispatch comes), so every gap's exchanges are
+/// spread over the same stretch of time. A row is one (token count, gap): index token index ×
+/// gaps + gap index. Records go to `traffic` with the row index as their step (-1 for warm-up
+/// exchanges), so `AlltoallRow` can read the sweep back from the ledgers.
 public struct AlltoallSweep {
     public var placement: Placement
     public var hidden: Int
@@ -20,6 +25,8 @@ public struct AlltoallSweep {
     public var warmup: Int
     public var seed: UInt64 = 1
     public var timeout: Duration = .seconds(60)
+    /// Sleeps before each exchange; [0]: back to back.
+    public var idleGaps: [Duration] = [.zero]
 
     public init(placement: Placement, hidden: Int, topK: Int, payload: ActivationPayloads, tokenCounts: [Int], iterations: Int, warmup: Int) {
         self.placement = placement
@@ -47,15 +54,20 @@ public struct AlltoallSweep {
         var exchange: UInt64 = 0
         var random = SplitMix64(seed: seed)
         var notes: [AlltoallExchangeNote] = []
-        notes.reserveCapacity(tokenCounts.count * (warmup + iterations))
-        for (row, tokens) in tokenCounts.enumerated() {
+        let gaps = idleGaps.isEmpty ? [.zero] : idleGaps
+        notes.reserveCapacity(tokenCounts.count * (warmup + iterations) * gaps.count)
+        for (index, tokens) in tokenCounts.enumerated() {
             let activations = Self.activations(tokens: tokens, hidden: hidden)
-            for iteration in 0..<(warmup + iterations) {
+            // Iteration by iteration, one exchange per gap: the gaps take turns.
+            for turn in 0..<((warmup + iterations) * gaps.count) {
+                let iteration = turn / gaps.count, gap = gaps[turn % gaps.count], row = index * gaps.count + turn % gaps.count
                 exchange += 1
                 traffic.step = iteration < warmup ? -1 : Int32(row)
                 let plan = try DispatchPlan(routing: routing(tokens: tokens, &random), placement: placement)
                 let dispatches = plan.dispatchFrames(address: FrameAddress(step: exchange), activations: activations, hidden: hidden, payload: payload)
                 let frames = dispatches.map { ($0.host, $0.encoded()) }
+                // The coordinator gives up its core, as a run's does while its hosts wait for the next layer.
+                if gap > .zero { Thread.sleep(forTimeInterval: Double(gap.components.seconds) + Double(gap.components.attoseconds) * 1e-18) }
                 for (dispatch, (host, frame)) in zip(dispatches, frames) {
                     let sent = TrafficClock.now()
                     try transport.send(frame, to: host)

@@ -86,7 +86,9 @@ public struct TraceExpertWork: Sendable, Equatable {
 /// A recorded run's exchanges timed on a topology: each exchange's dispatch, then its combine,
 /// through `LinkModel.exchange` with the recorded bytes between the devices the cluster file
 /// maps the roles to. Messages between roles on one device cross no link and take no time, except
-/// on a node whose devices are processes sharing a CPU (`shared_compute`).
+/// on a node whose devices are processes sharing a CPU (`shared_compute`). An exchange that
+/// followed an idle gap (`idleBefore`, read from the run's times) also waits for its processes to
+/// wake (the fabric's `wake_up`); back-to-back ones, and every one without a gap given, do not.
 public struct TraceProjection: Sendable {
     public var deviceNames: [String]
     /// Bytes per layer replayed (every message, local ones included).
@@ -95,6 +97,8 @@ public struct TraceProjection: Sendable {
     public var stepSeconds: [Int: (dispatch: Double, combine: Double)]
     /// Per step: seconds the hosts computed between dispatch and combine (0 without `expertWork`).
     public var computeSeconds: [Int: Double] = [:]
+    /// Per step: seconds the exchanges waited for processes woken after an idle gap.
+    public var wakeSeconds: [Int: Double] = [:]
     /// Per exchange: dispatch + expert compute + combine, the span `exchanges in flight` measures.
     public var exchangeSeconds: [UInt64: Double] = [:]
     /// Bytes from each device (row) to each device (column), over the run; local bytes left out.
@@ -104,10 +108,13 @@ public struct TraceProjection: Sendable {
     public var dispatchSeconds: Double { stepSeconds.values.reduce(0) { $0 + $1.dispatch } }
     public var combineSeconds: Double { stepSeconds.values.reduce(0) { $0 + $1.combine } }
     public var expertComputeSeconds: Double { computeSeconds.values.reduce(0, +) }
-    /// The run's exchanges in flight, predicted: every exchange's dispatch, compute and combine, summed.
+    public var wakeUpSeconds: Double { wakeSeconds.values.reduce(0, +) }
+    /// The run's exchanges in flight, predicted: every exchange's wake-up, dispatch, compute and combine, summed.
     public var inFlightSeconds: Double { exchangeSeconds.values.reduce(0, +) }
 
-    public init(messages: [TraceMessage], topology: Topology, expertWork: TraceExpertWork? = nil) {
+    /// `idleBefore`: per exchange, seconds its processes were idle before its dispatch
+    /// (`ExchangeSpans.idleSecondsBefore`); an exchange without one is back to back.
+    public init(messages: [TraceMessage], topology: Topology, expertWork: TraceExpertWork? = nil, idleBefore: [UInt64: Double] = [:]) {
         let links = LinkModel(topology: topology), n = topology.devices.count
         deviceNames = topology.devices.map(\.name)
         layerBytes = [:]
@@ -124,6 +131,13 @@ public struct TraceProjection: Sendable {
         for id in groups.keys.sorted() {
             let group = groups[id]!
             var total = 0.0
+            if let idle = idleBefore[id] {
+                // One process woken per dispatch message that crosses the transport.
+                let woken = group.filter { $0.isDispatch && ($0.sourceDevice != $0.destinationDevice || sharedDevice[$0.sourceDevice]) }.count
+                let seconds = topology.scaleUp.wakeUp.seconds(idleSeconds: idle, messages: Double(woken))
+                wakeSeconds[group[0].step, default: 0] += seconds
+                total += seconds
+            }
             if let expertWork {
                 var slots: [Int: Int] = [:]
                 for m in group where m.isDispatch { slots[m.destinationDevice, default: 0] += m.slots }

@@ -101,6 +101,37 @@ public enum MachineCalibration {
                     linkBytesPerSecond: 1 / one.perByte, sharedBytesPerSecond: 1 / many.perByte)
     }
 
+    /// One size timed after an idle gap and back to back in the same turns (`AlltoallSweep`'s
+    /// gaps take turns): the two median round trips.
+    public struct ColdTiming: Sendable, Equatable {
+        public var idleSeconds: Double
+        public var seconds: Double
+        public var hotSeconds: Double
+
+        public init(idleSeconds: Double, seconds: Double, hotSeconds: Double) {
+            self.idleSeconds = idleSeconds
+            self.seconds = seconds
+            self.hotSeconds = hotSeconds
+        }
+    }
+
+    /// The wake-up curve from cold round trips of a ping-pong (one host) and a burst (`hosts`
+    /// hosts). At each gap both measured, the extra time over back to back, averaged over sizes, is
+    /// e(1) and e(hosts); the projection charges an exchange of k dispatch messages after that gap
+    /// latency + k · message cost, so message cost = (e(hosts) − e(1)) / (hosts − 1) and latency =
+    /// e(1) − message cost, each clipped to 0 (noise can make a longer gap look cheaper: kept as
+    /// measured). Points by increasing gap; none when no gap was measured by both.
+    public static func wakeUp(pingPong: [ColdTiming], burst: [ColdTiming], hosts: Int) -> WakeUpCosts {
+        func extra(_ timings: [ColdTiming]) -> [Double: Double] {
+            Dictionary(grouping: timings, by: \.idleSeconds).mapValues { group in group.reduce(0) { $0 + $1.seconds - $1.hotSeconds } / Double(group.count) }
+        }
+        let one = extra(pingPong), many = extra(burst)
+        return WakeUpCosts(points: one.keys.filter { many[$0] != nil && $0 > 0 }.sorted().map { idle in
+            let message = hosts > 1 ? max(0, (many[idle]! - one[idle]!) / Double(hosts - 1)) : 0
+            return WakeUpCosts.Point(idleSeconds: idle, latencySeconds: max(0, one[idle]! - message), messageSeconds: message)
+        })
+    }
+
     /// The CPU's expert kernels: alone (one process, as one host runs them) and with `hosts`
     /// processes' worth of them at once (the concurrency of a run).
     public struct Experts: Sendable, Equatable {
@@ -123,23 +154,32 @@ public enum MachineCalibration {
     /// share its CPU: one node of `devices` "GPUs" of the model `cpu`, the chosen transport as a
     /// blocking switched fabric whose aggregate is the burst's bandwidth (every message crosses the
     /// node's one shared port: the CPU doing the copying, framing and waking; each device's own port
-    /// is no slower, so the shared one binds), achievable fractions 1 (measured, not peaks).
+    /// is no slower, so the shared one binds) with its wake-up curve, achievable fractions 1
+    /// (measured, not peaks).
     public static func topology(name: String, description: String, devices: Int, memoryBytes: Double, experts: Experts,
-                                fabricName: String, link: Link) -> [String: Any] {
+                                fabricName: String, link: Link, wakeUp: WakeUpCosts = .none) -> [String: Any] {
         func rate(_ bytesPerSecond: Double) -> String { "\(significant(bytesPerSecond / 1e6)) MB/s" }
         func flops(_ value: Double) -> String { "\(significant(value / 1e9)) GFLOPS" }
         func duration(_ seconds: Double) -> String { "\(significant(seconds * 1e9)) ns" }
+        // Each device's port at least as fast as the shared one, so the shared port (the CPU) binds.
+        var scaleUp: [String: Any] = [
+            "name": fabricName, "bandwidth_each_way": rate(max(link.sharedBytesPerSecond, link.linkBytesPerSecond)),
+            "latency": duration(link.latencySeconds),
+            "switched": true, "non_blocking": false, "aggregate_bandwidth": rate(link.sharedBytesPerSecond),
+            "message_cost": duration(link.messageSeconds), "token_cost": duration(link.tokenSeconds),
+        ]
+        if !wakeUp.points.isEmpty {
+            scaleUp["wake_up"] = wakeUp.points.map { p in
+                ["idle": duration(p.idleSeconds), "latency": duration(p.latencySeconds), "message_cost": duration(p.messageSeconds)]
+            }
+        }
         return [
             "name": name, "description": description,
             "gpu_models": ["cpu": ["memory": "\(significant(memoryBytes / 1e9)) GB", "hbm_bandwidth": rate(experts.memoryBytesPerSecond),
                                    "dense_throughput": ["bf16": flops(experts.flops)]]],
             "nodes": [["name": "node0", "gpu_model": "cpu", "gpus": devices,
                        "shared_compute": ["memory_bandwidth": rate(experts.sharedMemoryBytesPerSecond), "throughput": flops(experts.sharedFLOPS)]]],
-            // Each device's port at least as fast as the shared one, so the shared port (the CPU) binds.
-            "scale_up": ["name": fabricName, "bandwidth_each_way": rate(max(link.sharedBytesPerSecond, link.linkBytesPerSecond)),
-                         "latency": duration(link.latencySeconds),
-                         "switched": true, "non_blocking": false, "aggregate_bandwidth": rate(link.sharedBytesPerSecond),
-                         "message_cost": duration(link.messageSeconds), "token_cost": duration(link.tokenSeconds)],
+            "scale_up": scaleUp,
             "achievable": ["compute": 1, "hbm": 1, "scale_up": 1, "scale_out": 1],
         ]
     }

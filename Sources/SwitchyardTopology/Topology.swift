@@ -74,9 +74,11 @@ public struct ScaleUpFabric: Equatable, Sendable {
     public var aggregateBytesPerSecond: Double?
     /// Fixed time a GPU's port spends on each message and on each token record that crosses it.
     public var costs: TransferCosts
+    /// What an exchange pays when its dispatch follows an idle gap (processes asleep); none for GPUs.
+    public var wakeUp: WakeUpCosts
 
     public init(name: String, bytesPerSecondEachWay: Double, latencySeconds: Double, switched: Bool = true,
-                nonBlocking: Bool = true, aggregateBytesPerSecond: Double? = nil, costs: TransferCosts = .none) {
+                nonBlocking: Bool = true, aggregateBytesPerSecond: Double? = nil, costs: TransferCosts = .none, wakeUp: WakeUpCosts = .none) {
         self.name = name
         self.bytesPerSecondEachWay = bytesPerSecondEachWay
         self.latencySeconds = latencySeconds
@@ -84,6 +86,7 @@ public struct ScaleUpFabric: Equatable, Sendable {
         self.nonBlocking = nonBlocking
         self.aggregateBytesPerSecond = aggregateBytesPerSecond
         self.costs = costs
+        self.wakeUp = wakeUp
     }
 }
 

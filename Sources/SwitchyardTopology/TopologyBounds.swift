@@ -5,6 +5,8 @@ public enum TopologyBounds {
     public static let nodes = 1...4096
     public static let devices = 1...65536
     public static let nicCount = 1...64
+    /// Points of a fabric's `wake_up` curve.
+    public static let wakeUpPoints = 1...32
 
     /// The range a quantity of each kind may take, in SI units: tiny positive values would turn
     /// a transfer time into infinity, huge ones an accumulated total.

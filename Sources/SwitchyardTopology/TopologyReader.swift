@@ -98,7 +98,8 @@ enum TopologyReader {
     }
 
     static func scaleUp(_ field: JSONField) throws -> ScaleUpFabric {
-        _ = try field.object(allowedKeys: ["name", "bandwidth_each_way", "latency", "switched", "non_blocking", "aggregate_bandwidth", "message_cost", "token_cost"])
+        _ = try field.object(allowedKeys: ["name", "bandwidth_each_way", "latency", "switched", "non_blocking", "aggregate_bandwidth", "message_cost", "token_cost",
+                                           "wake_up"])
         let switched = try field.optionalMember("switched")?.bool() ?? true
         let nonBlocking = try field.optionalMember("non_blocking")?.bool() ?? true
         let aggregate = try field.optionalMember("aggregate_bandwidth")?.quantity(.bandwidth)
@@ -109,7 +110,29 @@ enum TopologyReader {
                              bytesPerSecondEachWay: try field.member("bandwidth_each_way").quantity(.bandwidth),
                              latencySeconds: try field.member("latency").quantity(.duration, allowZero: true),
                              switched: switched, nonBlocking: nonBlocking, aggregateBytesPerSecond: aggregate,
-                             costs: try costs(field))
+                             costs: try costs(field), wakeUp: try field.optionalMember("wake_up").map(wakeUp) ?? .none)
+    }
+
+    /// `wake_up`: 1 to 32 points `{"idle", "latency", "message_cost"}` (durations; idle positive and
+    /// strictly increasing, the costs zero or more).
+    static func wakeUp(_ field: JSONField) throws -> WakeUpCosts {
+        let entries = try field.elements()
+        guard !entries.isEmpty else { throw field.fail("is empty: give at least one point, or leave wake_up out") }
+        guard entries.count <= TopologyBounds.wakeUpPoints.upperBound else {
+            throw field.fail("has \(entries.count) points, more than the \(TopologyBounds.wakeUpPoints.upperBound) allowed")
+        }
+        var points: [WakeUpCosts.Point] = []
+        for entry in entries {
+            _ = try entry.object(allowedKeys: ["idle", "latency", "message_cost"])
+            let idleField = try entry.member("idle")
+            let idle = try idleField.quantity(.duration)
+            if let previous = points.last, idle <= previous.idleSeconds {
+                throw idleField.fail("must be longer than the point before's (\(previous.idleSeconds) s): points go by increasing idle time, got \(idleField.value.display)")
+            }
+            points.append(WakeUpCosts.Point(idleSeconds: idle, latencySeconds: try entry.member("latency").quantity(.duration, allowZero: true),
+                                            messageSeconds: try entry.member("message_cost").quantity(.duration, allowZero: true)))
+        }
+        return WakeUpCosts(points: points)
     }
 
     static func scaleOut(_ field: JSONField) throws -> ScaleOutNetwork {

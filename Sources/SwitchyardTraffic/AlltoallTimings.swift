@@ -64,7 +64,8 @@ public struct AlltoallExchangeTimes: Sendable, Equatable {
     static func seconds(from start: Int64, to end: Int64) -> Double { end > start ? Double(end - start) * 1e-9 : 0 }
 }
 
-/// The all-to-all benchmark's rows, nccl-tests style: per token count, the activations one exchange
+/// The all-to-all benchmark's rows, nccl-tests style: per token count (and idle gap, when the
+/// sweep has several: the coordinator idle before each exchange), the activations one exchange
 /// moves each way (`count` values of `bytesPerValue`, `size` bytes: what the coordinator sends
 /// and gets back), the median phase times over its timed exchanges, and the values that came back
 /// wrong over all its exchanges, warm-up included.
@@ -74,6 +75,8 @@ public struct AlltoallRow: Sendable, Equatable {
     public static let busFactor = 1.0
 
     public var tokens: Int
+    /// Seconds the coordinator slept before each of the row's exchanges (0: back to back).
+    public var idleGapSeconds: Double = 0
     public var exchanges: Int
     /// Activation values dispatched per exchange (mean over the timed exchanges), and their bytes.
     public var count: Int
@@ -91,9 +94,11 @@ public struct AlltoallRow: Sendable, Equatable {
     public var dispatchBusBandwidth: Double { dispatchAlgorithmBandwidth * Self.busFactor }
     public var combineBusBandwidth: Double { combineAlgorithmBandwidth * Self.busFactor }
 
-    /// Rows in the order of `tokenCounts`, from merged records (both ends' times filled in) and
-    /// the coordinator's notes; timed records carry their row index as their step.
-    public static func rows(_ records: [TrafficRecord], notes: [AlltoallExchangeNote], tokenCounts: [Int], bytesPerValue: Int) -> [AlltoallRow] {
+    /// Rows in the order of `tokenCounts`, each token count once per `idleGaps` entry (row index
+    /// token index × gaps + gap index, as `AlltoallSweep` numbers them), from merged records (both
+    /// ends' times filled in) and the coordinator's notes; timed records carry their row index as their step.
+    public static func rows(_ records: [TrafficRecord], notes: [AlltoallExchangeNote], tokenCounts: [Int], idleGaps: [Double] = [0],
+                            bytesPerValue: Int) -> [AlltoallRow] {
         let noteOf = Dictionary(notes.map { ($0.exchange, $0) }, uniquingKeysWith: { first, _ in first })
         var byExchange: [UInt64: [TrafficRecord]] = [:]
         for r in records where r.step >= 0 { byExchange[r.exchange, default: []].append(r) }
@@ -108,12 +113,14 @@ public struct AlltoallRow: Sendable, Equatable {
         }
         var wrong: [Int: Int] = [:]
         for note in notes { wrong[note.row, default: 0] += note.wrongValues }
-        return tokenCounts.enumerated().compactMap { row, tokens in
+        let gaps = idleGaps.isEmpty ? [0] : idleGaps
+        let labels = tokenCounts.flatMap { tokens in gaps.map { (tokens: tokens, gap: $0) } }
+        return labels.enumerated().compactMap { row, label in
             guard let samples = perRow[row], !samples.isEmpty else { return nil }
             func median(_ values: [Double]) -> Double { let s = values.sorted(); return s[s.count / 2] }
             func mean(_ values: [Int]) -> Int { values.reduce(0, +) / values.count }
             let count = mean(samples.map { $0.payload / max(1, bytesPerValue) })
-            return AlltoallRow(tokens: tokens, exchanges: samples.count, count: count, size: count * bytesPerValue,
+            return AlltoallRow(tokens: label.tokens, idleGapSeconds: label.gap, exchanges: samples.count, count: count, size: count * bytesPerValue,
                                dispatchWireBytes: mean(samples.map(\.d)), combineWireBytes: mean(samples.map(\.c)),
                                dispatchSeconds: median(samples.map(\.times.dispatchSeconds)), combineSeconds: median(samples.map(\.times.combineSeconds)),
                                roundTripSeconds: median(samples.map(\.times.roundTripSeconds)), wrongValues: wrong[row] ?? 0)

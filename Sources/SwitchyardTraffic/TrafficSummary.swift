@@ -39,18 +39,10 @@ public struct TrafficSummary: Sendable {
     /// last combine arriving (the coordinator's clock), summed; and that over the steps' seconds.
     /// Nil when the ledger has no such pair of times (a host's file).
     public var exchangeTime: (seconds: Double, shareOfSteps: Double?)? {
-        var spans: [UInt64: (first: Int64, last: Int64)] = [:]
-        for r in ledger.records {
-            if r.kind == .dispatch, r.sendNanos > 0 {
-                spans[r.exchange, default: (.max, .min)].first = min(spans[r.exchange, default: (.max, .min)].first, r.sendNanos)
-            } else if r.kind == .combine, r.receiveNanos > 0 {
-                spans[r.exchange, default: (.max, .min)].last = max(spans[r.exchange, default: (.max, .min)].last, r.receiveNanos)
-            }
-        }
-        let nanos = spans.values.reduce(0.0) { $0 + ($1.last > $1.first && $1.first != .max ? Double($1.last - $1.first) : 0) }
-        guard nanos > 0 else { return nil }
+        let seconds = ExchangeSpans(ledger.records).inFlightSeconds
+        guard seconds > 0 else { return nil }
         let steps = ledger.steps.reduce(0.0) { $0 + $1.seconds }
-        return (nanos * 1e-9, steps > 0 ? nanos * 1e-9 / steps : nil)
+        return (seconds, steps > 0 ? seconds / steps : nil)
     }
 
     /// How many nodes a token's experts were on, over every layer's exchanges: the mean and the

@@ -40,13 +40,16 @@ struct BenchAlltoall: ParsableCommand {
                     the coordinator for every exchange of the row (warm-up
                     included), outside the timed span.
         "# Avg bus bandwidth" is the mean of every row's dispatch and combine busbw.
+        --idle-gap G1,G2,… sleeps G µs before each exchange (the hosts asleep when
+        the dispatch comes, as in a run whose coordinator computes between layers):
+        the gaps take turns, one row per token count and gap ("idle (us)").
         Exits 1 when any value came back wrong. Times come from both ends' traffic
         ledgers (CLOCK_REALTIME): exact on one machine.
 
         Example: switchyard bench alltoall --transport zmq --hosts 8 --tokens 1024 \\
                    --hidden 4096
         Defaults: zmq, 8 hosts, 512 tokens, hidden 4096, 128 experts, top 4, bf16, 20
-        iterations, 5 warm-up.
+        iterations, 5 warm-up, idle gap 0 (back to back).
         """
     )
 
@@ -59,6 +62,8 @@ struct BenchAlltoall: ParsableCommand {
     @Option(help: "Activations on the wire: f32 or bf16.") var dtype: DType = .bf16
     @Option(name: .customLong("iters"), help: "Timed exchanges per token count.") var iterations = 20
     @Option(help: "Untimed exchanges per token count first.") var warmup = 5
+    @Option(help: "Microseconds the coordinator sleeps before each exchange, as a run's coordinator computes between layers (its hosts asleep when the dispatch comes); comma-separated gaps take turns, one row each; 0: back to back.")
+    var idleGap = "0"
     @Option(help: JSONOption.help) var json: String?
     @Flag(help: .hidden) var mpiRank = false
     @Option(help: .hidden) var trafficDir: String?
@@ -72,10 +77,17 @@ struct BenchAlltoall: ParsableCommand {
 
     var bench: AlltoallBench {
         AlltoallBench(transport: transport, hosts: hosts, tokens: tokens, hidden: hidden, experts: experts, topk: topk,
-                      payload: dtype == .f32 ? .f32 : .bf16, iterations: iterations, warmup: warmup)
+                      payload: dtype == .f32 ? .f32 : .bf16, iterations: iterations, warmup: warmup, idleGapsMicroseconds: idleGaps ?? [-1])
+    }
+
+    /// `--idle-gap` as numbers; nil when one is not an integer.
+    var idleGaps: [Int]? {
+        let gaps = idleGap.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return gaps.contains(nil) ? nil : gaps.compactMap { $0 }
     }
 
     func validate() throws {
+        guard idleGaps != nil else { throw ValidationError("--idle-gap must be microseconds, comma-separated (0,1000,5000), got \"\(idleGap)\"") }
         do { try bench.validate() } catch { throw ValidationError(error.description) }
     }
 
@@ -120,7 +132,8 @@ struct BenchAlltoall: ParsableCommand {
     }
 
     /// The row's exchange timed on the topology's link model: one dispatch of the row's mean wire
-    /// bytes to each host, one combine back (echo hosts compute nothing), against its round trip.
+    /// bytes to each host, one combine back (echo hosts compute nothing), after the row's idle gap
+    /// (the fabric's wake-up; none back to back), against its round trip.
     func predicted(_ row: AlltoallRow, topology file: String) throws -> String {
         let topology = try TopologyArgument.load(file)
         let devices = topology.devices.count, rows = Double(row.count) / Double(hidden) / Double(hosts)
@@ -130,7 +143,7 @@ struct BenchAlltoall: ParsableCommand {
              TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: false, sourceDevice: h % devices, destinationDevice: 0,
                           bytes: Double(row.combineWireBytes) / Double(hosts), tokens: Int(rows.rounded()))]
         }
-        let projection = TraceProjection(messages: messages, topology: topology)
+        let projection = TraceProjection(messages: messages, topology: topology, idleBefore: row.idleGapSeconds > 0 ? [1: row.idleGapSeconds] : [:])
         return "# " + TraceSimulation.comparison("round trip of \(row.tokens) tokens on \(topology.name)", predicted: projection.inFlightSeconds,
                                                  measured: row.roundTripSeconds)
     }
@@ -188,7 +201,7 @@ struct BenchAlltoall: ParsableCommand {
             "iterations": iterations, "warmup": warmup, "bus_factor": AlltoallRow.busFactor, "avg_busbw_gb_per_s": averageBusBandwidth * gb,
             "wrong": wrong, "ledger_ns_per_record": ledgerCost, "ledger_share_of_fastest_round_trip": overhead,
             "rows": rows.map { r in
-                ["tokens": r.tokens, "exchanges": r.exchanges, "size_bytes": r.size, "count": r.count, "type": dtype.rawValue,
+                ["tokens": r.tokens, "idle_gap_seconds": r.idleGapSeconds, "exchanges": r.exchanges, "size_bytes": r.size, "count": r.count, "type": dtype.rawValue,
                  "dispatch_seconds": r.dispatchSeconds, "dispatch_algbw_gb_per_s": r.dispatchAlgorithmBandwidth * gb,
                  "dispatch_busbw_gb_per_s": r.dispatchBusBandwidth * gb, "combine_seconds": r.combineSeconds,
                  "combine_algbw_gb_per_s": r.combineAlgorithmBandwidth * gb, "combine_busbw_gb_per_s": r.combineBusBandwidth * gb,
@@ -209,14 +222,16 @@ struct BenchAlltoall: ParsableCommand {
         print("# all-to-all over \(transport.rawValue): \(hosts) hosts, hidden \(hidden), \(experts) experts, top \(topk), \(dtype.rawValue); median of \(iterations) after \(warmup) warm-up")
         print("# size = count × bytes of type: the activations the coordinator sends per exchange and gets back; busbw = algbw × \(Int(AlltoallRow.busFactor)) (the coordinator's link carries every byte)")
         print("# combine starts when the last dispatch has left the coordinator; #wrong: returned values that fail the check, all exchanges of the row")
-        print("#                                      ---------- dispatch ----------  ----------------- combine -----------------")
-        print(Table(header: ["tokens", "size (B)", "count (elements)", "type", "time (us)", "algbw (GB/s)", "busbw (GB/s)",
-                             "time (us)", "algbw (GB/s)", "busbw (GB/s)", "#wrong", "round trip (us)"],
+        // The idle column only when some exchange waited: the default table stays nccl-tests' shape.
+        let idle = rows.contains { $0.idleGapSeconds > 0 }
+        print("#                                      " + (idle ? "           " : "") + "---------- dispatch ----------  ----------------- combine -----------------")
+        print(Table(header: ["tokens"] + (idle ? ["idle (us)"] : []) + ["size (B)", "count (elements)", "type", "time (us)", "algbw (GB/s)", "busbw (GB/s)",
+                                                                        "time (us)", "algbw (GB/s)", "busbw (GB/s)", "#wrong", "round trip (us)"],
                     rows: rows.map { r in
-            [String(r.tokens), String(r.size), String(r.count), dtype.rawValue,
+            [String(r.tokens)] + (idle ? [us(r.idleGapSeconds)] : []) + [String(r.size), String(r.count), dtype.rawValue,
              us(r.dispatchSeconds), gbps(r.dispatchAlgorithmBandwidth), gbps(r.dispatchBusBandwidth),
              us(r.combineSeconds), gbps(r.combineAlgorithmBandwidth), gbps(r.combineBusBandwidth), String(r.wrongValues), us(r.roundTripSeconds)]
-        }, rightAligned: Set(0...11).subtracting([3])).render())
+        }, rightAligned: Set(0...(idle ? 12 : 11)).subtracting([idle ? 4 : 3])).render())
         print("# Wrong values         : \(wrong) \(wrong == 0 ? "OK" : "FAILED")")
         print(String(format: "# Avg bus bandwidth    : %.3f GB/s", averageBusBandwidth / 1e9))
     }

@@ -18,6 +18,10 @@ struct TopologyCalibrate: ParsableCommand {
         --tokens / 4 at 8 × that width. Least-squares fits of the round trips on
         bytes and token records give the latency, the cost of each further message,
         of each token record, and the bandwidth of one link and of all at once.
+        Both are timed again at up to 4 tokens a host after idle gaps of 0.25 to 8
+        ms (the hosts asleep, as after a run's coordinator computed a layer): the
+        time over back to back gives the wake-up curve, a cost per exchange and
+        per host woken at each gap.
         The expert kernels run alone and in --hosts processes at once. The file
         names one node of --hosts devices (processes) sharing the CPU, with the
         --fabric transport as its scale-up fabric; simulate --routing
@@ -79,14 +83,15 @@ struct TopologyCalibrate: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let summary = links.map { m in
             "\(m.transport.rawValue) \(Self.us(m.link.latencySeconds)) latency, \(Self.us(m.link.messageSeconds)) a message, \(Self.us(m.link.tokenSeconds)) a token, "
-                + "\(Self.mbps(m.link.linkBytesPerSecond)) one link, \(Self.mbps(m.link.sharedBytesPerSecond)) all links"
+                + "\(Self.mbps(m.link.linkBytesPerSecond)) one link, \(Self.mbps(m.link.sharedBytesPerSecond)) all links, "
+                + "\(Self.us(wakeUp(m, idle: 1e-3))) to wake \(hosts) hosts after 1 ms idle"
         }.joined(separator: "; ")
         let name = "calibrated-" + (ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "machine")
         let description = "This machine (\(cores) cores) measured by switchyard topology calibrate with \(hosts) host processes, "
             + "\(config.hiddenSize)-wide activations: \(summary)"
         let object = MachineCalibration.topology(name: name, description: description, devices: hosts,
                                                  memoryBytes: Double(ProcessInfo.processInfo.physicalMemory), experts: experts,
-                                                 fabricName: fabric.fabricName, link: chosen.link)
+                                                 fabricName: fabric.fabricName, link: chosen.link, wakeUp: chosen.wakeUp)
         try OutputFile.write(try JSONStyle.data(object), to: out)
         // What was written must read back as a topology: the file is the product.
         let topology = try Topology.load(contentsOf: URL(fileURLWithPath: out))
@@ -98,7 +103,10 @@ struct TopologyCalibrate: ParsableCommand {
                  "token_seconds": m.link.tokenSeconds,
                  "link_bytes_per_second": m.link.linkBytesPerSecond, "shared_bytes_per_second": m.link.sharedBytesPerSecond,
                  "ping_pong": m.pingPong.map { ["bytes": $0.bytes, "tokens": $0.tokens, "round_trip_seconds": $0.seconds] },
-                 "burst": m.burst.map { ["bytes": $0.bytes, "tokens": $0.tokens, "round_trip_seconds": $0.seconds] }]
+                 "burst": m.burst.map { ["bytes": $0.bytes, "tokens": $0.tokens, "round_trip_seconds": $0.seconds] },
+                 "wake_up": m.wakeUp.points.map { ["idle_seconds": $0.idleSeconds, "latency_seconds": $0.latencySeconds, "message_seconds": $0.messageSeconds] },
+                 "cold_ping_pong": m.coldPingPong.map { ["idle_seconds": $0.idleSeconds, "round_trip_seconds": $0.seconds, "back_to_back_seconds": $0.hotSeconds] },
+                 "cold_burst": m.coldBurst.map { ["idle_seconds": $0.idleSeconds, "round_trip_seconds": $0.seconds, "back_to_back_seconds": $0.hotSeconds] }]
             },
             "experts": ["memory_bytes_per_second": experts.memoryBytesPerSecond, "flops_per_second": experts.flops,
                         "shared_memory_bytes_per_second": experts.sharedMemoryBytesPerSecond, "shared_flops_per_second": experts.sharedFLOPS],
@@ -110,11 +118,23 @@ struct TopologyCalibrate: ParsableCommand {
              Self.us(m.link.tokenSeconds), Self.mbps(m.link.linkBytesPerSecond), Self.mbps(m.link.sharedBytesPerSecond)]
         }, rightAligned: [1, 2, 3, 4, 5]).render())
         print("")
+        // What waking the hosts adds to an exchange after each idle gap: one host, and all of them.
+        let gaps = CalibrationRun.idleGapsMicroseconds
+        print(Table(header: ["wake-up after idle"] + gaps.map { Self.us(Double($0) * 1e-6) }, rows: links.flatMap { m in
+            [[m.transport.rawValue + ", 1 host"] + gaps.map { Self.us(wakeUp(m, idle: Double($0) * 1e-6, hosts: 1)) },
+             [m.transport.rawValue + ", \(hosts) hosts"] + gaps.map { Self.us(wakeUp(m, idle: Double($0) * 1e-6)) }]
+        }, rightAligned: Set(1...gaps.count)).render())
+        print("")
         print(Table(header: ["expert kernels", "alone", "\(hosts) at once"], rows: [
             ["weights streamed", Self.mbps(experts.memoryBytesPerSecond), Self.mbps(experts.sharedMemoryBytesPerSecond)],
             ["float32 products", String(format: "%.2f GFLOP/s", experts.flops / 1e9), String(format: "%.2f GFLOP/s", experts.sharedFLOPS / 1e9)],
         ], rightAligned: [1, 2]).render())
         print("wrote \(out)")
+    }
+
+    /// Seconds waking `hosts` (all the burst's when nil) adds to an exchange after `idle` seconds.
+    func wakeUp(_ m: CalibrationRun.LinkMeasurement, idle: Double, hosts: Int? = nil) -> Double {
+        m.wakeUp.seconds(idleSeconds: idle, messages: Double(hosts ?? self.hosts))
     }
 
     static func us(_ seconds: Double) -> String { String(format: "%.1f µs", seconds * 1e6) }

@@ -35,6 +35,11 @@ struct TopologyShow: ParsableCommand {
                 + (up.switched ? (up.nonBlocking ? "switched, non-blocking" : "switched, blocking (\(Format.rate(up.aggregateBytesPerSecond ?? 0)) per node)") : "direct mesh")
                 + Self.costs(up.costs)),
         ]
+        if !up.wakeUp.points.isEmpty {
+            lines.append(("wake-up", up.wakeUp.points.map { p in
+                "after \(Format.seconds(p.idleSeconds)) idle \(Format.seconds(p.latencySeconds)) + \(Format.seconds(p.messageSeconds)) a message"
+            }.joined(separator: "; ")))
+        }
         if let net = t.scaleOut {
             lines.append(("scale-out", "\(net.name): \(net.nicCount) × \(String(format: "%.0f Gb/s", net.bytesPerSecondPerNIC * 8 / 1e9)) per \(net.attachment == .gpu ? "GPU" : "node"), "
                           + "\(Format.seconds(net.latencySeconds)), \(net.railOptimized ? "rail-optimized" : "not rail-optimized")" + Self.costs(net.costs)))
@@ -62,6 +67,9 @@ struct TopologyShow: ParsableCommand {
         var scaleUp: [String: Any] = ["name": up.name, "bytes_per_second_each_way": up.bytesPerSecondEachWay, "latency_seconds": up.latencySeconds,
                                       "switched": up.switched, "non_blocking": up.nonBlocking, "costs": costs(up.costs)]
         if let aggregate = up.aggregateBytesPerSecond { scaleUp["aggregate_bytes_per_second"] = aggregate }
+        if !up.wakeUp.points.isEmpty {
+            scaleUp["wake_up"] = up.wakeUp.points.map { ["idle_seconds": $0.idleSeconds, "latency_seconds": $0.latencySeconds, "message_seconds": $0.messageSeconds] }
+        }
         let scaleOut: Any = t.scaleOut.map { net -> [String: Any] in
             ["name": net.name, "attachment": net.attachment == .gpu ? "gpu" : "node", "nic_count": net.nicCount,
              "bytes_per_second_per_nic": net.bytesPerSecondPerNIC, "latency_seconds": net.latencySeconds,

@@ -68,7 +68,9 @@ struct TraceSimulation {
         let unmatched = matches ? nil
             : "the run had hidden \(c.hidden) and \(c.experts) experts, --model \(config.hiddenSize) and \(config.nRoutedExperts): the exchange alone is timed, without the hosts' expert compute"
         let measuredSpan = matches ? TrafficSummary(ledger).exchangeTime?.seconds : nil
-        let projection = TraceProjection(messages: RunFiles.traceMessages(ledger, topology: topology)!, topology: topology, expertWork: work)
+        // Each exchange's idle gap from the run's own times: exchanges after one wait for their processes to wake.
+        let projection = TraceProjection(messages: RunFiles.traceMessages(ledger, topology: topology)!, topology: topology, expertWork: work,
+                                         idleBefore: ExchangeSpans(ledger.records).idleSecondsBefore)
         let measured = measuredSpan
         let steps = max(1, Set(ledger.records.map(\.step)).count)
         let layers = projection.layerBytes.keys.sorted()
@@ -77,6 +79,7 @@ struct TraceSimulation {
             "dispatch_seconds_per_step": projection.dispatchSeconds / Double(steps), "combine_seconds_per_step": projection.combineSeconds / Double(steps),
             "busiest_port": projection.busiestPort ?? NSNull(),
             "expert_compute_seconds_per_step": projection.expertComputeSeconds / Double(steps),
+            "wake_up_seconds_per_step": projection.wakeUpSeconds / Double(steps),
             "in_flight_seconds": projection.inFlightSeconds, "measured_in_flight_seconds": measured ?? NSNull(),
             "ratio": measured.map { projection.inFlightSeconds / $0 } ?? NSNull(),
             "layers": layers.map { ["layer": $0, "bytes": projection.layerBytes[$0]!] },
@@ -89,10 +92,11 @@ struct TraceSimulation {
             ["dispatch per step", Format.seconds(projection.dispatchSeconds / Double(steps))],
             ["combine per step", Format.seconds(projection.combineSeconds / Double(steps))],
             ["expert compute per step", Format.seconds(projection.expertComputeSeconds / Double(steps))],
+            ["wake-up per step", Format.seconds(projection.wakeUpSeconds / Double(steps))],
             ["busiest port", projection.busiestPort ?? "none: every message stays on its device"],
         ], rightAligned: [1]).render())
         // The run's "exchanges in flight" (first dispatch sent → last combine received, summed over
-        // exchanges) against the same span predicted: dispatch + expert compute + combine.
+        // exchanges) against the same span predicted: wake-up + dispatch + expert compute + combine.
         if let measured {
             print(Self.comparison("exchanges in flight", predicted: projection.inFlightSeconds, measured: measured))
         }

@@ -206,7 +206,8 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
     static var scaleUp: [String: Any] { ["bandwidth_each_way": "450 GB/s", "latency": "3 us"] }
     static var scaleOut: [String: Any] { ["nics_per": "gpu", "nic_count": 1, "nic_bandwidth": "400 Gb/s", "latency": "5 us"] }
 
-    static func topology(gpus: Any = 8, nodes: Int = 1, models: [String: Any] = gpuModels, scaleOut: [String: Any]? = scaleOut) -> Contents {
+    static func topology(gpus: Any = 8, nodes: Int = 1, models: [String: Any] = gpuModels, scaleUp: [String: Any] = scaleUp,
+                         scaleOut: [String: Any]? = scaleOut) -> Contents {
         var object: [String: Any] = ["gpu_models": models, "scale_up": scaleUp,
                                      "nodes": (0..<nodes).map { ["name": "n\($0)", "gpu_model": "H", "gpus": gpus] }]
         if let scaleOut { object["scale_out"] = scaleOut }
@@ -217,6 +218,8 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
         MalformedInput(name: "topology: \(name)", files: [("t.json", contents)] + extra,
                        arguments: ["topology", "validate", "$DIR/t.json"], mentions: ["t.json", path])
     }
+
+    static func wakeUpPoint(_ idle: String, latency: String = "10 us") -> [String: Any] { ["idle": idle, "latency": latency, "message_cost": "1 us"] }
 
     static func model(_ key: String, _ value: Any) -> [String: Any] {
         var model = gpuModels["H"] as! [String: Any]
@@ -243,6 +246,12 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
             badTopology("bandwidth 1e-300 GB/s", topology(models: model("hbm_bandwidth", "1e-300 GB/s")), path: "$.gpu_models.H.hbm_bandwidth"),
             badTopology("throughput 1e300", topology(models: model("dense_throughput", ["bf16": 1e300])), path: "$.gpu_models.H.dense_throughput.bf16"),
             badTopology("latency a billion seconds", topology(scaleOut: scaleOut.merging(["latency": "1e9 s"]) { $1 }), path: "$.scale_out.latency"),
+            badTopology("wake_up out of order", topology(scaleUp: scaleUp.merging(["wake_up": [wakeUpPoint("2 ms"), wakeUpPoint("1 ms")]]) { $1 }),
+                        path: "$.scale_up.wake_up[1].idle"),
+            badTopology("wake_up 1000 points", topology(scaleUp: scaleUp.merging(["wake_up": (1...1000).map { wakeUpPoint("\($0) us") }]) { $1 }),
+                        path: "$.scale_up.wake_up"),
+            badTopology("wake_up latency a billion seconds", topology(scaleUp: scaleUp.merging(["wake_up": [wakeUpPoint("1 ms", latency: "1e9 s")]]) { $1 }),
+                        path: "$.scale_up.wake_up[0].latency"),
             MalformedInput(name: "topology: a FIFO", files: [("t.json", .fifo)], arguments: ["topology", "validate", "$DIR/t.json"],
                            mentions: ["t.json", "not a regular file"]),
             MalformedInput(name: "topology: a FIFO for simulate", files: [("t.json", .fifo)],

@@ -20,6 +20,9 @@ import SwitchyardTestSupport
         let link = try #require((report["transports"] as? [[String: Any]])?.first)
         #expect(link["transport"] as? String == "zmq-ipc")
         #expect((link["shared_bytes_per_second"] as? Double ?? 0) > 0)
+        // The cold sweeps ran: every gap of each, beside its back-to-back row.
+        #expect((link["cold_burst"] as? [[String: Any]])?.isEmpty == false)
+        #expect(link["wake_up"] is [Any])
 
         let show = try Subprocess.run(switchyard, ["topology", "show", file, "--json"], directory: root)
         #expect(show.status == 0, "\(show.stderr)")

@@ -115,4 +115,27 @@ import SwitchyardWire
         _ = done.wait(timeout: .now() + 10)
         #expect(notes.count == 9 && notes.allSatisfy { $0.wrongValues == 0 && $0.dispatchesLeftNanos > 0 })
     }
+
+    @Test func idleGapsTakeTurnsOneRowEach() throws {
+        // Three gaps (zero, so nothing sleeps): each iteration runs one exchange per gap, row = token index × 3 + gap index.
+        let hosts = 2, hidden = 8
+        let network = InProcessNetwork(hosts: hosts)
+        let limits = WireLimits(layers: 1, experts: 4, expertsPerToken: 2, hidden: hidden, maxTokens: 2)
+        let done = DispatchGroup()
+        for host in 0..<hosts {
+            nonisolated(unsafe) let echo = AlltoallEcho(host: host, transport: network.host(host), limits: limits, traffic: nil)
+            done.enter()
+            Thread { _ = try? echo.serve(); done.leave() }.start()
+        }
+        var sweep = AlltoallSweep(placement: try Placement(.contiguous, experts: 4, hosts: hosts), hidden: hidden, topK: 2, payload: .bf16,
+                                  tokenCounts: [1, 2], iterations: 2, warmup: 1)
+        sweep.idleGaps = [.zero, .zero, .zero]
+        let notes = try sweep.run(transport: network.coordinator,
+                                  traffic: TrafficRecorder(context: TrafficContext(hosts: hosts, layers: 1, experts: 4, hidden: hidden, payload: "bf16", transport: "inproc")))
+        for host in 0..<hosts { try network.coordinator.send(WireFrame(host: host, body: .shutdown).encoded(), to: host) }
+        _ = done.wait(timeout: .now() + 10)
+        #expect(notes.map(\.row) == [0, 1, 2, 0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5, 3, 4, 5])
+        #expect(notes.map(\.timed) == Array(repeating: [false, false, false, true, true, true, true, true, true], count: 2).flatMap { $0 })
+        #expect(notes.allSatisfy { $0.wrongValues == 0 })
+    }
 }

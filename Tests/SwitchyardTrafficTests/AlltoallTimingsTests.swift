@@ -68,4 +68,19 @@ import SwitchyardTraffic
         let average = (rows[0].dispatchBusBandwidth + rows[0].combineBusBandwidth + rows[1].dispatchBusBandwidth + rows[1].combineBusBandwidth) / 4
         #expect(abs(AlltoallRow.averageBusBandwidth(rows) - average) < 1e-3)
     }
+
+    @Test func rowsWithIdleGapsAreOnePerTokenCountAndGap() throws {
+        // Gaps [0, 1 ms] take turns: row 0 is 1 token back to back, row 1 is 1 token after 1 ms, row 2 is 2 tokens back to back.
+        var records: [TrafficRecord] = []
+        var notes: [AlltoallExchangeNote] = []
+        for (id, row, roundTrip) in [(1 as UInt64, 0, 1_000 as Int64), (2, 1, 4_000), (3, 2, 2_000)] {
+            records += exchange(id, step: Int32(row), dispatches: [(10_000, 10_100)], combines: [(10_200, 10_000 + roundTrip)])
+            notes.append(AlltoallExchangeNote(exchange: id, row: row, timed: true, dispatchesLeftNanos: 10_050, wrongValues: 0))
+        }
+        let rows = AlltoallRow.rows(records, notes: notes, tokenCounts: [1, 2], idleGaps: [0, 1e-3], bytesPerValue: 2)
+        try #require(rows.count == 3)
+        #expect(rows.map(\.tokens) == [1, 1, 2])
+        #expect(rows.map(\.idleGapSeconds) == [0, 1e-3, 0])
+        #expect(abs(rows[1].roundTripSeconds - 4_000e-9) < 1e-15)
+    }
 }
