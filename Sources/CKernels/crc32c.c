@@ -88,7 +88,7 @@ static inline uint32_t crc32c_sse42(uint32_t state, const unsigned char *p, long
 
 // With VPCLMULQDQ (AVX-512): four 64-byte accumulators fold the message forward 256 bytes a step
 // by carry-less products (each 128-bit lane: low half × x^(8D+31) mod P, high half × x^(8D-33) mod P,
-// bit-reflected, D the distance in bytes; checked against the bitwise CRC for every distance used),
+// bit-reflected, D the distance in bytes: scripts/crc32c-fold-constants.py derives and checks them),
 // then onto one lane, whose 16 bytes the crc32 instruction finishes. The running state is XORed
 // into the first 4 bytes, which is what the crc32 instruction's state means.
 #define K(lo, hi) _mm512_broadcast_i32x4(_mm_set_epi64x((long long)(hi), (long long)(lo)))
