@@ -26,6 +26,7 @@ static inline void block_bf16_wide(const uint16_t *w, long cols, const float *xp
     const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
     long blocks = (cols + 31) / 32;
     __mmask32 tail = (cols & 31) ? (__mmask32)((1u << (cols & 31)) - 1) : (__mmask32)0xFFFFFFFFu;
+    const uint16_t *ahead = w + R * cols;
     for (long b = 0; b < blocks; b++) {
         __mmask32 m = b + 1 == blocks ? tail : (__mmask32)0xFFFFFFFFu;
         __m512 we[4], wo[4];
@@ -34,6 +35,7 @@ static inline void block_bf16_wide(const uint16_t *w, long cols, const float *xp
             we[i] = _mm512_castsi512_ps(_mm512_slli_epi32(raw, 16));
             wo[i] = _mm512_castsi512_ps(_mm512_and_si512(raw, high));
         }
+        sy_prefetch_ahead(ahead, b, R * 64);
         const float *xb = xp + b * T * 32;
         for (long t = 0; t < T; t++) {
             __m512 xe = _mm512_load_ps(xb + t * 32), xo = _mm512_load_ps(xb + t * 32 + 16);
@@ -55,10 +57,12 @@ static inline void block_bf16_dot(const uint16_t *w, long cols, const uint16_t *
     for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
     long blocks = (cols + 31) / 32;
     __mmask32 tail = (cols & 31) ? (__mmask32)((1u << (cols & 31)) - 1) : (__mmask32)0xFFFFFFFFu;
+    const uint16_t *ahead = w + R * cols;
     for (long b = 0; b < blocks; b++) {
         __mmask32 m = b + 1 == blocks ? tail : (__mmask32)0xFFFFFFFFu;
         __m512i wv[4];
         for (long i = 0; i < R; i++) wv[i] = _mm512_maskz_loadu_epi16(m, w + i * cols + b * 32);
+        sy_prefetch_ahead(ahead, b, R * 64);
         const uint16_t *xb = xp + b * T * 32;
         for (long t = 0; t < T; t++) {
             __m512bh xv = (__m512bh)_mm512_load_si512((const void *)(xb + t * 32));
@@ -76,10 +80,12 @@ static inline void block_f32(const float *w, long cols, const float *x, long ldx
     for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
     long blocks = (cols + 15) / 16;
     __mmask16 tail = (cols & 15) ? (__mmask16)((1u << (cols & 15)) - 1) : (__mmask16)0xFFFF;
+    const float *ahead = w + R * cols;
     for (long b = 0; b < blocks; b++) {
         __mmask16 m = b + 1 == blocks ? tail : (__mmask16)0xFFFF;
         __m512 wv[4];
         for (long i = 0; i < R; i++) wv[i] = _mm512_maskz_loadu_ps(m, w + i * cols + b * 16);
+        sy_prefetch_ahead(ahead, b, R * 64);
         for (long t = 0; t < T; t++) {
             __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + b * 16);
             for (long i = 0; i < R; i++) acc[i][t] = _mm512_fmadd_ps(wv[i], xv, acc[i][t]);

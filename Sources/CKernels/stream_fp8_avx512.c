@@ -31,10 +31,12 @@ static inline void block_fp8(const uint8_t *w, long cols, const float *xp, const
     for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
     long blocks = (cols + 31) / 32;
     __mmask32 tail = tail_mask(cols);
+    const uint8_t *ahead = w + R * cols;
     for (long b = 0; b < blocks; b++) {
         __mmask32 m = b + 1 == blocks ? tail : (__mmask32)0xFFFFFFFFu;
         __m512 lo[4], hi[4];
         for (long i = 0; i < R; i++) widen32(_mm256_maskz_loadu_epi8(m, w + i * cols + b * 32), &lo[i], &hi[i]);
+        sy_prefetch_ahead(ahead, b, R * 32);
         const float *xb = xp + b * T * 32;
         for (long t = 0; t < T; t++) {
             __m512 xl = _mm512_load_ps(xb + t * 32), xh = _mm512_load_ps(xb + t * 32 + 16);
