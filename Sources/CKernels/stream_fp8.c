@@ -98,6 +98,7 @@ static inline void row_fp8(const uint8_t *row, long cols, const float *xs, const
     for (; c + 16 <= cols; c += 16) {
         __m256 w0, w1;
         widen16(row + c, &w0, &w1);
+        sy_prefetch_ahead(row + cols, c / 16, 16);
         for (long i = 0; i < n; i++) {
             a0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xs + i * cols + c), a0[i]);
             a1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xs + i * cols + c + 8), a1[i]);
