@@ -24,7 +24,8 @@ static inline __attribute__((always_inline)) void sy_prefetch_ahead(const void *
     for (long o = 0; o < step; o += 64) _mm_prefetch((const char *)next + b * step + o, _MM_HINT_T0);
 }
 
-void sy_stream_fp8_avx512(const uint8_t *w, long cols, const float *scales, long row_phase,
+// `lookup` (the CPU has VBMI): 1-4 tokens look codes up in a table; the same bits as without.
+void sy_stream_fp8_avx512(int lookup, const uint8_t *w, long cols, const float *scales, long row_phase,
                           const float *x, long ldx, long tokens, float *y, long ldy, long r0, long r1);
 void sy_fp8_to_f32_avx512(const uint8_t *w, long cols, const float *scales, long row_phase,
                           long r0, long r1, float *dst);
