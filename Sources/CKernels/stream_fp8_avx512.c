@@ -27,20 +27,18 @@ static inline __mmask32 tail_mask(long cols) {
     return (cols & 31) ? (__mmask32)((1u << (cols & 31)) - 1) : (__mmask32)0xFFFFFFFFu;
 }
 
-// Rows [r, r+R) against tokens [0, T); R and T are constants after inlining.
+// Rows [r, r+R) against tokens [0, T) over one pass's columns; R and T are constants after inlining.
 __attribute__((target(SY_512), always_inline))
 static inline void block_fp8(const uint8_t *w, long cols, const float *xp, const long T, const long R,
-                             float *y, long ldy) {
+                             sy_pass p, float *y, long ldy) {
     __m512 acc[4][8];
-    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
-    long blocks = (cols + 31) / 32;
+    SY_PASS_BEGIN(acc, R, T, p)
     __mmask32 tail = tail_mask(cols);
-    const uint8_t *ahead = w + R * cols;
-    for (long b = 0; b < blocks; b++) {
-        __mmask32 m = b + 1 == blocks ? tail : (__mmask32)0xFFFFFFFFu;
+    for (long b = p.first; b < p.last; b++) {
+        __mmask32 m = b + 1 == p.blocks ? tail : (__mmask32)0xFFFFFFFFu;
         __m512 lo[4], hi[4];
         for (long i = 0; i < R; i++) widen32(_mm256_maskz_loadu_epi8(m, w + i * cols + b * 32), &lo[i], &hi[i]);
-        sy_prefetch_ahead(ahead, b, R * 32);
+        sy_pass_prefetch(p, R, cols, 32, b);
         const float *xb = xp + b * T * 32;
         for (long t = 0; t < T; t++) {
             __m512 xl = _mm512_load_ps(xb + t * 32), xh = _mm512_load_ps(xb + t * 32 + 16);
@@ -50,7 +48,7 @@ static inline void block_fp8(const uint8_t *w, long cols, const float *xp, const
             }
         }
     }
-    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) y[t * ldy + i] = _mm512_reduce_add_ps(acc[i][t]);
+    SY_PASS_END(acc, R, T, p, y, ldy)
 }
 
 // The bfloat16 bit patterns of |code| / 256 for the 128 magnitudes, high bytes then low bytes:
@@ -158,13 +156,10 @@ static void pack_scaled(const float *x, long ldx, long cols, long T, const float
 
 // Rows per block for T tokens: R*T accumulators and 2R widened vectors in the 32 zmm registers.
 #define SY_FP8_ROWS(T) ((T) <= 4 ? 4 : 3)
+#define SY_FP8_CALL(wr, cols, xp, T, R, p, yr, ldy) block_fp8(wr, cols, xp, T, R, p, yr, ldy)
 #define SY_FP8_RUN(T)                                                                             \
-    {                                                                                             \
-        long rr = r;                                                                              \
-        for (; rr + SY_FP8_ROWS(T) <= end; rr += SY_FP8_ROWS(T))                                  \
-            block_fp8(w + rr * cols, cols, xp, T, SY_FP8_ROWS(T), y + rr, ldy);                   \
-        for (; rr < end; rr++) block_fp8(w + rr * cols, cols, xp, T, 1, y + rr, ldy);             \
-    }
+    SY_PASSES(SY_FP8_CALL, T, SY_FP8_ROWS(T), r, end, blocks, SY_PASS_BLOCKS(T, cols, 32), \
+              carry, (const char *)w, cols, 32, w + r * cols, cols, xp)
 // The lookup holds two words vectors a row besides the tables: three rows from 3 tokens (measured).
 #define SY_FP8_LOOKUP_ROWS(T) ((T) <= 2 ? 4 : 3)
 #define SY_FP8_LOOKUP_RUN(T)                                                                      \
@@ -185,7 +180,9 @@ static void rows_lookup(const uint8_t *w, long cols, const float *xp, long T, fl
 }
 
 __attribute__((target(SY_512)))
-static void rows_widen(const uint8_t *w, long cols, const float *xp, long T, float *y, long ldy, long r, long end) {
+static void rows_widen(const uint8_t *w, long cols, const float *xp, long T, __m512 *carry, float *y, long ldy,
+                       long r, long end) {
+    long blocks = (cols + 31) / 32;
     switch (T) {
     case 1: SY_FP8_RUN(1) break; case 2: SY_FP8_RUN(2) break; case 3: SY_FP8_RUN(3) break;
     case 4: SY_FP8_RUN(4) break; case 5: SY_FP8_RUN(5) break; case 6: SY_FP8_RUN(6) break;
@@ -201,14 +198,16 @@ void sy_stream_fp8_avx512(int lookup, const uint8_t *w, long cols, const float *
         long T = tokens - t0 < 8 ? tokens - t0 : 8;
         int looked_up = lookup && T <= 4;
         long blocks = (cols + 31) / 32 + (looked_up ? (cols + 31) / 32 % 2 : 0);
-        float *xp = sy_thread_scratch(blocks * T * 32 * (long)sizeof(float));
+        long xp_bytes = blocks * T * 32 * (long)sizeof(float);
+        float *xp = sy_thread_scratch(xp_bytes + SY_CARRY_BYTES);
         if (!xp) { sy_stream_fp8_portable(w, cols, scales, row_phase, x, ldx, T, y, ldy, r0, r1); continue; }
+        __m512 *carry = (__m512 *)((char *)xp + xp_bytes);
         for (long r = r0; r < r1;) {
             long block = (r + row_phase) / SY_FP8_BLOCK;
             long end = (block + 1) * SY_FP8_BLOCK - row_phase < r1 ? (block + 1) * SY_FP8_BLOCK - row_phase : r1;
             pack_scaled(x, ldx, cols, T, scales + block * sc, blocks, xp);
             if (looked_up) rows_lookup(w, cols, xp, T, y, ldy, r, end);
-            else rows_widen(w, cols, xp, T, y, ldy, r, end);
+            else rows_widen(w, cols, xp, T, carry, y, ldy, r, end);
             r = end;
         }
     }
