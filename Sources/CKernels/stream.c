@@ -79,6 +79,7 @@ static inline __m256 load_bf16x8(const uint16_t *p) {
         long c = 0;                                                                               \
         for (; c + 16 <= cols; c += 16) {                                                         \
             __m256 w0 = LOAD(row + c), w1 = LOAD(row + c + 8);                                    \
+            sy_prefetch_ahead(row + cols, c / 16, 16 * (long)sizeof(TYPE));                       \
             for (long i = 0; i < n; i++) {                                                        \
                 a0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i * ldx + c), a0[i]);             \
                 a1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i * ldx + c + 8), a1[i]);         \
@@ -118,6 +119,7 @@ SY_DEFINE_ROW(row_f32, float, _mm256_loadu_ps, SY_IDENTITY)
             for (long c = c0; c < end; c += 8) {                                                  \
                 __m256 xv = _mm256_loadu_ps(x + c);                                               \
                 __m256 q0 = LOAD(w0 + c), q1 = LOAD(w1 + c), q2 = LOAD(w2 + c), q3 = LOAD(w3 + c); \
+                sy_prefetch_ahead(w0 + 4 * cols, c / 8, 4 * 8 * (long)sizeof(TYPE));            \
                 if (WIDEN) {                                                                      \
                     float *b = wide + (c - c0) * 4;                                               \
                     _mm256_store_ps(b, q0); _mm256_store_ps(b + 8, q1);                           \

@@ -15,25 +15,25 @@
 __attribute__((target(SY_512)))
 static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
 
-// Rows [r, r+R) against tokens [0, T) over all columns; R and T are constants after inlining.
-// `xp` holds, for each block of 32 columns and each token, 32 floats: the block's even columns
-// then its odd ones (zero past `cols`).
+// Rows [r, r+R) against tokens [0, T) over one pass's columns; R and T are constants after
+// inlining. `xp` holds, for each block of 32 columns and each token, 32 floats: the block's even
+// columns then its odd ones (zero past `cols`).
 __attribute__((target(SY_512), always_inline))
 static inline void block_bf16_wide(const uint16_t *w, long cols, const float *xp, const long T, const long R,
-                                   float *y, long ldy) {
+                                   sy_pass p, float *y, long ldy) {
     __m512 acc[4][8];
-    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
+    SY_PASS_BEGIN(acc, R, T, p)
     const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
-    long blocks = (cols + 31) / 32;
     __mmask32 tail = (cols & 31) ? (__mmask32)((1u << (cols & 31)) - 1) : (__mmask32)0xFFFFFFFFu;
-    for (long b = 0; b < blocks; b++) {
-        __mmask32 m = b + 1 == blocks ? tail : (__mmask32)0xFFFFFFFFu;
+    for (long b = p.first; b < p.last; b++) {
+        __mmask32 m = b + 1 == p.blocks ? tail : (__mmask32)0xFFFFFFFFu;
         __m512 we[4], wo[4];
         for (long i = 0; i < R; i++) {
             __m512i raw = _mm512_maskz_loadu_epi16(m, w + i * cols + b * 32);
             we[i] = _mm512_castsi512_ps(_mm512_slli_epi32(raw, 16));
             wo[i] = _mm512_castsi512_ps(_mm512_and_si512(raw, high));
         }
+        sy_pass_prefetch(p, R, cols * 2, 64, b);
         const float *xb = xp + b * T * 32;
         for (long t = 0; t < T; t++) {
             __m512 xe = _mm512_load_ps(xb + t * 32), xo = _mm512_load_ps(xb + t * 32 + 16);
@@ -43,49 +43,49 @@ static inline void block_bf16_wide(const uint16_t *w, long cols, const float *xp
             }
         }
     }
-    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) y[t * ldy + i] = hsum512(acc[i][t]);
+    SY_PASS_END(acc, R, T, p, y, ldy)
 }
 
 // The same with `vdpbf16ps`: `xp` holds, per block of 32 columns and token, the 32 activations
 // rounded to bf16 (zero past `cols`).
 __attribute__((target(SY_512BF16), always_inline))
 static inline void block_bf16_dot(const uint16_t *w, long cols, const uint16_t *xp, const long T, const long R,
-                                  float *y, long ldy) {
+                                  sy_pass p, float *y, long ldy) {
     __m512 acc[4][8];
-    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
-    long blocks = (cols + 31) / 32;
+    SY_PASS_BEGIN(acc, R, T, p)
     __mmask32 tail = (cols & 31) ? (__mmask32)((1u << (cols & 31)) - 1) : (__mmask32)0xFFFFFFFFu;
-    for (long b = 0; b < blocks; b++) {
-        __mmask32 m = b + 1 == blocks ? tail : (__mmask32)0xFFFFFFFFu;
+    for (long b = p.first; b < p.last; b++) {
+        __mmask32 m = b + 1 == p.blocks ? tail : (__mmask32)0xFFFFFFFFu;
         __m512i wv[4];
         for (long i = 0; i < R; i++) wv[i] = _mm512_maskz_loadu_epi16(m, w + i * cols + b * 32);
+        sy_pass_prefetch(p, R, cols * 2, 64, b);
         const uint16_t *xb = xp + b * T * 32;
         for (long t = 0; t < T; t++) {
             __m512bh xv = (__m512bh)_mm512_load_si512((const void *)(xb + t * 32));
             for (long i = 0; i < R; i++) acc[i][t] = _mm512_dpbf16_ps(acc[i][t], (__m512bh)wv[i], xv);
         }
     }
-    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) y[t * ldy + i] = hsum512(acc[i][t]);
+    SY_PASS_END(acc, R, T, p, y, ldy)
 }
 
 // float32 weights: `x` is read where it is (rows of `ldx`), the last block masked.
 __attribute__((target(SY_512), always_inline))
 static inline void block_f32(const float *w, long cols, const float *x, long ldx, const long T, const long R,
-                             float *y, long ldy) {
+                             sy_pass p, float *y, long ldy) {
     __m512 acc[4][8];
-    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
-    long blocks = (cols + 15) / 16;
+    SY_PASS_BEGIN(acc, R, T, p)
     __mmask16 tail = (cols & 15) ? (__mmask16)((1u << (cols & 15)) - 1) : (__mmask16)0xFFFF;
-    for (long b = 0; b < blocks; b++) {
-        __mmask16 m = b + 1 == blocks ? tail : (__mmask16)0xFFFF;
+    for (long b = p.first; b < p.last; b++) {
+        __mmask16 m = b + 1 == p.blocks ? tail : (__mmask16)0xFFFF;
         __m512 wv[4];
         for (long i = 0; i < R; i++) wv[i] = _mm512_maskz_loadu_ps(m, w + i * cols + b * 16);
+        sy_pass_prefetch(p, R, cols * 4, 64, b);
         for (long t = 0; t < T; t++) {
             __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + b * 16);
             for (long i = 0; i < R; i++) acc[i][t] = _mm512_fmadd_ps(wv[i], xv, acc[i][t]);
         }
     }
-    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) y[t * ldy + i] = hsum512(acc[i][t]);
+    SY_PASS_END(acc, R, T, p, y, ldy)
 }
 
 // Rows per block for T tokens: as many as keep R*T accumulators and the R weight vectors in the
@@ -99,12 +99,24 @@ static inline void block_f32(const float *w, long cols, const float *x, long ldx
     case 5: BODY(5) break; case 6: BODY(6) break; case 7: BODY(7) break; default: BODY(8) break; \
     }
 
-#define SY_ROWS(KERNEL, T, ...)                                                                   \
+// Rows [r0, r1) in passes over column blocks of `width` columns, `size`-byte weights; in chunks
+// where `chunks` allows. Float32 weights do not: they are read at the memory's rate in one pass up
+// to 8 tokens, and chunks of them slower (measured).
+#define SY_ROWS(KERNEL, T, width, size, chunks, ...)                                              \
     {                                                                                             \
-        long r = r0;                                                                              \
-        for (; r + SY_ROWS_FOR(T) <= r1; r += SY_ROWS_FOR(T)) KERNEL(__VA_ARGS__, T, SY_ROWS_FOR(T), y + r, ldy); \
-        for (; r < r1; r++) KERNEL(__VA_ARGS__, T, 1, y + r, ldy);                                \
+        long blocks_ = (cols + (width) - 1) / (width);                                            \
+        long pass_ = (chunks) ? SY_PASS_BLOCKS(T, cols, width) : blocks_;                         \
+        SY_PASSES(KERNEL, T, SY_ROWS_FOR(T), r0, r1, blocks_, pass_, carry, (const char *)w,      \
+                  cols * (size), (width) * (size), __VA_ARGS__)                                   \
     }
+
+// The scratch for `values` floats of repacked activations, then the carry of SY_PASSES.
+static void *scratch_with_carry(long values, __m512 **carry) {
+    long bytes = (values * (long)sizeof(float) + 63) & ~63L;
+    char *block = sy_thread_scratch(bytes + SY_CARRY_BYTES);
+    *carry = block ? (__m512 *)(block + bytes) : 0;
+    return block;
+}
 
 __attribute__((target(SY_512)))
 static void pack_even_odd(const float *x, long ldx, long cols, long T, float *xp) {
@@ -135,43 +147,47 @@ static void pack_bf16(const float *x, long ldx, long cols, long T, uint16_t *xp)
         }
 }
 
-#define SY_WIDE(T) SY_ROWS(SY_CALL_WIDE, T, w + r * cols, cols, xp)
-#define SY_CALL_WIDE(wr, cols, xp, T, R, yr, ldy) block_bf16_wide(wr, cols, xp, T, R, yr, ldy)
+#define SY_WIDE(T) SY_ROWS(SY_CALL_WIDE, T, 32, 2, 1, w + r * cols, cols, xp)
+#define SY_CALL_WIDE(wr, cols, xp, T, R, p, yr, ldy) block_bf16_wide(wr, cols, xp, T, R, p, yr, ldy)
 __attribute__((target(SY_512)))
 void sy_stream_bf16_avx512(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
                            float *y, long ldy, long r0, long r1) {
     long blocks = (cols + 31) / 32;
     for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
         long T = tokens - t0 < 8 ? tokens - t0 : 8;
-        float *xp = sy_thread_scratch(blocks * T * 32 * (long)sizeof(float));
+        __m512 *carry;
+        float *xp = scratch_with_carry(blocks * T * 32, &carry);
         if (!xp) { sy_stream_bf16_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
         pack_even_odd(x, ldx, cols, T, xp);
         SY_FOR_TOKENS(T, SY_WIDE)
     }
 }
 
-#define SY_DOT(T) SY_ROWS(SY_CALL_DOT, T, w + r * cols, cols, xp)
-#define SY_CALL_DOT(wr, cols, xp, T, R, yr, ldy) block_bf16_dot(wr, cols, xp, T, R, yr, ldy)
+#define SY_DOT(T) SY_ROWS(SY_CALL_DOT, T, 32, 2, 1, w + r * cols, cols, xp)
+#define SY_CALL_DOT(wr, cols, xp, T, R, p, yr, ldy) block_bf16_dot(wr, cols, xp, T, R, p, yr, ldy)
 __attribute__((target(SY_512BF16)))
 void sy_stream_bf16_avx512bf16(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
                                float *y, long ldy, long r0, long r1) {
     long blocks = (cols + 31) / 32;
     for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
         long T = tokens - t0 < 8 ? tokens - t0 : 8;
-        uint16_t *xp = sy_thread_scratch(blocks * T * 32 * (long)sizeof(uint16_t));
+        __m512 *carry;
+        uint16_t *xp = scratch_with_carry(blocks * T * 16, &carry);
         if (!xp) { sy_stream_bf16_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
         pack_bf16(x, ldx, cols, T, xp);
         SY_FOR_TOKENS(T, SY_DOT)
     }
 }
 
-#define SY_F32(T) SY_ROWS(SY_CALL_F32, T, w + r * cols, cols, x, ldx)
-#define SY_CALL_F32(wr, cols, x, ldx, T, R, yr, ldy) block_f32(wr, cols, x, ldx, T, R, yr, ldy)
+#define SY_F32(T) SY_ROWS(SY_CALL_F32, T, 16, 4, 0, w + r * cols, cols, x, ldx)
+#define SY_CALL_F32(wr, cols, x, ldx, T, R, p, yr, ldy) block_f32(wr, cols, x, ldx, T, R, p, yr, ldy)
 __attribute__((target(SY_512)))
 void sy_stream_f32_avx512(const float *w, long cols, const float *x, long ldx, long tokens,
                           float *y, long ldy, long r0, long r1) {
     for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
         long T = tokens - t0 < 8 ? tokens - t0 : 8;
+        __m512 *carry;
+        if (!scratch_with_carry(0, &carry)) { sy_stream_f32_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
         SY_FOR_TOKENS(T, SY_F32)
     }
 }

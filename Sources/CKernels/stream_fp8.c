@@ -98,6 +98,7 @@ static inline void row_fp8(const uint8_t *row, long cols, const float *xs, const
     for (; c + 16 <= cols; c += 16) {
         __m256 w0, w1;
         widen16(row + c, &w0, &w1);
+        sy_prefetch_ahead(row + cols, c / 16, 16);
         for (long i = 0; i < n; i++) {
             a0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xs + i * cols + c), a0[i]);
             a1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xs + i * cols + c + 8), a1[i]);
@@ -169,7 +170,35 @@ static int has_f16c(void) {
     }
     return cached;
 }
+
+static int has_vbmi(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512vbmi") ? 1 : 0;
+    }
+    return cached;
+}
 #endif
+
+int sy_fp8_lookup_supported(void) {
+#ifdef SY_X86
+    return sy_kernel_path_supported(SY_KERNELS_AVX512) && has_vbmi();
+#else
+    return 0;
+#endif
+}
+
+void sy_stream_fp8_avx512_lookup(int lookup, const uint8_t *w, long cols, const float *scales, long row_phase,
+                                 const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end) {
+#ifdef SY_X86
+    if (sy_kernel_path_supported(SY_KERNELS_AVX512)) {
+        sy_stream_fp8_avx512(lookup && has_vbmi(), w, cols, scales, row_phase, x, ldx, tokens, y, ldy, row_begin, row_end);
+        return;
+    }
+#endif
+    sy_stream_fp8(w, cols, scales, row_phase, x, ldx, tokens, y, ldy, row_begin, row_end);
+}
 
 void sy_stream_fp8_on(int path, const uint8_t *w, long cols, const float *scales, long row_phase,
                       const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end) {
@@ -179,7 +208,7 @@ void sy_stream_fp8_on(int path, const uint8_t *w, long cols, const float *scales
     // There is no bf16 dot product to use on fp8 weights: avx512bf16 runs the avx512 kernel.
     case SY_KERNELS_AVX512BF16:
     case SY_KERNELS_AVX512:
-        sy_stream_fp8_avx512(w, cols, scales, row_phase, x, ldx, tokens, y, ldy, row_begin, row_end);
+        sy_stream_fp8_avx512(has_vbmi(), w, cols, scales, row_phase, x, ldx, tokens, y, ldy, row_begin, row_end);
         return;
     case SY_KERNELS_AVX2:
         if (has_f16c()) { stream_fp8_avx2(w, cols, scales, row_phase, x, ldx, tokens, y, ldy, row_begin, row_end); return; }

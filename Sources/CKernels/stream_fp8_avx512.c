@@ -2,12 +2,16 @@
 // token at once, all partial sums in zmm registers, each weight byte loaded once. 32 codes become
 // 32 floats (value / 256) in four instructions; the activations are copied once per 128-row block,
 // scaled by that block's scales and 256, in blocks of 32 columns per token (zero past `cols`).
+// With VBMI, 1-4 tokens look codes up instead (64 codes in nine instructions), to the same floats
+// in the same lanes, so the two give the same bits and a token's result never depends on how many
+// share its product.
 #include "stream_paths.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #define SY_512 "avx512f,avx512bw,avx512vl"
+#define SY_512VBMI "avx512f,avx512bw,avx512vl,avx512vbmi"
 
 // Sign-extend to 16 bits, move exponent and mantissa into an IEEE half's place, clear the spare
 // sign copy, convert: exact for every code, subnormals included.
@@ -23,18 +27,18 @@ static inline __mmask32 tail_mask(long cols) {
     return (cols & 31) ? (__mmask32)((1u << (cols & 31)) - 1) : (__mmask32)0xFFFFFFFFu;
 }
 
-// Rows [r, r+R) against tokens [0, T); R and T are constants after inlining.
+// Rows [r, r+R) against tokens [0, T) over one pass's columns; R and T are constants after inlining.
 __attribute__((target(SY_512), always_inline))
 static inline void block_fp8(const uint8_t *w, long cols, const float *xp, const long T, const long R,
-                             float *y, long ldy) {
+                             sy_pass p, float *y, long ldy) {
     __m512 acc[4][8];
-    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
-    long blocks = (cols + 31) / 32;
+    SY_PASS_BEGIN(acc, R, T, p)
     __mmask32 tail = tail_mask(cols);
-    for (long b = 0; b < blocks; b++) {
-        __mmask32 m = b + 1 == blocks ? tail : (__mmask32)0xFFFFFFFFu;
+    for (long b = p.first; b < p.last; b++) {
+        __mmask32 m = b + 1 == p.blocks ? tail : (__mmask32)0xFFFFFFFFu;
         __m512 lo[4], hi[4];
         for (long i = 0; i < R; i++) widen32(_mm256_maskz_loadu_epi8(m, w + i * cols + b * 32), &lo[i], &hi[i]);
+        sy_pass_prefetch(p, R, cols, 32, b);
         const float *xb = xp + b * T * 32;
         for (long t = 0; t < T; t++) {
             __m512 xl = _mm512_load_ps(xb + t * 32), xh = _mm512_load_ps(xb + t * 32 + 16);
@@ -44,18 +48,104 @@ static inline void block_fp8(const uint8_t *w, long cols, const float *xp, const
             }
         }
     }
+    SY_PASS_END(acc, R, T, p, y, ldy)
+}
+
+// The bfloat16 bit patterns of |code| / 256 for the 128 magnitudes, high bytes then low bytes:
+// exact for every code, subnormals included; the NaN magnitude reads as 480, as widen32 has it.
+static const uint8_t lookup_high[128] __attribute__((aligned(64))) = {
+    0x00, 0x37, 0x37, 0x37, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38,
+    0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39,
+    0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A,
+    0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B, 0x3B,
+    0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C, 0x3C,
+    0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D, 0x3D,
+    0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E,
+    0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F,
+};
+static const uint8_t lookup_low[128] __attribute__((aligned(64))) = {
+    0x00, 0x00, 0x80, 0xC0, 0x00, 0x20, 0x40, 0x60, 0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0,
+    0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0,
+    0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0,
+    0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0,
+    0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0,
+    0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0,
+    0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0,
+    0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0,
+};
+
+// Which byte of (low, high) goes where for the first 32 columns (+32 for the others): word 2l is
+// column l, word 2l+1 column 16+l, each its low byte (index c) then its high byte (64 + c).
+static const uint8_t lookup_pairs[64] __attribute__((aligned(64))) = {
+    0, 64, 16, 80, 1, 65, 17, 81, 2, 66, 18, 82, 3, 67, 19, 83,
+    4, 68, 20, 84, 5, 69, 21, 85, 6, 70, 22, 86, 7, 71, 23, 87,
+    8, 72, 24, 88, 9, 73, 25, 89, 10, 74, 26, 90, 11, 75, 27, 91,
+    12, 76, 28, 92, 13, 77, 29, 93, 14, 78, 30, 94, 15, 79, 31, 95,
+};
+
+// 64 codes to bfloat16 words: the magnitude's bytes looked up, the sign put back, then paired so
+// that a << 16 holds columns 0-15 as float32, a's high halves 16-31, b's 32-47 and 48-63: the
+// vectors widen32 gives for two blocks of 32.
+__attribute__((target(SY_512VBMI), always_inline))
+static inline void lookup64(__m512i codes, __m512i high0, __m512i high1, __m512i low0, __m512i low1,
+                            __m512i pair_a, __m512i pair_b, __m512i *a, __m512i *b) {
+    __m512i low = _mm512_permutex2var_epi8(low0, codes, low1);
+    __m512i high = _mm512_permutex2var_epi8(high0, codes, high1);
+    high = _mm512_ternarylogic_epi32(high, codes, _mm512_set1_epi8((char)0x80), 0xF8); // high | (codes & 0x80)
+    *a = _mm512_permutex2var_epi8(low, pair_a, high);
+    *b = _mm512_permutex2var_epi8(low, pair_b, high);
+}
+
+// block_fp8 with 64 columns a step; `xp` as block_fp8's, padded to an even number of 32-column
+// blocks. The sums run in block_fp8's order, lane for lane.
+__attribute__((target(SY_512VBMI), always_inline))
+static inline void block_fp8_lookup(const uint8_t *w, long cols, const float *xp, const long T, const long R,
+                                    float *y, long ldy) {
+    __m512 acc[4][8];
+    for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
+    const __m512i high0 = _mm512_load_si512(lookup_high), high1 = _mm512_load_si512(lookup_high + 64);
+    const __m512i low0 = _mm512_load_si512(lookup_low), low1 = _mm512_load_si512(lookup_low + 64);
+    const __m512i pair_a = _mm512_load_si512(lookup_pairs), pair_b = _mm512_add_epi8(pair_a, _mm512_set1_epi8(32));
+    const __m512i upper = _mm512_set1_epi32((int)0xFFFF0000u);
+    long steps = (cols + 63) / 64;
+    __mmask64 tail = (cols & 63) ? (((__mmask64)1 << (cols & 63)) - 1) : ~(__mmask64)0;
+    const uint8_t *ahead = w + R * cols;
+    for (long b = 0; b < steps; b++) {
+        __mmask64 m = b + 1 == steps ? tail : ~(__mmask64)0;
+        __m512i pa[4], pb[4];
+        for (long i = 0; i < R; i++)
+            lookup64(_mm512_maskz_loadu_epi8(m, w + i * cols + b * 64), high0, high1, low0, low1, pair_a, pair_b, &pa[i], &pb[i]);
+        sy_prefetch_ahead(ahead, b, R * 64);
+        const float *xb = xp + b * T * 64;
+        for (long half = 0; half < 2; half++) {
+            __m512 lo[4], hi[4];
+            for (long i = 0; i < R; i++) {
+                __m512i p = half ? pb[i] : pa[i];
+                lo[i] = _mm512_castsi512_ps(_mm512_slli_epi32(p, 16));
+                hi[i] = _mm512_castsi512_ps(_mm512_and_si512(p, upper));
+            }
+            const float *xh = xb + half * T * 32;
+            for (long t = 0; t < T; t++) {
+                __m512 xl = _mm512_load_ps(xh + t * 32), xu = _mm512_load_ps(xh + t * 32 + 16);
+                for (long i = 0; i < R; i++) {
+                    acc[i][t] = _mm512_fmadd_ps(lo[i], xl, acc[i][t]);
+                    acc[i][t] = _mm512_fmadd_ps(hi[i], xu, acc[i][t]);
+                }
+            }
+        }
+    }
     for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) y[t * ldy + i] = _mm512_reduce_add_ps(acc[i][t]);
 }
 
-// xp[b][t][0..32) = x[t][32b ..] * (scale of the 128-column block holding 32b) * 256.
+// xp[b][t][0..32) = x[t][32b ..] * (scale of the 128-column block holding 32b) * 256, for
+// `blocks` blocks (zero past `cols`).
 __attribute__((target(SY_512)))
-static void pack_scaled(const float *x, long ldx, long cols, long T, const float *s, float *xp) {
-    long blocks = (cols + 31) / 32;
+static void pack_scaled(const float *x, long ldx, long cols, long T, const float *s, long blocks, float *xp) {
     for (long b = 0; b < blocks; b++) {
         long c = b * 32, n = cols - c < 32 ? cols - c : 32;
-        __mmask16 lo = n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
+        __mmask16 lo = n >= 16 ? 0xFFFF : n > 0 ? (__mmask16)((1u << n) - 1) : 0;
         __mmask16 hi = n >= 32 ? 0xFFFF : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
-        __m512 f = _mm512_set1_ps(s[c / SY_FP8_BLOCK] * 256.0f);
+        __m512 f = _mm512_set1_ps(n > 0 ? s[c / SY_FP8_BLOCK] * 256.0f : 0.0f);
         for (long t = 0; t < T; t++) {
             float *d = xp + (b * T + t) * 32;
             _mm512_store_ps(d, _mm512_mul_ps(_mm512_maskz_loadu_ps(lo, x + t * ldx + c), f));
@@ -66,31 +156,58 @@ static void pack_scaled(const float *x, long ldx, long cols, long T, const float
 
 // Rows per block for T tokens: R*T accumulators and 2R widened vectors in the 32 zmm registers.
 #define SY_FP8_ROWS(T) ((T) <= 4 ? 4 : 3)
+#define SY_FP8_CALL(wr, cols, xp, T, R, p, yr, ldy) block_fp8(wr, cols, xp, T, R, p, yr, ldy)
 #define SY_FP8_RUN(T)                                                                             \
+    SY_PASSES(SY_FP8_CALL, T, SY_FP8_ROWS(T), r, end, blocks, SY_PASS_BLOCKS(T, cols, 32), \
+              carry, (const char *)w, cols, 32, w + r * cols, cols, xp)
+// The lookup holds two words vectors a row besides the tables: three rows from 3 tokens (measured).
+#define SY_FP8_LOOKUP_ROWS(T) ((T) <= 2 ? 4 : 3)
+#define SY_FP8_LOOKUP_RUN(T)                                                                      \
     {                                                                                             \
         long rr = r;                                                                              \
-        for (; rr + SY_FP8_ROWS(T) <= end; rr += SY_FP8_ROWS(T))                                  \
-            block_fp8(w + rr * cols, cols, xp, T, SY_FP8_ROWS(T), y + rr, ldy);                   \
-        for (; rr < end; rr++) block_fp8(w + rr * cols, cols, xp, T, 1, y + rr, ldy);             \
+        for (; rr + SY_FP8_LOOKUP_ROWS(T) <= end; rr += SY_FP8_LOOKUP_ROWS(T))                    \
+            block_fp8_lookup(w + rr * cols, cols, xp, T, SY_FP8_LOOKUP_ROWS(T), y + rr, ldy);     \
+        for (; rr < end; rr++) block_fp8_lookup(w + rr * cols, cols, xp, T, 1, y + rr, ldy);      \
     }
 
+// Blocks of rows with the lookup (1-4 tokens); plain AVX-512 callers never reach it.
+__attribute__((target(SY_512VBMI)))
+static void rows_lookup(const uint8_t *w, long cols, const float *xp, long T, float *y, long ldy, long r, long end) {
+    switch (T) {
+    case 1: SY_FP8_LOOKUP_RUN(1) break; case 2: SY_FP8_LOOKUP_RUN(2) break;
+    case 3: SY_FP8_LOOKUP_RUN(3) break; default: SY_FP8_LOOKUP_RUN(4) break;
+    }
+}
+
 __attribute__((target(SY_512)))
-void sy_stream_fp8_avx512(const uint8_t *w, long cols, const float *scales, long row_phase,
+static void rows_widen(const uint8_t *w, long cols, const float *xp, long T, __m512 *carry, float *y, long ldy,
+                       long r, long end) {
+    long blocks = (cols + 31) / 32;
+    switch (T) {
+    case 1: SY_FP8_RUN(1) break; case 2: SY_FP8_RUN(2) break; case 3: SY_FP8_RUN(3) break;
+    case 4: SY_FP8_RUN(4) break; case 5: SY_FP8_RUN(5) break; case 6: SY_FP8_RUN(6) break;
+    case 7: SY_FP8_RUN(7) break; default: SY_FP8_RUN(8) break;
+    }
+}
+
+__attribute__((target(SY_512)))
+void sy_stream_fp8_avx512(int lookup, const uint8_t *w, long cols, const float *scales, long row_phase,
                           const float *x, long ldx, long tokens, float *y, long ldy, long r0, long r1) {
-    long blocks = (cols + 31) / 32, sc = (cols + SY_FP8_BLOCK - 1) / SY_FP8_BLOCK;
+    long sc = (cols + SY_FP8_BLOCK - 1) / SY_FP8_BLOCK;
     for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
         long T = tokens - t0 < 8 ? tokens - t0 : 8;
-        float *xp = sy_thread_scratch(blocks * T * 32 * (long)sizeof(float));
+        int looked_up = lookup && T <= 4;
+        long blocks = (cols + 31) / 32 + (looked_up ? (cols + 31) / 32 % 2 : 0);
+        long xp_bytes = blocks * T * 32 * (long)sizeof(float);
+        float *xp = sy_thread_scratch(xp_bytes + SY_CARRY_BYTES);
         if (!xp) { sy_stream_fp8_portable(w, cols, scales, row_phase, x, ldx, T, y, ldy, r0, r1); continue; }
+        __m512 *carry = (__m512 *)((char *)xp + xp_bytes);
         for (long r = r0; r < r1;) {
             long block = (r + row_phase) / SY_FP8_BLOCK;
             long end = (block + 1) * SY_FP8_BLOCK - row_phase < r1 ? (block + 1) * SY_FP8_BLOCK - row_phase : r1;
-            pack_scaled(x, ldx, cols, T, scales + block * sc, xp);
-            switch (T) {
-            case 1: SY_FP8_RUN(1) break; case 2: SY_FP8_RUN(2) break; case 3: SY_FP8_RUN(3) break;
-            case 4: SY_FP8_RUN(4) break; case 5: SY_FP8_RUN(5) break; case 6: SY_FP8_RUN(6) break;
-            case 7: SY_FP8_RUN(7) break; default: SY_FP8_RUN(8) break;
-            }
+            pack_scaled(x, ldx, cols, T, scales + block * sc, blocks, xp);
+            if (looked_up) rows_lookup(w, cols, xp, T, y, ldy, r, end);
+            else rows_widen(w, cols, xp, T, carry, y, ldy, r, end);
             r = end;
         }
     }

@@ -160,6 +160,32 @@ import SwitchyardCore
         }
     }
 
+    /// With VBMI, AVX-512 looks fp8 codes up (1-4 tokens) instead of widening them through IEEE half:
+    /// the same floats in the same lanes, so the same bits, which keeps a token's result independent
+    /// of how many tokens share the product; and the widening, which this CPU then runs only from 5
+    /// tokens, still matches the portable path at every count.
+    @Test(.enabled(if: sy_fp8_lookup_supported() != 0), arguments: Array(1...9))
+    func theFP8LookupGivesTheWideningsBits(tokens: Int) {
+        var cases = Self.fp8Shapes.map { makeFP8(tokens: tokens, shape: $0) }
+        var every = [UInt8](repeating: 0, count: 256 * 64)
+        for r in 0..<256 { every[r * 64 + r % 64] = UInt8(r) }
+        var rng = SplitMix64(seed: UInt64(tokens))
+        cases.append(FP8Case(codes: every, scales: [1, 1], phase: 0, x: (0..<(tokens * 64)).map { _ in rng.nextFloat() - 0.5 },
+                             rows: 256, cols: 64, tokens: tokens))
+        for c in cases {
+            func product(lookup: Int32) -> [Float] {
+                var y = [Float](repeating: .nan, count: c.tokens * c.rows)
+                sy_stream_fp8_avx512_lookup(lookup, c.codes, c.cols, c.scales, c.phase, c.x, c.cols, c.tokens, &y, c.rows, 0, c.rows)
+                return y
+            }
+            let looked = product(lookup: 1), widened = product(lookup: 0), portable = runFP8(c, path: .portable)
+            let differing = zip(looked, widened).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(differing) of \(looked.count) differ: \(c.rows)x\(c.cols) phase \(c.phase)")
+            let tol = Float(2 * tolerance(cols: c.cols))
+            #expect(zip(widened, portable).allSatisfy { abs($0 - $1) < tol }, "widening vs portable \(c.rows)x\(c.cols)")
+        }
+    }
+
     /// Prefill's widening is exact (value × scale, one rounding) whatever the CPU's path.
     @Test func fp8WideningIsExact() {
         for shape in Self.fp8Shapes {

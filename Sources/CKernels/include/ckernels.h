@@ -45,6 +45,12 @@ void sy_stream_fp8(const uint8_t *w, long cols, const float *scales, long row_ph
                    const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end);
 void sy_stream_fp8_on(int path, const uint8_t *w, long cols, const float *scales, long row_phase,
                       const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end);
+// On AVX-512 with VBMI, 1-4 tokens look codes up in a table rather than widen them through IEEE
+// half; the two give the same bits. For tests: whether this CPU looks up, and the AVX-512 kernel
+// with (lookup = 1, where the CPU has VBMI) or without the lookup (sy_stream_fp8 without AVX-512).
+int sy_fp8_lookup_supported(void);
+void sy_stream_fp8_avx512_lookup(int lookup, const uint8_t *w, long cols, const float *scales, long row_phase,
+                                 const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end);
 // Rows [row_begin, row_end) of such a matrix as float32, scaled, into dst [(row_end - row_begin) x cols];
 // exact (one rounding, of value x scale) and the same on every path.
 void sy_fp8_to_f32(const uint8_t *w, long cols, const float *scales, long row_phase,
