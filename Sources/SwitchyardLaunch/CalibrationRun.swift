@@ -224,16 +224,29 @@ public struct CalibrationRun: Sendable {
     /// (8 MiB for 8 workers) a worker can read its experts again from the caches (32 MiB of L3 on
     /// the development machine) within one time slice: 8 workers measured 10–21 GB/s at 10 passes
     /// and 24–31 at 80, against 9.7–11.7 with 64 MiB each (docs/TOPOLOGY.md). The memory loop runs
-    /// once per count of `streamingTokenCounts` (its 1-token rate is the shared memory rate), for
-    /// the weight-streaming curve.
+    /// at each count of `streamingTokenCounts` for the weight-streaming curve, whose 1-token point
+    /// is the shared memory rate.
     public func measureSharedExperts(executable: String) throws -> (memoryBytesPerSecond: Double, flops: Double, streaming: [WeightStreaming.Point]) {
-        let memory = try sharedRate(.memory, tokens: 1, executable: executable)
         let flops = try sharedRate(.flops, tokens: Linear.streamingTokenLimit, executable: executable)
-        var streaming = [WeightStreaming.Point(tokens: 1, bytesPerSecond: memory)]
-        for tokens in Self.streamingTokenCounts.dropFirst() {
-            streaming.append(.init(tokens: tokens, bytesPerSecond: try sharedRate(.memory, tokens: tokens, executable: executable)))
+        // The token counts take turns, `streamingRounds` times, and each keeps its median: the
+        // load's drift over the sweep falls on all of them alike (one pass in order measured 2
+        // tokens a call faster than 1 on this machine).
+        var rates: [Int: [Double]] = [:]
+        for _ in 0..<Self.streamingRounds {
+            for tokens in Self.streamingTokenCounts { rates[tokens, default: []].append(try sharedRate(.memory, tokens: tokens, executable: executable)) }
         }
-        return (memory, flops, streaming)
+        let streaming = Self.streamingTokenCounts.map { tokens in
+            WeightStreaming.Point(tokens: tokens, bytesPerSecond: Self.median(rates[tokens]!))
+        }
+        return (streaming[0].bytesPerSecond, flops, streaming)
+    }
+
+    /// Times each token count of the weight-streaming curve is measured.
+    public static let streamingRounds = 3
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     }
 
     /// Tokens a call of the weight-streaming curve (`shared_compute.weight_streaming`): 1, 2, 4, …
