@@ -41,7 +41,7 @@ import SwitchyardTopology
         let curve = WeightStreaming(points: [.init(tokens: 1, bytesPerSecond: 1.5e9), .init(tokens: 2, bytesPerSecond: 0.75e9)])
         let topology = machine(shared: true, streaming: curve)
         // gpu1, 1 slot over 4 experts: one expert gets 1 token, 1 MB at 1.5 GB/s = 0.6667 ms (as without the curve).
-        #expect(close(work.seconds(slotsPerDevice: [1: 1], topology: topology), 1e6 / 1.5e9))
+        #expect(close(work.sharedStreamingSeconds(slots: 1, shared: topology.nodes[0].sharedCompute!), 1e6 / 1.5e9))
         // gpu2, 2 slots over 4 experts (p = 1/4): 4 experts · 1 MB · (P(1) = 0.375 at 1.5 GB/s + P(2) = 0.0625 at 0.75 GB/s)
         // = 4 MB · 0.3333 ns a byte = 1.3333 ms, against 1.75 MB at 1.5 GB/s = 1.1667 ms at the one rate.
         #expect(close(work.sharedStreamingSeconds(slots: 2, shared: topology.nodes[0].sharedCompute!), 4e6 * (0.375 / 1.5e9 + 0.0625 / 0.75e9)))
