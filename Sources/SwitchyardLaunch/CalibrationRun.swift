@@ -200,14 +200,16 @@ public struct CalibrationRun: Sendable {
     /// One worker of the shared measurement (`topology calibrate-worker`): builds its experts, says
     /// `ready` and waits for a line on standard input (the common start), runs `passes` passes and
     /// returns the work done (bytes or FLOPs) and its end, seconds since 1970.
-    public static func expertWorker(_ loop: ExpertLoop, hidden: Int, intermediate: Int, experts count: Int, passes: Int,
+    /// `tokens`: tokens each call of the memory loop carries (the flops loop always takes
+    /// `Linear.streamingTokenLimit`).
+    public static func expertWorker(_ loop: ExpertLoop, hidden: Int, intermediate: Int, experts count: Int, passes: Int, tokens memoryTokens: Int = 1,
                                     ready: () -> Void) -> (work: Double, end: Double) {
         let experts = (0..<count).map { expert(hidden: hidden, intermediate: intermediate, seed: UInt64($0 + 1)) }
-        let tokens = loop == .memory ? 1 : Linear.streamingTokenLimit
+        let tokens = loop == .memory ? memoryTokens : Linear.streamingTokenLimit
         let x = activations(tokens: tokens, hidden: hidden)
         ready()
         for _ in 0..<passes {
-            if loop == .memory { for e in experts { _ = e.forward(x, tokens: 1) } } else { _ = experts[0].forward(x, tokens: tokens) }
+            if loop == .memory { for e in experts { _ = e.forward(x, tokens: tokens) } } else { _ = experts[0].forward(x, tokens: tokens) }
         }
         let end = Date().timeIntervalSince1970
         let work = loop == .memory ? Double(3 * hidden * intermediate * 4 * count * passes) : 2.0 * 3 * Double(hidden * intermediate * tokens * passes)
@@ -221,48 +223,77 @@ public struct CalibrationRun: Sendable {
     /// host holds 113 MB and touches each expert once an exchange). With a share of 64 MiB each
     /// (8 MiB for 8 workers) a worker can read its experts again from the caches (32 MiB of L3 on
     /// the development machine) within one time slice: 8 workers measured 10–21 GB/s at 10 passes
-    /// and 24–31 at 80, against 9.7–11.7 with 64 MiB each (docs/TOPOLOGY.md).
-    public func measureSharedExperts(executable: String) throws -> (memoryBytesPerSecond: Double, flops: Double) {
+    /// and 24–31 at 80, against 9.7–11.7 with 64 MiB each (docs/TOPOLOGY.md). The memory loop runs
+    /// at each count of `streamingTokenCounts` for the weight-streaming curve, whose 1-token point
+    /// is the shared memory rate.
+    public func measureSharedExperts(executable: String) throws -> (memoryBytesPerSecond: Double, flops: Double, streaming: [WeightStreaming.Point]) {
+        let flops = try sharedRate(.flops, tokens: Linear.streamingTokenLimit, executable: executable)
+        // The token counts take turns, `streamingRounds` times, and each keeps its median: the
+        // load's drift over the sweep falls on all of them alike (one pass in order measured 2
+        // tokens a call faster than 1 on this machine).
+        var rates: [Int: [Double]] = [:]
+        for _ in 0..<Self.streamingRounds {
+            for tokens in Self.streamingTokenCounts { rates[tokens, default: []].append(try sharedRate(.memory, tokens: tokens, executable: executable)) }
+        }
+        let streaming = Self.streamingTokenCounts.map { tokens in
+            WeightStreaming.Point(tokens: tokens, bytesPerSecond: Self.median(rates[tokens]!))
+        }
+        return (streaming[0].bytesPerSecond, flops, streaming)
+    }
+
+    /// Times each token count of the weight-streaming curve is measured.
+    public static let streamingRounds = 3
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+
+    /// Tokens a call of the weight-streaming curve (`shared_compute.weight_streaming`): 1, 2, 4, …
+    /// up to the most the streaming kernels take. A run's hosts get a few tokens an expert (a decode
+    /// step's one, a short prefill's four), and the multi-token path reads weights at about half
+    /// the one-token rate when every host streams at once.
+    public static let streamingTokenCounts = [1, 2, 4, 8, 16].filter { $0 <= Linear.streamingTokenLimit }
+
+    /// Work a second of `hosts` worker processes running `loop` at once (the memory loop with
+    /// `tokens` tokens a call).
+    func sharedRate(_ loop: ExpertLoop, tokens: Int, executable: String) throws -> Double {
         let expertBytes = 3 * hidden * intermediate * 4
         let cycled = max(2, (64 << 20) / max(1, expertBytes) + 1), perWorker = max(2, cycled / hosts)
-        var rates: [Double] = []
-        for loop in [ExpertLoop.memory, .flops] {
-            let workers = try (0..<hosts).map { _ -> (process: Process, output: Pipe, input: Pipe) in
-                let process = Process(), output = Pipe(), input = Pipe()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = ["topology", "calibrate-worker", "--loop", loop.rawValue, "--hidden", String(hidden), "--intermediate", String(intermediate),
-                                     "--experts", String(loop == .memory ? cycled : 1),
-                                     "--passes", String(max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
-                process.standardOutput = output
-                process.standardInput = input
-                try process.run()
-                return (process, output, input)
-            }
-            // Every worker has built its experts: start them together.
-            for w in workers {
-                var line = Data()
-                while !line.contains(UInt8(ascii: "\n")) {
-                    let chunk = w.output.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    line += chunk
-                }
-                guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else { throw LaunchFailure("an expert worker of the calibration did not start") }
-            }
-            let start = Date().timeIntervalSince1970
-            for w in workers { w.input.fileHandleForWriting.write(Data("go\n".utf8)) }
-            var work = 0.0, end = start
-            for w in workers {
-                let text = String(decoding: w.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                w.process.waitUntilExit()
-                let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
-                guard w.process.terminationStatus == 0, fields.count == 2 else { throw LaunchFailure("an expert worker of the calibration failed: \(text)") }
-                work += fields[0]
-                end = max(end, fields[1])
-            }
-            guard end > start else { throw LaunchFailure("the expert workers ended before their common start") }
-            rates.append(work / (end - start))
+        let workers = try (0..<hosts).map { _ -> (process: Process, output: Pipe, input: Pipe) in
+            let process = Process(), output = Pipe(), input = Pipe()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["topology", "calibrate-worker", "--loop", loop.rawValue, "--hidden", String(hidden), "--intermediate", String(intermediate),
+                                 "--experts", String(loop == .memory ? cycled : 1), "--tokens", String(tokens),
+                                 "--passes", String(max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
+            process.standardOutput = output
+            process.standardInput = input
+            try process.run()
+            return (process, output, input)
         }
-        return (rates[0], rates[1])
+        // Every worker has built its experts: start them together.
+        for w in workers {
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let chunk = w.output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                line += chunk
+            }
+            guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else { throw LaunchFailure("an expert worker of the calibration did not start") }
+        }
+        let start = Date().timeIntervalSince1970
+        for w in workers { w.input.fileHandleForWriting.write(Data("go\n".utf8)) }
+        var work = 0.0, end = start
+        for w in workers {
+            let text = String(decoding: w.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            w.process.waitUntilExit()
+            let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+            guard w.process.terminationStatus == 0, fields.count == 2 else { throw LaunchFailure("an expert worker of the calibration failed: \(text)") }
+            work += fields[0]
+            end = max(end, fields[1])
+        }
+        guard end > start else { throw LaunchFailure("the expert workers ended before their common start") }
+        return work / (end - start)
     }
 
     static func expert(hidden: Int, intermediate: Int, seed: UInt64) -> ExpertWeights {

@@ -60,23 +60,33 @@ public struct TraceExpertWork: Sendable, Equatable {
         Work(flops: Double(slots) * flopsPerSlot, format: format, bytes: expertsTouched(slots: slots) * bytesPerExpert)
     }
 
+    /// Seconds the weights of a device's `slots` pairs take to stream at a node's shared rates: its
+    /// touched experts' bytes at `memory_bandwidth`, or with a `weight_streaming` curve each expert
+    /// at the rate of the tokens it got (the slots split evenly over the device's experts in
+    /// expectation): expertsPerHost · bytesPerExpert · Σ_{k≥1} P(k) / rate(k).
+    public func sharedStreamingSeconds(slots: Int, shared: SharedCompute) -> Double {
+        guard let curve = shared.streaming else { return work(slots: slots).bytes / shared.memoryBytesPerSecond }
+        return max(1, expertsPerHost) * bytesPerExpert * curve.expectedSecondsPerByte(slots: slots, experts: expertsPerHost)
+    }
+
     /// Seconds the hosts of one exchange compute: per device its hosts' work on its roofline; a node
-    /// whose devices share a processor (`shared_compute`) takes at least their summed work at its
-    /// shared rates; the exchange waits for the slowest node.
+    /// whose devices share a processor (`shared_compute`) takes at least their summed FLOPs at its
+    /// shared throughput and their summed weight streaming at its shared rates
+    /// (`sharedStreamingSeconds`); the exchange waits for the slowest node.
     public func seconds(slotsPerDevice: [Int: Int], topology: Topology) -> Double {
-        var perNode: [Int: (longest: Double, flops: Double, bytes: Double)] = [:]
+        var perNode: [Int: (longest: Double, flops: Double, streaming: Double)] = [:]
         for (device, slots) in slotsPerDevice where slots > 0 {
             let d = topology.devices[device], w = work(slots: slots)
             var n = perNode[d.node] ?? (0, 0, 0)
             n.longest = max(n.longest, Roofline.time(w, on: d.model, achievable: topology.achievable).seconds)
             n.flops += w.flops
-            n.bytes += w.bytes
+            if let shared = topology.nodes[d.node].sharedCompute { n.streaming += sharedStreamingSeconds(slots: slots, shared: shared) }
             perNode[d.node] = n
         }
         return perNode.reduce(0.0) { longest, entry in
             var t = entry.value.longest
             if let shared = topology.nodes[entry.key].sharedCompute {
-                t = max(t, entry.value.flops / shared.flops, entry.value.bytes / shared.memoryBytesPerSecond)
+                t = max(t, entry.value.flops / shared.flops, entry.value.streaming)
             }
             return max(longest, t)
         }

@@ -141,12 +141,16 @@ public enum MachineCalibration {
         public var flops: Double
         public var sharedMemoryBytesPerSecond: Double
         public var sharedFLOPS: Double
+        /// Weight bytes a second of `hosts` processes at once by tokens a call; empty: not measured.
+        public var sharedStreaming: [WeightStreaming.Point]
 
-        public init(memoryBytesPerSecond: Double, flops: Double, sharedMemoryBytesPerSecond: Double, sharedFLOPS: Double) {
+        public init(memoryBytesPerSecond: Double, flops: Double, sharedMemoryBytesPerSecond: Double, sharedFLOPS: Double,
+                    sharedStreaming: [WeightStreaming.Point] = []) {
             self.memoryBytesPerSecond = memoryBytesPerSecond
             self.flops = flops
             self.sharedMemoryBytesPerSecond = sharedMemoryBytesPerSecond
             self.sharedFLOPS = sharedFLOPS
+            self.sharedStreaming = sharedStreaming
         }
     }
 
@@ -173,12 +177,16 @@ public enum MachineCalibration {
                 ["idle": duration(p.idleSeconds), "latency": duration(p.latencySeconds), "message_cost": duration(p.messageSeconds)]
             }
         }
+        var shared: [String: Any] = ["memory_bandwidth": rate(experts.sharedMemoryBytesPerSecond), "throughput": flops(experts.sharedFLOPS)]
+        if !experts.sharedStreaming.isEmpty {
+            shared["weight_streaming"] = experts.sharedStreaming.map { ["tokens": $0.tokens, "memory_bandwidth": rate($0.bytesPerSecond)] }
+        }
         return [
             "name": name, "description": description,
             "gpu_models": ["cpu": ["memory": "\(significant(memoryBytes / 1e9)) GB", "hbm_bandwidth": rate(experts.memoryBytesPerSecond),
                                    "dense_throughput": ["bf16": flops(experts.flops)]]],
             "nodes": [["name": "node0", "gpu_model": "cpu", "gpus": devices,
-                       "shared_compute": ["memory_bandwidth": rate(experts.sharedMemoryBytesPerSecond), "throughput": flops(experts.sharedFLOPS)]]],
+                       "shared_compute": shared]],
             "scale_up": scaleUp,
             "achievable": ["compute": 1, "hbm": 1, "scale_up": 1, "scale_out": 1],
         ]

@@ -52,10 +52,14 @@ public struct Node: Equatable, Sendable {
 public struct SharedCompute: Equatable, Sendable {
     public var memoryBytesPerSecond: Double
     public var flops: Double
+    /// Weight bytes a second all devices together stream by tokens per expert call
+    /// (`weight_streaming`); none: every call at `memoryBytesPerSecond`.
+    public var streaming: WeightStreaming?
 
-    public init(memoryBytesPerSecond: Double, flops: Double) {
+    public init(memoryBytesPerSecond: Double, flops: Double, streaming: WeightStreaming? = nil) {
         self.memoryBytesPerSecond = memoryBytesPerSecond
         self.flops = flops
+        self.streaming = streaming
     }
 }
 

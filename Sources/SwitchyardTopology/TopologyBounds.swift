@@ -7,6 +7,9 @@ public enum TopologyBounds {
     public static let nicCount = 1...64
     /// Points of a fabric's `wake_up` curve.
     public static let wakeUpPoints = 1...32
+    /// Points of a node's `shared_compute.weight_streaming` curve, and the tokens a call each may name.
+    public static let weightStreamingPoints = 1...32
+    public static let streamingTokens = 1...65536
 
     /// The range a quantity of each kind may take, in SI units: tiny positive values would turn
     /// a transfer time into infinity, huge ones an accumulated total.

@@ -90,9 +90,10 @@ enum TopologyReader {
             throw TopologyError(file: field.file, path: "\(gpusField.path)[\(i)]", problem: "duplicate device name \"\(name)/\(gpu)\"")
         }
         let shared = try field.optionalMember("shared_compute").map { f -> SharedCompute in
-            _ = try f.object(allowedKeys: ["memory_bandwidth", "throughput"])
+            _ = try f.object(allowedKeys: ["memory_bandwidth", "throughput", "weight_streaming"])
             return SharedCompute(memoryBytesPerSecond: try f.member("memory_bandwidth").quantity(.bandwidth),
-                                 flops: try f.member("throughput").quantity(.throughput))
+                                 flops: try f.member("throughput").quantity(.throughput),
+                                 streaming: try f.optionalMember("weight_streaming").map(weightStreaming))
         }
         return Node(name: name, gpuModel: model, gpuNames: names, sharedCompute: shared)
     }
@@ -133,6 +134,27 @@ enum TopologyReader {
                                             messageSeconds: try entry.member("message_cost").quantity(.duration, allowZero: true)))
         }
         return WakeUpCosts(points: points)
+    }
+
+    /// `weight_streaming`: 1 to 32 points `{"tokens", "memory_bandwidth"}` (tokens an integer in
+    /// 1…65536, strictly increasing; a bandwidth).
+    static func weightStreaming(_ field: JSONField) throws -> WeightStreaming {
+        let entries = try field.elements()
+        guard !entries.isEmpty else { throw field.fail("is empty: give at least one point, or leave weight_streaming out") }
+        guard entries.count <= TopologyBounds.weightStreamingPoints.upperBound else {
+            throw field.fail("has \(entries.count) points, more than the \(TopologyBounds.weightStreamingPoints.upperBound) allowed")
+        }
+        var points: [WeightStreaming.Point] = []
+        for entry in entries {
+            _ = try entry.object(allowedKeys: ["tokens", "memory_bandwidth"])
+            let tokensField = try entry.member("tokens")
+            let tokens = try tokensField.integer(in: TopologyBounds.streamingTokens)
+            if let previous = points.last, tokens <= previous.tokens {
+                throw tokensField.fail("must be more than the point before's (\(previous.tokens)): points go by increasing tokens, got \(tokens)")
+            }
+            points.append(WeightStreaming.Point(tokens: tokens, bytesPerSecond: try entry.member("memory_bandwidth").quantity(.bandwidth)))
+        }
+        return WeightStreaming(points: points)
     }
 
     static func scaleOut(_ field: JSONField) throws -> ScaleOutNetwork {

@@ -22,7 +22,8 @@ struct TopologyCalibrate: ParsableCommand {
         ms (the hosts asleep, as after a run's coordinator computed a layer): the
         time over back to back gives the wake-up curve, a cost per exchange and
         per host woken at each gap.
-        The expert kernels run alone and in --hosts processes at once. The file
+        The expert kernels run alone and in --hosts processes at once, the latter
+        also streaming weights at 2, 4, 8 and 16 tokens a call. The file
         names one node of --hosts devices (processes) sharing the CPU, with the
         --fabric transport as its scale-up fabric; simulate --routing
         trace:RUN_DIR on it predicts a run's exchanges in flight
@@ -78,7 +79,7 @@ struct TopologyCalibrate: ParsableCommand {
             }
         }
         var experts = calibration.measureExperts()
-        (experts.sharedMemoryBytesPerSecond, experts.sharedFLOPS) = try calibration.measureSharedExperts(executable: executable)
+        (experts.sharedMemoryBytesPerSecond, experts.sharedFLOPS, experts.sharedStreaming) = try calibration.measureSharedExperts(executable: executable)
         let chosen = links.first { $0.transport == fabric }!
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let summary = links.map { m in
@@ -109,7 +110,8 @@ struct TopologyCalibrate: ParsableCommand {
                  "cold_burst": m.coldBurst.map { ["idle_seconds": $0.idleSeconds, "round_trip_seconds": $0.seconds, "back_to_back_seconds": $0.hotSeconds] }]
             },
             "experts": ["memory_bytes_per_second": experts.memoryBytesPerSecond, "flops_per_second": experts.flops,
-                        "shared_memory_bytes_per_second": experts.sharedMemoryBytesPerSecond, "shared_flops_per_second": experts.sharedFLOPS],
+                        "shared_memory_bytes_per_second": experts.sharedMemoryBytesPerSecond, "shared_flops_per_second": experts.sharedFLOPS,
+                        "shared_weight_streaming": experts.sharedStreaming.map { ["tokens": $0.tokens, "bytes_per_second": $0.bytesPerSecond] }],
         ]
         if try JSONOption.write(report, to: json) { return }
         print("\(name): \(hosts) host processes on \(cores) cores, \(config.hiddenSize)-wide bf16 activations, \(repetitions) repetitions")
@@ -128,7 +130,9 @@ struct TopologyCalibrate: ParsableCommand {
         print(Table(header: ["expert kernels", "alone", "\(hosts) at once"], rows: [
             ["weights streamed", Self.mbps(experts.memoryBytesPerSecond), Self.mbps(experts.sharedMemoryBytesPerSecond)],
             ["float32 products", String(format: "%.2f GFLOP/s", experts.flops / 1e9), String(format: "%.2f GFLOP/s", experts.sharedFLOPS / 1e9)],
-        ], rightAligned: [1, 2]).render())
+        ] + experts.sharedStreaming.dropFirst().map { p in
+            ["weights streamed, \(p.tokens) tokens a call", "", Self.mbps(p.bytesPerSecond)]
+        }, rightAligned: [1, 2]).render())
         print("wrote \(out)")
     }
 

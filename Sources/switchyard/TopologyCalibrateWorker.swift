@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardKernels
 import SwitchyardLaunch
 
 /// `topology calibrate`'s expert worker: one of the processes that run the expert kernels at once
@@ -14,17 +15,19 @@ struct TopologyCalibrateWorker: ParsableCommand {
     @Option var intermediate: Int
     @Option var experts: Int
     @Option var passes: Int
+    @Option var tokens = 1
 
     func validate() throws {
         try FlagBounds.check([("--hidden", hidden, FlagBounds.hidden), ("--intermediate", intermediate, 1...65536),
-                              ("--experts", experts, 1...4096), ("--passes", passes, 1...1_000_000)])
+                              ("--experts", experts, 1...4096), ("--passes", passes, 1...1_000_000),
+                              ("--tokens", tokens, 1...Linear.streamingTokenLimit)])
         try FlagBounds.checkProduct("the experts' float32 weights in bytes", [3, hidden, intermediate, experts, 4], limit: 1 << 30)
         guard CalibrationRun.ExpertLoop(rawValue: loop) != nil else { throw ValidationError("--loop must be memory or flops") }
     }
 
     func run() throws {
         let result = CalibrationRun.expertWorker(CalibrationRun.ExpertLoop(rawValue: loop)!, hidden: hidden, intermediate: intermediate,
-                                                 experts: experts, passes: passes) {
+                                                 experts: experts, passes: passes, tokens: tokens) {
             // Straight to the pipe, not through print's buffer: the parent waits for it.
             FileHandle.standardOutput.write(Data("ready\n".utf8))
             _ = readLine()

@@ -76,6 +76,19 @@ import Testing
         #expect(abs(t.scaleUp.costs.tokenSeconds - 1e-6) < 1e-15)
         #expect(abs(t.scaleUp.latencySeconds - 20e-6) < 1e-12)
         #expect(t.achievable == .peak)
+        #expect(t.nodes[0].sharedCompute?.streaming == nil, "no curve measured, none written")
+    }
+
+    @Test func writtenStreamingCurveReadsBack() throws {
+        let link = MachineCalibration.Link(latencySeconds: 20e-6, messageSeconds: 50e-6, tokenSeconds: 1e-6,
+                                           linkBytesPerSecond: 100e6, sharedBytesPerSecond: 400e6)
+        let points = [WeightStreaming.Point(tokens: 1, bytesPerSecond: 8e9), .init(tokens: 4, bytesPerSecond: 3.7e9), .init(tokens: 16, bytesPerSecond: 3.5e9)]
+        let experts = MachineCalibration.Experts(memoryBytesPerSecond: 5e9, flops: 20e9, sharedMemoryBytesPerSecond: 8e9, sharedFLOPS: 40e9,
+                                                 sharedStreaming: points)
+        let object = MachineCalibration.topology(name: "calibrated-test", description: "d", devices: 8, memoryBytes: 16e9,
+                                                 experts: experts, fabricName: "ZeroMQ ipc (measured)", link: link)
+        let t = try Topology.decode(JSONSerialization.data(withJSONObject: object), file: "c.json")
+        #expect(t.nodes[0].sharedCompute?.streaming == WeightStreaming(points: points))
     }
 
     @Test func significantDigits() {
