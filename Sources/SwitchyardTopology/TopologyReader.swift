@@ -114,16 +114,19 @@ enum TopologyReader {
                              costs: try costs(field), wakeUp: try field.optionalMember("wake_up").map(wakeUp) ?? .none)
     }
 
+    /// The points of a measured curve (`name`): a list of at least one and at most `bound`'s upper end.
+    static func curvePoints(_ field: JSONField, name: String, bound: ClosedRange<Int>) throws -> [JSONField] {
+        let entries = try field.elements()
+        guard !entries.isEmpty else { throw field.fail("is empty: give at least one point, or leave \(name) out") }
+        guard entries.count <= bound.upperBound else { throw field.fail("has \(entries.count) points, more than the \(bound.upperBound) allowed") }
+        return entries
+    }
+
     /// `wake_up`: 1 to 32 points `{"idle", "latency", "message_cost"}` (durations; idle positive and
     /// strictly increasing, the costs zero or more).
     static func wakeUp(_ field: JSONField) throws -> WakeUpCosts {
-        let entries = try field.elements()
-        guard !entries.isEmpty else { throw field.fail("is empty: give at least one point, or leave wake_up out") }
-        guard entries.count <= TopologyBounds.wakeUpPoints.upperBound else {
-            throw field.fail("has \(entries.count) points, more than the \(TopologyBounds.wakeUpPoints.upperBound) allowed")
-        }
         var points: [WakeUpCosts.Point] = []
-        for entry in entries {
+        for entry in try curvePoints(field, name: "wake_up", bound: TopologyBounds.wakeUpPoints) {
             _ = try entry.object(allowedKeys: ["idle", "latency", "message_cost"])
             let idleField = try entry.member("idle")
             let idle = try idleField.quantity(.duration)
@@ -139,13 +142,8 @@ enum TopologyReader {
     /// `weight_streaming`: 1 to 32 points `{"tokens", "memory_bandwidth"}` (tokens an integer in
     /// 1…65536, strictly increasing; a bandwidth).
     static func weightStreaming(_ field: JSONField) throws -> WeightStreaming {
-        let entries = try field.elements()
-        guard !entries.isEmpty else { throw field.fail("is empty: give at least one point, or leave weight_streaming out") }
-        guard entries.count <= TopologyBounds.weightStreamingPoints.upperBound else {
-            throw field.fail("has \(entries.count) points, more than the \(TopologyBounds.weightStreamingPoints.upperBound) allowed")
-        }
         var points: [WeightStreaming.Point] = []
-        for entry in entries {
+        for entry in try curvePoints(field, name: "weight_streaming", bound: TopologyBounds.weightStreamingPoints) {
             _ = try entry.object(allowedKeys: ["tokens", "memory_bandwidth"])
             let tokensField = try entry.member("tokens")
             let tokens = try tokensField.integer(in: TopologyBounds.streamingTokens)
