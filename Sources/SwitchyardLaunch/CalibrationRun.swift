@@ -57,13 +57,15 @@ public struct CalibrationRun: Sendable {
         self.repetitions = repetitions
     }
 
-    /// The second row width swept: 8 × hidden, at a quarter of the tokens (twice the bytes, and
-    /// three burst sizes with 2 tokens a host or more), so that per-byte and per-token costs can be
-    /// told apart.
+    /// The second row width swept: 8 × hidden, over the same token counts (8 times the bytes), so
+    /// that per-byte and per-token costs can be told apart and the burst reaches the sizes a
+    /// 4096-wide row moves (bench alltoall's 256 tokens: about 878 KB a host), not extrapolated to
+    /// them (at a quarter of the tokens that row was predicted at 0.62–0.67 of its time; at all of
+    /// them 1.04–1.13).
     var wideHidden: Int { min(65536, 8 * hidden) }
 
     func bench(hosts: Int, transport: AlltoallBench.Transport, wide: Bool) -> AlltoallBench {
-        AlltoallBench(transport: transport, hosts: hosts, tokens: wide ? max(4, tokens / 4) : tokens, hidden: wide ? wideHidden : hidden,
+        AlltoallBench(transport: transport, hosts: hosts, tokens: tokens, hidden: wide ? wideHidden : hidden,
                       experts: max(experts, hosts), topk: topk, payload: .bf16, iterations: repetitions, warmup: max(1, repetitions / 4))
     }
 

@@ -14,8 +14,8 @@ struct TopologyCalibrate: ParsableCommand {
         discussion: """
         Each transport is timed with bench alltoall's echo hosts (real processes,
         real frames): a ping-pong with one host and a burst with --hosts hosts, over
-        token counts 1, 2, 4, … --tokens at the model's hidden size and up to
-        --tokens / 4 at 8 × that width. Least-squares fits of the round trips on
+        token counts 1, 2, 4, … --tokens at the model's hidden size and at 8 × that
+        width. Least-squares fits of the round trips on
         bytes and token records give the latency, the cost of each further message,
         of each token record, and the bandwidth of one link and of all at once.
         Both are timed again at up to 4 tokens a host after idle gaps of 0.25 to 8
