@@ -31,17 +31,10 @@ public struct WakeUpCosts: Equatable, Sendable {
     /// latency + messages × message cost, each linear in the gap between neighbouring points, from
     /// 0 at a gap of 0 (back to back) to the first point, and the last point's beyond it.
     public func seconds(idleSeconds: Double, messages: Double) -> Double {
-        guard idleSeconds > 0, messages > 0, let last = points.last else { return 0 }
-        var below = Point(idleSeconds: 0, latencySeconds: 0, messageSeconds: 0), above = last
-        if idleSeconds >= last.idleSeconds {
-            below = last
-        } else if let i = points.firstIndex(where: { $0.idleSeconds > idleSeconds }) {
-            above = points[i]
-            if i > 0 { below = points[i - 1] }
-        }
-        let span = above.idleSeconds - below.idleSeconds
-        let t = span > 0 ? (idleSeconds - below.idleSeconds) / span : 0
-        func blend(_ a: Double, _ b: Double) -> Double { a + (b - a) * t }
-        return blend(below.latencySeconds, above.latencySeconds) + messages * blend(below.messageSeconds, above.messageSeconds)
+        guard idleSeconds > 0, messages > 0, !points.isEmpty else { return 0 }
+        let curve = [Point(idleSeconds: 0, latencySeconds: 0, messageSeconds: 0)] + points
+        let latency = PiecewiseLinear.value(at: idleSeconds, curve, x: \.idleSeconds, y: \.latencySeconds)
+        let perMessage = PiecewiseLinear.value(at: idleSeconds, curve, x: \.idleSeconds, y: \.messageSeconds)
+        return latency + messages * perMessage
     }
 }

@@ -28,13 +28,7 @@ public struct WeightStreaming: Equatable, Sendable {
     /// The rate at `tokens` a call: linear in tokens between neighbouring points, the first
     /// point's below it and the last point's beyond it.
     public func bytesPerSecond(tokens: Double) -> Double {
-        let first = points[0], last = points[points.count - 1]
-        if tokens <= Double(first.tokens) { return first.bytesPerSecond }
-        if tokens >= Double(last.tokens) { return last.bytesPerSecond }
-        let i = points.firstIndex { Double($0.tokens) > tokens }!
-        let below = points[i - 1], above = points[i]
-        let t = (tokens - Double(below.tokens)) / Double(above.tokens - below.tokens)
-        return below.bytesPerSecond + (above.bytesPerSecond - below.bytesPerSecond) * t
+        PiecewiseLinear.value(at: tokens, points, x: { Double($0.tokens) }, y: \.bytesPerSecond)
     }
 
     /// Expected seconds per byte of one expert's weights on a host whose `slots` (token, expert)
