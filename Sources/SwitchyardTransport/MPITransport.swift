@@ -90,20 +90,31 @@ final class MPILink {
     func send(_ frame: EncodedFrame, to rank: Int) throws {
         let headBytes = frame.header.count + frame.metadata.count
         if MPIFraming.splits(headBytes: headBytes, payloadBytes: frame.payloadByteCount, chunkBytes: chunkBytes), let payload = frame.payload {
-            let head = EncodedFrame(header: frame.header + frame.metadata, metadata: [], payload: nil)
-            try isend(head.header.withUnsafeBytes { $0.baseAddress! }, bytes: headBytes, to: rank, keeping: head)
-            // Stable while `frame` lives: an array that nothing mutates, kept in `sending` until MPI is done.
-            let base = payload.withUnsafeBytes { $0.baseAddress! }
-            var offset = 0
-            while offset < frame.payloadByteCount {
-                let length = min(chunkBytes, frame.payloadByteCount - offset)
-                try isend(base.advanced(by: offset), bytes: length, to: rank, keeping: frame)
-                offset += length
-            }
-            lastActivity = ContinuousClock.now
-            try progressSends()
-            return
+            try sendSplit(frame, payload: payload, headBytes: headBytes, to: rank)
+        } else {
+            try sendWhole(frame, to: rank)
         }
+        lastActivity = ContinuousClock.now
+        try progressSends()
+    }
+
+    /// Header and metadata joined in one message, then the payload's own contiguous messages.
+    private func sendSplit(_ frame: EncodedFrame, payload: ActivationRows, headBytes: Int, to rank: Int) throws {
+        let head = EncodedFrame(header: frame.header + frame.metadata, metadata: [], payload: nil)
+        try isend(head.header.withUnsafeBytes { $0.baseAddress! }, bytes: headBytes, to: rank, keeping: head)
+        // Stable while `frame` lives: an array that nothing mutates, kept in `sending` until MPI is done.
+        let base = payload.withUnsafeBytes { $0.baseAddress! }
+        var offset = 0
+        while offset < frame.payloadByteCount {
+            let length = min(chunkBytes, frame.payloadByteCount - offset)
+            try isend(base.advanced(by: offset), bytes: length, to: rank, keeping: frame)
+            offset += length
+        }
+    }
+
+    /// The three parts back to back, in pieces of `chunkBytes`: a piece within one part goes as it
+    /// lies, one across parts as an MPI hindexed datatype over them.
+    private func sendWhole(_ frame: EncodedFrame, to rank: Int) throws {
         let parts = [frame.header.count, frame.metadata.count, frame.payloadByteCount]
         // Stable while `frame` lives: arrays that nothing mutates, kept in `sending` until MPI is done.
         let bases: [UnsafeRawPointer?] = [
@@ -111,25 +122,22 @@ final class MPILink {
             frame.payload?.withUnsafeBytes { $0.baseAddress },
         ]
         for blocks in MPIFraming.chunks(partLengths: parts, chunkBytes: chunkBytes) {
-            var request: MPI_Request? = sy_mpi_request_null()
             let first = bases[blocks[0].part]!.advanced(by: blocks[0].offset)
-            if blocks.count == 1 {
-                try check("MPI_Isend", MPI_Isend(first, Int32(blocks[0].length), sy_mpi_byte(), Int32(rank), Int32(Self.frameTag),
-                                                 sy_mpi_comm_world(), &request))
-            } else {
-                let lengths = blocks.map { Int32($0.length) }
-                let displacements = blocks.map { MPI_Aint(first.distance(to: bases[$0.part]!.advanced(by: $0.offset))) }
-                var type: MPI_Datatype? = nil
-                try check("MPI_Type_create_hindexed", MPI_Type_create_hindexed(Int32(blocks.count), lengths, displacements, sy_mpi_byte(), &type))
-                defer { MPI_Type_free(&type) }
-                try check("MPI_Type_commit", MPI_Type_commit(&type))
-                try check("MPI_Isend", MPI_Isend(first, 1, type, Int32(rank), Int32(Self.frameTag), sy_mpi_comm_world(), &request))
+            guard blocks.count > 1 else {
+                try isend(first, bytes: blocks[0].length, to: rank, keeping: frame)
+                continue
             }
+            let lengths = blocks.map { Int32($0.length) }
+            let displacements = blocks.map { MPI_Aint(first.distance(to: bases[$0.part]!.advanced(by: $0.offset))) }
+            var type: MPI_Datatype? = nil
+            try check("MPI_Type_create_hindexed", MPI_Type_create_hindexed(Int32(blocks.count), lengths, displacements, sy_mpi_byte(), &type))
+            defer { MPI_Type_free(&type) }
+            try check("MPI_Type_commit", MPI_Type_commit(&type))
+            var request: MPI_Request? = sy_mpi_request_null()
+            try check("MPI_Isend", MPI_Isend(first, 1, type, Int32(rank), Int32(Self.frameTag), sy_mpi_comm_world(), &request))
             sends.append(request)
             sending.append(frame)
         }
-        lastActivity = ContinuousClock.now
-        try progressSends()
     }
 
     /// One contiguous message of `bytes` bytes at `base`, which `keeping` holds alive.
