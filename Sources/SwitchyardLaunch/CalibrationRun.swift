@@ -61,7 +61,7 @@ public struct CalibrationRun: Sendable {
     /// that per-byte and per-token costs can be told apart and the burst reaches the sizes a
     /// 4096-wide row moves (bench alltoall's 256 tokens: about 878 KB a host), not extrapolated to
     /// them (at a quarter of the tokens that row was predicted at 0.62–0.67 of its time; at all of
-    /// them 1.04–1.13).
+    /// them 0.95–1.20 in five quiet checks).
     var wideHidden: Int { min(65536, 8 * hidden) }
 
     func bench(hosts: Int, transport: AlltoallBench.Transport, wide: Bool) -> AlltoallBench {
