@@ -26,5 +26,7 @@ static inline MPI_Status *sy_mpi_statuses_ignore(void) { return MPI_STATUSES_IGN
 static inline int sy_mpi_status_error(const MPI_Status *s) { return s->MPI_ERROR; }
 static inline int sy_mpi_undefined(void) { return MPI_UNDEFINED; }
 static inline int sy_mpi_err_in_status(void) { return MPI_ERR_IN_STATUS; }
+static inline int sy_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Info sy_mpi_info_null(void) { return MPI_INFO_NULL; }
 
 #endif

@@ -219,7 +219,7 @@ public struct CalibrationRun: Sendable {
     }
 
     /// The expert kernels with `hosts` processes running them at once, as a run's hosts do (each
-    /// process its own experts and its own threads, so the cores are shared as in a run): the
+    /// process its own experts and the threads a run gives each host, so the cores are shared as in a run): the
     /// total work over the time from the common start (when every worker is ready) to the last end.
     /// Each worker streams its own 64 MiB of experts, as a run's hosts stream their own (a mini
     /// host holds 113 MB and touches each expert once an exchange). With a share of 64 MiB each
@@ -267,6 +267,8 @@ public struct CalibrationRun: Sendable {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = ["topology", "calibrate-worker", "--loop", loop.rawValue, "--hidden", String(hidden), "--intermediate", String(intermediate),
                                  "--experts", String(loop == .memory ? cycled : 1), "--tokens", String(tokens),
+                                 // Each worker the threads a run gives each of its hosts (CoordinatorCluster).
+                                 "--threads", String(Parallelism.share(among: hosts)),
                                  "--passes", String(max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
             process.standardOutput = output
             process.standardInput = input

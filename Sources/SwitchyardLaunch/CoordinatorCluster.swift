@@ -1,6 +1,7 @@
 import Logging
 import Foundation
 import SwitchyardCluster
+import SwitchyardKernels
 import SwitchyardModel
 import SwitchyardModelConfig
 import SwitchyardRuntime
@@ -64,12 +65,14 @@ public final class CoordinatorCluster {
             let trafficFlags = trafficDirectory.map { ["--traffic-out", $0.path] } ?? []
             // Link faults (delay, drop) are the hosts' own to make.
             let linkFaults = faults.filter { $0.step == nil }.flatMap { ["--inject", $0.description] }
+            // The hosts share this machine's cores: each gets its share of them (Parallelism).
+            let threadFlags = ["--threads", String(Parallelism.share(among: spec.hosts.count))]
             // A host that dies is started again (a few times, with backoff) and rejoins.
             let processes: ExpertHostProcesses
             do {
                 processes = try ExpertHostProcesses(hosts: spec.hosts.count, executable: try hostExecutable ?? ChildProcess.currentExecutable(),
                                                     endpoints: endpoints, restarts: settings.hostRestarts, logger: settings.logger) { _ in
-                    settings.hostArguments + links.hostArguments + weights.arguments + trafficFlags + linkFaults
+                    settings.hostArguments + links.hostArguments + weights.arguments + trafficFlags + linkFaults + threadFlags
                 }
             } catch {
                 links.remove()

@@ -1,6 +1,7 @@
 import Logging
 import Foundation
 import SwitchyardCluster
+import SwitchyardKernels
 import SwitchyardModel
 import SwitchyardRuntime
 import SwitchyardTransport
@@ -33,6 +34,8 @@ public enum MPIRank {
         guard world.size == hostRanks.count + 1 else {
             throw LaunchInputError("\(spec.file) has \(hostRanks.count) expert hosts, so mpirun needs -np \(hostRanks.count + 1), not \(world.size)")
         }
+        // Collective over every rank: the ranks on this machine share its cores, so each host's kernels get their share.
+        let ranksHere = try world.ranksOnThisMachine()
         let (config, source) = try weights.load()
         let placement = try spec.placement(for: config)
         if world.rank == coordinatorRank {
@@ -54,6 +57,7 @@ public enum MPIRank {
         guard let host = hostRanks.firstIndex(of: world.rank) else {
             throw LaunchInputError("MPI rank \(world.rank) is neither the coordinator nor an expert host of \(spec.file)")
         }
+        Parallelism.limit(to: Parallelism.share(among: ranksHere))
         let transport = try MPIHostTransport(world: world, coordinatorRank: coordinatorRank, host: host, limits: settings.wireLimits(config))
         defer { transport.close() }
         // Hosts write their ledgers only into a run directory named for all ranks alike.

@@ -59,6 +59,16 @@ public final class MPIWorld: @unchecked Sendable {
         self.size = Int(size)
     }
 
+    /// Ranks of this job on this machine (sharing its memory), this one included. Collective: every rank calls it.
+    public func ranksOnThisMachine() throws -> Int {
+        var local: MPI_Comm? = nil
+        try check("MPI_Comm_split_type", MPI_Comm_split_type(sy_mpi_comm_world(), sy_mpi_comm_type_shared(), 0, sy_mpi_info_null(), &local))
+        defer { MPI_Comm_free(&local) }
+        var size: Int32 = 0
+        try check("MPI_Comm_size", MPI_Comm_size(local, &size))
+        return Int(size)
+    }
+
     public func finalize() {
         var finalized: Int32 = 0
         MPI_Finalized(&finalized)

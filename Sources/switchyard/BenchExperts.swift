@@ -43,7 +43,7 @@ struct BenchExperts: ParsableCommand {
     }
 
     func run() throws {
-        let cores = Parallelism.cores
+        let cores = Parallelism.threads
         let sgemm = MachineBaseline.sgemmGFLOPS(n: 2048, threads: cores)
         let memory = MachineBaseline.memoryReadGBps(bytes: 512 << 20, threads: cores)
         var rows: [[String]] = [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardKernels
 import SwitchyardLaunch
 import SwitchyardRuntime
 
@@ -30,7 +31,15 @@ struct ExpertHostCommand: ParsableCommand {
     @Option(name: .customLong("inject"), help: ArgumentHelp("A link fault for this host (repeatable): delay:host=K,ms=5 or drop:host=K,rate=0.01; others' are ignored.", valueName: "fault"))
     var injectText: [String] = []
 
+    @Option(help: "Threads this host's kernels and OpenBLAS use (default: every core; `run` gives each of its hosts the cores divided among them).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads { try FlagBounds.check([("--threads", threads, FlagBounds.threads)]) }
+    }
+
     func run() throws {
+        if let threads { Parallelism.limit(to: threads) }
         let faults: [InjectedFault]
         do { faults = try injectText.map { text throws(InjectedFaultError) in try InjectedFault(parsing: text, hosts: InjectedFault.anyHost) } } catch {
             throw ValidationError(error.description)

@@ -14,6 +14,8 @@ enum FlagBounds {
     static let context = ModelConfig.bounds.maxPositionEmbeddings
     static let devices = 1...65536
     static let seconds = 1...3600
+    /// Kernel threads of one process: more than any machine's cores is a typo.
+    static let threads = 1...4096
 
     /// Throws for the first flag outside its range.
     static func check(_ flags: [(String, Int, ClosedRange<Int>)]) throws {

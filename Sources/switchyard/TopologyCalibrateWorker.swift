@@ -16,16 +16,19 @@ struct TopologyCalibrateWorker: ParsableCommand {
     @Option var experts: Int
     @Option var passes: Int
     @Option var tokens = 1
+    @Option var threads: Int?
 
     func validate() throws {
         try FlagBounds.check([("--hidden", hidden, FlagBounds.hidden), ("--intermediate", intermediate, 1...65536),
                               ("--experts", experts, 1...4096), ("--passes", passes, 1...1_000_000),
                               ("--tokens", tokens, 1...Linear.streamingTokenLimit)])
+        if let threads { try FlagBounds.check([("--threads", threads, FlagBounds.threads)]) }
         try FlagBounds.checkProduct("the experts' float32 weights in bytes", [3, hidden, intermediate, experts, 4], limit: 1 << 30)
         guard CalibrationRun.ExpertLoop(rawValue: loop) != nil else { throw ValidationError("--loop must be memory or flops") }
     }
 
     func run() throws {
+        if let threads { Parallelism.limit(to: threads) }
         let result = CalibrationRun.expertWorker(CalibrationRun.ExpertLoop(rawValue: loop)!, hidden: hidden, intermediate: intermediate,
                                                  experts: experts, passes: passes, tokens: tokens) {
             // Straight to the pipe, not through print's buffer: the parent waits for it.

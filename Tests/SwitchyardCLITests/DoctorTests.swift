@@ -44,6 +44,9 @@ import SwitchyardTestSupport
         let badValue = try Subprocess.run(switchyard, ["bench", "machine", "--gemm-size", "0"], timeout: .seconds(30))
         #expect(badValue.status == 2)
         #expect(badValue.stderr.contains("--gemm-size"))
+        let badThreads = try Subprocess.run(switchyard, ["expert-host", "--host", "0", "--threads", "0"], timeout: .seconds(30))
+        #expect(badThreads.status == 2)
+        #expect(badThreads.stderr.contains("--threads"))
     }
 
     @Test func benchMachineReportsRates() throws {

@@ -92,3 +92,15 @@ import SwitchyardCore
         #expect(KernelPath.supported.map(\.rawValue).contains(Linear.isa))
     }
 }
+
+@Suite struct ParallelismTests {
+    @Test func processesSharingTheCoresGetTheirShareAndAtLeastOneThread() {
+        let cores = Parallelism.machineCores
+        #expect(Parallelism.share(among: 1) == cores)
+        #expect(Parallelism.share(among: 0) == cores)
+        #expect(Parallelism.share(among: 2) == max(1, cores / 2))
+        #expect(Parallelism.share(among: 8 * cores) == 1)
+        // No test limits this process: its kernels use every core.
+        #expect(Parallelism.threads == cores)
+    }
+}
