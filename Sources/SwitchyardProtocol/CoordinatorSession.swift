@@ -278,7 +278,7 @@ public struct CoordinatorSession {
         case let .combine(answer):
             return combined(answer, frame: frame, wireBytes: message.byteCount, at: now)
         case let .error(failure):
-            return reported(failure, frame: frame)
+            return reported(failure, frame: frame, at: now)
         case .heartbeat:
             statistics.heartbeats += 1
             return []
@@ -288,7 +288,7 @@ public struct CoordinatorSession {
         }
     }
 
-    private mutating func reported(_ failure: Failure, frame: WireFrame) -> [Directive] {
+    private mutating func reported(_ failure: Failure, frame: WireFrame, at now: ProtocolTime) -> [Directive] {
         let host = frame.host
         if case .running(let deadline, let timeout, let confirmed, var busy) = handshake, confirmed[host] == nil {
             switch failure.code {
@@ -303,9 +303,15 @@ public struct CoordinatorSession {
             }
         }
         // An error answering an open exchange fails it; any other is the host's complaint about a
-        // frame of ours, logged.
+        // frame of ours, logged. Except a host that has no handshake with us (a dispatch "before a
+        // completed handshake"): a process restarted at the same address before its silence was
+        // noticed, or one that dropped us. What it was sent is gone with the process it was sent
+        // to, as when a host dies: lost, its pairs to replicas, and hellos bring it back.
         if let address = exchanges.keys.first(where: { $0.step == frame.address.step }),
            exchanges[address]!.combine.missingHosts.contains(host) {
+            if failure.code == .unexpectedFrame, isReady {
+                return hostLost(host, reason: "it no longer knows this coordinator (restarted?): \(failure.message)", at: now)
+            }
             let layer = address.layer
             removeExchange(root(of: address))
             return fail(.hostFailed(host: host, layer: layer, failure: failure))

@@ -190,6 +190,26 @@ import SwitchyardTransport
         #expect(maxDifference(try cluster.exchange(input, routing), reference) <= 1e-5 * reference.map(abs).max()!)
     }
 
+    /// A host restarted at its address between two exchanges, before any silence showed it: the
+    /// new process answers the next dispatch with "before a completed handshake". That host is
+    /// lost, not the run: hellos bring the new process in and its pairs are served by it.
+    @Test func aHostRestartedUnnoticedAnswersItsDispatchAndRejoins() throws {
+        let cluster = try EmbeddedCluster(hosts: 4)
+        try cluster.coordinator.handshake(timeout: .seconds(30))
+        let (input, routing) = cluster.batch(tokens: 16)
+        let reference = try cluster.reference(input, routing)
+        let oldIncarnation = cluster.coordinator.hosts[1].incarnation
+        let replacement = try cluster.restart(1)
+        let output = try cluster.exchange(input, routing)
+        #expect(maxDifference(output, reference) <= 1e-5 * reference.map(abs).max()!)
+        let events = cluster.coordinator.events
+        #expect(events.contains { if case let .lost(reason) = $0.kind { $0.host == 1 && reason.contains("no longer knows this coordinator") } else { false } },
+                "\(events)")
+        #expect(events.contains { if case .rejoined = $0.kind { $0.host == 1 } else { false } })
+        #expect(cluster.coordinator.hosts[1].incarnation != oldIncarnation)
+        #expect(replacement.statistics.dispatches >= 1 && cluster.coordinator.session.lostHosts.isEmpty)
+    }
+
     @Test func heartbeatsKeepAnIdleClusterAlive() throws {
         let cluster = try EmbeddedCluster(hosts: 3)
         try cluster.coordinator.handshake(timeout: .seconds(30))
