@@ -9,8 +9,9 @@ bin=$1 out=$2
 shift 2
 mkdir -p "$out"
 "$bin" topology calibrate --out "$out/calibrated.json" "$@"
+# The run's ZeroMQ links use CURVE (the default), as calibrate measures them and as bench alltoall is told to.
 "$bin" run --quiet --cluster cluster/local-dgx-b200.json --model mini --out "$out/run"
 echo "calibration: default run (switchyard run --cluster cluster/local-dgx-b200.json --model mini)"
 "$bin" simulate --model mini --topology "$out/calibrated.json" --weights f32 --routing "trace:$out/run" | grep '^exchanges in flight'
-echo "calibration: bench alltoall --transport zmq --hosts 8 --tokens 256"
-"$bin" bench alltoall --transport zmq --hosts 8 --tokens 256 --topology "$out/calibrated.json" | grep '^# round trip of'
+echo "calibration: bench alltoall --transport zmq --security curve --hosts 8 --tokens 256"
+"$bin" bench alltoall --transport zmq --security curve --hosts 8 --tokens 256 --topology "$out/calibrated.json" | grep '^# round trip of'

@@ -1,6 +1,7 @@
-import SwitchyardModelConfig
 import Foundation
+import SwitchyardCluster
 import SwitchyardCore
+import SwitchyardModelConfig
 import SwitchyardProtocol
 import SwitchyardRuntime
 import SwitchyardTraffic
@@ -23,9 +24,15 @@ public struct AlltoallBench: Sendable, Equatable {
     public var warmup = 5
     /// Microseconds the coordinator sleeps before each exchange, one row per gap (`AlltoallSweep.idleGaps`); [0]: back to back.
     public var idleGapsMicroseconds = [0]
+    /// ZeroMQ links with CURVE (`.curve`), as `switchyard run`'s are by default: each echo host a
+    /// CURVE server admitting only the coordinator's key, the keys made for the benchmark in its
+    /// private folder. Every byte is then encrypted and authenticated at both ends, which a run pays
+    /// and the plaintext links do not. ZeroMQ only.
+    public var security: ClusterSecurity = .none
 
     public init(transport: Transport = .zmq, hosts: Int = 8, tokens: Int = 512, hidden: Int = 4096, experts: Int = 128, topk: Int = 4,
-                payload: PayloadType = .bf16, iterations: Int = 20, warmup: Int = 5, idleGapsMicroseconds: [Int] = [0]) {
+                payload: PayloadType = .bf16, iterations: Int = 20, warmup: Int = 5, idleGapsMicroseconds: [Int] = [0], security: ClusterSecurity = .none) {
+        self.security = security
         self.transport = transport
         self.hosts = hosts
         self.tokens = tokens
@@ -57,6 +64,9 @@ public struct AlltoallBench: Sendable, Equatable {
         guard (1...10_000).contains(iterations), (0...10_000).contains(warmup) else { throw LaunchInputError("--iters 1...10000, --warmup 0...10000") }
         guard (1...16).contains(idleGapsMicroseconds.count), idleGapsMicroseconds.allSatisfy({ (0...1_000_000).contains($0) }) else {
             throw LaunchInputError("--idle-gap takes 1 to 16 gaps, each in 0...1000000 µs; got \(idleGapsMicroseconds.map(String.init).joined(separator: ","))")
+        }
+        guard security == .none || transport == .zmq else {
+            throw LaunchInputError("--security curve is for --transport zmq: \(transport.rawValue) links have no CURVE")
         }
     }
 
@@ -105,17 +115,18 @@ public struct AlltoallBench: Sendable, Equatable {
 
     /// Echo hosts as child processes (`executable bench alltoall-host`) on ipc sockets, or with
     /// `tcpPorts` (one per host) on tcp over the loopback interface (as `topology calibrate`
-    /// measures tcp; without CURVE, like the ipc sockets, so only for a short local measurement).
+    /// measures tcp), in plaintext or with CURVE (`security`).
     public func runZeroMQ(executable: String, tcpPorts: [Int]? = nil) throws -> Result {
         try validate()
-        // Sockets only this user can reach: the echo hosts run without CURVE.
+        // Sockets (and keys) only this user can reach.
         let folder = URL(fileURLWithPath: try PrivateRunFolder().path)
         defer { try? FileManager.default.removeItem(at: folder) }
         let endpoints = (0..<hosts).map { host in tcpPorts.map { "tcp://127.0.0.1:\($0[host])" } ?? "ipc://\(folder.path)/host-\(host)" }
+        let keys = security == .curve ? try Self.makeCurveKeys(hosts: hosts, folder: folder.path) : nil
         let processes = try ExpertHostProcesses(hosts: hosts, executable: executable, command: ["bench", "alltoall-host"], endpoints: endpoints) { host in
-            ["--endpoint", endpoints[host]] + shapeArguments + ["--traffic-out", folder.path]
+            ["--endpoint", endpoints[host]] + shapeArguments + ["--traffic-out", folder.path] + (keys == nil ? [] : ["--curve-keys", folder.path])
         }
-        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints)
+        let transport = try ZeroMQCoordinatorTransport(endpoints: endpoints, security: keys.map { .curveClient($0.coordinator, serverKeys: $0.hosts) })
         let coordinator = traffic().recorder(writer: nil)
         let notes: [AlltoallExchangeNote]
         do {
@@ -128,6 +139,26 @@ public struct AlltoallBench: Sendable, Equatable {
         processes.stop()
         transport.close()
         return result(coordinator.ledger.merging(try RunTraffic.hostRecords(in: folder, hosts: hosts)), notes: notes)
+    }
+
+    /// Key pairs for a CURVE run, made now: the coordinator's public key and each host's pair in
+    /// `folder` (`CurveKeyFile`: coordinator.key, host-K.key and host-K.key_secret), where
+    /// `curveSecurity(host:folder:)` reads a host's.
+    static func makeCurveKeys(hosts: Int, folder: String) throws -> (coordinator: CurveKeyPair, hosts: [String]) {
+        let coordinator = try CurveKeyPair.generate()
+        try CurveKeyFile.write(publicKey: coordinator.publicKey, secretKey: coordinator.secretKey, folder: folder, name: "coordinator")
+        let hostKeys = try (0..<hosts).map { host in
+            let pair = try CurveKeyPair.generate()
+            try CurveKeyFile.write(publicKey: pair.publicKey, secretKey: pair.secretKey, folder: folder, name: "host-\(host)")
+            return pair.publicKey
+        }
+        return (coordinator, hostKeys)
+    }
+
+    /// An echo host's CURVE server settings from the keys `makeCurveKeys` wrote into `folder`.
+    public static func curveSecurity(host: Int, folder: String) throws -> ZeroMQSecurity {
+        .curveServer(secretKey: try CurveKeyFile.readSecret(folder + "/host-\(host)" + CurveKeyFile.secretSuffix),
+                     admittedClients: [try CurveKeyFile.readPublic(folder + "/coordinator" + CurveKeyFile.publicSuffix)])
     }
 
     /// The mpirun line that re-runs the benchmark as ranks: rank 0 coordinates, ranks 1…N echo.
@@ -168,9 +199,9 @@ public struct AlltoallBench: Sendable, Equatable {
         try traffic.write(recorder.ledger)
     }
 
-    /// `bench alltoall-host`: an echo host as a process, on a ZeroMQ endpoint.
-    public func serveEchoProcess(host: Int, endpoint: String, trafficDirectory: URL, parentPid: Int32?) throws {
-        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host)
+    /// `bench alltoall-host`: an echo host as a process, on a ZeroMQ endpoint, a CURVE server with `security`.
+    public func serveEchoProcess(host: Int, endpoint: String, trafficDirectory: URL, parentPid: Int32?, security: ZeroMQSecurity? = nil) throws {
+        let transport = try ZeroMQHostTransport(endpoint: endpoint, host: host, security: security)
         defer { transport.close() }
         try serveEcho(host: host, transport: transport, traffic: traffic(trafficDirectory),
                       shouldStop: { parentPid.map { getppid() != $0 } ?? false })

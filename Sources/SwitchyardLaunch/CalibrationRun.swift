@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardCluster
 import SwitchyardCore
 import SwitchyardKernels
 import SwitchyardModel
@@ -12,10 +13,12 @@ public struct CalibrationRun: Sendable {
     public enum Transport: String, CaseIterable, Sendable {
         case zmqIPC = "zmq-ipc", zmqTCP = "zmq-tcp", mpi
 
-        public var fabricName: String {
-            switch self {
-            case .zmqIPC: "ZeroMQ ipc (measured)"
-            case .zmqTCP: "ZeroMQ tcp loopback (measured)"
+        /// The fabric's name in the topology file; ZeroMQ's says when its links were measured with CURVE.
+        public func fabricName(security: ClusterSecurity) -> String {
+            let curve = security == .curve ? " with CURVE" : ""
+            return switch self {
+            case .zmqIPC: "ZeroMQ ipc\(curve) (measured)"
+            case .zmqTCP: "ZeroMQ tcp loopback\(curve) (measured)"
             case .mpi: "Open MPI shared memory (measured)"
             }
         }
@@ -46,8 +49,13 @@ public struct CalibrationRun: Sendable {
     public var tokens: Int
     /// Timed exchanges per size, and passes over the experts.
     public var repetitions: Int
+    /// The ZeroMQ links' security, as the runs to be predicted have it (`switchyard run`'s default
+    /// is CURVE: each byte encrypted and authenticated at both ends, which costs a 256-token bench
+    /// alltoall round trip 4× its plaintext time here). MPI links have none.
+    public var security: ClusterSecurity
 
-    public init(hosts: Int, hidden: Int, intermediate: Int, experts: Int, topk: Int, tokens: Int, repetitions: Int) {
+    public init(hosts: Int, hidden: Int, intermediate: Int, experts: Int, topk: Int, tokens: Int, repetitions: Int, security: ClusterSecurity = .curve) {
+        self.security = security
         self.hosts = hosts
         self.hidden = hidden
         self.intermediate = intermediate
@@ -66,14 +74,16 @@ public struct CalibrationRun: Sendable {
 
     func bench(hosts: Int, transport: AlltoallBench.Transport, wide: Bool) -> AlltoallBench {
         AlltoallBench(transport: transport, hosts: hosts, tokens: tokens, hidden: wide ? wideHidden : hidden,
-                      experts: max(experts, hosts), topk: topk, payload: .bf16, iterations: repetitions, warmup: max(1, repetitions / 4))
+                      experts: max(experts, hosts), topk: topk, payload: .bf16, iterations: repetitions, warmup: max(1, repetitions / 4),
+                      security: transport == .zmq ? security : .none)
     }
 
     /// The cold sweep: token counts up to 4 a host at the model's width, each timed back to back
     /// and after every gap of `idleGapsMicroseconds`, the gaps taking turns (`AlltoallSweep`).
     func coldBench(hosts: Int, transport: AlltoallBench.Transport) -> AlltoallBench {
         AlltoallBench(transport: transport, hosts: hosts, tokens: 4 * hosts, hidden: hidden, experts: max(experts, hosts), topk: topk, payload: .bf16,
-                      iterations: 2 * repetitions, warmup: max(1, repetitions / 4), idleGapsMicroseconds: [0] + Self.idleGapsMicroseconds)
+                      iterations: 2 * repetitions, warmup: max(1, repetitions / 4), idleGapsMicroseconds: [0] + Self.idleGapsMicroseconds,
+                      security: transport == .zmq ? security : .none)
     }
 
     /// Times the ping-pong and the burst over `transport`, each at two row widths, and fits the link;

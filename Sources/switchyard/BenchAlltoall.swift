@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardCluster
 import SwitchyardLaunch
 import SwitchyardProtocol
 import SwitchyardTraffic
@@ -48,8 +49,10 @@ struct BenchAlltoall: ParsableCommand {
 
         Example: switchyard bench alltoall --transport zmq --hosts 8 --tokens 1024 \\
                    --hidden 4096
+        --security curve runs the zmq links as switchyard run does by default:
+        CURVE, every byte encrypted and authenticated at both ends.
         Defaults: zmq, 8 hosts, 512 tokens, hidden 4096, 128 experts, top 4, bf16, 20
-        iterations, 5 warm-up, idle gap 0 (back to back).
+        iterations, 5 warm-up, idle gap 0 (back to back), security none.
         """
     )
 
@@ -64,6 +67,8 @@ struct BenchAlltoall: ParsableCommand {
     @Option(help: "Untimed exchanges per token count first.") var warmup = 5
     @Option(help: "Microseconds the coordinator sleeps before each exchange, as a run's coordinator computes between layers (its hosts asleep when the dispatch comes); comma-separated gaps take turns, one row each; 0: back to back.")
     var idleGap = "0"
+    @Option(help: "With zmq: none (plaintext), or curve (encrypted and authenticated, as switchyard run's links are by default).")
+    var security: ClusterSecurity = .none
     @Option(help: JSONOption.help) var json: String?
     @Flag(help: .hidden) var mpiRank = false
     @Option(help: .hidden) var trafficDir: String?
@@ -77,7 +82,8 @@ struct BenchAlltoall: ParsableCommand {
 
     var bench: AlltoallBench {
         AlltoallBench(transport: transport, hosts: hosts, tokens: tokens, hidden: hidden, experts: experts, topk: topk,
-                      payload: dtype == .f32 ? .f32 : .bf16, iterations: iterations, warmup: warmup, idleGapsMicroseconds: idleGaps ?? [-1])
+                      payload: dtype == .f32 ? .f32 : .bf16, iterations: iterations, warmup: warmup, idleGapsMicroseconds: idleGaps ?? [-1],
+                      security: security)
     }
 
     /// `--idle-gap` as numbers; nil when one is not an integer.
@@ -197,7 +203,7 @@ struct BenchAlltoall: ParsableCommand {
         let overhead = fastest > 0 ? ledgerCost * 1e-9 * Double(2 * hosts) / fastest : 0
         let gb = 1e-9
         let object: [String: Any] = [
-            "transport": transport.rawValue, "hosts": hosts, "hidden": hidden, "experts": experts, "topk": topk, "dtype": dtype.rawValue,
+            "transport": transport.rawValue, "security": security.rawValue, "hosts": hosts, "hidden": hidden, "experts": experts, "topk": topk, "dtype": dtype.rawValue,
             "iterations": iterations, "warmup": warmup, "bus_factor": AlltoallRow.busFactor, "avg_busbw_gb_per_s": averageBusBandwidth * gb,
             "wrong": wrong, "ledger_ns_per_record": ledgerCost, "ledger_share_of_fastest_round_trip": overhead,
             "rows": rows.map { r in
@@ -219,7 +225,7 @@ struct BenchAlltoall: ParsableCommand {
     func printTable(_ rows: [AlltoallRow], averageBusBandwidth: Double, wrong: Int) {
         func us(_ seconds: Double) -> String { String(format: "%.1f", seconds * 1e6) }
         func gbps(_ bytesPerSecond: Double) -> String { String(format: "%.2f", bytesPerSecond / 1e9) }
-        print("# all-to-all over \(transport.rawValue): \(hosts) hosts, hidden \(hidden), \(experts) experts, top \(topk), \(dtype.rawValue); median of \(iterations) after \(warmup) warm-up")
+        print("# all-to-all over \(transport.rawValue)\(security == .curve ? " with CURVE" : ""): \(hosts) hosts, hidden \(hidden), \(experts) experts, top \(topk), \(dtype.rawValue); median of \(iterations) after \(warmup) warm-up")
         print("# size = count × bytes of type: the activations the coordinator sends per exchange and gets back; busbw = algbw × \(Int(AlltoallRow.busFactor)) (the coordinator's link carries every byte)")
         print("# combine starts when the last dispatch has left the coordinator; #wrong: returned values that fail the check, all exchanges of the row")
         // The idle column only when some exchange waited: the default table stays nccl-tests' shape.
@@ -250,3 +256,4 @@ struct BenchAlltoall: ParsableCommand {
 }
 
 extension AlltoallBench.Transport: ExpressibleByArgument {}
+extension ClusterSecurity: ExpressibleByArgument {}

@@ -20,10 +20,12 @@ struct BenchAlltoallHost: ParsableCommand {
     @Option var dtype: BenchAlltoall.DType
     @Option var trafficOut: String
     @Option var parentPid: Int32?
+    @Option var curveKeys: String?
 
     func run() throws {
         let bench = AlltoallBench(transport: .zmq, hosts: hosts, tokens: tokens, hidden: hidden, experts: experts, topk: topk,
                                   payload: dtype == .f32 ? .f32 : .bf16)
-        try bench.serveEchoProcess(host: host, endpoint: endpoint, trafficDirectory: URL(fileURLWithPath: trafficOut), parentPid: parentPid)
+        try bench.serveEchoProcess(host: host, endpoint: endpoint, trafficDirectory: URL(fileURLWithPath: trafficOut), parentPid: parentPid,
+                                     security: try curveKeys.map { try AlltoallBench.curveSecurity(host: host, folder: $0) })
     }
 }

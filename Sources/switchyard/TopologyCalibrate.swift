@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchyardCluster
 import SwitchyardCore
 import SwitchyardLaunch
 import SwitchyardModelConfig
@@ -29,9 +30,12 @@ struct TopologyCalibrate: ParsableCommand {
         trace:RUN_DIR on it predicts a run's exchanges in flight
         (docs/SIMULATOR.md).
 
+        ZeroMQ is measured with CURVE, as switchyard run's links are by default
+        (--security none for clusters that say "security": "none").
+
         Example: switchyard topology calibrate --out .build/calibrated.json
         Defaults: model mini, 8 hosts, 256 tokens, 10 repetitions, transports
-        zmq-ipc,zmq-tcp,mpi, fabric zmq-ipc.
+        zmq-ipc,zmq-tcp,mpi, fabric zmq-ipc, security curve.
         """
     )
 
@@ -42,6 +46,8 @@ struct TopologyCalibrate: ParsableCommand {
     @Option(help: "Timed exchanges per size, and passes over the experts.") var repetitions = 10
     @Option(help: "Transports to measure, comma-separated: zmq-ipc, zmq-tcp, mpi.") var transports = "zmq-ipc,zmq-tcp,mpi"
     @Option(help: "The measured transport the file's scale-up fabric describes.") var fabric: CalibrationRun.Transport = .zmqIPC
+    @Option(help: "ZeroMQ links measured with curve (as switchyard run's are by default) or none (plaintext, as a cluster file's \"security\": \"none\").")
+    var security: ClusterSecurity = .curve
     @Option(help: JSONOption.help) var json: String?
 
     func validate() throws {
@@ -70,7 +76,8 @@ struct TopologyCalibrate: ParsableCommand {
         }
         let config = try ModelArgument.load(model)
         let calibration = CalibrationRun(hosts: hosts, hidden: config.hiddenSize, intermediate: config.moeIntermediateSize,
-                                         experts: config.nRoutedExperts, topk: config.numExpertsPerTok, tokens: tokens, repetitions: repetitions)
+                                         experts: config.nRoutedExperts, topk: config.numExpertsPerTok, tokens: tokens, repetitions: repetitions,
+                                         security: security)
         let executable = try ChildProcess.currentExecutable()
         var links: [CalibrationRun.LinkMeasurement] = []
         for transport in try transportList() {
@@ -89,16 +96,16 @@ struct TopologyCalibrate: ParsableCommand {
         }.joined(separator: "; ")
         let name = "calibrated-" + (ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "machine")
         let description = "This machine (\(cores) cores) measured by switchyard topology calibrate with \(hosts) host processes, "
-            + "\(config.hiddenSize)-wide activations: \(summary)"
+            + "\(config.hiddenSize)-wide activations, ZeroMQ \(security == .curve ? "with CURVE" : "in plaintext"): \(summary)"
         let object = MachineCalibration.topology(name: name, description: description, devices: hosts,
                                                  memoryBytes: Double(ProcessInfo.processInfo.physicalMemory), experts: experts,
-                                                 fabricName: fabric.fabricName, link: chosen.link, wakeUp: chosen.wakeUp)
+                                                 fabricName: fabric.fabricName(security: security), link: chosen.link, wakeUp: chosen.wakeUp)
         try OutputFile.write(try JSONStyle.data(object), to: out)
         // What was written must read back as a topology: the file is the product.
         let topology = try Topology.load(contentsOf: URL(fileURLWithPath: out))
 
         let report: [String: Any] = [
-            "out": out, "topology": topology.name, "hosts": hosts, "hidden": config.hiddenSize, "fabric": fabric.rawValue,
+            "out": out, "topology": topology.name, "hosts": hosts, "hidden": config.hiddenSize, "fabric": fabric.rawValue, "security": security.rawValue,
             "transports": links.map { m -> [String: Any] in
                 ["transport": m.transport.rawValue, "latency_seconds": m.link.latencySeconds, "message_seconds": m.link.messageSeconds,
                  "token_seconds": m.link.tokenSeconds,
@@ -114,7 +121,8 @@ struct TopologyCalibrate: ParsableCommand {
                         "shared_weight_streaming": experts.sharedStreaming.map { ["tokens": $0.tokens, "bytes_per_second": $0.bytesPerSecond] }],
         ]
         if try JSONOption.write(report, to: json) { return }
-        print("\(name): \(hosts) host processes on \(cores) cores, \(config.hiddenSize)-wide bf16 activations, \(repetitions) repetitions")
+        print("\(name): \(hosts) host processes on \(cores) cores, \(config.hiddenSize)-wide bf16 activations, \(repetitions) repetitions, "
+              + "ZeroMQ \(security == .curve ? "with CURVE" : "in plaintext")")
         print(Table(header: ["transport", "latency", "per message", "per token", "one link", "all links"], rows: links.map { m in
             [m.transport.rawValue + (m.transport == fabric ? " (fabric)" : ""), Self.us(m.link.latencySeconds), Self.us(m.link.messageSeconds),
              Self.us(m.link.tokenSeconds), Self.mbps(m.link.linkBytesPerSecond), Self.mbps(m.link.sharedBytesPerSecond)]

@@ -74,6 +74,15 @@ struct TraceSimulation {
         let measured = measuredSpan
         let steps = max(1, Set(ledger.records.map(\.step)).count)
         let layers = projection.layerBytes.keys.sorted()
+        // Per step, the prediction beside the measured spans: where a prediction misses shows by step (prefill or decode).
+        let stepOf = Dictionary(ledger.records.map { ($0.exchange, Int($0.step)) }, uniquingKeysWith: { first, _ in first })
+        let spans = ExchangeSpans(ledger.records).spans
+        var perStep: [Int: (predicted: Double, measured: Double)] = [:]
+        for (id, seconds) in projection.exchangeSeconds {
+            guard let step = stepOf[id], let span = spans[id], span.first != .max, span.last > span.first else { continue }
+            perStep[step, default: (0, 0)].predicted += seconds
+            perStep[step, default: (0, 0)].measured += Double(span.last - span.first) * 1e-9
+        }
         let object: [String: Any] = [
             "trace": url.path, "topology": topology.name, "steps": steps,
             "dispatch_seconds_per_step": projection.dispatchSeconds / Double(steps), "combine_seconds_per_step": projection.combineSeconds / Double(steps),
@@ -83,6 +92,9 @@ struct TraceSimulation {
             "in_flight_seconds": projection.inFlightSeconds, "measured_in_flight_seconds": measured ?? NSNull(),
             "ratio": measured.map { projection.inFlightSeconds / $0 } ?? NSNull(),
             "layers": layers.map { ["layer": $0, "bytes": projection.layerBytes[$0]!] },
+            "per_step": matches ? perStep.keys.sorted().map { ["step": $0, "predicted_seconds": perStep[$0]!.predicted, "measured_seconds": perStep[$0]!.measured,
+                                                               "dispatch_seconds": projection.stepSeconds[$0]?.dispatch ?? 0, "combine_seconds": projection.stepSeconds[$0]?.combine ?? 0,
+                                                               "expert_compute_seconds": projection.computeSeconds[$0] ?? 0, "wake_up_seconds": projection.wakeSeconds[$0] ?? 0] } : [],
             "expert_compute_omitted": unmatched ?? NSNull(),
         ]
         if try JSONOption.write(object, to: json) { return }

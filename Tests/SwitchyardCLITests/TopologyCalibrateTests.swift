@@ -28,6 +28,10 @@ import SwitchyardTestSupport
         #expect(show.status == 0, "\(show.stderr)")
         let topology = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as! [String: Any]
         #expect(topology["gpus"] as? Int == 2)
+        // ZeroMQ measured as runs use it by default: with CURVE, and the file says so.
+        #expect(report["security"] as? String == "curve")
+        let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as! [String: Any]
+        #expect((written["scale_up"] as? [String: Any])?["name"] as? String == "ZeroMQ ipc with CURVE (measured)")
 
         // A trace whose roles stand on the calibrated machine's two devices.
         let trace = folder.appendingPathComponent("traffic.jsonl")
@@ -47,11 +51,18 @@ import SwitchyardTestSupport
         #expect(result["measured_in_flight_seconds"] as? Double == 3e-3)
         #expect((result["in_flight_seconds"] as? Double ?? 0) > 0)
         #expect((result["expert_compute_seconds_per_step"] as? Double ?? 0) > 0)
+        // Per step, the same span and prediction with its parts: the one step is the whole run.
+        let step = try #require((result["per_step"] as? [[String: Any]])?.first)
+        #expect(step["step"] as? Int == 0 && step["measured_seconds"] as? Double == 3e-3)
+        let predicted = try #require(step["predicted_seconds"] as? Double)
+        #expect(abs(predicted - (result["in_flight_seconds"] as? Double ?? 0)) <= 1e-12)
+        let parts = ["dispatch_seconds", "expert_compute_seconds", "combine_seconds", "wake_up_seconds"].map { step[$0] as? Double ?? -1 }
+        #expect(parts.allSatisfy { $0 >= 0 } && abs(parts.reduce(0, +) - predicted) <= 1e-9 * predicted)
     }
 
     @Test func badFlagsExit2() throws {
         for (flags, message) in [(["--hosts", "1"], "--hosts"), (["--transports", "carrier-pigeon"], "carrier-pigeon"),
-                                 (["--transports", "zmq-ipc", "--fabric", "mpi"], "--fabric mpi")] {
+                                 (["--transports", "zmq-ipc", "--fabric", "mpi"], "--fabric mpi"), (["--security", "tls"], "--security")] {
             let result = try Subprocess.run(switchyard, ["topology", "calibrate", "--out", "/tmp/never-written.json"] + flags, directory: root)
             #expect(result.status == 2, "\(flags)")
             #expect(result.stderr.contains(message), "\(result.stderr)")

@@ -97,6 +97,21 @@ import SwitchyardTestSupport
         #expect((rows[3]["count"] as! Int) >= 8 * 256 && (rows[3]["dispatch_wire_bytes"] as! Int) > (rows[3]["size_bytes"] as! Int))
     }
 
+    /// With CURVE, as a run's links are: keys made for the bench, every value back right; only ZeroMQ has it.
+    @Test func benchAlltoallRunsOverCurve() throws {
+        let result = try Subprocess.run(switchyard, ["bench", "alltoall", "--transport", "zmq", "--security", "curve", "--hosts", "3", "--tokens", "8",
+                                                     "--hidden", "256", "--experts", "12", "--topk", "2", "--iters", "3", "--warmup", "1", "--json"],
+                                        timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        #expect(object["security"] as? String == "curve" && object["wrong"] as? Int == 0)
+        #expect((object["rows"] as! [[String: Any]]).map { $0["tokens"] as! Int } == [1, 2, 4, 8])
+        for transport in ["mpi", "inproc"] {
+            let refused = try Subprocess.run(switchyard, ["bench", "alltoall", "--transport", transport, "--security", "curve"])
+            #expect(refused.status == 2 && refused.stderr.contains("--security curve is for --transport zmq"), "\(refused.stderr)")
+        }
+    }
+
     /// The raw-MPI peer (bench/raw_alltoall.c) runs on the same bytes and both round trips are printed.
     @Test(.enabled("needs mpicc and mpirun", { Executables.find("mpicc") != nil && Executables.find("mpirun") != nil }))
     func benchAlltoallPrintsTheRawMPIPeerBesideIt() throws {
