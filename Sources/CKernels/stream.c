@@ -317,8 +317,14 @@ static int usable(int path) { return sy_kernel_path_supported(path) ? path : sy_
 // Conversions and sums are exact (or a baseline) on every path: they use what the CPU has.
 static int has_avx2_fma(void) { return sy_kernel_path_supported(SY_KERNELS_AVX2); }
 
-void sy_stream_bf16_on(int path, const uint16_t *w, long cols, const float *x, long ldx, long tokens,
-                       float *y, long ldy, long row_begin, long row_end) {
+// Rows a tile of `row_bytes`-byte rows holds (at least 1): SY_STREAM_TILE_BYTES in ckernels.h.
+long sy_stream_tile_rows(long row_bytes) {
+    long rows = SY_STREAM_TILE_BYTES / (row_bytes > 0 ? row_bytes : 1);
+    return rows > 0 ? rows : 1;
+}
+
+static void stream_bf16_rows(int path, const uint16_t *w, long cols, const float *x, long ldx, long tokens,
+                             float *y, long ldy, long row_begin, long row_end) {
     switch (usable(path)) {
 #ifdef SY_X86
     case SY_KERNELS_AVX512BF16: sy_stream_bf16_avx512bf16(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return;
@@ -329,8 +335,15 @@ void sy_stream_bf16_on(int path, const uint16_t *w, long cols, const float *x, l
     }
 }
 
-void sy_stream_f32_on(int path, const float *w, long cols, const float *x, long ldx, long tokens,
-                      float *y, long ldy, long row_begin, long row_end) {
+void sy_stream_bf16_on(int path, const uint16_t *w, long cols, const float *x, long ldx, long tokens,
+                       float *y, long ldy, long row_begin, long row_end) {
+    long step = tokens > SY_STREAM_PASS_TOKENS ? sy_stream_tile_rows(cols * 2) : row_end - row_begin;
+    for (long a = row_begin; a < row_end; a += step)
+        stream_bf16_rows(path, w, cols, x, ldx, tokens, y, ldy, a, row_end - a > step ? a + step : row_end);
+}
+
+static void stream_f32_rows(int path, const float *w, long cols, const float *x, long ldx, long tokens,
+                            float *y, long ldy, long row_begin, long row_end) {
     switch (usable(path)) {
 #ifdef SY_X86
     case SY_KERNELS_AVX512BF16:
@@ -339,6 +352,13 @@ void sy_stream_f32_on(int path, const float *w, long cols, const float *x, long 
 #endif
     default: sy_stream_f32_portable(w, cols, x, ldx, tokens, y, ldy, row_begin, row_end); return;
     }
+}
+
+void sy_stream_f32_on(int path, const float *w, long cols, const float *x, long ldx, long tokens,
+                      float *y, long ldy, long row_begin, long row_end) {
+    long step = tokens > SY_STREAM_PASS_TOKENS ? sy_stream_tile_rows(cols * 4) : row_end - row_begin;
+    for (long a = row_begin; a < row_end; a += step)
+        stream_f32_rows(path, w, cols, x, ldx, tokens, y, ldy, a, row_end - a > step ? a + step : row_end);
 }
 
 void sy_stream_bf16(const uint16_t *w, long cols, const float *x, long ldx, long tokens,

@@ -200,8 +200,8 @@ void sy_stream_fp8_avx512_lookup(int lookup, const uint8_t *w, long cols, const 
     sy_stream_fp8(w, cols, scales, row_phase, x, ldx, tokens, y, ldy, row_begin, row_end);
 }
 
-void sy_stream_fp8_on(int path, const uint8_t *w, long cols, const float *scales, long row_phase,
-                      const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end) {
+static void stream_fp8_rows(int path, const uint8_t *w, long cols, const float *scales, long row_phase,
+                            const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end) {
     int usable = sy_kernel_path_supported(path) ? path : sy_kernel_path();
     switch (usable) {
 #ifdef SY_X86
@@ -217,6 +217,22 @@ void sy_stream_fp8_on(int path, const uint8_t *w, long cols, const float *scales
     default: break;
     }
     sy_stream_fp8_portable(w, cols, scales, row_phase, x, ldx, tokens, y, ldy, row_begin, row_end);
+}
+
+void sy_stream_fp8_on(int path, const uint8_t *w, long cols, const float *scales, long row_phase,
+                      const float *x, long ldx, long tokens, float *y, long ldy, long row_begin, long row_end) {
+    // Tiles of whole 128-row scale blocks (from row 0's block boundary), as the kernels walk them.
+    long step = row_end - row_begin;
+    if (tokens > SY_STREAM_PASS_TOKENS) {
+        long blocks = sy_stream_tile_rows(cols) / SY_FP8_BLOCK;
+        step = (blocks > 0 ? blocks : 1) * SY_FP8_BLOCK;
+    }
+    for (long a = row_begin; a < row_end;) {
+        long b = tokens > SY_STREAM_PASS_TOKENS ? ((a + row_phase) / step + 1) * step - row_phase : row_end;
+        if (b > row_end) b = row_end;
+        stream_fp8_rows(path, w, cols, scales, row_phase, x, ldx, tokens, y, ldy, a, b);
+        a = b;
+    }
 }
 
 void sy_stream_fp8(const uint8_t *w, long cols, const float *scales, long row_phase,

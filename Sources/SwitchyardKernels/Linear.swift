@@ -4,8 +4,10 @@ import Synchronization
 
 /// y = x · Wᵀ for a Linear layer's weight W [rows = out, cols = in], x [tokens × cols], y [tokens × rows].
 ///
-/// Few tokens (decode) stream each weight row once through a SIMD kernel, split across cores;
-/// many tokens (prefill) go to OpenBLAS sgemm, 16- and 8-bit weights widened a tile of rows at a time.
+/// Few tokens (decode) stream each weight row once through a SIMD kernel, split across cores (8
+/// tokens a pass; more run a cache-sized tile of rows at a time, so the weights still come from
+/// memory once); many tokens (prefill) go to OpenBLAS sgemm, 16- and 8-bit weights widened a tile
+/// of rows at a time.
 public enum Linear {
     /// At or below this many tokens the streaming kernels run (8 tokens a pass over the weights):
     /// they beat sgemm there (mini at batch 16: 274.5 against 231.6 decode tokens/s; Mistral Small

@@ -33,6 +33,10 @@ import SwitchyardCore
     // Odd widths and tails of every SIMD width (8, 16, 32), a width of 1, and a shape big enough
     // to be split across cores.
     static let shapes: [(rows: Int, cols: Int)] = [(7, 13), (5, 31), (9, 33), (4, 1), (3, 47), (130, 1000), (66, 2049)]
+    /// Past 8 tokens the rows run in tiles of SY_STREAM_TILE_BYTES: at 20,000 columns 26 rows of f32
+    /// and 52 of bf16 a tile, so these cross tile boundaries (only run with more than 8 tokens).
+    static let tiledShapes: [(rows: Int, cols: Int)] = [(60, 20000)]
+    static func shapes(tokens: Int) -> [(rows: Int, cols: Int)] { tokens > Int(SY_STREAM_PASS_TOKENS) ? shapes + tiledShapes : shapes }
 
     struct Case {
         var w: [Float], bits: [UInt16], x: [Float], rows: Int, cols: Int, tokens: Int
@@ -64,7 +68,7 @@ import SwitchyardCore
 
     @Test(arguments: KernelPath.supported, Array(1...9) + [17])
     func everyPathMatchesTheReferenceAndThePortablePath(path: KernelPath, tokens: Int) {
-        for shape in Self.shapes {
+        for shape in Self.shapes(tokens: tokens) {
             let c = make(tokens: tokens, shape: shape)
             let got = run(c, path: path), portable = run(c, path: .portable)
             let want32 = reference(c.w, rows: c.rows, cols: c.cols, c.x, tokens: tokens)
@@ -108,6 +112,9 @@ import SwitchyardCore
     static let fp8Shapes: [(rows: Int, cols: Int, phase: Int)] = [
         (7, 13, 0), (5, 31, 3), (9, 33, 127), (130, 1000, 0), (66, 2049, 100), (300, 257, 64), (129, 128, 1),
     ]
+    /// Past 8 tokens, tiles of whole 128-row scale blocks (SY_STREAM_TILE_BYTES holds fewer rows of
+    /// 20,000 columns than a block): with row 0 50 rows into its block, tiles end at rows 78 and 206.
+    static let fp8TiledShapes: [(rows: Int, cols: Int, phase: Int)] = [(230, 20000, 50)]
 
     func makeFP8(tokens: Int, shape: (rows: Int, cols: Int, phase: Int)) -> FP8Case {
         var rng = SplitMix64(seed: UInt64(tokens * 131 + shape.rows * 17 + shape.cols + shape.phase))
@@ -134,7 +141,7 @@ import SwitchyardCore
 
     @Test(arguments: KernelPath.supported, Array(1...9) + [17])
     func everyPathMatchesTheReferenceAndThePortablePathOnFP8(path: KernelPath, tokens: Int) {
-        for shape in Self.fp8Shapes {
+        for shape in Self.fp8Shapes + (tokens > Int(SY_STREAM_PASS_TOKENS) ? Self.fp8TiledShapes : []) {
             let c = makeFP8(tokens: tokens, shape: shape)
             let got = runFP8(c, path: path), portable = runFP8(c, path: .portable)
             let want = reference(c.weights, rows: c.rows, cols: c.cols, c.x, tokens: tokens)

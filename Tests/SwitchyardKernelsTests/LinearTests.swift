@@ -58,26 +58,29 @@ import SwitchyardCore
     /// Up to the streaming limit a token's outputs do not depend on the other tokens of the product:
     /// 16 tokens at once give, bit for bit, what 8 + 8, or each token alone, give (f32, bf16, fp8);
     /// 2100 columns, so that from 5 tokens the AVX-512 kernels go over them in chunks.
+    /// Rows enough that more than 8 tokens run in tiles of rows (SY_STREAM_TILE_BYTES: 249 rows of
+    /// f32, 499 of bf16, 896 of fp8 at these widths), fp8 also with row 0 inside a scale block.
     @Test func aTokensResultDoesNotDependOnItsCompanionsUpToTheStreamingLimit() {
-        let rows = 130, cols = 2100, tokens = Linear.streamingTokenLimit
+        let rows = 1000, cols = 2100, tokens = Linear.streamingTokenLimit, phase = 37
         var rng = SplitMix64(seed: 5)
         let w = (0..<(rows * cols)).map { _ in rng.nextFloat() - 0.5 }
         let x = (0..<(tokens * cols)).map { _ in rng.nextFloat() - 0.5 }
         let bits = w.map { bf16Bits($0) }
         let codes = (0..<(rows * cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) & 0xF7 }
-        let scales = (0..<(((rows + 127) / 128) * ((cols + 127) / 128))).map { _ in (0.5 + rng.nextFloat()) / 448 }
+        let scales = (0..<(((rows + phase + 127) / 128) * ((cols + 127) / 128))).map { _ in (0.5 + rng.nextFloat()) / 448 }
         func product(_ first: Int, _ count: Int) -> [[Float]] {
             let xs = Array(x[(first * cols)..<((first + count) * cols)])
-            var y32 = [Float](repeating: .nan, count: count * rows), y16 = y32, y8 = y32
+            var y32 = [Float](repeating: .nan, count: count * rows), y16 = y32, y8 = y32, y8Phase = y32
             Linear.f32(w, rows: rows, cols: cols, x: xs, tokens: count, y: &y32)
             Linear.bf16(bits, rows: rows, cols: cols, x: xs, tokens: count, y: &y16)
             Linear.fp8(codes, rows: rows, cols: cols, scaleInv: scales, rowPhase: 0, x: xs, tokens: count, y: &y8)
-            return [y32, y16, y8]
+            Linear.fp8(codes, rows: rows, cols: cols, scaleInv: scales, rowPhase: phase, x: xs, tokens: count, y: &y8Phase)
+            return [y32, y16, y8, y8Phase]
         }
         let whole = product(0, tokens)
         let halves = zip(product(0, tokens / 2), product(tokens / 2, tokens - tokens / 2)).map { $0 + $1 }
         let alone = (0..<tokens).map { product($0, 1) }
-        for format in 0..<3 {
+        for format in 0..<4 {
             #expect(whole[format] == halves[format], "format \(format): 16 tokens differ from 8 + 8")
             #expect(whole[format] == alone.flatMap { $0[format] }, "format \(format): 16 tokens differ from one at a time")
         }
