@@ -27,6 +27,10 @@ public enum BLAS {
         return "chosen by OpenBLAS for this CPU"
     }
 
+    /// OpenBLAS's kernel family in use has 512-bit kernels (its AVX-512 families: SkylakeX,
+    /// Cooperlake, SapphireRapids); the others are 256 bits wide or narrower.
+    public static let hasAVX512Kernels = ["skylakex", "cooperlake", "sapphirerapids"].contains(core.lowercased())
+
     /// Threads OpenBLAS uses for one product.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 

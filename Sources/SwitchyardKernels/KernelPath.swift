@@ -24,6 +24,9 @@ public enum KernelPath: String, CaseIterable, Sendable {
     /// Whether this CPU (and its OS) runs the path.
     public var isSupported: Bool { sy_kernel_path_supported(code) != 0 }
 
+    /// The path's kernels are 512 bits wide.
+    public var isAVX512: Bool { self == .avx512 || self == .avx512bf16 }
+
     /// The paths this CPU runs, slowest first.
     public static var supported: [KernelPath] { allCases.filter(\.isSupported) }
 

@@ -7,7 +7,7 @@ import Synchronization
 /// Few tokens (decode) stream each weight row once through a SIMD kernel, split across cores (8
 /// tokens a pass; more run a cache-sized tile of rows at a time, so the weights still come from
 /// memory once); many tokens (prefill) go to OpenBLAS sgemm, 16- and 8-bit weights widened a tile
-/// of rows at a time.
+/// of rows at a time, unless OpenBLAS's kernels are narrower than the streaming kernels' (`streams`).
 public enum Linear {
     /// At or below this many tokens the streaming kernels run (8 tokens a pass over the weights):
     /// they beat sgemm there (mini at batch 16: 274.5 against 231.6 decode tokens/s; Mistral Small
@@ -16,6 +16,20 @@ public enum Linear {
     /// result does not depend on what shares its product: ping-pong's halves of a 16-sequence
     /// batch give the whole batch's logits.
     public static let streamingTokenLimit = 16
+
+    /// Whether `tokens` tokens run the streaming kernels on `path` rather than sgemm: up to
+    /// `streamingTokenLimit` always; past it too where OpenBLAS's kernels are narrower than the
+    /// streaming kernels' (an AVX-512 path over one of OpenBLAS's 256-bit families, as with
+    /// OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU). There the streaming kernels, a cache-sized tile
+    /// of rows at a time, beat sgemm at every token count (bench experts' 4096 → 2048 → 4096
+    /// expert, 2 cores, against sgemm at 32/64/128/512 tokens: f32 9.4/17.1/33.5/119.7 ms against
+    /// 11.0/20.7/35.6/121.2, bf16 5.2/9.5/19.5/76.1 against 14.1/35.9/46.6/126.5, fp8
+    /// 4.6/8.9/18.7/72.4 against 15.1/30.7/49.4/129.9); forced to AVX2 on the same machine they
+    /// lose to sgemm (64 tokens: f32 23.3 against 17.8 ms, fp8 32.4 against 22.7), so elsewhere sgemm
+    /// keeps the many-token products.
+    public static func streams(tokens: Int, path: KernelPath) -> Bool {
+        tokens <= streamingTokenLimit || (path.isAVX512 && !BLAS.hasAVX512Kernels)
+    }
     /// Below this many weights a product runs on the calling thread alone.
     static let parallelThreshold = 1 << 16
     /// Float32 values of 16- or 8-bit weights widened per sgemm call (4 MiB, e.g. 256 rows of 4096): a
@@ -30,7 +44,7 @@ public enum Linear {
                            x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>,
                            path: KernelPath = .active) {
         guard tokens > 0, rows > 0 else { return }
-        if tokens <= streamingTokenLimit {
+        if streams(tokens: tokens, path: path) {
             let w = SendablePointer(w), x = SendablePointer(x), y = SendablePointer(y), code = path.code
             forRowRanges(rows: rows, cols: cols) { r0, r1 in
                 sy_stream_f32_on(code, w.base, cols, x.base, cols, tokens, y.base, rows, r0, r1)
@@ -44,7 +58,7 @@ public enum Linear {
                             x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>,
                             path: KernelPath = .active) {
         guard tokens > 0, rows > 0 else { return }
-        if tokens <= streamingTokenLimit {
+        if streams(tokens: tokens, path: path) {
             let w = SendablePointer(w), x = SendablePointer(x), y = SendablePointer(y), code = path.code
             forRowRanges(rows: rows, cols: cols) { r0, r1 in
                 sy_stream_bf16_on(code, w.base, cols, x.base, cols, tokens, y.base, rows, r0, r1)
@@ -76,7 +90,7 @@ public enum Linear {
                            path: KernelPath = .active) {
         precondition((0..<fp8BlockSize).contains(rowPhase), "rowPhase \(rowPhase) is not inside a \(fp8BlockSize)-row block")
         guard tokens > 0, rows > 0 else { return }
-        if tokens <= streamingTokenLimit {
+        if streams(tokens: tokens, path: path) {
             let w = SendablePointer(w), s = SendablePointer(scaleInv), x = SendablePointer(x), y = SendablePointer(y), code = path.code
             forRowRanges(rows: rows, cols: cols) { r0, r1 in
                 sy_stream_fp8_on(code, w.base, cols, s.base, rowPhase, x.base, cols, tokens, y.base, rows, r0, r1)
