@@ -30,8 +30,12 @@ public enum Linear {
     public static func streams(tokens: Int, path: KernelPath) -> Bool {
         tokens <= streamingTokenLimit || (path.isAVX512 && !BLAS.hasAVX512Kernels)
     }
-    /// Below this many weights a product runs on the calling thread alone.
-    static let parallelThreshold = 1 << 16
+    /// Below this many weights (4 MiB of float32) a product runs on the calling thread alone: waking
+    /// a worker for each of the many small products of a step cost more than the half it takes
+    /// (mini, one process, 2 cores, three alternating runs at 1 << 16 and at this: decode 260–319 →
+    /// 351–396 tokens/s, 64-token prompt 1235–1377 → 1765–1841; `bench model --batch 8` 371–431 →
+    /// 502–589; Mistral Small 4's widths, whose products are all larger but the router's, unchanged).
+    static let parallelThreshold = 1 << 20
     /// Float32 values of 16- or 8-bit weights widened per sgemm call (4 MiB, e.g. 256 rows of 4096): a
     /// tile that stays in cache between the widening and sgemm's packing of it, yet has rows enough
     /// that repacking the activations for each tile is a small share of the product.
