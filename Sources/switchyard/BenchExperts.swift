@@ -20,7 +20,9 @@ struct BenchExperts: ParsableCommand {
                    than any cache holds); weight bytes read per second (fp8: codes
                    and scales) ÷ the memory read bandwidth (target ≥ 0.6 for bf16,
                    ≥ 0.5 for fp8 at 1–4 tokens). 16 tokens are two passes of 8 over
-                   each tile of rows, the weights read from memory once.
+                   each tile of rows, the weights read from memory once. Each decode
+                   row: the median of 3 rounds, each a memory read and then the
+                   kernel, its ratio taken against the read just before it.
         On a CPU with AVX512-BF16, bf16 decode also by vdpbf16ps (activations rounded
         to bf16, as SWITCHYARD_KERNELS=avx512bf16 does). The kernel path is the CPU's
         best unless SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16 forces one.
@@ -72,14 +74,16 @@ struct BenchExperts: ParsableCommand {
             for tokens in [1, 2, 4, 8, Linear.streamingTokenLimit] {
                 let x = Self.randomActivations(tokens: tokens, hidden: hidden)
                 var next = 0
-                let seconds = MachineBaseline.bestTime(repeats: 3 * decodeExperts) {
-                    _ = experts[next].forward(x, tokens: tokens)
-                    next = (next + 1) % experts.count
+                let (seconds, ratio) = Self.paired(bytes: bytes, threads: cores) {
+                    MachineBaseline.bestTime(repeats: decodeExperts) {
+                        _ = experts[next].forward(x, tokens: tokens)
+                        next = (next + 1) % experts.count
+                    }
                 }
                 let rate = bytes / seconds / 1e9
                 rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), \(dtype)", String(format: "%.2f ms", seconds * 1e3),
-                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", rate / memory)])
-                records.append(["measure": "decode_\(dtype)_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": rate / memory])
+                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", ratio)])
+                records.append(["measure": "decode_\(dtype)_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": ratio])
             }
         }
         // bf16 weights by vdpbf16ps (activations rounded to bf16, as GPUs' bf16 products and
@@ -95,22 +99,44 @@ struct BenchExperts: ParsableCommand {
                 let x = Self.randomActivations(tokens: tokens, hidden: max(hidden, intermediate))
                 var y = [Float](repeating: 0, count: tokens * max(hidden, intermediate))
                 var next = 0
-                let seconds = MachineBaseline.bestTime(repeats: 3 * decodeExperts) {
-                    for (matrix, shape) in zip(experts[next], shapes) {
-                        Linear.bf16(matrix, rows: shape.0, cols: shape.1, x: x, tokens: tokens, y: &y, path: .avx512bf16)
+                let (seconds, ratio) = Self.paired(bytes: bytes, threads: cores) {
+                    MachineBaseline.bestTime(repeats: decodeExperts) {
+                        for (matrix, shape) in zip(experts[next], shapes) {
+                            Linear.bf16(matrix, rows: shape.0, cols: shape.1, x: x, tokens: tokens, y: &y, path: .avx512bf16)
+                        }
+                        next = (next + 1) % experts.count
                     }
-                    next = (next + 1) % experts.count
                 }
                 let rate = bytes / seconds / 1e9
                 rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), bf16 vdpbf16ps", String(format: "%.2f ms", seconds * 1e3),
-                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", rate / memory)])
-                records.append(["measure": "decode_bf16_vdpbf16ps_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": rate / memory])
+                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", ratio)])
+                records.append(["measure": "decode_bf16_vdpbf16ps_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": ratio])
             }
         }
         if try JSONOption.write(records, to: json) { return }
         print("expert \(hidden) → \(intermediate) → \(hidden), kernels: \(Linear.isa), \(cores) cores")
         print(Table(header: ["shape", "case", "time", "rate", "ratio"], rows: rows, rightAligned: [2, 3, 4]).render())
     }
+
+    /// Rounds of a memory read (`pairedReadBytes`, both cores) and then `time` (seconds for
+    /// `bytes` of weights), taken `pairedRounds` times: the median seconds, and the median of each
+    /// round's kernel rate over the memory rate measured just before it. This machine's memory rate
+    /// drifts between runs and within one (the one-off baseline of a run measured 31.8–65.7 GB/s in
+    /// one afternoon), so a decode row is held against the memory of its own moment.
+    static func paired(bytes: Double, threads: Int, time: () -> Double) -> (seconds: Double, ratio: Double) {
+        var seconds: [Double] = [], ratios: [Double] = []
+        for _ in 0..<pairedRounds {
+            let memory = MachineBaseline.memoryReadGBps(bytes: pairedReadBytes, threads: threads, repeats: 2)
+            let s = time()
+            seconds.append(s)
+            ratios.append(bytes / s / 1e9 / memory)
+        }
+        func median(_ v: [Double]) -> Double { let v = v.sorted(); return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2 }
+        return (median(seconds), median(ratios))
+    }
+
+    static let pairedRounds = 3
+    static let pairedReadBytes = 256 << 20
 
     /// An expert of random weights in `dtype` (f32, bf16, or fp8 with 128×128 block scales).
     static func randomExpert(hidden: Int, intermediate: Int, dtype: String, seed: UInt64) -> ExpertWeights {
