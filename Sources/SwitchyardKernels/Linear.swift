@@ -143,7 +143,7 @@ public enum Parallelism {
     /// Threads the kernels split work across (OpenBLAS's too, once `limit(to:)` has set them).
     public static var threads: Int {
         let limited = limit.load(ordering: .relaxed)
-        return limited > 0 ? min(limited, machineCores) : machineCores
+        return limited > 0 ? limited : machineCores
     }
 
     /// This process's kernels and OpenBLAS use at most `threads` threads (at least one).

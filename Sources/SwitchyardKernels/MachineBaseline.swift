@@ -56,6 +56,29 @@ public enum MachineBaseline {
         return Double(bytes) / seconds / 1e9
     }
 
+    /// `rounds` rounds of a memory read (`readBytes`, `threads` threads) and then `time` (seconds
+    /// for `bytes` read by the measured code): the median seconds, and the median of each round's
+    /// rate over the memory rate measured just before it. This machine's memory rate drifts between
+    /// runs and within one (a one-off baseline measured 31.8–76.7 GB/s in one afternoon while the
+    /// decode kernels read a steady ~40), so a rate is held against the memory of its own moment.
+    public static func againstMemoryRead(bytes: Double, threads: Int, rounds: Int = 3, readBytes: Int = 256 << 20,
+                                         time: () -> Double) -> (seconds: Double, ratio: Double) {
+        var seconds: [Double] = [], ratios: [Double] = []
+        for _ in 0..<max(1, rounds) {
+            let memory = memoryReadGBps(bytes: readBytes, threads: threads, repeats: 2)
+            let s = time()
+            seconds.append(s)
+            ratios.append(bytes / s / 1e9 / memory)
+        }
+        return (median(seconds), median(ratios))
+    }
+
+    /// The middle value (the mean of the two middle ones for an even count); `values` not empty.
+    public static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+
     /// The shortest of `repeats` timed runs of `body`, after one untimed warm-up run.
     public static func bestTime(repeats: Int, _ body: () -> Void) -> Double {
         body()

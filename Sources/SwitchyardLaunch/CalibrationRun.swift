@@ -248,18 +248,13 @@ public struct CalibrationRun: Sendable {
             for tokens in Self.streamingTokenCounts { rates[tokens, default: []].append(try sharedRate(.memory, tokens: tokens, executable: executable)) }
         }
         let streaming = Self.streamingTokenCounts.map { tokens in
-            WeightStreaming.Point(tokens: tokens, bytesPerSecond: Self.median(rates[tokens]!))
+            WeightStreaming.Point(tokens: tokens, bytesPerSecond: MachineBaseline.median(rates[tokens]!))
         }
         return (streaming[0].bytesPerSecond, flops, streaming)
     }
 
     /// Times each token count of the weight-streaming curve is measured.
     public static let streamingRounds = 3
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted(), n = sorted.count
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-    }
 
     /// Tokens a call of the weight-streaming curve (`shared_compute.weight_streaming`): 1, 2, 4, …
     /// up to the most the streaming kernels take. A run's hosts get a few tokens an expert (a decode

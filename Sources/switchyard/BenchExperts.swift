@@ -74,7 +74,7 @@ struct BenchExperts: ParsableCommand {
             for tokens in [1, 2, 4, 8, Linear.streamingTokenLimit] {
                 let x = Self.randomActivations(tokens: tokens, hidden: hidden)
                 var next = 0
-                let (seconds, ratio) = Self.paired(bytes: bytes, threads: cores) {
+                let (seconds, ratio) = MachineBaseline.againstMemoryRead(bytes: bytes, threads: cores) {
                     MachineBaseline.bestTime(repeats: decodeExperts) {
                         _ = experts[next].forward(x, tokens: tokens)
                         next = (next + 1) % experts.count
@@ -99,7 +99,7 @@ struct BenchExperts: ParsableCommand {
                 let x = Self.randomActivations(tokens: tokens, hidden: max(hidden, intermediate))
                 var y = [Float](repeating: 0, count: tokens * max(hidden, intermediate))
                 var next = 0
-                let (seconds, ratio) = Self.paired(bytes: bytes, threads: cores) {
+                let (seconds, ratio) = MachineBaseline.againstMemoryRead(bytes: bytes, threads: cores) {
                     MachineBaseline.bestTime(repeats: decodeExperts) {
                         for (matrix, shape) in zip(experts[next], shapes) {
                             Linear.bf16(matrix, rows: shape.0, cols: shape.1, x: x, tokens: tokens, y: &y, path: .avx512bf16)
@@ -117,26 +117,6 @@ struct BenchExperts: ParsableCommand {
         print("expert \(hidden) → \(intermediate) → \(hidden), kernels: \(Linear.isa), \(cores) cores")
         print(Table(header: ["shape", "case", "time", "rate", "ratio"], rows: rows, rightAligned: [2, 3, 4]).render())
     }
-
-    /// Rounds of a memory read (`pairedReadBytes`, both cores) and then `time` (seconds for
-    /// `bytes` of weights), taken `pairedRounds` times: the median seconds, and the median of each
-    /// round's kernel rate over the memory rate measured just before it. This machine's memory rate
-    /// drifts between runs and within one (the one-off baseline of a run measured 31.8–65.7 GB/s in
-    /// one afternoon), so a decode row is held against the memory of its own moment.
-    static func paired(bytes: Double, threads: Int, time: () -> Double) -> (seconds: Double, ratio: Double) {
-        var seconds: [Double] = [], ratios: [Double] = []
-        for _ in 0..<pairedRounds {
-            let memory = MachineBaseline.memoryReadGBps(bytes: pairedReadBytes, threads: threads, repeats: 2)
-            let s = time()
-            seconds.append(s)
-            ratios.append(bytes / s / 1e9 / memory)
-        }
-        func median(_ v: [Double]) -> Double { let v = v.sorted(); return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2 }
-        return (median(seconds), median(ratios))
-    }
-
-    static let pairedRounds = 3
-    static let pairedReadBytes = 256 << 20
 
     /// An expert of random weights in `dtype` (f32, bf16, or fp8 with 128×128 block scales).
     static func randomExpert(hidden: Int, intermediate: Int, dtype: String, seed: UInt64) -> ExpertWeights {
