@@ -59,7 +59,7 @@ public enum MachineBaseline {
     /// `rounds` rounds of a memory read (`readBytes`, `threads` threads) and then `time` (seconds
     /// for `bytes` read by the measured code): the median seconds, and the median of each round's
     /// rate over the memory rate measured just before it. This machine's memory rate drifts between
-    /// runs and within one (a one-off baseline measured 31.8–76.7 GB/s in one afternoon while the
+    /// runs and within one (a one-off baseline measured 31.8–87.5 GB/s in one afternoon while the
     /// decode kernels read a steady ~40), so a rate is held against the memory of its own moment.
     public static func againstMemoryRead(bytes: Double, threads: Int, rounds: Int = 3, readBytes: Int = 256 << 20,
                                          time: () -> Double) -> (seconds: Double, ratio: Double) {
