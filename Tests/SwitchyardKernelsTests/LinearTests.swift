@@ -56,11 +56,17 @@ import SwitchyardCore
     }
 
     /// Past the streaming limit, sgemm on every path but an AVX-512 one over OpenBLAS's 256-bit
-    /// kernels, which streams; either way each path's products of 40 tokens match the reference.
+    /// kernels, which streams, and 16- and 8-bit weights on any AVX-512 path up to their own limit;
+    /// either way each path's products of 40 tokens match the reference.
     @Test(arguments: KernelPath.supported)
     func manyTokensStreamOnlyWhereOpenBLASIsNarrowerAndMatchTheReference(path: KernelPath) {
-        #expect(Linear.streams(tokens: Linear.streamingTokenLimit, path: path))
-        #expect(Linear.streams(tokens: Linear.streamingTokenLimit + 1, path: path) == (path.isAVX512 && !BLAS.hasAVX512Kernels))
+        let narrowerBLAS = path.isAVX512 && !BLAS.hasAVX512Kernels
+        for narrow in [false, true] {
+            #expect(Linear.streams(tokens: Linear.streamingTokenLimit, path: path, narrowWeights: narrow))
+            #expect(Linear.streams(tokens: Linear.streamingTokenLimit + 1, path: path, narrowWeights: narrow) == (narrowerBLAS || (narrow && path.isAVX512)))
+            #expect(Linear.streams(tokens: Linear.narrowStreamingTokenLimit, path: path, narrowWeights: narrow) == (narrowerBLAS || (narrow && path.isAVX512)))
+            #expect(Linear.streams(tokens: Linear.narrowStreamingTokenLimit + 1, path: path, narrowWeights: narrow) == narrowerBLAS)
+        }
         let rows = 300, cols = 1000, tokens = 40, phase = 5
         var rng = SplitMix64(seed: 40)
         let w = (0..<(rows * cols)).map { _ in rng.nextFloat() - 0.5 }
