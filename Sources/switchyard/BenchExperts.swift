@@ -23,6 +23,10 @@ struct BenchExperts: ParsableCommand {
                    each tile of rows, the weights read from memory once. Each decode
                    row: the median of 3 rounds, each a memory read and then the
                    kernel, its ratio taken against the read just before it.
+                   Beside it the arithmetic's ceiling: the same kernel on one
+                   core over 32 rows that stay in its L2 cache, times the cores;
+                   and what bounds the row: arithmetic where that ceiling is
+                   below the memory's rate, else memory.
         On a CPU with AVX512-BF16, bf16 decode also by vdpbf16ps (activations rounded
         to bf16, as SWITCHYARD_KERNELS=avx512bf16 does). The kernel path is the CPU's
         best unless SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16 forces one.
@@ -50,8 +54,8 @@ struct BenchExperts: ParsableCommand {
         let sgemm = MachineBaseline.sgemmGFLOPS(n: 2048, threads: cores)
         let memory = MachineBaseline.memoryReadGBps(bytes: 512 << 20, threads: cores)
         var rows: [[String]] = [
-            ["baseline", "sgemm 2048³", "", String(format: "%.1f GFLOP/s", sgemm), ""],
-            ["baseline", "memory read", "", String(format: "%.1f GB/s", memory), ""],
+            ["baseline", "sgemm 2048³", "", String(format: "%.1f GFLOP/s", sgemm), "", "", ""],
+            ["baseline", "memory read", "", String(format: "%.1f GB/s", memory), "", "", ""],
         ]
         var records: [[String: Any]] = [["measure": "sgemm_2048_gflop_per_s", "value": sgemm], ["measure": "memory_read_gb_per_s", "value": memory]]
 
@@ -62,7 +66,7 @@ struct BenchExperts: ParsableCommand {
             let seconds = MachineBaseline.bestTime(repeats: 3) { _ = expert.forward(x, tokens: prefillTokens) }
             let gflops = flops / seconds / 1e9
             rows.append(["prefill", "\(prefillTokens) tokens, \(dtype)", String(format: "%.2f ms", seconds * 1e3),
-                         String(format: "%.1f GFLOP/s", gflops), String(format: "%.2f of sgemm", gflops / sgemm)])
+                         String(format: "%.1f GFLOP/s", gflops), String(format: "%.2f of sgemm", gflops / sgemm), "", ""])
             records.append(["measure": "prefill_\(dtype)_ratio_to_sgemm", "tokens": prefillTokens, "gflop_per_s": gflops, "value": gflops / sgemm])
         }
 
@@ -71,6 +75,8 @@ struct BenchExperts: ParsableCommand {
                 Self.randomExpert(hidden: hidden, intermediate: intermediate, dtype: dtype, seed: UInt64($0 + 10))
             }
             let bytes = Double(experts[0].residentBytes)
+            // The same kernels over rows that stay in one core's L2 cache: their arithmetic's ceiling.
+            let cached = Self.randomMatrix(rows: Self.cachedRows, cols: hidden, dtype: dtype, seed: 5)
             for tokens in [1, 2, 4, 8, Linear.streamingTokenLimit] {
                 let x = Self.randomActivations(tokens: tokens, hidden: hidden)
                 var next = 0
@@ -81,9 +87,13 @@ struct BenchExperts: ParsableCommand {
                     }
                 }
                 let rate = bytes / seconds / 1e9
+                let inCache = Self.inCacheGBps(cached, x: x, tokens: tokens, cores: cores)
+                // The memory's rate of the row's own moment: the row's rate over its ratio to it.
+                let bound = Self.bound(inCache: inCache, memory: rate / ratio)
                 rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), \(dtype)", String(format: "%.2f ms", seconds * 1e3),
-                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", ratio)])
-                records.append(["measure": "decode_\(dtype)_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": ratio])
+                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", ratio), String(format: "%.1f GB/s", inCache), bound])
+                records.append(["measure": "decode_\(dtype)_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": ratio,
+                                "in_cache_gb_per_s": inCache, "bound": bound])
             }
         }
         // bf16 weights by vdpbf16ps (activations rounded to bf16, as GPUs' bf16 products and
@@ -109,28 +119,55 @@ struct BenchExperts: ParsableCommand {
                 }
                 let rate = bytes / seconds / 1e9
                 rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), bf16 vdpbf16ps", String(format: "%.2f ms", seconds * 1e3),
-                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", ratio)])
+                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", ratio), "", ""])
                 records.append(["measure": "decode_bf16_vdpbf16ps_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": ratio])
             }
         }
         if try JSONOption.write(records, to: json) { return }
         print("expert \(hidden) → \(intermediate) → \(hidden), kernels: \(Linear.isa), \(cores) cores")
-        print(Table(header: ["shape", "case", "time", "rate", "ratio"], rows: rows, rightAligned: [2, 3, 4]).render())
+        print(Table(header: ["shape", "case", "time", "rate", "ratio", "in cache", "bound"], rows: rows, rightAligned: [2, 3, 4, 5]).render())
+    }
+
+    /// Rows of the in-cache matrix: 32 of a 4096-wide hidden are 512 KiB at float32, in any core's L2
+    /// (1–2 MiB on the machines here), and below Linear's threshold, so one thread runs them; the
+    /// activations repacked each call are 1/32 of the products.
+    static let cachedRows = 32
+
+    /// Weight bytes a second of the decode kernels with `matrix` in cache: one core's rate on it, the
+    /// shortest of 200 calls, times `cores` (each core has its own L2).
+    static func inCacheGBps(_ matrix: WeightMatrix, x: [Float], tokens: Int, cores: Int) -> Double {
+        var y = [Float](repeating: 0, count: tokens * matrix.rows)
+        let seconds = x.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { ys in
+                MachineBaseline.bestTime(repeats: 200) { matrix.apply(xs.baseAddress!, tokens: tokens, into: ys.baseAddress!) }
+            }
+        }
+        return Double(matrix.residentBytes) * Double(cores) / seconds / 1e9
+    }
+
+    /// What bounds a decode row: "arithmetic" when the kernels with their weights in cache read them
+    /// more slowly than memory delivers them (no memory could make the row faster), else "memory".
+    static func bound(inCache: Double, memory: Double) -> String {
+        inCache < memory ? "arithmetic" : "memory"
     }
 
     /// An expert of random weights in `dtype` (f32, bf16, or fp8 with 128×128 block scales).
     static func randomExpert(hidden: Int, intermediate: Int, dtype: String, seed: UInt64) -> ExpertWeights {
+        ExpertWeights(gateProj: randomMatrix(rows: intermediate, cols: hidden, dtype: dtype, seed: seed),
+                      upProj: randomMatrix(rows: intermediate, cols: hidden, dtype: dtype, seed: seed &+ 1_000),
+                      downProj: randomMatrix(rows: hidden, cols: intermediate, dtype: dtype, seed: seed &+ 2_000))
+    }
+
+    /// A matrix of random weights in `dtype`, scaled by 1/√cols.
+    static func randomMatrix(rows: Int, cols: Int, dtype: String, seed: UInt64) -> WeightMatrix {
         var rng = SplitMix64(seed: seed)
-        func matrix(_ rows: Int, _ cols: Int) -> WeightMatrix {
-            let scale = 1 / Float(cols).squareRoot()
-            let values = (0..<(rows * cols)).map { _ in (rng.nextFloat() - 0.5) * scale }
-            switch WeightDType(rawValue: dtype) ?? .f32 {
-            case .f32: return WeightMatrix(rows: rows, cols: cols, values: values)
-            case .bf16: return WeightMatrix(rows: rows, cols: cols, storage: .bf16(WeightBuffer(values.map(BFloat16.bits))))
-            case .fp8: return WeightMatrix(rows: rows, cols: cols, storage: .fp8(.quantizing(values, rows: rows, cols: cols)))
-            }
+        let scale = 1 / Float(cols).squareRoot()
+        let values = (0..<(rows * cols)).map { _ in (rng.nextFloat() - 0.5) * scale }
+        switch WeightDType(rawValue: dtype) ?? .f32 {
+        case .f32: return WeightMatrix(rows: rows, cols: cols, values: values)
+        case .bf16: return WeightMatrix(rows: rows, cols: cols, storage: .bf16(WeightBuffer(values.map(BFloat16.bits))))
+        case .fp8: return WeightMatrix(rows: rows, cols: cols, storage: .fp8(.quantizing(values, rows: rows, cols: cols)))
         }
-        return ExpertWeights(gateProj: matrix(intermediate, hidden), upProj: matrix(intermediate, hidden), downProj: matrix(hidden, intermediate))
     }
 
     static func randomActivations(tokens: Int, hidden: Int) -> [Float] {

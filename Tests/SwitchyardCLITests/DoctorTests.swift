@@ -31,6 +31,25 @@ import SwitchyardTestSupport
         #expect(result.stderr.contains("mpirun is not on the PATH"))
     }
 
+    /// Each decode row of bench experts says what bounds it, from its in-cache rate against the
+    /// memory's: a positive rate and one of the two words, in the text and in the JSON.
+    @Test func benchExpertsSaysWhatBoundsEachDecodeRow() throws {
+        let arguments = ["bench", "experts", "--hidden", "256", "--intermediate", "64", "--prefill-tokens", "4", "--decode-experts", "2"]
+        let text = try Subprocess.run(switchyard, arguments, timeout: .seconds(300))
+        #expect(text.status == 0, "\(text.stderr)")
+        let decode = text.stdout.split(separator: "\n").filter { $0.hasPrefix("decode") }
+        #expect(decode.count == 15, "\(text.stdout)")
+        #expect(decode.allSatisfy { $0.hasSuffix(" memory") || $0.hasSuffix(" arithmetic") }, "\(text.stdout)")
+        let json = try Subprocess.run(switchyard, arguments + ["--json"], timeout: .seconds(300))
+        let records = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let rows = records.filter { ($0["measure"] as? String)?.hasPrefix("decode_") == true && $0["bound"] != nil }
+        #expect(rows.count == 15)
+        for row in rows {
+            #expect(["memory", "arithmetic"].contains(row["bound"] as? String), "\(row)")
+            #expect(((row["in_cache_gb_per_s"] as? Double) ?? 0) > 0, "\(row)")
+        }
+    }
+
     @Test func helpListsOnlyWorkingCommands() throws {
         let result = try Subprocess.run(switchyard, ["--help"], timeout: .seconds(30))
         #expect(result.status == 0)
