@@ -278,8 +278,11 @@ public struct CalibrationRun: Sendable {
             process.standardOutput = output
             process.standardInput = input
             try process.run()
+            // Stopped with the calibration when it is signalled (SignalGuard), not left running.
+            SignalGuard.shared.track(process.processIdentifier)
             return (process, output, input)
         }
+        defer { for w in workers { SignalGuard.shared.untrack(w.process.processIdentifier) } }
         // Every worker has built its experts: start them together.
         for w in workers {
             var line = Data()

@@ -31,10 +31,17 @@ struct TopologyCalibrateWorker: ParsableCommand {
         if let threads { Parallelism.limit(to: threads) }
         let result = CalibrationRun.expertWorker(CalibrationRun.ExpertLoop(rawValue: loop)!, hidden: hidden, intermediate: intermediate,
                                                  experts: experts, passes: passes, tokens: tokens) {
-            // Straight to the pipe, not through print's buffer: the parent waits for it.
-            FileHandle.standardOutput.write(Data("ready\n".utf8))
-            _ = readLine()
+            // Straight to the pipe, not through print's buffer: the parent waits for it. A pipe
+            // closed on either side means the calibration that started this worker is gone.
+            do { try FileHandle.standardOutput.write(contentsOf: Data("ready\n".utf8)) } catch { Self.parentGone() }
+            if readLine() == nil { Self.parentGone() }
         }
         print(String(format: "%.6e %.6f", result.work, result.end))
+    }
+
+    /// Ends the worker when its parent went away before the common start (stopped or killed).
+    static func parentGone() -> Never {
+        FileHandle.standardError.write(Data("switchyard topology calibrate-worker: the calibration that started this worker is gone; stopping\n".utf8))
+        Foundation.exit(1)
     }
 }
