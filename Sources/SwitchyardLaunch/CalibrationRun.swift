@@ -267,6 +267,10 @@ public struct CalibrationRun: Sendable {
     func sharedRate(_ loop: ExpertLoop, tokens: Int, executable: String) throws -> Double {
         let expertBytes = 3 * hidden * intermediate * 4
         let cycled = max(2, (64 << 20) / max(1, expertBytes) + 1), perWorker = max(2, cycled / hosts)
+        // Every worker started is stopped with the calibration when it is signalled (SignalGuard),
+        // not left running, and untracked however this ends (a worker that failed to start included).
+        var started: [pid_t] = []
+        defer { for pid in started { SignalGuard.shared.untrack(pid) } }
         let workers = try (0..<hosts).map { _ -> (process: Process, output: Pipe, input: Pipe) in
             let process = Process(), output = Pipe(), input = Pipe()
             process.executableURL = URL(fileURLWithPath: executable)
@@ -278,11 +282,10 @@ public struct CalibrationRun: Sendable {
             process.standardOutput = output
             process.standardInput = input
             try process.run()
-            // Stopped with the calibration when it is signalled (SignalGuard), not left running.
             SignalGuard.shared.track(process.processIdentifier)
+            started.append(process.processIdentifier)
             return (process, output, input)
         }
-        defer { for w in workers { SignalGuard.shared.untrack(w.process.processIdentifier) } }
         // Every worker has built its experts: start them together.
         for w in workers {
             var line = Data()

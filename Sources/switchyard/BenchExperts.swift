@@ -76,7 +76,7 @@ struct BenchExperts: ParsableCommand {
             }
             let bytes = Double(experts[0].residentBytes)
             // The same kernels over rows that stay in one core's L2 cache: their arithmetic's ceiling.
-            let cached = Self.randomMatrix(rows: Self.cachedRows, cols: hidden, dtype: dtype, seed: 5)
+            let cached = Self.randomMatrix(rows: Self.cachedRows(hidden: hidden), cols: hidden, dtype: dtype, seed: 5)
             for tokens in [1, 2, 4, 8, Linear.streamingTokenLimit] {
                 let x = Self.randomActivations(tokens: tokens, hidden: hidden)
                 var next = 0
@@ -128,10 +128,10 @@ struct BenchExperts: ParsableCommand {
         print(Table(header: ["shape", "case", "time", "rate", "ratio", "in cache", "bound"], rows: rows, rightAligned: [2, 3, 4, 5]).render())
     }
 
-    /// Rows of the in-cache matrix: 32 of a 4096-wide hidden are 512 KiB at float32, in any core's L2
-    /// (1–2 MiB on the machines here), and below Linear's threshold, so one thread runs them; the
-    /// activations repacked each call are 1/32 of the products.
-    static let cachedRows = 32
+    /// Rows of the in-cache matrix: at most 512 KiB of float32 (32 rows of a 4096-wide hidden), in any
+    /// core's L2 (1–2 MiB on the machines here) and below Linear's threshold, so one thread runs them
+    /// at any --hidden; the activations repacked each call are 1/32 of the products at 32 rows.
+    static func cachedRows(hidden: Int) -> Int { max(1, min(32, (128 << 10) / max(1, hidden))) }
 
     /// Weight bytes a second of the decode kernels with `matrix` in cache: one core's rate on it, the
     /// shortest of 200 calls, times `cores` (each core has its own L2).
