@@ -50,10 +50,14 @@ public enum Linear {
     /// 351–396 tokens/s, 64-token prompt 1235–1377 → 1765–1841; `bench model --batch 8` 371–431 →
     /// 502–589; Mistral Small 4's widths, whose products are all larger but the router's, unchanged).
     static let parallelThreshold = 1 << 20
-    /// Float32 values of 16- or 8-bit weights widened per sgemm call (4 MiB, e.g. 256 rows of 4096): a
-    /// tile that stays in cache between the widening and sgemm's packing of it, yet has rows enough
-    /// that repacking the activations for each tile is a small share of the product.
-    static let widenTileValues = 1 << 20
+    /// Float32 values of 16- or 8-bit weights widened per sgemm call (16 MiB, e.g. 1,024 rows of
+    /// 4096): sgemm packs the activations again for every call, so a tile needs rows enough that
+    /// this is a small share of the product. Measured with `bench experts` (512 tokens, the 4096 →
+    /// 2048 → 4096 expert, Ice Lake server, 2 cores, OpenBLAS SkylakeX), 8 alternating pairs, each
+    /// ratio to the f32 row of its own run: 4 MiB tiles bf16 0.71–0.93 (median 0.77), fp8 0.68–0.99
+    /// (0.82); 16 MiB tiles bf16 0.69–0.97 (0.915), fp8 0.70–1.15 (0.91). `tileValues` of `bf16` and
+    /// `fp8` overrides it (tests cut small matrices into several tiles), never below 64 rows a tile.
+    public static let widenTileValues = 1 << 22
 
     /// The name of the kernel path in use (`KernelPath.active`).
     public static var isa: String { KernelPath.active.rawValue }
@@ -74,7 +78,7 @@ public enum Linear {
 
     public static func bf16(_ w: UnsafePointer<UInt16>, rows: Int, cols: Int,
                             x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>,
-                            path: KernelPath = .active) {
+                            path: KernelPath = .active, tileValues: Int = widenTileValues) {
         guard tokens > 0, rows > 0 else { return }
         if streams(tokens: tokens, path: path, narrowWeights: true) {
             let w = SendablePointer(w), x = SendablePointer(x), y = SendablePointer(y), code = path.code
@@ -83,7 +87,7 @@ public enum Linear {
             }
             return
         }
-        let blockRows = min(rows, max(64, widenTileValues / max(1, cols)))
+        let blockRows = min(rows, max(64, tileValues / max(1, cols)))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * cols)
         defer { scratch.deallocate() }
         var r0 = 0
@@ -105,7 +109,7 @@ public enum Linear {
     /// Decode widens in registers; prefill widens a tile of rows at a time into sgemm.
     public static func fp8(_ w: UnsafePointer<UInt8>, rows: Int, cols: Int, scaleInv: UnsafePointer<Float>, rowPhase: Int = 0,
                            x: UnsafePointer<Float>, tokens: Int, y: UnsafeMutablePointer<Float>,
-                           path: KernelPath = .active) {
+                           path: KernelPath = .active, tileValues: Int = widenTileValues) {
         precondition((0..<fp8BlockSize).contains(rowPhase), "rowPhase \(rowPhase) is not inside a \(fp8BlockSize)-row block")
         guard tokens > 0, rows > 0 else { return }
         if streams(tokens: tokens, path: path, narrowWeights: true) {
@@ -115,7 +119,7 @@ public enum Linear {
             }
             return
         }
-        let blockRows = min(rows, max(64, widenTileValues / max(1, cols)))
+        let blockRows = min(rows, max(64, tileValues / max(1, cols)))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * cols)
         defer { scratch.deallocate() }
         var r0 = 0

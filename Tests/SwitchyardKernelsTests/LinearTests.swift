@@ -119,6 +119,29 @@ import SwitchyardCore
         }
     }
 
+    /// Past every streaming limit, 16- and 8-bit weights go to sgemm a widened tile of rows at a
+    /// time: tiles of 64 rows over 300 (the last one short), fp8 with row 0 inside a scale block so
+    /// tiles cross block rows at several phases, against the double reference.
+    @Test func weightsWidenedInSeveralTilesMatchTheReference() {
+        let rows = 300, cols = 200, tokens = Linear.narrowStreamingTokenLimit + 2, phase = 37
+        var rng = SplitMix64(seed: 64)
+        let w = (0..<(rows * cols)).map { _ in rng.nextFloat() - 0.5 }
+        let x = (0..<(tokens * cols)).map { _ in rng.nextFloat() - 0.5 }
+        let bits = w.map { bf16Bits($0) }
+        let codes = (0..<(rows * cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) & 0xF7 }
+        let sc = (cols + 127) / 128
+        let scales = (0..<(((rows + phase + 127) / 128) * sc)).map { _ in (0.5 + rng.nextFloat()) / 448 }
+        let dequantised = (0..<(rows * cols)).map { i in FloatFormats.float(e4m3: codes[i]) * scales[((i / cols + phase) / 128) * sc + (i % cols) / 128] }
+        var y16 = [Float](repeating: .nan, count: tokens * rows), y8 = y16
+        #expect(!Linear.streams(tokens: tokens, path: .active, narrowWeights: true) || (KernelPath.active.isAVX512 && !BLAS.hasAVX512Kernels))
+        Linear.bf16(bits, rows: rows, cols: cols, x: x, tokens: tokens, y: &y16, tileValues: 64 * cols)
+        Linear.fp8(codes, rows: rows, cols: cols, scaleInv: scales, rowPhase: phase, x: x, tokens: tokens, y: &y8, tileValues: 64 * cols)
+        let tolerance = 1e-5 * Double(cols).squareRoot()
+        #expect(zip(y16, reference(bits.map { Float(bitPattern: UInt32($0) << 16) }, rows: rows, cols: cols, x, tokens: tokens))
+            .allSatisfy { abs(Double($0) - $1) < tolerance })
+        #expect(zip(y8, reference(dequantised, rows: rows, cols: cols, x, tokens: tokens)).allSatisfy { abs(Double($0) - $1) < tolerance })
+    }
+
     func bf16Bits(_ v: Float) -> UInt16 {
         let x = v.bitPattern
         return UInt16(truncatingIfNeeded: (x &+ 0x7FFF &+ ((x >> 16) & 1)) >> 16)
