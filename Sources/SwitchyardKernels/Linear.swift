@@ -7,8 +7,8 @@ import Synchronization
 /// Few tokens (decode) stream each weight row once through a SIMD kernel, split across cores (8
 /// tokens a pass; more run a cache-sized tile of rows at a time, so the weights still come from
 /// memory once); many tokens (prefill) go to OpenBLAS sgemm, 16- and 8-bit weights widened a tile
-/// of rows at a time, unless OpenBLAS's kernels are narrower than the streaming kernels' or, for 16-
-/// and 8-bit weights on an AVX-512 path, the tokens are few enough that streaming wins (`streams`).
+/// of rows at a time, unless OpenBLAS's kernels are narrower than the streaming kernels' or, on an
+/// AVX-512 path, the tokens are few enough that streaming wins (`streams`).
 public enum Linear {
     /// At or below this many tokens the streaming kernels run (8 tokens a pass over the weights):
     /// they beat sgemm there (mini at batch 16: 274.5 against 231.6 decode tokens/s; Mistral Small
@@ -28,12 +28,19 @@ public enum Linear {
     /// 4.6/8.9/18.7/72.4 against 15.1/30.7/49.4/129.9); forced to AVX2 on the same machine they
     /// lose to sgemm (64 tokens: f32 23.3 against 17.8 ms, fp8 32.4 against 22.7), so elsewhere sgemm
     /// keeps the many-token products.
-    /// 16- and 8-bit weights (`narrowWeights`) also stream up to `narrowStreamingTokenLimit` tokens on
-    /// an AVX-512 path over OpenBLAS's own AVX-512 kernels.
+    /// On an AVX-512 path over OpenBLAS's own AVX-512 kernels, float32 weights also stream up to
+    /// `f32StreamingTokenLimit` tokens, 16- and 8-bit ones (`narrowWeights`) up to `narrowStreamingTokenLimit`.
     public static func streams(tokens: Int, path: KernelPath, narrowWeights: Bool = false) -> Bool {
         tokens <= streamingTokenLimit
-            || (path.isAVX512 && (!BLAS.hasAVX512Kernels || (narrowWeights && tokens <= narrowStreamingTokenLimit)))
+            || (path.isAVX512 && (!BLAS.hasAVX512Kernels || tokens <= (narrowWeights ? narrowStreamingTokenLimit : f32StreamingTokenLimit)))
     }
+    /// Up to this many tokens float32 weights stream on an AVX-512 path even where OpenBLAS's kernels
+    /// are 512 bits wide: sgemm packs every weight it reads, the streaming kernels read each once
+    /// from memory and, their activations packed, the later passes from cache. Measured on an Ice
+    /// Lake server (2 cores, OpenBLAS SkylakeX, the 4096 → 2048 → 4096 expert over 8 experts'
+    /// weights, best of 6 alternating): 20/24/32/48/64 tokens 14.7/12.5/16.2/28.7/33.6 ms streaming
+    /// against 25.6/20.0/20.9/26.5/28.9 for sgemm.
+    public static let f32StreamingTokenLimit = 32
     /// Up to this many tokens bf16 and fp8 weights stream on an AVX-512 path even where OpenBLAS's
     /// kernels are 512 bits wide: widening a tile of them for sgemm, which then packs it again, costs
     /// more than the streaming kernels' pass of 8 tokens at a time over each cached tile. Measured on
@@ -41,8 +48,7 @@ public enum Linear {
     /// pairs, streaming against sgemm): bf16 at 32/64/128/256 tokens 15.0–21.3/26.8–27.3/54.1–54.3/
     /// 101.9–119.9 ms against 53.1–55.0/55.7–58.2/77.6–81.6/115.2–124.0, fp8 14.4–15.1/27.1–27.8/
     /// 55.2–62.1/121.1–130.6 against 32.5–57.2/38.8–41.2/66.2–74.1/105.7–154.6: ahead to 128, even at
-    /// 256. Float32 weights need no widening, and sgemm keeps them past 16 (64 tokens: 40.5–40.8
-    /// against 31.7–51.7 ms; 128: 83.4–88.6 against 52.1–60.6).
+    /// 256.
     public static let narrowStreamingTokenLimit = 128
     /// Below this many weights (4 MiB of float32) a product runs on the calling thread alone: waking
     /// a worker for each of the many small products of a step cost more than the half it takes
