@@ -69,29 +69,31 @@ static inline void block_bf16_dot(const uint16_t *w, long cols, const uint16_t *
     SY_PASS_END(acc, R, T, p, y, ldy)
 }
 
-// float32 weights: `xp` holds, for each block of 16 columns and each token, its 16 activations
-// (zero past `cols`), so a block's activations are one contiguous run, and past L1's worth of them
-// the rows go in chunks (SY_PASS_BLOCKS) like the other kernels'. Read where they lay, rows of a
-// power-of-two width put every token's activations of a block in the same L1 set as the weight
-// rows' (4096 float32: 16 KiB apart), and the kernel waited on L2. Measured on an Ice Lake server,
-// 2 cores, the 4096 -> 2048 -> 4096 expert over 8 experts' weights (from memory), best of 6
-// alternating: 4/8/16/24/32/64 tokens 7.6/11.3/20.7/19.7/25.2/47.1 ms before, 5.7/7.8/18.1/12.5/
-// 16.2/33.6 after (sgemm 20.0 at 24 tokens, 20.9 at 32, 28.9 at 64); on one core over rows in L2
-// at 8 tokens 49 -> 80 GFLOP/s. The same bits: every lane adds the same products in the same order.
+// float32 weights: activation x of token t, column block b is at `x + b * bstride + t * tstride`,
+// the last block masked. Up to L1's worth of activations (SY_PASS_BLOCKS: one pass over the
+// columns) they are read where they lie (bstride 16, tstride ldx); past it they are first packed a
+// block of 16 columns at a time, every token's together (bstride T x 16, tstride 16), and the rows
+// go in chunks like the other kernels'. Read where they lay there, rows of a power-of-two width put
+// every token's activations of a block in the same L1 set as the weight rows' (4096 float32: 16 KiB
+// apart), and the kernel waited on L2. Measured on an Ice Lake server, 2 cores, the 4096 -> 2048 ->
+// 4096 expert over 8 experts' weights (from memory), best of 6 alternating: 4/8/16/24/32/64 tokens
+// 7.6/11.3/20.7/19.7/25.2/47.1 ms before, 5.7/7.8/18.1/12.5/16.2/33.6 after (sgemm 20.0 at 24
+// tokens, 20.9 at 32, 28.9 at 64); on one core over rows in L2 at 8 tokens 49 -> 80 GFLOP/s. The
+// same bits: every lane adds the same products in the same order.
 __attribute__((target(SY_512), always_inline))
-static inline void step_f32(__m512 acc[4][8], const float *w, long cols, const float *xb, const long T, const long R,
-                            __mmask16 m, long b) {
+static inline void step_f32(__m512 acc[4][8], const float *w, long cols, const float *xb, long tstride, const long T,
+                            const long R, __mmask16 m, long b) {
     __m512 wv[4];
     for (long i = 0; i < R; i++) wv[i] = _mm512_maskz_loadu_ps(m, w + i * cols + b * 16);
     for (long t = 0; t < T; t++) {
-        __m512 xv = _mm512_load_ps(xb + t * 16);
+        __m512 xv = _mm512_maskz_loadu_ps(m, xb + t * tstride);
         for (long i = 0; i < R; i++) acc[i][t] = _mm512_fmadd_ps(wv[i], xv, acc[i][t]);
     }
 }
 
 __attribute__((target(SY_512), always_inline))
-static inline void block_f32(const float *w, long cols, const float *xp, const long T, const long R,
-                             sy_pass p, float *y, long ldy) {
+static inline void block_f32(const float *w, long cols, const float *x, long bstride, long tstride, const long T,
+                             const long R, sy_pass p, float *y, long ldy) {
     __m512 acc[4][8];
     SY_PASS_BEGIN(acc, R, T, p)
     // Every block but a short last one whole, with no mask to compute.
@@ -99,9 +101,9 @@ static inline void block_f32(const float *w, long cols, const float *xp, const l
     long b = p.first;
     for (; b < whole; b++) {
         sy_pass_prefetch(p, R, cols * 4, 64, b);
-        step_f32(acc, w, cols, xp + b * T * 16, T, R, (__mmask16)0xFFFF, b);
+        step_f32(acc, w, cols, x + b * bstride, tstride, T, R, (__mmask16)0xFFFF, b);
     }
-    if (b < p.last) step_f32(acc, w, cols, xp + b * T * 16, T, R, (__mmask16)((1u << (cols & 15)) - 1), b);
+    if (b < p.last) step_f32(acc, w, cols, x + b * bstride, tstride, T, R, (__mmask16)((1u << (cols & 15)) - 1), b);
     SY_PASS_END(acc, R, T, p, y, ldy)
 }
 
@@ -204,18 +206,21 @@ static void pack_blocks16(const float *x, long ldx, long cols, long T, float *xp
     }
 }
 
-#define SY_F32(T) SY_ROWS(SY_CALL_F32, T, 16, 4, w + r * cols, cols, xp)
-#define SY_CALL_F32(wr, cols, xp, T, R, p, yr, ldy) block_f32(wr, cols, xp, T, R, p, yr, ldy)
+#define SY_F32(T) SY_ROWS(SY_CALL_F32, T, 16, 4, w + r * cols, cols, xs, bstride, tstride)
+#define SY_CALL_F32(wr, cols, xs, bstride, tstride, T, R, p, yr, ldy) block_f32(wr, cols, xs, bstride, tstride, T, R, p, yr, ldy)
 __attribute__((target(SY_512)))
 void sy_stream_f32_avx512(const float *w, long cols, const float *x, long ldx, long tokens,
                           float *y, long ldy, long r0, long r1) {
     long blocks = (cols + 15) / 16;
     for (long t0 = 0; t0 < tokens; t0 += 8, x += 8 * ldx, y += 8 * ldy) {
         long T = tokens - t0 < 8 ? tokens - t0 : 8;
+        int packed = SY_PASS_BLOCKS(T, cols, 16) < blocks;
         __m512 *carry;
-        float *xp = scratch_with_carry(blocks * T * 16, &carry);
+        float *xp = scratch_with_carry(packed ? blocks * T * 16 : 0, &carry);
         if (!xp) { sy_stream_f32_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
-        pack_blocks16(x, ldx, cols, T, xp);
+        if (packed) pack_blocks16(x, ldx, cols, T, xp);
+        const float *xs = packed ? xp : x;
+        long bstride = packed ? T * 16 : 16, tstride = packed ? 16 : ldx;
         SY_FOR_TOKENS(T, SY_F32)
     }
 }
