@@ -7,24 +7,41 @@ import SwitchyardCore
 public enum MachineBaseline {
     /// GFLOP/s of one square OpenBLAS sgemm of side `n`, best of `repeats`.
     public static func sgemmGFLOPS(n: Int, threads: Int, repeats: Int = 3) -> Double {
-        let previous = BLAS.threadCount
-        BLAS.setThreadCount(threads)
-        defer { BLAS.setThreadCount(previous) }
-        var rng = SplitMix64(seed: 1)
-        let a = (0..<(n * n)).map { _ in rng.nextFloat() - 0.5 }
-        let b = (0..<(n * n)).map { _ in rng.nextFloat() - 0.5 }
-        var c = [Float](repeating: 0, count: n * n)
-        let seconds = bestTime(repeats: repeats) {
-            a.withUnsafeBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    c.withUnsafeMutableBufferPointer { c in
-                        BLAS.sgemm(.none, .none, m: n, n: n, k: n, a: a.baseAddress!, lda: n,
-                                   b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+        SgemmProbe(n: n).gflops(threads: threads, repeats: repeats)
+    }
+
+    /// One square sgemm's operands, made once and timed as often as asked.
+    public final class SgemmProbe {
+        let n: Int
+        let a: [Float], b: [Float]
+        var c: [Float]
+
+        public init(n: Int) {
+            self.n = n
+            var rng = SplitMix64(seed: 1)
+            a = (0..<(n * n)).map { _ in rng.nextFloat() - 0.5 }
+            b = (0..<(n * n)).map { _ in rng.nextFloat() - 0.5 }
+            c = [Float](repeating: 0, count: n * n)
+        }
+
+        /// GFLOP/s of the product on `threads` threads, best of `repeats`.
+        public func gflops(threads: Int, repeats: Int = 3) -> Double {
+            let previous = BLAS.threadCount
+            BLAS.setThreadCount(threads)
+            defer { BLAS.setThreadCount(previous) }
+            let n = n
+            let seconds = bestTime(repeats: repeats) {
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        c.withUnsafeMutableBufferPointer { c in
+                            BLAS.sgemm(.none, .none, m: n, n: n, k: n, a: a.baseAddress!, lda: n,
+                                       b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+                        }
                     }
                 }
             }
+            return 2 * Double(n) * Double(n) * Double(n) / seconds / 1e9
         }
-        return 2 * Double(n) * Double(n) * Double(n) / seconds / 1e9
     }
 
     /// GB/s of memory read by `threads` threads summing a buffer of `bytes`, best of `repeats`.
@@ -63,12 +80,20 @@ public enum MachineBaseline {
     /// decode kernels read a steady ~40), so a rate is held against the memory of its own moment.
     public static func againstMemoryRead(bytes: Double, threads: Int, rounds: Int = 3, readBytes: Int = 256 << 20,
                                          time: () -> Double) -> (seconds: Double, ratio: Double) {
+        againstBaseline(work: bytes / 1e9, rounds: rounds, baseline: { memoryReadGBps(bytes: readBytes, threads: threads, repeats: 2) }, time: time)
+    }
+
+    /// `rounds` rounds of `baseline` (a rate, units of work a second) and then `time` (seconds for
+    /// `work` units): the median seconds, and the median of each round's rate over the baseline
+    /// measured just before it.
+    public static func againstBaseline(work: Double, rounds: Int = 3, baseline: () -> Double,
+                                       time: () -> Double) -> (seconds: Double, ratio: Double) {
         var seconds: [Double] = [], ratios: [Double] = []
         for _ in 0..<max(1, rounds) {
-            let memory = memoryReadGBps(bytes: readBytes, threads: threads, repeats: 2)
+            let rate = baseline()
             let s = time()
             seconds.append(s)
-            ratios.append(bytes / s / 1e9 / memory)
+            ratios.append(work / s / rate)
         }
         return (median(seconds), median(ratios))
     }

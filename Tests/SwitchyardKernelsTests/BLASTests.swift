@@ -78,3 +78,16 @@ func referenceProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
         #expect(sum == values.reduce(0, +))
     }
 }
+
+@Suite struct MachineBaselineTests {
+    /// Each round's rate is held against the baseline measured just before it, and the medians are
+    /// taken over the rounds: a round whose baseline and measurement both halved keeps its ratio.
+    @Test func ratiosAreTakenAgainstTheBaselineOfTheirOwnRound() {
+        var baselines: [Double] = [100, 50, 100], times: [Double] = [0.5, 1.0, 0.25]
+        let (seconds, ratio) = MachineBaseline.againstBaseline(work: 40, rounds: 3, baseline: { baselines.removeFirst() }) { times.removeFirst() }
+        // Rates 80, 40, 160 against baselines 100, 50, 100: ratios 0.8, 0.8, 1.6.
+        #expect(seconds == 0.5)
+        #expect(ratio == 0.8)
+        #expect(baselines.isEmpty && times.isEmpty)
+    }
+}
