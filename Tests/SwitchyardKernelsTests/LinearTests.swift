@@ -70,12 +70,7 @@ import SwitchyardCore
         }
         let rows = 300, cols = 1000, phase = 5
         var rng = SplitMix64(seed: 40)
-        let w = (0..<(rows * cols)).map { _ in rng.nextFloat() - 0.5 }
-        let bits = w.map { bf16Bits($0) }
-        let codes = (0..<(rows * cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) & 0xF7 }
-        let sc = (cols + 127) / 128
-        let scales = (0..<(((rows + phase + 127) / 128) * sc)).map { _ in (0.5 + rng.nextFloat()) / 448 }
-        let dequantised = (0..<(rows * cols)).map { i in FloatFormats.float(e4m3: codes[i]) * scales[((i / cols + phase) / 128) * sc + (i % cols) / 128] }
+        let (w, bits, codes, scales, dequantised) = randomWeights(rows: rows, cols: cols, phase: phase, &rng)
         for tokens in [24, 40] {
             let x = (0..<(tokens * cols)).map { _ in rng.nextFloat() - 0.5 }
             var y32 = [Float](repeating: .nan, count: tokens * rows), y16 = y32, y8 = y32
@@ -128,13 +123,8 @@ import SwitchyardCore
     @Test func weightsWidenedInSeveralTilesMatchTheReference() {
         let rows = 300, cols = 200, tokens = Linear.narrowStreamingTokenLimit + 2, phase = 37
         var rng = SplitMix64(seed: 64)
-        let w = (0..<(rows * cols)).map { _ in rng.nextFloat() - 0.5 }
+        let (_, bits, codes, scales, dequantised) = randomWeights(rows: rows, cols: cols, phase: phase, &rng)
         let x = (0..<(tokens * cols)).map { _ in rng.nextFloat() - 0.5 }
-        let bits = w.map { bf16Bits($0) }
-        let codes = (0..<(rows * cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) & 0xF7 }
-        let sc = (cols + 127) / 128
-        let scales = (0..<(((rows + phase + 127) / 128) * sc)).map { _ in (0.5 + rng.nextFloat()) / 448 }
-        let dequantised = (0..<(rows * cols)).map { i in FloatFormats.float(e4m3: codes[i]) * scales[((i / cols + phase) / 128) * sc + (i % cols) / 128] }
         var y16 = [Float](repeating: .nan, count: tokens * rows), y8 = y16
         #expect(!Linear.streams(tokens: tokens, path: .active, narrowWeights: true) || (KernelPath.active.isAVX512 && !BLAS.hasAVX512Kernels))
         Linear.bf16(bits, rows: rows, cols: cols, x: x, tokens: tokens, y: &y16, tileValues: 64 * cols)
@@ -143,6 +133,18 @@ import SwitchyardCore
         #expect(zip(y16, reference(bits.map { Float(bitPattern: UInt32($0) << 16) }, rows: rows, cols: cols, x, tokens: tokens))
             .allSatisfy { abs(Double($0) - $1) < tolerance })
         #expect(zip(y8, reference(dequantised, rows: rows, cols: cols, x, tokens: tokens)).allSatisfy { abs(Double($0) - $1) < tolerance })
+    }
+
+    /// Random weights of one shape in every storage: float32, its bf16 bits, and FP8 codes (no NaN)
+    /// with 128×128 block scales, row 0 at `phase` in its block, and the values they stand for.
+    func randomWeights(rows: Int, cols: Int, phase: Int, _ rng: inout SplitMix64)
+        -> (w: [Float], bits: [UInt16], codes: [UInt8], scales: [Float], dequantised: [Float]) {
+        let w = (0..<(rows * cols)).map { _ in rng.nextFloat() - 0.5 }
+        let codes = (0..<(rows * cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) & 0xF7 }
+        let sc = (cols + 127) / 128
+        let scales = (0..<(((rows + phase + 127) / 128) * sc)).map { _ in (0.5 + rng.nextFloat()) / 448 }
+        let dequantised = (0..<(rows * cols)).map { i in FloatFormats.float(e4m3: codes[i]) * scales[((i / cols + phase) / 128) * sc + (i % cols) / 128] }
+        return (w, w.map { bf16Bits($0) }, codes, scales, dequantised)
     }
 
     func bf16Bits(_ v: Float) -> UInt16 {
