@@ -78,8 +78,8 @@ static inline void block_bf16_dot(const uint16_t *w, long cols, const uint16_t *
 // apart), and the kernel waited on L2. Measured on an Ice Lake server, 2 cores, the 4096 -> 2048 ->
 // 4096 expert over 8 experts' weights (from memory), best of 6 alternating: 4/8/16/24/32/64 tokens
 // 7.6/11.3/20.7/19.7/25.2/47.1 ms before, 5.7/7.8/18.1/12.5/16.2/33.6 after (sgemm 20.0 at 24
-// tokens, 20.9 at 32, 28.9 at 64); on one core over rows in L2 at 8 tokens 49 -> 80 GFLOP/s. The
-// same bits: every lane adds the same products in the same order.
+// tokens, 20.9 at 32, 28.9 at 64); on one core over rows in L2 at 8-32 tokens 45-49 -> 58-80
+// GFLOP/s. The same bits: every lane adds the same products in the same order.
 __attribute__((target(SY_512), always_inline))
 static inline void step_f32(__m512 acc[4][8], const float *w, long cols, const float *xb, long tstride, const long T,
                             const long R, __mmask16 m, long b) {
