@@ -17,6 +17,8 @@ extension CheckpointDirectory {
         case .f8E4M3:
             let scales = try scaleInv(of: name, shape: [], rows: 0..<rows, cols: cols)
             return WeightMatrix(rows: rows, cols: cols, storage: .fp8(FP8BlockScaled(codes: try file.e4m3(name), scaleInv: scales)))
+        case .f32:
+            return WeightMatrix(rows: rows, cols: cols, storage: .f32(try file.f32(name)))
         default:
             return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name))
         }
@@ -66,6 +68,8 @@ extension CheckpointDirectory {
             let scales = try scaleInv(of: name, shape: [shape[0]], index: expert, rows: first..<first + rows, cols: cols, fusedRows: shape[1])
             return WeightMatrix(rows: rows, cols: cols, storage: .fp8(FP8BlockScaled(
                 codes: try file.e4m3(name, elements: elements), scaleInv: scales, rowPhase: first % Self.fp8BlockSize)))
+        case .f32:
+            return WeightMatrix(rows: rows, cols: cols, storage: .f32(try file.f32(name, elements: elements)))
         default:
             return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name, elements: elements))
         }

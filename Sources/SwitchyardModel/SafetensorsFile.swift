@@ -79,6 +79,12 @@ public final class SafetensorsFile: @unchecked Sendable {
         try bf16(name, elements: elements).array
     }
 
+    /// The float32 values of `elements`, in place in the mapped file (copied only when the tensor's
+    /// bytes are not 4-byte aligned in the file); the tensor must be F32.
+    public func f32(_ name: String, elements: Range<Int>? = nil) throws -> WeightBuffer<Float> {
+        try inPlace(name, elements: elements, dtype: .f32)
+    }
+
     /// The bfloat16 bit patterns of `elements`, in place in the mapped file (copied only when the
     /// tensor's bytes are not 2-byte aligned in the file); the tensor must be BF16.
     public func bf16(_ name: String, elements: Range<Int>? = nil) throws -> WeightBuffer<UInt16> {

@@ -71,7 +71,8 @@ public final class SafetensorsWriter {
     public func append(_ matrix: WeightMatrix, as dtype: WeightDType) throws {
         switch (matrix.storage, dtype.plainSafetensors) {
         case let (.bf16(bits), .bf16): try append(bits)
-        case let (.f32(values), _): try append(values, as: dtype)
+        case let (.f32(values), .f32): try append(values)
+        case let (.f32(values), _): try append(values.array, as: dtype)
         case (.bf16, _), (.fp8, _): try append(matrix.floats, as: dtype)
         }
     }

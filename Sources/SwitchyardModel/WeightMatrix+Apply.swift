@@ -30,7 +30,7 @@ extension WeightMatrix {
     /// Row `index` widened to float32 (an embedding lookup).
     public func row(_ index: Int) -> ArraySlice<Float> {
         switch storage {
-        case let .f32(w): w[(index * cols)..<((index + 1) * cols)]
+        case let .f32(w): ArraySlice(w.elements((index * cols)..<((index + 1) * cols)))
         case let .bf16(w): ArraySlice(w.withUnsafeBufferPointer { $0[(index * cols)..<((index + 1) * cols)].map(BFloat16.float) })
         case let .fp8(blocks):
             ArraySlice([Float](unsafeUninitializedCapacity: cols) { out, count in

@@ -1,9 +1,10 @@
 import SwitchyardCore
 
 /// How a weight's numbers are held in memory. Kernels compute in float32 whatever the storage.
-/// 16- and 8-bit weights read from a checkpoint stay in the memory-mapped file (`WeightBuffer`).
+/// Weights read from a checkpoint stay in the memory-mapped file (`WeightBuffer`), copied only
+/// where a tensor's bytes are not aligned for its type (or, for F16, widened to float32).
 public enum WeightStorage: Sendable {
-    case f32([Float])
+    case f32(WeightBuffer<Float>)
     /// bfloat16 bit patterns: the upper 16 bits of a float32.
     case bf16(WeightBuffer<UInt16>)
     /// FP8 E4M3 codes with 128×128 block scales.
@@ -32,7 +33,7 @@ public struct WeightMatrix: Sendable {
     }
 
     public init(rows: Int, cols: Int, values: [Float]) {
-        self.init(rows: rows, cols: cols, storage: .f32(values))
+        self.init(rows: rows, cols: cols, storage: .f32(WeightBuffer(values)))
     }
 
     /// Bytes this matrix reads per product: owned memory, or pages of a mapped checkpoint (shared
@@ -45,10 +46,10 @@ public struct WeightMatrix: Sendable {
         }
     }
 
-    /// The values widened to float32 (a copy when stored in 16 or 8 bits).
+    /// The values as float32 (a copy; widened when stored in 16 or 8 bits).
     public var floats: [Float] {
         switch storage {
-        case let .f32(v): v
+        case let .f32(v): v.array
         case let .bf16(v): v.withUnsafeBufferPointer { $0.map(BFloat16.float) }
         case let .fp8(blocks):
             [Float](unsafeUninitializedCapacity: rows * cols) { out, count in

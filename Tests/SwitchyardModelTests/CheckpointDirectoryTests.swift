@@ -8,7 +8,7 @@ import SwitchyardModelConfig
 func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
     guard a.rows == b.rows, a.cols == b.cols else { return false }
     switch (a.storage, b.storage) {
-    case let (.f32(x), .f32(y)): return x.map(\.bitPattern) == y.map(\.bitPattern)
+    case let (.f32(x), .f32(y)): return x.array.map(\.bitPattern) == y.array.map(\.bitPattern)
     case let (.bf16(x), .bf16(y)): return x == y
     case let (.fp8(x), .fp8(y)): return x.codes == y.codes && x.scaleInv.map(\.bitPattern) == y.scaleInv.map(\.bitPattern) && x.rowPhase == y.rowPhase
     default: return false
@@ -221,5 +221,5 @@ func identical(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
 extension WeightStorage {
     var bf16Bits: [UInt16]? { if case let .bf16(bits) = self { bits.array } else { nil } }
     var fp8Blocks: FP8BlockScaled? { if case let .fp8(blocks) = self { blocks } else { nil } }
-    var f32Values: [Float]? { if case let .f32(values) = self { values } else { nil } }
+    var f32Values: [Float]? { if case let .f32(values) = self { values.array } else { nil } }
 }
