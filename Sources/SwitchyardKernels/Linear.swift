@@ -61,7 +61,7 @@ public enum Linear {
     /// this is a small share of the product. Measured with `bench experts` (512 tokens, the 4096 →
     /// 2048 → 4096 expert, Ice Lake server, 2 cores, OpenBLAS SkylakeX), 8 alternating pairs, each
     /// ratio to the f32 row of its own run: 4 MiB tiles bf16 0.71–0.93 (median 0.77), fp8 0.68–0.99
-    /// (0.82); 16 MiB tiles bf16 0.69–0.97 (0.915), fp8 0.70–1.15 (0.91). `tileValues` of `bf16` and
+    /// (0.82); 16 MiB tiles bf16 0.69–0.97 (0.915), fp8 0.70–1.16 (0.91). `tileValues` of `bf16` and
     /// `fp8` overrides it (tests cut small matrices into several tiles), never below 64 rows a tile.
     public static let widenTileValues = 1 << 22
 

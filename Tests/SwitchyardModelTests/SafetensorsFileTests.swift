@@ -40,13 +40,20 @@ import Testing
         #expect(try file.floats("h.weight") == [1.5, -0.25, 65504])
     }
 
-    @Test func readsDataAtAnyAlignment() throws {
+    /// Float32 weights are used in place where their bytes are 4-byte aligned in the file, and copied
+    /// where not; the values are the same either way.
+    @Test(arguments: [(padding: 1, aligned: true), (padding: 2, aligned: false)])
+    func readsDataAtAnyAlignment(padding: Int, aligned: Bool) throws {
         let dir = try TemporaryDirectory()
-        // A 13-byte header leaves the data unaligned; the reader must not care.
+        // 8 bytes of length and a 55-byte header: one space puts the data at byte 64, two at byte 65.
         let header = #"{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}"#
-        let padded = header + String(repeating: " ", count: 1)
+        let padded = header + String(repeating: " ", count: padding)
         let path = try dir.safetensors("odd.safetensors", header: padded, data: float32Bytes([1.5, 2.5, -7]))
-        #expect(try SafetensorsFile(path: path).floats("x") == [1.5, 2.5, -7])
+        let file = try SafetensorsFile(path: path)
+        #expect(try file.floats("x") == [1.5, 2.5, -7])
+        let inPlace = try file.f32("x")
+        #expect(inPlace.array == [1.5, 2.5, -7])
+        #expect(inPlace.isMapped == aligned)
     }
 
     @Test func otherDTypesOpenButAreRefusedAsWeights() throws {
