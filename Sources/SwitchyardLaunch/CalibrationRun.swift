@@ -214,17 +214,34 @@ public struct CalibrationRun: Sendable {
     /// returns the work done (bytes or FLOPs) and its end, seconds since 1970.
     /// `tokens`: tokens each call of the memory loop carries (the flops loop always takes
     /// `Linear.streamingTokenLimit`).
+    /// With `rounds`, the memory loop instead runs `passes` rounds of `rounds.experts` experts each
+    /// (cycling through its own): before each it calls `rounds.await` (the round's start), after
+    /// each `rounds.done`, as a run's host waits for a dispatch, streams its share and answers.
     public static func expertWorker(_ loop: ExpertLoop, hidden: Int, intermediate: Int, experts count: Int, passes: Int, tokens memoryTokens: Int = 1,
+                                    rounds: (experts: Int, await: () -> Void, done: () -> Void)? = nil,
                                     ready: () -> Void) -> (work: Double, end: Double) {
         let experts = (0..<count).map { expert(hidden: hidden, intermediate: intermediate, seed: UInt64($0 + 1)) }
         let tokens = loop == .memory ? memoryTokens : Linear.streamingTokenLimit
         let x = activations(tokens: tokens, hidden: hidden)
         ready()
+        var calls = 0
         for _ in 0..<passes {
-            if loop == .memory { for e in experts { _ = e.forward(x, tokens: tokens) } } else { _ = experts[0].forward(x, tokens: tokens) }
+            if let rounds, loop == .memory {
+                rounds.await()
+                for _ in 0..<rounds.experts {
+                    _ = experts[calls % count].forward(x, tokens: tokens)
+                    calls += 1
+                }
+                rounds.done()
+            } else if loop == .memory {
+                for e in experts { _ = e.forward(x, tokens: tokens) }
+                calls += count
+            } else {
+                _ = experts[0].forward(x, tokens: tokens)
+            }
         }
         let end = Date().timeIntervalSince1970
-        let work = loop == .memory ? Double(3 * hidden * intermediate * 4 * count * passes) : 2.0 * 3 * Double(hidden * intermediate * tokens * passes)
+        let work = loop == .memory ? Double(3 * hidden * intermediate * 4 * calls) : 2.0 * 3 * Double(hidden * intermediate * tokens * passes)
         return (work, end)
     }
 
@@ -245,13 +262,19 @@ public struct CalibrationRun: Sendable {
         // tokens a call faster than 1 on this machine).
         var rates: [Int: [Double]] = [:]
         for _ in 0..<Self.streamingRounds {
-            for tokens in Self.streamingTokenCounts { rates[tokens, default: []].append(try sharedRate(.memory, tokens: tokens, executable: executable)) }
+            for tokens in Self.streamingTokenCounts {
+                rates[tokens, default: []].append(try sharedRate(.memory, tokens: tokens, roundExperts: roundExperts, executable: executable))
+            }
         }
         let streaming = Self.streamingTokenCounts.map { tokens in
             WeightStreaming.Point(tokens: tokens, bytesPerSecond: MachineBaseline.median(rates[tokens]!))
         }
         return (streaming[0].bytesPerSecond, flops, streaming)
     }
+
+    /// Experts each worker streams a round of the weight-streaming curve: a token's top-k, what a
+    /// host gets in a decode step with as many tokens as hosts (the default run's 8 and 8).
+    var roundExperts: Int { max(1, topk) }
 
     /// Times each token count of the weight-streaming curve is measured.
     public static let streamingRounds = 3
@@ -263,10 +286,17 @@ public struct CalibrationRun: Sendable {
     public static let streamingTokenCounts = [1, 2, 4, 8, 16].filter { $0 <= Linear.streamingTokenLimit }
 
     /// Work a second of `hosts` worker processes running `loop` at once (the memory loop with
-    /// `tokens` tokens a call).
-    func sharedRate(_ loop: ExpertLoop, tokens: Int, executable: String) throws -> Double {
+    /// `tokens` tokens a call). With `roundExperts`, the memory loop runs in rounds, as a run's
+    /// hosts compute: this process starts a round by writing a line to each worker in turn (as a
+    /// coordinator sends its dispatches), each worker streams `roundExperts` of its experts and
+    /// answers with a line; the rate is the bytes over the rounds' summed times, so it carries what
+    /// continuous streaming does not: waking the workers, and cores left idle while the last of them
+    /// finish (measured in the default run: a decode exchange's hosts held on average about one
+    /// of two cores, `docs/SIMULATOR.md`).
+    func sharedRate(_ loop: ExpertLoop, tokens: Int, roundExperts: Int? = nil, executable: String) throws -> Double {
         let expertBytes = 3 * hidden * intermediate * 4
         let cycled = max(2, (64 << 20) / max(1, expertBytes) + 1), perWorker = max(2, cycled / hosts)
+        let rounds = roundExperts.map { _ in Self.roundsPerPoint * max(1, repetitions) }
         // Every worker started is stopped with the calibration when it is signalled (SignalGuard),
         // not left running, and untracked however this ends (a worker that failed to start included).
         var started: [pid_t] = []
@@ -278,7 +308,8 @@ public struct CalibrationRun: Sendable {
                                  "--experts", String(loop == .memory ? cycled : 1), "--tokens", String(tokens),
                                  // Each worker the threads a run gives each of its hosts (CoordinatorCluster).
                                  "--threads", String(Parallelism.share(among: hosts)),
-                                 "--passes", String(max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
+                                 "--passes", String(rounds ?? max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
+                + (roundExperts.map { ["--round-experts", String($0)] } ?? [])
             process.standardOutput = output
             process.standardInput = input
             try process.run()
@@ -288,16 +319,28 @@ public struct CalibrationRun: Sendable {
         }
         // Every worker has built its experts: start them together.
         for w in workers {
-            var line = Data()
-            while !line.contains(UInt8(ascii: "\n")) {
-                let chunk = w.output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                line += chunk
+            guard try Self.line(from: w.output, within: Self.workerDeadline).hasPrefix("ready") else {
+                throw LaunchFailure("an expert worker of the calibration did not start")
             }
-            guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else { throw LaunchFailure("an expert worker of the calibration did not start") }
         }
         let start = Date().timeIntervalSince1970
         for w in workers { w.input.fileHandleForWriting.write(Data("go\n".utf8)) }
+        if let rounds, let roundExperts {
+            var seconds = 0.0
+            for _ in 0..<rounds {
+                let begin = ContinuousClock.now
+                for w in workers { w.input.fileHandleForWriting.write(Data("r\n".utf8)) }
+                for w in workers {
+                    guard try Self.line(from: w.output, within: Self.workerDeadline) == "d" else {
+                        throw LaunchFailure("an expert worker of the calibration did not finish its round")
+                    }
+                }
+                seconds += (ContinuousClock.now - begin).inSeconds
+            }
+            for w in workers { w.process.waitUntilExit() }
+            guard seconds > 0 else { throw LaunchFailure("the expert workers' rounds took no time") }
+            return Double(hosts * roundExperts * rounds * expertBytes) / seconds
+        }
         var work = 0.0, end = start
         for w in workers {
             let text = String(decoding: w.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -309,6 +352,34 @@ public struct CalibrationRun: Sendable {
         }
         guard end > start else { throw LaunchFailure("the expert workers ended before their common start") }
         return work / (end - start)
+    }
+
+    /// Rounds per point of the weight-streaming curve, times `repetitions`.
+    static let roundsPerPoint = 20
+
+    /// How long a worker may take to say it is ready (its experts built) or to finish a round.
+    static let workerDeadline: Duration = .seconds(60)
+
+    /// One line (without its newline) a worker wrote, read a byte at a time so nothing past it is
+    /// taken from the pipe; a worker that ends or stays silent past `deadline` fails the calibration.
+    public static func line(from pipe: Pipe, within deadline: Duration) throws -> String {
+        let fd = pipe.fileHandleForReading.fileDescriptor, end = ContinuousClock.now + deadline
+        var bytes: [UInt8] = []
+        while true {
+            let left = end - ContinuousClock.now
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard left > .zero else { throw LaunchFailure("an expert worker of the calibration said nothing for \(deadline)") }
+            let ready = poll(&entry, 1, Int32(min(60_000, (left.inSeconds * 1000).rounded(.up))))
+            if ready == 0 || (ready < 0 && errno == EINTR) { continue }
+            guard ready > 0 else { throw LaunchFailure("an expert worker of the calibration could not be read: errno \(errno)") }
+            var byte: UInt8 = 0
+            let count = read(fd, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            guard count == 1 else { throw LaunchFailure("an expert worker of the calibration ended early") }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            guard bytes.count < 256 else { throw LaunchFailure("an expert worker of the calibration wrote an overlong line") }
+            bytes.append(byte)
+        }
     }
 
     static func expert(hidden: Int, intermediate: Int, seed: UInt64) -> ExpertWeights {

@@ -24,7 +24,8 @@ struct TopologyCalibrate: ParsableCommand {
         time over back to back gives the wake-up curve, a cost per exchange and
         per host woken at each gap.
         The expert kernels run alone and in --hosts processes at once, the latter
-        also streaming weights at 2, 4, 8 and 16 tokens a call. The file
+        also streaming weights at 1, 2, 4, 8 and 16 tokens a call in rounds, as a
+        run's hosts do (woken, top-k experts each, answer, sleep). The file
         names one node of --hosts devices (processes) sharing the CPU, with the
         --fabric transport as its scale-up fabric; simulate --routing
         trace:RUN_DIR on it predicts a run's exchanges in flight

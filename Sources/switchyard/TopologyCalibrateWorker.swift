@@ -17,12 +17,16 @@ struct TopologyCalibrateWorker: ParsableCommand {
     @Option var passes: Int
     @Option var tokens = 1
     @Option var threads: Int?
+    /// Runs the memory loop in rounds of this many experts, each started by a line on standard
+    /// input and answered with "d" (`CalibrationRun.sharedRate`).
+    @Option var roundExperts: Int?
 
     func validate() throws {
         try FlagBounds.check([("--hidden", hidden, FlagBounds.hidden), ("--intermediate", intermediate, 1...65536),
                               ("--experts", experts, 1...4096), ("--passes", passes, 1...1_000_000),
                               ("--tokens", tokens, 1...Linear.streamingTokenLimit)])
         if let threads { try FlagBounds.check([("--threads", threads, FlagBounds.threads)]) }
+        if let roundExperts { try FlagBounds.check([("--round-experts", roundExperts, 1...4096)]) }
         try FlagBounds.checkProduct("the experts' float32 weights in bytes", [3, hidden, intermediate, experts, 4], limit: 1 << 30)
         guard CalibrationRun.ExpertLoop(rawValue: loop) != nil else { throw ValidationError("--loop must be memory or flops") }
     }
@@ -30,7 +34,12 @@ struct TopologyCalibrateWorker: ParsableCommand {
     func run() throws {
         if let threads { Parallelism.limit(to: threads) }
         let result = CalibrationRun.expertWorker(CalibrationRun.ExpertLoop(rawValue: loop)!, hidden: hidden, intermediate: intermediate,
-                                                 experts: experts, passes: passes, tokens: tokens) {
+                                                 experts: experts, passes: passes, tokens: tokens,
+                                                 rounds: roundExperts.map { count in
+                                                     (count, { if readLine() == nil { Self.parentGone() } }, {
+                                                         do { try FileHandle.standardOutput.write(contentsOf: Data("d\n".utf8)) } catch { Self.parentGone() }
+                                                     })
+                                                 }) {
             // Straight to the pipe, not through print's buffer: the parent waits for it. A pipe
             // closed on either side means the calibration that started this worker is gone.
             do { try FileHandle.standardOutput.write(contentsOf: Data("ready\n".utf8)) } catch { Self.parentGone() }
