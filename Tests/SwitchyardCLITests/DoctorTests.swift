@@ -38,12 +38,13 @@ import SwitchyardTestSupport
         let text = try Subprocess.run(switchyard, arguments, timeout: .seconds(300))
         #expect(text.status == 0, "\(text.stderr)")
         let decode = text.stdout.split(separator: "\n").filter { $0.hasPrefix("decode") }
-        #expect(decode.count == 15, "\(text.stdout)")
+        // 15 rows (3 dtypes × 5 token counts), and 4 more by vdpbf16ps on a CPU with AVX512-BF16.
+        #expect(decode.count == 15 || decode.count == 19, "\(text.stdout)")
         #expect(decode.allSatisfy { $0.hasSuffix(" memory") || $0.hasSuffix(" arithmetic") }, "\(text.stdout)")
         let json = try Subprocess.run(switchyard, arguments + ["--json"], timeout: .seconds(300))
         let records = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let rows = records.filter { ($0["measure"] as? String)?.hasPrefix("decode_") == true && $0["bound"] != nil }
-        #expect(rows.count == 15)
+        #expect(rows.count == decode.count)
         for row in rows {
             #expect(["memory", "arithmetic"].contains(row["bound"] as? String), "\(row)")
             #expect(((row["in_cache_gb_per_s"] as? Double) ?? 0) > 0, "\(row)")
