@@ -120,12 +120,20 @@ static inline void block_f32(const float *w, long cols, const float *x, long bst
 
 // Rows [r0, r1) in passes over column blocks of `width` columns, `size`-byte weights, in chunks
 // once the activations outgrow L1 (SY_PASS_BLOCKS).
-#define SY_ROWS(KERNEL, T, width, size, ...)                                                      \
+#define SY_ROWS_R(KERNEL, T, R, width, size, ...)                                                 \
     {                                                                                             \
         long blocks_ = (cols + (width) - 1) / (width);                                            \
-        SY_PASSES(KERNEL, T, SY_ROWS_FOR(T), r0, r1, blocks_, SY_PASS_BLOCKS(T, cols, width), carry, \
+        SY_PASSES(KERNEL, T, R, r0, r1, blocks_, SY_PASS_BLOCKS(T, cols, width), carry,           \
                   (const char *)w, cols * (size), (width) * (size), __VA_ARGS__)                  \
     }
+#define SY_ROWS(KERNEL, T, width, size, ...) SY_ROWS_R(KERNEL, T, SY_ROWS_FOR(T), width, size, __VA_ARGS__)
+
+// BODY over T tokens, or with one token and sy_stream_single_row_enabled(), ONE_ROW: the same
+// kernel a row at a time, whose sums are the same bits (each row's lanes add the same products in
+// the same order).
+#define SY_FOR_TOKENS_OR_ONE_ROW(tokens, BODY, ONE_ROW)                                           \
+    if ((tokens) == 1 && sy_stream_single_row_enabled()) ONE_ROW                                  \
+    else SY_FOR_TOKENS(tokens, BODY)
 
 // The scratch for `values` floats of repacked activations, then the carry of SY_PASSES.
 static void *scratch_with_carry(long values, __m512 **carry) {
@@ -165,6 +173,7 @@ static void pack_bf16(const float *x, long ldx, long cols, long T, uint16_t *xp)
 }
 
 #define SY_WIDE(T) SY_ROWS(SY_CALL_WIDE, T, 32, 2, w + r * cols, cols, xp)
+#define SY_WIDE_ONE_ROW SY_ROWS_R(SY_CALL_WIDE, 1, 1, 32, 2, w + r * cols, cols, xp)
 #define SY_CALL_WIDE(wr, cols, xp, T, R, p, yr, ldy) block_bf16_wide(wr, cols, xp, T, R, p, yr, ldy)
 __attribute__((target(SY_512)))
 void sy_stream_bf16_avx512(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
@@ -176,11 +185,12 @@ void sy_stream_bf16_avx512(const uint16_t *w, long cols, const float *x, long ld
         float *xp = scratch_with_carry(blocks * T * 32, &carry);
         if (!xp) { sy_stream_bf16_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
         pack_even_odd(x, ldx, cols, T, xp);
-        SY_FOR_TOKENS(T, SY_WIDE)
+        SY_FOR_TOKENS_OR_ONE_ROW(T, SY_WIDE, SY_WIDE_ONE_ROW)
     }
 }
 
 #define SY_DOT(T) SY_ROWS(SY_CALL_DOT, T, 32, 2, w + r * cols, cols, xp)
+#define SY_DOT_ONE_ROW SY_ROWS_R(SY_CALL_DOT, 1, 1, 32, 2, w + r * cols, cols, xp)
 #define SY_CALL_DOT(wr, cols, xp, T, R, p, yr, ldy) block_bf16_dot(wr, cols, xp, T, R, p, yr, ldy)
 __attribute__((target(SY_512BF16)))
 void sy_stream_bf16_avx512bf16(const uint16_t *w, long cols, const float *x, long ldx, long tokens,
@@ -192,7 +202,7 @@ void sy_stream_bf16_avx512bf16(const uint16_t *w, long cols, const float *x, lon
         uint16_t *xp = scratch_with_carry(blocks * T * 16, &carry);
         if (!xp) { sy_stream_bf16_portable(w, cols, x, ldx, T, y, ldy, r0, r1); continue; }
         pack_bf16(x, ldx, cols, T, xp);
-        SY_FOR_TOKENS(T, SY_DOT)
+        SY_FOR_TOKENS_OR_ONE_ROW(T, SY_DOT, SY_DOT_ONE_ROW)
     }
 }
 
@@ -207,6 +217,7 @@ static void pack_blocks16(const float *x, long ldx, long cols, long T, float *xp
 }
 
 #define SY_F32(T) SY_ROWS(SY_CALL_F32, T, 16, 4, w + r * cols, cols, xs, bstride, tstride)
+#define SY_F32_ONE_ROW SY_ROWS_R(SY_CALL_F32, 1, 1, 16, 4, w + r * cols, cols, xs, bstride, tstride)
 #define SY_CALL_F32(wr, cols, xs, bstride, tstride, T, R, p, yr, ldy) block_f32(wr, cols, xs, bstride, tstride, T, R, p, yr, ldy)
 __attribute__((target(SY_512)))
 void sy_stream_f32_avx512(const float *w, long cols, const float *x, long ldx, long tokens,
@@ -221,7 +232,7 @@ void sy_stream_f32_avx512(const float *w, long cols, const float *x, long ldx, l
         if (packed) pack_blocks16(x, ldx, cols, T, xp);
         const float *xs = packed ? xp : x;
         long bstride = packed ? T * 16 : 16, tstride = packed ? 16 : ldx;
-        SY_FOR_TOKENS(T, SY_F32)
+        SY_FOR_TOKENS_OR_ONE_ROW(T, SY_F32, SY_F32_ONE_ROW)
     }
 }
 #endif

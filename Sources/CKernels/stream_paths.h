@@ -38,6 +38,10 @@ static inline __attribute__((always_inline)) void sy_prefetch_ahead(const void *
 #define SY_GROUP_ROWS 60
 #define SY_CARRY_BYTES (SY_GROUP_ROWS * 8 * 64L)
 
+// One token a row at a time (sy_stream_set_single_row in ckernels.h): where that reads memory
+// faster than blocks of rows with the next block prefetched (AMD; measured in stream.c).
+int sy_stream_single_row_enabled(void);
+
 // One block of rows' pass over column blocks [first, last) of `blocks`: its sums start from zero at
 // block 0, else from `carry` (T vectors a row), and end in y at the last block, else in `carry`.
 // `ahead` + i x (row bytes) + b x (block bytes) is where row i of the next pass's block of rows
@@ -53,6 +57,8 @@ typedef struct {
 // (measured: each the better for its case).
 static inline __attribute__((always_inline)) void sy_pass_prefetch(sy_pass p, long R, long row_bytes,
                                                                    long block_bytes, long b) {
+    // One row is one sequential stream, which the hardware prefetcher follows by itself.
+    if (R == 1) return;
     if (p.first == 0 && p.last == p.blocks) sy_prefetch_ahead(p.ahead, b, R * block_bytes);
     else for (long i = 0; i < R; i++) _mm_prefetch(p.ahead + i * row_bytes + b * block_bytes, _MM_HINT_T0);
 }

@@ -41,6 +41,15 @@ public enum Linear {
     /// weights, best of 6 alternating): 20/24/32/48/64 tokens 14.7/12.5/16.2/28.7/33.6 ms streaming
     /// against 25.6/20.0/20.9/26.5/28.9 for sgemm.
     public static let f32StreamingTokenLimit = 32
+
+    /// Whether the AVX-512 kernels take a product of one token a row at a time, without prefetching
+    /// (true), or in blocks of 3–4 rows with the next block prefetched as one stream (false). The
+    /// results are the same bits either way; the default is true on AMD CPUs, where one sequential
+    /// stream a thread read memory faster (measured in `stream.c`), false elsewhere.
+    public static var oneTokenByRows: Bool {
+        get { sy_stream_single_row_enabled() != 0 }
+        set { sy_stream_set_single_row(newValue ? 1 : 0) }
+    }
     /// Up to this many tokens bf16 and fp8 weights stream on an AVX-512 path even where OpenBLAS's
     /// kernels are 512 bits wide: widening a tile of them for sgemm, which then packs it again, costs
     /// more than the streaming kernels' pass of 8 tokens at a time over each cached tile. Measured on

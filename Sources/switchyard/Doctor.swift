@@ -38,6 +38,8 @@ struct Doctor: ParsableCommand {
             ("SIMD", cpu.simd.isEmpty ? "none found" : cpu.simd.joined(separator: " ")),
             ("kernel path", "\(kernels.rawValue) (\(forced ? "set by \(KernelPath.environmentVariable)" : "best for this CPU"); "
                 + "runs \(KernelPath.supported.map(\.rawValue).joined(separator: ", ")))"),
+            ("one-token products", kernels.isAVX512 ? (Linear.oneTokenByRows ? "a row at a time (this CPU's vendor)" : "blocks of rows, the next prefetched")
+                : "the \(kernels.rawValue) path's own order"),
             ("mpirun", mpirun ?? "not found"),
         ]
         print(Table(header: ["component", "found"], rows: rows.map { [$0.0, $0.1] }).render())

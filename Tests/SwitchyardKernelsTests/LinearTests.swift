@@ -152,6 +152,37 @@ import SwitchyardCore
         return UInt16(truncatingIfNeeded: (x &+ 0x7FFF &+ ((x >> 16) & 1)) >> 16)
     }
 
+    /// One token a row at a time or in blocks of rows with the next prefetched (`oneTokenByRows`):
+    /// the same bits on every AVX-512 path this CPU runs, float32 and bf16, and both near the
+    /// reference. 301 rows (not a multiple of 3 or 4) of 1000 columns (a tail in every block).
+    @Test func oneTokenByRowsGivesTheBlocksBits() throws {
+        let before = Linear.oneTokenByRows
+        defer { Linear.oneTokenByRows = before }
+        var rng = SplitMix64(seed: 77)
+        let rows = 301, cols = 1000
+        let weights = randomWeights(rows: rows, cols: cols, phase: 0, &rng)
+        let x = (0..<cols).map { _ in rng.nextFloat() - 0.5 }
+        let tolerance = 1e-5 * Double(cols).squareRoot()
+        let want32 = reference(weights.w, rows: rows, cols: cols, x, tokens: 1)
+        let want16 = reference(weights.bits.map { Float(bitPattern: UInt32($0) << 16) }, rows: rows, cols: cols, x, tokens: 1)
+        for path in KernelPath.supported where path.isAVX512 {
+            var results: [[Float]] = []
+            for byRows in [false, true] {
+                Linear.oneTokenByRows = byRows
+                #expect(Linear.oneTokenByRows == byRows)
+                var y32 = [Float](repeating: .nan, count: rows), y16 = y32
+                Linear.f32(weights.w, rows: rows, cols: cols, x: x, tokens: 1, y: &y32, path: path)
+                Linear.bf16(weights.bits, rows: rows, cols: cols, x: x, tokens: 1, y: &y16, path: path)
+                #expect(zip(y32, want32).allSatisfy { abs(Double($0) - $1) < tolerance }, "\(path) by rows \(byRows)")
+                // vdpbf16ps rounds the activations to bf16: |Δy| ≤ 2⁻⁸·Σ|wᵢxᵢ|.
+                let bound = path == .avx512bf16 ? 0.5 * Double(cols) / 256 : tolerance
+                #expect(zip(y16, want16).allSatisfy { abs(Double($0) - $1) < bound }, "\(path) by rows \(byRows)")
+                results.append(y32 + y16)
+            }
+            #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern), "\(path)")
+        }
+    }
+
     @Test func kernelsReportTheirInstructionSet() {
         #expect(KernelPath.supported.map(\.rawValue).contains(Linear.isa))
     }

@@ -27,6 +27,10 @@ int sy_kernel_path_best(void);
 int sy_kernel_path(void);
 // Selects the path for later calls; -1 (and no change) when this CPU cannot run it.
 int sy_kernel_path_select(int path);
+// Whether the AVX-512 kernels take one token a row at a time (1) or in blocks of rows with the next
+// block prefetched (0): the same bits either way. Defaults to 1 on AMD CPUs.
+int sy_stream_single_row_enabled(void);
+void sy_stream_set_single_row(int enabled);
 // "portable", "avx2", "avx512" or "avx512bf16".
 const char *sy_kernel_path_name(int path);
 // The streaming products on a given path (the selected one when this CPU cannot run `path`).
