@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import SwitchyardKernels
 import SwitchyardCore
@@ -181,6 +182,21 @@ import SwitchyardCore
             }
             #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern), "\(path)")
         }
+    }
+
+    /// Big products go in chunks taken from a shared counter: every row exactly once, a whole number
+    /// of chunks a thread (at most `chunksPerWorker`), none under `chunkValues` weights once there are
+    /// more than one a thread; small products one range a thread.
+    @Test(arguments: [(rows: 300, cols: 4096), (rows: 4097, cols: 4096), (rows: 131_072, cols: 4096), (rows: 7, cols: 1 << 20)])
+    func rowRangesCoverEveryRowOnce(shape: (rows: Int, cols: Int)) {
+        let ranges = Mutex<[Range<Int>]>([])
+        Linear.forRowRanges(rows: shape.rows, cols: shape.cols) { r0, r1 in ranges.withLock { $0.append(r0..<r1) } }
+        let sorted = ranges.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
+        #expect(sorted.first?.lowerBound == 0 && sorted.last?.upperBound == shape.rows)
+        #expect(zip(sorted, sorted.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound && !$1.isEmpty })
+        let workers = shape.rows * shape.cols >= Linear.parallelThreshold ? min(Parallelism.threads, shape.rows) : 1
+        #expect(sorted.count % workers == 0 && sorted.count <= max(workers, min(shape.rows, workers * Linear.chunksPerWorker)))
+        if sorted.count > workers { #expect(sorted.allSatisfy { $0.count * shape.cols >= Linear.chunkValues / 2 }) }
     }
 
     @Test func kernelsReportTheirInstructionSet() {
