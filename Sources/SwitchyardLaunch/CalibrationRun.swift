@@ -253,8 +253,8 @@ public struct CalibrationRun: Sendable {
     /// (8 MiB for 8 workers) a worker can read its experts again from the caches (32 MiB of L3 on
     /// the development machine) within one time slice: 8 workers measured 10–21 GB/s at 10 passes
     /// and 24–31 at 80, against 9.7–11.7 with 64 MiB each (docs/TOPOLOGY.md). The memory loop runs
-    /// at each count of `streamingTokenCounts` for the weight-streaming curve, whose 1-token point
-    /// is the shared memory rate.
+    /// at each count of `streamingTokenCounts` for the weight-streaming curve, in rounds of
+    /// `roundExperts` experts a worker (`sharedRate`), whose 1-token point is the shared memory rate.
     public func measureSharedExperts(executable: String) throws -> (memoryBytesPerSecond: Double, flops: Double, streaming: [WeightStreaming.Point]) {
         let flops = try sharedRate(.flops, tokens: Linear.streamingTokenLimit, executable: executable)
         // The token counts take turns, `streamingRounds` times, and each keeps its median: the
