@@ -175,10 +175,11 @@ public enum Linear {
 
     /// Chunks a thread of `forRowRanges` takes on average, at most; and the fewest weights a chunk
     /// has when there are more chunks than threads. Measured on a 2-core AMD EPYC, alternating with
-    /// one range a thread: real-width bf16 decode (its 131,072-row LM head in 16 chunks) 15.8–16.6 →
-    /// 17.0–17.3 tokens/s by vdpbf16ps, 11.6–12.3 → 12.6–14.2 widened; every chunk a thread for
-    /// every product cost mini 8% at batch 8 (its activations repacked per chunk, and its LM head in
-    /// 3 chunks over 2 threads 10–18%), hence the floor and a whole number of chunks a thread.
+    /// one range a thread: real-width bf16 decode (its 131,072-row LM head in 16 chunks, its experts
+    /// in 2) 11.4/11.9 → 13.4/12.9 tokens/s widened, 16.6/16.2 → 17.7/16.0 by vdpbf16ps (the noise);
+    /// mini at batch 8 519/521/479 → 554/551/583. 8 chunks a thread for every product had cost mini
+    /// 8% (its activations repacked per chunk), and its LM head in 3 chunks over 2 threads 10–18%:
+    /// hence the floor and a whole number of chunks a thread.
     static let chunksPerWorker = 8
     static let chunkValues = 1 << 22
 }

@@ -296,7 +296,7 @@ public struct CalibrationRun: Sendable {
     func sharedRate(_ loop: ExpertLoop, tokens: Int, roundExperts: Int? = nil, executable: String) throws -> Double {
         let expertBytes = 3 * hidden * intermediate * 4
         let cycled = max(2, (64 << 20) / max(1, expertBytes) + 1), perWorker = max(2, cycled / hosts)
-        let rounds = roundExperts.map { _ in Self.roundsPerPoint * max(1, repetitions) }
+        let rounds = Self.roundsPerPoint * max(1, repetitions)
         // Every worker started is stopped with the calibration when it is signalled (SignalGuard),
         // not left running, and untracked however this ends (a worker that failed to start included).
         var started: [pid_t] = []
@@ -308,7 +308,7 @@ public struct CalibrationRun: Sendable {
                                  "--experts", String(loop == .memory ? cycled : 1), "--tokens", String(tokens),
                                  // Each worker the threads a run gives each of its hosts (CoordinatorCluster).
                                  "--threads", String(Parallelism.share(among: hosts)),
-                                 "--passes", String(rounds ?? max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
+                                 "--passes", String(roundExperts != nil ? rounds : max(1, repetitions) * (loop == .memory ? 1 : 4 * perWorker))]
                 + (roundExperts.map { ["--round-experts", String($0)] } ?? [])
             process.standardOutput = output
             process.standardInput = input
@@ -325,7 +325,7 @@ public struct CalibrationRun: Sendable {
         }
         let start = Date().timeIntervalSince1970
         for w in workers { w.input.fileHandleForWriting.write(Data("go\n".utf8)) }
-        if let rounds, let roundExperts {
+        if let roundExperts {
             var seconds = 0.0
             for _ in 0..<rounds {
                 let begin = ContinuousClock.now

@@ -128,10 +128,9 @@ struct BenchExperts: ParsableCommand {
                 }
                 let rate = bytes / seconds / 1e9
                 var cachedY = [Float](repeating: 0, count: tokens * cachedRows)
-                let cachedSeconds = MachineBaseline.bestTime(repeats: 200) {
+                let inCache = Self.inCacheGBps(bytes: cached.count * 2, cores: cores) {
                     Linear.bf16(cached, rows: cachedRows, cols: hidden, x: x, tokens: tokens, y: &cachedY, path: .avx512bf16)
                 }
-                let inCache = Double(cached.count * 2) * Double(cores) / cachedSeconds / 1e9
                 let bound = Self.bound(inCache: inCache, memory: rate / ratio)
                 rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), bf16 vdpbf16ps", String(format: "%.2f ms", seconds * 1e3),
                              String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", ratio), String(format: "%.1f GB/s", inCache), bound])
@@ -153,12 +152,16 @@ struct BenchExperts: ParsableCommand {
     /// shortest of 200 calls, times `cores` (each core has its own L2).
     static func inCacheGBps(_ matrix: WeightMatrix, x: [Float], tokens: Int, cores: Int) -> Double {
         var y = [Float](repeating: 0, count: tokens * matrix.rows)
-        let seconds = x.withUnsafeBufferPointer { xs in
+        return x.withUnsafeBufferPointer { xs in
             y.withUnsafeMutableBufferPointer { ys in
-                MachineBaseline.bestTime(repeats: 200) { matrix.apply(xs.baseAddress!, tokens: tokens, into: ys.baseAddress!) }
+                inCacheGBps(bytes: matrix.residentBytes, cores: cores) { matrix.apply(xs.baseAddress!, tokens: tokens, into: ys.baseAddress!) }
             }
         }
-        return Double(matrix.residentBytes) * Double(cores) / seconds / 1e9
+    }
+
+    /// The same for a `product` over `bytes` of weights in cache.
+    static func inCacheGBps(bytes: Int, cores: Int, _ product: () -> Void) -> Double {
+        Double(bytes) * Double(cores) / MachineBaseline.bestTime(repeats: 200, product) / 1e9
     }
 
     /// What bounds a decode row: "arithmetic" when the kernels with their weights in cache read them
