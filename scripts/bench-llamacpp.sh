@@ -22,7 +22,9 @@
 # KV cache (its default f16 cache alone puts 14% into mini's logits at 64 tokens), from a GGUF
 # converted by its own convert_hf_to_gguf.py in the checkpoint's dtype. Greedy tokens are
 # compared at f32 only: llama.cpp's bf16 matmuls round activations to bf16, Switchyard keeps them
-# float32, so bf16 tokens may legitimately part. llama-bench's own pp/tg figures (fastest of 3) are printed too
+# float32, so bf16 tokens may legitimately part. On a CPU with AVX512-BF16 a second bf16 row runs
+# Switchyard with SWITCHYARD_KERNELS=avx512bf16 ("bf16 (avx512bf16)"): its vdpbf16ps kernels round
+# activations to bf16 too, so both sides do the same arithmetic (against the same llama.cpp runs). llama-bench's own pp/tg figures (fastest of 3) are printed too
 # (its tg starts at position 0 and its KV cache is f16: it takes no f32 cache type), as a cross-check.
 # Not part of `make test`: it builds llama.cpp and writes GBs of weights (minutes).
 set -euo pipefail
@@ -98,6 +100,9 @@ echo "== building switchyard (release)"
 swift build -c release --product switchyard >"$WORK/swift-build.log" 2>&1 \
     || { tail -20 "$WORK/swift-build.log" >&2; die "swift build failed (log: $WORK/swift-build.log)"; }
 SWITCHYARD=$ROOT/.build/release/switchyard
+# Whether Switchyard runs its vdpbf16ps path here (switchyard doctor lists the paths this CPU runs).
+BF16_DOT=$("$SWITCHYARD" doctor 2>/dev/null | grep "^kernel path" | grep -o avx512bf16 | head -1 || true)
+BF16_DOT=${BF16_DOT:+yes}
 
 # The prompt: PROMPT_TOKENS ids spread over the mini vocabulary (valid in both models).
 PROMPT=$(python3 -c "print(','.join(str((7 + i * 104729) % 8192) for i in range($PROMPT_TOKENS)))")
@@ -123,11 +128,21 @@ for model in $MODEL_LIST; do
         fi
         # REPEAT runs of each side, alternating, the fastest of each kept: on a shared machine a
         # run that another process interrupted is slower, never faster.
-        "$SWITCHYARD" forward --checkpoint "$ckpt" --tokens "$PROMPT" --output "$WORK/switchyard-$model-$dtype.npy" >/dev/null
+        # Switchyard's kernel paths for this dtype: its default (float32 activations) and, for bf16 on a
+        # CPU with AVX512-BF16, also the vdpbf16ps path, which rounds activations to bf16 as llama.cpp's
+        # bf16 products do: the same arithmetic on both sides.
+        VARIANTS=(default)
+        [[ $dtype == bf16 && $BF16_DOT == yes ]] && VARIANTS+=(avx512bf16)
+        for v in "${VARIANTS[@]}"; do
+            SWITCHYARD_KERNELS=${v/default/} "$SWITCHYARD" forward --checkpoint "$ckpt" --tokens "$PROMPT" \
+                --output "$WORK/switchyard-$model-$dtype-$v.npy" >/dev/null
+        done
         for r in $(seq 1 "$REPEAT"); do
-            echo "== $model $dtype: switchyard generate (run $r of $REPEAT)"
-            "$SWITCHYARD" generate --checkpoint "$ckpt" --tokens "$PROMPT" --max-new-tokens "$NEW_TOKENS" --warmup 1 --json \
-                >"$WORK/switchyard-$model-$dtype-$r.json"
+            for v in "${VARIANTS[@]}"; do
+                echo "== $model $dtype: switchyard generate, kernels $v (run $r of $REPEAT)"
+                SWITCHYARD_KERNELS=${v/default/} "$SWITCHYARD" generate --checkpoint "$ckpt" --tokens "$PROMPT" \
+                    --max-new-tokens "$NEW_TOKENS" --warmup 1 --json >"$WORK/switchyard-$model-$dtype-$v-$r.json"
+            done
             echo "== $model $dtype: llama.cpp, libllama, flash attention off, float32 KV cache (run $r of $REPEAT)"
             "$GREEDY" "$gguf" --tokens "$PROMPT" --new "$NEW_TOKENS" --threads "$THREADS" --warmup 1 \
                 --logits "$WORK/llamacpp-$model-$dtype.logits" >"$WORK/llamacpp-$model-$dtype-$r.json" 2>"$WORK/llamacpp-$model-$dtype.log" \
@@ -137,14 +152,16 @@ for model in $MODEL_LIST; do
         "$BUILD/bin/llama-bench" -m "$gguf" -p "$PROMPT_TOKENS" -n "$NEW_TOKENS" -t "$THREADS" -fa off -r 3 -o json \
             >"$WORK/llama-bench-$model-$dtype.json" 2>"$WORK/llama-bench-$model-$dtype.log" \
             || { tail -20 "$WORK/llama-bench-$model-$dtype.log" >&2; die "llama-bench failed (log: $WORK/llama-bench-$model-$dtype.log)"; }
-        ROWS+=("$("$VENV/bin/python" - "$model" "$dtype" "$WORK" "$REPEAT" <<'EOF'
+        for v in "${VARIANTS[@]}"; do
+        ROWS+=("$("$VENV/bin/python" - "$model" "$dtype" "$WORK" "$REPEAT" "$v" <<'EOF'
 import json, sys
 import numpy as np
-model, dtype, work, repeat = sys.argv[1:]
-runs = lambda side: [json.load(open(f"{work}/{side}-{model}-{dtype}-{r}.json")) for r in range(1, int(repeat) + 1)]
-sy_runs, ll_runs = runs("switchyard"), runs("llamacpp")
+model, dtype, work, repeat, variant = sys.argv[1:]
+reps = range(1, int(repeat) + 1)
+sy_runs = [json.load(open(f"{work}/switchyard-{model}-{dtype}-{variant}-{r}.json")) for r in reps]
+ll_runs = [json.load(open(f"{work}/llamacpp-{model}-{dtype}-{r}.json")) for r in reps]
 lb = json.load(open(f"{work}/llama-bench-{model}-{dtype}.json"))
-sy_logits, ll_logits = f"{work}/switchyard-{model}-{dtype}.npy", f"{work}/llamacpp-{model}-{dtype}.logits"
+sy_logits, ll_logits = f"{work}/switchyard-{model}-{dtype}-{variant}.npy", f"{work}/llamacpp-{model}-{dtype}.logits"
 sy, ll = sy_runs[0], ll_runs[0]
 best = lambda rs, key: max(r[key] for r in rs)
 # The prompt's last position: largest logit difference relative to the largest logit.
@@ -156,12 +173,14 @@ assert all(r["generated"] == sy["generated"] for r in sy_runs) and all(r["genera
 bench = {("pp" if r["n_prompt"] else "tg"): max(r["samples_ts"]) for r in lb}
 same = sy["generated"] == ll["generated"]
 equal = ("yes" if same else "NO") if dtype == "f32" else ("yes" if same else "no (bf16)")
-print("\t".join([model, dtype, f"{sy_pp:.1f}", f"{ll_pp:.1f}", f"{sy_pp / ll_pp:.2f}", f"{sy_tg:.1f}", f"{ll_tg:.1f}",
+label = dtype if variant == "default" else f"{dtype} ({variant})"
+print("\t".join([model, label, f"{sy_pp:.1f}", f"{ll_pp:.1f}", f"{sy_pp / ll_pp:.2f}", f"{sy_tg:.1f}", f"{ll_tg:.1f}",
                  f"{sy_tg / ll_tg:.2f}", f"{bench.get('pp', 0):.1f}", f"{bench.get('tg', 0):.1f}", f"{rel:.1e}", equal]))
 if not same:
-    print(f"switchyard: {sy['generated']}\nllama.cpp:  {ll['generated']}", file=sys.stderr)
+    print(f"switchyard ({variant}): {sy['generated']}\nllama.cpp:  {ll['generated']}", file=sys.stderr)
 EOF
 )")
+        done
     done
 done
 

@@ -39,12 +39,23 @@ public struct TraceExpertWork: Sendable, Equatable {
     /// Routed experts each host holds (experts × replicas / hosts).
     public var expertsPerHost: Double
     public var format: NumberFormat
+    /// The coordinator's shared expert, which it computes over the exchange's tokens while the
+    /// routed experts' exchange is in flight: FLOPs a token (2 · 3 · hidden · shared intermediate)
+    /// and weight bytes (0: no shared expert).
+    public var sharedFlopsPerToken: Double
+    public var sharedBytes: Double
+    /// Routed experts a token chooses: an exchange's tokens are its slots over this.
+    public var expertsPerToken: Int
 
-    public init(flopsPerSlot: Double, bytesPerExpert: Double, expertsPerHost: Double, format: NumberFormat) {
+    public init(flopsPerSlot: Double, bytesPerExpert: Double, expertsPerHost: Double, format: NumberFormat,
+                sharedFlopsPerToken: Double = 0, sharedBytes: Double = 0, expertsPerToken: Int = 1) {
         self.flopsPerSlot = flopsPerSlot
         self.bytesPerExpert = bytesPerExpert
         self.expertsPerHost = expertsPerHost
         self.format = format
+        self.sharedFlopsPerToken = sharedFlopsPerToken
+        self.sharedBytes = sharedBytes
+        self.expertsPerToken = max(1, expertsPerToken)
     }
 
     /// Experts that `slots` pairs touch on a host of `expertsPerHost`, in expectation when each
@@ -72,8 +83,12 @@ public struct TraceExpertWork: Sendable, Equatable {
     /// Seconds the hosts of one exchange compute: per device its hosts' work on its roofline; a node
     /// whose devices share a processor (`shared_compute`) takes at least their summed FLOPs at its
     /// shared throughput and their summed weight streaming at its shared rates
-    /// (`sharedStreamingSeconds`); the exchange waits for the slowest node.
-    public func seconds(slotsPerDevice: [Int: Int], topology: Topology) -> Double {
+    /// (`sharedStreamingSeconds`); the exchange waits for the slowest node. On such a node the
+    /// coordinator's shared expert (`coordinatorDevice`), computed during the exchange on the same
+    /// cores, joins the sums: the exchange's tokens (its slots over `expertsPerToken`) at
+    /// `sharedFlopsPerToken`, and `sharedBytes` streamed at the rate of that many tokens a call. A
+    /// coordinator with a processor of its own computes it beside the exchange, charged nothing.
+    public func seconds(slotsPerDevice: [Int: Int], topology: Topology, coordinatorDevice: Int? = nil) -> Double {
         var perNode: [Int: (longest: Double, flops: Double, streaming: Double)] = [:]
         for (device, slots) in slotsPerDevice where slots > 0 {
             let d = topology.devices[device], w = work(slots: slots)
@@ -82,6 +97,15 @@ public struct TraceExpertWork: Sendable, Equatable {
             n.flops += w.flops
             if let shared = topology.nodes[d.node].sharedCompute { n.streaming += sharedStreamingSeconds(slots: slots, shared: shared) }
             perNode[d.node] = n
+        }
+        let slots = slotsPerDevice.values.reduce(0, +)
+        if let coordinatorDevice, sharedBytes > 0, slots > 0, let shared = topology.nodes[topology.devices[coordinatorDevice].node].sharedCompute {
+            let node = topology.devices[coordinatorDevice].node
+            let tokens = (slots + expertsPerToken - 1) / expertsPerToken
+            var n = perNode[node] ?? (0, 0, 0)
+            n.flops += Double(tokens) * sharedFlopsPerToken
+            n.streaming += sharedBytes / (shared.streaming?.bytesPerSecond(tokens: Double(tokens)) ?? shared.memoryBytesPerSecond)
+            perNode[node] = n
         }
         return perNode.reduce(0.0) { longest, entry in
             var t = entry.value.longest
@@ -151,7 +175,8 @@ public struct TraceProjection: Sendable {
             if let expertWork {
                 var slots: [Int: Int] = [:]
                 for m in group where m.isDispatch { slots[m.destinationDevice, default: 0] += m.slots }
-                let seconds = expertWork.seconds(slotsPerDevice: slots, topology: topology)
+                let coordinator = group.first { $0.isDispatch }?.sourceDevice
+                let seconds = expertWork.seconds(slotsPerDevice: slots, topology: topology, coordinatorDevice: coordinator)
                 computeSeconds[group[0].step, default: 0] += seconds
                 total += seconds
             }

@@ -64,7 +64,9 @@ struct TraceSimulation {
         // The hosts' expert work needs the run's model; another --model times the exchange alone.
         let matches = config.hiddenSize == c.hidden && config.nRoutedExperts == c.experts
         let work = matches ? TraceExpertWork(flopsPerSlot: 2 * Double(footprint.perExpertParameters), bytesPerExpert: footprint.perExpertBytes,
-                                             expertsPerHost: Double(c.experts) / Double(c.hosts), format: footprint.weights.computeFormat) : nil
+                                             expertsPerHost: Double(c.experts) / Double(c.hosts), format: footprint.weights.computeFormat,
+                                             sharedFlopsPerToken: 2 * Double(footprint.sharedExpertParametersPerLayer), sharedBytes: footprint.sharedExpertBytesPerLayer,
+                                             expertsPerToken: config.numExpertsPerTok) : nil
         let unmatched = matches ? nil
             : "the run had hidden \(c.hidden) and \(c.experts) experts, --model \(config.hiddenSize) and \(config.nRoutedExperts): the exchange alone is timed, without the hosts' expert compute"
         let measuredSpan = matches ? TrafficSummary(ledger).exchangeTime?.seconds : nil

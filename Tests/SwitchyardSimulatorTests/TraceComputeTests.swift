@@ -60,6 +60,30 @@ import SwitchyardTopology
         #expect(close(flat.expertComputeSeconds, 2.75e-3 / 1.5))
     }
 
+    @Test func sharedNodeAlsoComputesTheCoordinatorsSharedExpert() {
+        // The shared expert: 1,000 FLOPs a token, 0.5 MB; 2 experts a token.
+        let withShared = TraceExpertWork(flopsPerSlot: 1000, bytesPerExpert: 1e6, expertsPerHost: 4, format: .bf16,
+                                         sharedFlopsPerToken: 1000, sharedBytes: 0.5e6, expertsPerToken: 2)
+        let slots = [1: 1, 2: 2]
+        // 3 slots are 2 tokens: the hosts' 2.75 MB and the shared expert's 0.5 MB at the shared 1.5 GB/s.
+        #expect(close(withShared.seconds(slotsPerDevice: slots, topology: machine(shared: true), coordinatorDevice: 0), 3.25e-3 / 1.5))
+        // With the curve the shared expert streams at 2 tokens' rate: 0.5 MB at 0.75 GB/s beside the hosts' 2 ms.
+        let curve = WeightStreaming(points: [.init(tokens: 1, bytesPerSecond: 1.5e9), .init(tokens: 2, bytesPerSecond: 0.75e9)])
+        #expect(close(withShared.seconds(slotsPerDevice: slots, topology: machine(shared: true, streaming: curve), coordinatorDevice: 0),
+                      2e-3 + 0.5e6 / 0.75e9))
+        // A coordinator on a GPU of its own computes it beside the exchange; none named, nothing charged.
+        #expect(close(withShared.seconds(slotsPerDevice: slots, topology: machine(shared: false), coordinatorDevice: 0), 1.75e-3))
+        #expect(close(withShared.seconds(slotsPerDevice: slots, topology: machine(shared: true)), 2.75e-3 / 1.5))
+        // A trace's exchange names its coordinator by its dispatches' source.
+        let messages = [
+            TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: true, sourceDevice: 0, destinationDevice: 1, bytes: 1000, slots: 1, tokens: 1),
+            TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: true, sourceDevice: 0, destinationDevice: 2, bytes: 2000, slots: 2, tokens: 2),
+            TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: false, sourceDevice: 1, destinationDevice: 0, bytes: 500, tokens: 1),
+            TraceMessage(exchange: 1, step: 0, layer: 0, isDispatch: false, sourceDevice: 2, destinationDevice: 0, bytes: 500, tokens: 2),
+        ]
+        #expect(close(TraceProjection(messages: messages, topology: machine(shared: true), expertWork: withShared).expertComputeSeconds, 3.25e-3 / 1.5))
+    }
+
     @Test func exchangeIsDispatchComputeCombine() {
         // Coordinator and host 0 on gpu0 (as cluster/local-dgx-b200.json puts them), host 1 on gpu1.
         let messages = [
