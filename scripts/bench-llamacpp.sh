@@ -24,8 +24,9 @@
 # compared at f32 only: llama.cpp's bf16 matmuls round activations to bf16, Switchyard keeps them
 # float32, so bf16 tokens may legitimately part. On a CPU with AVX512-BF16 a second bf16 row runs
 # Switchyard with SWITCHYARD_KERNELS=avx512bf16 ("bf16 (avx512bf16)"): its vdpbf16ps kernels round
-# activations to bf16 too, so both sides do the same arithmetic (against the same llama.cpp runs). llama-bench's own pp/tg figures (fastest of 3) are printed too
-# (its tg starts at position 0 and its KV cache is f16: it takes no f32 cache type), as a cross-check.
+# activations to bf16 too, so both sides do the same arithmetic (against the same llama.cpp runs).
+# llama-bench's own pp/tg figures (fastest of 3) are printed too (its tg starts at position 0 and
+# its KV cache is f16: it takes no f32 cache type), as a cross-check.
 # Not part of `make test`: it builds llama.cpp and writes GBs of weights (minutes).
 set -euo pipefail
 
@@ -152,7 +153,7 @@ for model in $MODEL_LIST; do
         "$BUILD/bin/llama-bench" -m "$gguf" -p "$PROMPT_TOKENS" -n "$NEW_TOKENS" -t "$THREADS" -fa off -r 3 -o json \
             >"$WORK/llama-bench-$model-$dtype.json" 2>"$WORK/llama-bench-$model-$dtype.log" \
             || { tail -20 "$WORK/llama-bench-$model-$dtype.log" >&2; die "llama-bench failed (log: $WORK/llama-bench-$model-$dtype.log)"; }
-        for v in "${VARIANTS[@]}"; do
+        for v in "${VARIANTS[@]}"; do  # one row a kernel path, against the same llama.cpp runs
         ROWS+=("$("$VENV/bin/python" - "$model" "$dtype" "$WORK" "$REPEAT" "$v" <<'EOF'
 import json, sys
 import numpy as np
