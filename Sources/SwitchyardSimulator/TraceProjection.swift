@@ -99,8 +99,7 @@ public struct TraceExpertWork: Sendable, Equatable {
             perNode[d.node] = n
         }
         let slots = slotsPerDevice.values.reduce(0, +)
-        if let coordinatorDevice, sharedBytes > 0, slots > 0, let shared = topology.nodes[topology.devices[coordinatorDevice].node].sharedCompute {
-            let node = topology.devices[coordinatorDevice].node
+        if let node = coordinatorDevice.map({ topology.devices[$0].node }), sharedBytes > 0, slots > 0, let shared = topology.nodes[node].sharedCompute {
             let tokens = (slots + expertsPerToken - 1) / expertsPerToken
             var n = perNode[node] ?? (0, 0, 0)
             n.flops += Double(tokens) * sharedFlopsPerToken
