@@ -6,6 +6,11 @@ import SwitchyardTestSupport
 /// address. Nothing is added to the namespace the tests run in: the links are created inside the
 /// new namespaces, and every name carries this process's id. `remove()` kills what still runs
 /// inside and deletes every namespace it made, which deletes their links with them.
+/// How long one `ip` command may take. It is a guard against a hang, not a measure: under `make
+/// test`'s parallel load a `cat` of an interface counter in a namespace printed its answer and was
+/// still not seen to exit after 10 s.
+private let ipDeadline: Duration = .seconds(60)
+
 final class NamespaceNetwork {
     struct Node {
         let name: String
@@ -27,9 +32,9 @@ final class NamespaceNetwork {
         guard let ip = Executables.find("ip", also: ["/usr/sbin", "/sbin"]) else { return "no `ip` command (iproute2) on the PATH or in /usr/sbin" }
         let probe = "sy\(getpid())p"
         do {
-            let added = try Subprocess.run(ip, ["netns", "add", probe], timeout: .seconds(10))
+            let added = try Subprocess.run(ip, ["netns", "add", probe], timeout: ipDeadline)
             guard added.status == 0 else { return "`ip netns add` failed: \(added.stderr.trimmingCharacters(in: .whitespacesAndNewlines))" }
-            _ = try Subprocess.run(ip, ["netns", "delete", probe], timeout: .seconds(10))
+            _ = try Subprocess.run(ip, ["netns", "delete", probe], timeout: ipDeadline)
         } catch {
             return "`ip netns` did not run: \(error)"
         }
@@ -80,7 +85,7 @@ final class NamespaceNetwork {
 
     @discardableResult
     func ip(_ arguments: [String]) throws -> String {
-        let result = try Subprocess.run(ip, arguments, timeout: .seconds(10))
+        let result = try Subprocess.run(ip, arguments, timeout: ipDeadline)
         guard result.status == 0 else {
             throw NamespaceNetworkError(description: "ip \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
@@ -103,14 +108,14 @@ final class NamespaceNetwork {
     /// What is left of this network: its namespaces that `ip netns list` still shows, and links
     /// that appeared in the tests' own namespace since it was made (there should never be any).
     func leftovers() -> [String] {
-        let listed = (try? Subprocess.run(ip, ["netns", "list"], timeout: .seconds(10)).stdout) ?? ""
+        let listed = (try? Subprocess.run(ip, ["netns", "list"], timeout: ipDeadline).stdout) ?? ""
         let namespaces = listed.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0.hasPrefix(prefix) }
         return namespaces.map { "namespace \($0)" } + rootLinks().subtracting(rootLinksBefore).sorted().map { "link \($0)" }
     }
 
     /// The names of the links in the namespace this process runs in.
     private func rootLinks() -> Set<String> {
-        let listed = (try? Subprocess.run(ip, ["-o", "link", "show"], timeout: .seconds(10)).stdout) ?? ""
+        let listed = (try? Subprocess.run(ip, ["-o", "link", "show"], timeout: ipDeadline).stdout) ?? ""
         // "2: eth0@if5: <BROADCAST,…" → "eth0"
         return Set(listed.split(separator: "\n").compactMap { line in
             line.split(separator: ":", maxSplits: 2).dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces).split(separator: "@").first.map(String.init) ?? "" }
@@ -120,12 +125,12 @@ final class NamespaceNetwork {
     /// Kills every process inside the namespaces (ours: nothing else can have entered them) and deletes them.
     func remove() {
         for namespace in made.reversed() {
-            let pids = ((try? Subprocess.run(ip, ["netns", "pids", namespace], timeout: .seconds(10)).stdout) ?? "")
+            let pids = ((try? Subprocess.run(ip, ["netns", "pids", namespace], timeout: ipDeadline).stdout) ?? "")
                 .split(separator: "\n").compactMap { pid_t($0) }
             for pid in pids { kill(pid, SIGKILL) }
             let deadline = ContinuousClock.now + .seconds(5)
             while pids.contains(where: Self.isAlive), ContinuousClock.now < deadline { usleep(20_000) }
-            _ = try? Subprocess.run(ip, ["netns", "delete", namespace], timeout: .seconds(10))
+            _ = try? Subprocess.run(ip, ["netns", "delete", namespace], timeout: ipDeadline)
         }
         made.removeAll()
     }
