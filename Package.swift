@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardTraffic", "SwitchyardProtocol", "SwitchyardTransport", "SwitchyardWire", "SwitchyardModel",
                                                                   "SwitchyardModelConfig", "SwitchyardCore", "SwitchyardKernels"]),
         .testTarget(name: "SwitchyardClusterTests", dependencies: ["SwitchyardCluster", "SwitchyardModelConfig", "SwitchyardCore"]),
-        .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardModelConfig", "SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardCLITests", dependencies: ["SwitchyardModel", "SwitchyardModelConfig", "SwitchyardKernels", "SwitchyardTestSupport"]),
         .testTarget(name: "SwitchyardTrafficTests", dependencies: ["SwitchyardTraffic", "SwitchyardTransport", "SwitchyardMetrics", "SwitchyardRuntime", "SwitchyardProtocol", "SwitchyardReport",
                                                                   "SwitchyardSimulator", "SwitchyardTopology", "SwitchyardWire", "SwitchyardModel", "SwitchyardModelConfig", "SwitchyardCore"]),
         .testTarget(name: "SwitchyardLaunchTests", dependencies: ["SwitchyardLaunch", "SwitchyardRuntime", "SwitchyardCluster", "SwitchyardTraffic",

@@ -205,8 +205,10 @@ static void stream_fp8_rows(int path, const uint8_t *w, long cols, const float *
     int usable = sy_kernel_path_supported(path) ? path : sy_kernel_path();
     switch (usable) {
 #ifdef SY_X86
-    // There is no bf16 dot product to use on fp8 weights: avx512bf16 runs the avx512 kernel.
+    // The codes' bf16 words go into vdpbf16ps; it needs the lookup (VBMI), else the avx512 kernel runs.
     case SY_KERNELS_AVX512BF16:
+        if (has_vbmi()) { sy_stream_fp8_avx512bf16(w, cols, scales, row_phase, x, ldx, tokens, y, ldy, row_begin, row_end); return; }
+        // fall through
     case SY_KERNELS_AVX512:
         sy_stream_fp8_avx512(has_vbmi(), w, cols, scales, row_phase, x, ldx, tokens, y, ldy, row_begin, row_end);
         return;

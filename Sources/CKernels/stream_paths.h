@@ -99,6 +99,10 @@ static inline __attribute__((always_inline)) void sy_pass_prefetch(sy_pass p, lo
 // `lookup` (the CPU has VBMI): 1-4 tokens look codes up in a table; the same bits as without.
 void sy_stream_fp8_avx512(int lookup, const uint8_t *w, long cols, const float *scales, long row_phase,
                           const float *x, long ldx, long tokens, float *y, long ldy, long r0, long r1);
+// AVX512-BF16 with VBMI: codes looked up as bf16 and multiplied by `vdpbf16ps` with the activations
+// rounded to bf16 (1-8 tokens a pass).
+void sy_stream_fp8_avx512bf16(const uint8_t *w, long cols, const float *scales, long row_phase,
+                              const float *x, long ldx, long tokens, float *y, long ldy, long r0, long r1);
 void sy_fp8_to_f32_avx512(const uint8_t *w, long cols, const float *scales, long row_phase,
                           long r0, long r1, float *dst);
 void sy_stream_bf16_avx512(const uint16_t *w, long cols, const float *x, long ldx, long tokens,

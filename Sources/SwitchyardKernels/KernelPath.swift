@@ -24,6 +24,10 @@ public enum KernelPath: String, CaseIterable, Sendable {
     /// Whether this CPU (and its OS) runs the path.
     public var isSupported: Bool { sy_kernel_path_supported(code) != 0 }
 
+    /// Whether this path multiplies FP8 weights by `vdpbf16ps` (activations rounded to bf16): avx512bf16
+    /// where the CPU also has VBMI, which looks the codes up as bf16; without it avx512's kernel runs.
+    public var roundsFP8Activations: Bool { self == .avx512bf16 && isSupported && sy_fp8_lookup_supported() != 0 }
+
     /// The path's kernels are 512 bits wide.
     public var isAVX512: Bool { self == .avx512 || self == .avx512bf16 }
 

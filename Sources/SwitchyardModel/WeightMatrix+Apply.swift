@@ -2,18 +2,18 @@ import SwitchyardKernels
 import SwitchyardCore
 
 extension WeightMatrix {
-    /// y [tokens × rows] = x [tokens × cols] · Wᵀ.
-    public func apply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
+    /// y [tokens × rows] = x [tokens × cols] · Wᵀ, on the process's kernel path unless `path` is given.
+    public func apply(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, path: KernelPath = .active) {
         switch storage {
         case let .f32(w):
-            w.withUnsafeBufferPointer { Linear.f32($0.baseAddress!, rows: rows, cols: cols, x: x, tokens: tokens, y: y) }
+            w.withUnsafeBufferPointer { Linear.f32($0.baseAddress!, rows: rows, cols: cols, x: x, tokens: tokens, y: y, path: path) }
         case let .bf16(w):
-            w.withUnsafeBufferPointer { Linear.bf16($0.baseAddress!, rows: rows, cols: cols, x: x, tokens: tokens, y: y) }
+            w.withUnsafeBufferPointer { Linear.bf16($0.baseAddress!, rows: rows, cols: cols, x: x, tokens: tokens, y: y, path: path) }
         case let .fp8(blocks):
             blocks.codes.withUnsafeBufferPointer { codes in
                 blocks.scaleInv.withUnsafeBufferPointer { scales in
                     Linear.fp8(codes.baseAddress!, rows: rows, cols: cols, scaleInv: scales.baseAddress!, rowPhase: blocks.rowPhase,
-                               x: x, tokens: tokens, y: y)
+                               x: x, tokens: tokens, y: y, path: path)
                 }
             }
         }

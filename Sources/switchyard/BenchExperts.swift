@@ -30,7 +30,8 @@ struct BenchExperts: ParsableCommand {
                    and what bounds the row: arithmetic where that ceiling is
                    below the memory's rate, else memory.
         On a CPU with AVX512-BF16, bf16 decode also by vdpbf16ps (activations rounded
-        to bf16, as SWITCHYARD_KERNELS=avx512bf16 does). The kernel path is the CPU's
+        to bf16, as SWITCHYARD_KERNELS=avx512bf16 does), and fp8 where it also has
+        VBMI (codes looked up as bf16). The kernel path is the CPU's
         best unless SWITCHYARD_KERNELS=portable|avx2|avx512|avx512bf16 forces one.
 
         Example: switchyard bench experts --json bench-experts.json
@@ -102,45 +103,53 @@ struct BenchExperts: ParsableCommand {
                                 "in_cache_gb_per_s": inCache, "bound": bound])
             }
         }
-        // bf16 weights by vdpbf16ps (activations rounded to bf16, as GPUs' bf16 products and
+        // bf16 and fp8 weights by vdpbf16ps (activations rounded to bf16, as GPUs' bf16 products and
         // llama.cpp's): measured beside the default path when the CPU has it and it is not in use.
+        // fp8 needs VBMI besides (its codes are looked up as bf16); without it that path is avx512's.
         if KernelPath.avx512bf16.isSupported, KernelPath.active != .avx512bf16 {
-            var rng = SplitMix64(seed: 7)
-            let shapes = [(intermediate, hidden), (intermediate, hidden), (hidden, intermediate)]
-            let experts = (0..<decodeExperts).map { _ in
-                shapes.map { rows, cols in (0..<(rows * cols)).map { _ in BFloat16.bits((rng.nextFloat() - 0.5) / Float(cols).squareRoot()) } }
-            }
-            let bytes = Double(shapes.reduce(0) { $0 + $1.0 * $1.1 } * 2)
-            // The in-cache ceiling as for the other rows: rows that stay in one core's L2.
-            let cachedRows = Self.cachedRows(hidden: hidden)
-            let cached = (0..<(cachedRows * hidden)).map { _ in BFloat16.bits((rng.nextFloat() - 0.5) / Float(hidden).squareRoot()) }
-            for tokens in [1, 2, 4, 8] {
-                let x = Self.randomActivations(tokens: tokens, hidden: max(hidden, intermediate))
-                var y = [Float](repeating: 0, count: tokens * max(hidden, intermediate))
-                var next = 0
-                let (seconds, ratio) = MachineBaseline.againstMemoryRead(bytes: bytes, threads: cores) {
-                    MachineBaseline.bestTime(repeats: decodeExperts) {
-                        for (matrix, shape) in zip(experts[next], shapes) {
-                            Linear.bf16(matrix, rows: shape.0, cols: shape.1, x: x, tokens: tokens, y: &y, path: .avx512bf16)
+            let dtypes: [WeightDType] = KernelPath.avx512bf16.roundsFP8Activations ? [.bf16, .fp8] : [.bf16]
+            for dtype in dtypes {
+                let experts = (0..<decodeExperts).map {
+                    Self.randomExpert(hidden: hidden, intermediate: intermediate, dtype: dtype.rawValue, seed: UInt64($0 + 30))
+                }
+                let bytes = Double(experts[0].residentBytes)
+                let cached = Self.randomMatrix(rows: Self.cachedRows(hidden: hidden), cols: hidden, dtype: dtype.rawValue, seed: 7)
+                for tokens in [1, 2, 4, 8] {
+                    let x = Self.randomActivations(tokens: tokens, hidden: max(hidden, intermediate))
+                    var y = [Float](repeating: 0, count: tokens * max(hidden, intermediate))
+                    var next = 0
+                    // The expert's three products, each on the same activations.
+                    let (seconds, ratio) = MachineBaseline.againstMemoryRead(bytes: bytes, threads: cores) {
+                        MachineBaseline.bestTime(repeats: decodeExperts) {
+                            let e = experts[next]
+                            for matrix in [e.gateProj, e.upProj, e.downProj] { Self.product(matrix, x, tokens: tokens, into: &y) }
+                            next = (next + 1) % experts.count
                         }
-                        next = (next + 1) % experts.count
                     }
+                    let rate = bytes / seconds / 1e9
+                    var cachedY = [Float](repeating: 0, count: tokens * cached.rows)
+                    let inCache = Self.inCacheGBps(bytes: cached.residentBytes, cores: cores) {
+                        Self.product(cached, x, tokens: tokens, into: &cachedY)
+                    }
+                    let bound = Self.bound(inCache: inCache, memory: rate / ratio)
+                    rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), \(dtype.rawValue) vdpbf16ps", String(format: "%.2f ms", seconds * 1e3),
+                                 String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", ratio), String(format: "%.1f GB/s", inCache), bound])
+                    records.append(["measure": "decode_\(dtype.rawValue)_vdpbf16ps_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate,
+                                    "value": ratio, "in_cache_gb_per_s": inCache, "bound": bound])
                 }
-                let rate = bytes / seconds / 1e9
-                var cachedY = [Float](repeating: 0, count: tokens * cachedRows)
-                let inCache = Self.inCacheGBps(bytes: cached.count * 2, cores: cores) {
-                    Linear.bf16(cached, rows: cachedRows, cols: hidden, x: x, tokens: tokens, y: &cachedY, path: .avx512bf16)
-                }
-                let bound = Self.bound(inCache: inCache, memory: rate / ratio)
-                rows.append(["decode", "\(tokens) token\(tokens == 1 ? "" : "s"), bf16 vdpbf16ps", String(format: "%.2f ms", seconds * 1e3),
-                             String(format: "%.1f GB/s", rate), String(format: "%.2f of memory", ratio), String(format: "%.1f GB/s", inCache), bound])
-                records.append(["measure": "decode_bf16_vdpbf16ps_\(tokens)_ratio_to_memory", "tokens": tokens, "gb_per_s": rate, "value": ratio,
-                                "in_cache_gb_per_s": inCache, "bound": bound])
             }
         }
         if try JSONOption.write(records, to: json) { return }
         print("expert \(hidden) → \(intermediate) → \(hidden), kernels: \(Linear.isa), \(cores) cores")
         print(Table(header: ["shape", "case", "time", "rate", "ratio", "in cache", "bound"], rows: rows, rightAligned: [2, 3, 4, 5]).render())
+    }
+
+    /// `matrix` times the first `tokens` rows of `x` (each `matrix.cols` wide) into `y`, by vdpbf16ps.
+    static func product(_ matrix: WeightMatrix, _ x: [Float], tokens: Int, into y: inout [Float]) {
+        precondition(x.count >= tokens * matrix.cols && y.count >= tokens * matrix.rows)
+        x.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { ys in matrix.apply(xs.baseAddress!, tokens: tokens, into: ys.baseAddress!, path: .avx512bf16) }
+        }
     }
 
     /// Rows of the in-cache matrix: at most 512 KiB of float32 (32 rows of a 4096-wide hidden), in any

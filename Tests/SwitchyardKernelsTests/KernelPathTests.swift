@@ -146,9 +146,59 @@ import SwitchyardCore
             let got = runFP8(c, path: path), portable = runFP8(c, path: .portable)
             let want = reference(c.weights, rows: c.rows, cols: c.cols, c.x, tokens: tokens)
             let tol = tolerance(cols: c.cols)
-            #expect(zip(got, want.y).allSatisfy { abs(Double($0) - $1) < tol }, "fp8 \(path) \(shape)")
             #expect(zip(portable, want.y).allSatisfy { abs(Double($0) - $1) < tol }, "fp8 portable \(shape)")
-            #expect(zip(got, portable).allSatisfy { abs($0 - $1) < Float(2 * tol) }, "fp8 \(path) vs portable \(shape)")
+            if Self.fp8RoundsActivations(path) {
+                // vdpbf16ps: each activation times its block's scale and 256 rounded to bf16, times the
+                // code / 256 exactly; against float32 activations |Δ| ≤ 2⁻⁸·Σ|w·x| as for bf16 weights.
+                let wantRounded = referenceFP8RoundingActivations(c)
+                #expect(zip(got, wantRounded).allSatisfy { abs(Double($0) - $1) < tol }, "fp8 \(path) \(shape)")
+                for i in got.indices {
+                    let bound = want.magnitude[i] / 256 + tol
+                    #expect(abs(Double(got[i]) - want.y[i]) < bound, "fp8 \(path) vs float32 activations \(shape)")
+                    #expect(abs(Double(got[i] - portable[i])) < bound + tol, "fp8 \(path) vs portable \(shape)")
+                }
+            } else {
+                #expect(zip(got, want.y).allSatisfy { abs(Double($0) - $1) < tol }, "fp8 \(path) \(shape)")
+                #expect(zip(got, portable).allSatisfy { abs($0 - $1) < Float(2 * tol) }, "fp8 \(path) vs portable \(shape)")
+            }
+        }
+    }
+
+    static func fp8RoundsActivations(_ path: KernelPath) -> Bool { path.roundsFP8Activations }
+
+    /// What vdpbf16ps computes on fp8 weights, in double: Σ (code / 256) · bf16(x · (scale · 256)).
+    func referenceFP8RoundingActivations(_ c: FP8Case) -> [Double] {
+        let sc = (c.cols + 127) / 128
+        var y = [Double](repeating: 0, count: c.tokens * c.rows)
+        for t in 0..<c.tokens {
+            for r in 0..<c.rows {
+                let first = ((r + c.phase) / 128) * sc
+                var sum = 0.0
+                for col in 0..<c.cols {
+                    let f = c.scales[first + col / 128] * 256
+                    let xr = Self.widened(Self.bf16Bits(c.x[t * c.cols + col] * f))
+                    sum += Double(FloatFormats.float(e4m3: c.codes[r * c.cols + col])) / 256 * Double(xr)
+                }
+                y[t * c.rows + r] = sum
+            }
+        }
+        return y
+    }
+
+    /// On avx512bf16 a token's fp8 result does not depend on how many tokens share the product: every
+    /// lane adds the same products in the same order at 1-8 tokens.
+    @Test(.enabled(if: KernelPath.avx512bf16.roundsFP8Activations))
+    func theFP8DotProductGivesATokenTheSameBitsAtAnyCount() {
+        for shape in Self.fp8Shapes {
+            let all = makeFP8(tokens: 9, shape: shape)
+            let together = runFP8(all, path: .avx512bf16)
+            for tokens in 1...8 {
+                var c = all
+                c.tokens = tokens
+                c.x = Array(all.x[0..<(tokens * all.cols)])
+                let part = runFP8(c, path: .avx512bf16)
+                #expect(part.map(\.bitPattern) == Array(together[0..<(tokens * all.rows)]).map(\.bitPattern), "\(tokens) tokens \(shape)")
+            }
         }
     }
 
@@ -215,6 +265,11 @@ import SwitchyardCore
         let got = run(c, path: .avx512bf16).bf16, exact = run(c, path: .avx512).bf16
         let worst = zip(got, exact).map { abs($0 - $1) }.max() ?? 0
         #expect(worst > 1e-4, "avx512bf16 gave float32-activation results: was another path run?")
+        if Self.fp8RoundsActivations(.avx512bf16) {
+            let f = makeFP8(tokens: 2, shape: (rows: 64, cols: 4096, phase: 0))
+            let worstFP8 = zip(runFP8(f, path: .avx512bf16), runFP8(f, path: .avx512)).map { abs($0 - $1) }.max() ?? 0
+            #expect(worstFP8 > 1e-4, "avx512bf16 gave float32-activation results on fp8: was another path run?")
+        }
     }
 
     @Test func requestsAreCheckedAgainstTheCPU() throws {

@@ -11,7 +11,8 @@ void sy_stream_f32(const float *w, long cols, const float *x, long ldx, long tok
                    float *y, long ldy, long row_begin, long row_end);
 
 // The instruction-set paths of the streaming kernels. avx512 widens bf16 weights in registers and
-// multiplies in float32; avx512bf16 uses `vdpbf16ps`, rounding the activations to bf16 first.
+// multiplies in float32; avx512bf16 uses `vdpbf16ps`, rounding the activations to bf16 first (on
+// fp8 weights too where the CPU has VBMI to look the codes up as bf16).
 enum sy_kernel_path {
     SY_KERNELS_PORTABLE = 0,
     SY_KERNELS_AVX2 = 1,
