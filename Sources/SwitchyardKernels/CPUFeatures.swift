@@ -8,7 +8,7 @@ public struct CPUFeatures: Sendable {
     public var simd: [String]
 
     /// The extensions the kernels care about, from /proc/cpuinfo's `flags` line.
-    public static let interesting = ["sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_bf16", "amx_bf16", "neon", "asimd"]
+    public static let interesting = ["sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vbmi", "avx512_bf16", "amx_bf16", "neon", "asimd"]
 
     public static func current() -> CPUFeatures {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""

@@ -24,6 +24,18 @@ public enum KernelPath: String, CaseIterable, Sendable {
     /// Whether this CPU (and its OS) runs the path.
     public var isSupported: Bool { sy_kernel_path_supported(code) != 0 }
 
+    /// How this path's decode kernels take FP8 E4M3 codes, for `switchyard doctor`.
+    public var fp8Decode: String {
+        switch self {
+        case .portable: return "widened one code at a time (portable)"
+        case .avx2: return "widened through IEEE half (F16C; portable without it), float32 products"
+        case .avx512, .avx512bf16:
+            if roundsFP8Activations { return "looked up as bf16 (VBMI) into vdpbf16ps, activations rounded to bf16" }
+            return sy_fp8_lookup_supported() != 0 ? "looked up (VBMI) at 1-4 tokens, widened through IEEE half from 5; float32 products"
+                : "widened through IEEE half, float32 products"
+        }
+    }
+
     /// Whether this path multiplies FP8 weights by `vdpbf16ps` (activations rounded to bf16): avx512bf16
     /// where the CPU also has VBMI, which looks the codes up as bf16; without it avx512's kernel runs.
     public var roundsFP8Activations: Bool { self == .avx512bf16 && isSupported && sy_fp8_lookup_supported() != 0 }

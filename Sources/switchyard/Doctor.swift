@@ -40,6 +40,7 @@ struct Doctor: ParsableCommand {
                 + "runs \(KernelPath.supported.map(\.rawValue).joined(separator: ", ")))"),
             ("one-token products", kernels.isAVX512 ? (Linear.oneTokenByRows ? "a row at a time (this CPU's vendor)" : "blocks of rows, the next prefetched")
                 : "the \(kernels.rawValue) path's own order"),
+            ("fp8 weights", kernels.fp8Decode),
             ("mpirun", mpirun ?? "not found"),
         ]
         print(Table(header: ["component", "found"], rows: rows.map { [$0.0, $0.1] }).render())

@@ -9,7 +9,7 @@ import SwitchyardKernels
     @Test func doctorPrintsEveryComponent() throws {
         let result = try Subprocess.run(switchyard, ["doctor"], timeout: .seconds(60))
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        for row in ["libzmq", "MPI library", "OpenBLAS", "OpenBLAS threads", "CPU cores", "SIMD", "mpirun"] {
+        for row in ["libzmq", "MPI library", "OpenBLAS", "OpenBLAS threads", "CPU cores", "SIMD", "kernel path", "fp8 weights", "mpirun"] {
             #expect(result.stdout.contains("\n\(row) "), "missing row \(row) in\n\(result.stdout)")
         }
         #expect(result.stdout.contains("Open MPI"))
