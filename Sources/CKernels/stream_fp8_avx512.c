@@ -86,12 +86,20 @@ static const uint8_t lookup_pairs[64] __attribute__((aligned(64))) = {
 // 64 codes to bfloat16 words: the magnitude's bytes looked up, the sign put back, then paired so
 // that a << 16 holds columns 0-15 as float32, a's high halves 16-31, b's 32-47 and 48-63: the
 // vectors widen32 gives for two blocks of 32.
+// The low and high bytes of 64 codes' bfloat16 words, byte c of each for code c.
+__attribute__((target(SY_512VBMI), always_inline))
+static inline void lookup_bytes(__m512i codes, __m512i high0, __m512i high1, __m512i low0, __m512i low1,
+                                __m512i *low, __m512i *high) {
+    *low = _mm512_permutex2var_epi8(low0, codes, low1);
+    __m512i h = _mm512_permutex2var_epi8(high0, codes, high1);
+    *high = _mm512_ternarylogic_epi32(h, codes, _mm512_set1_epi8((char)0x80), 0xF8); // h | (codes & 0x80)
+}
+
 __attribute__((target(SY_512VBMI), always_inline))
 static inline void lookup64(__m512i codes, __m512i high0, __m512i high1, __m512i low0, __m512i low1,
                             __m512i pair_a, __m512i pair_b, __m512i *a, __m512i *b) {
-    __m512i low = _mm512_permutex2var_epi8(low0, codes, low1);
-    __m512i high = _mm512_permutex2var_epi8(high0, codes, high1);
-    high = _mm512_ternarylogic_epi32(high, codes, _mm512_set1_epi8((char)0x80), 0xF8); // high | (codes & 0x80)
+    __m512i low, high;
+    lookup_bytes(codes, high0, high1, low0, low1, &low, &high);
     *a = _mm512_permutex2var_epi8(low, pair_a, high);
     *b = _mm512_permutex2var_epi8(low, pair_b, high);
 }
@@ -162,13 +170,14 @@ static void pack_scaled(const float *x, long ldx, long cols, long T, const float
               carry, (const char *)w, cols, 32, w + r * cols, cols, xp)
 // The lookup holds two words vectors a row besides the tables: three rows from 3 tokens (measured).
 #define SY_FP8_LOOKUP_ROWS(T) ((T) <= 2 ? 4 : 3)
-#define SY_FP8_LOOKUP_RUN(T)                                                                      \
+// Rows [r, end) by KERNEL in blocks of ROWS, then one at a time.
+#define SY_FP8_ROW_BLOCKS(KERNEL, ROWS, T)                                                        \
     {                                                                                             \
         long rr = r;                                                                              \
-        for (; rr + SY_FP8_LOOKUP_ROWS(T) <= end; rr += SY_FP8_LOOKUP_ROWS(T))                    \
-            block_fp8_lookup(w + rr * cols, cols, xp, T, SY_FP8_LOOKUP_ROWS(T), y + rr, ldy);     \
-        for (; rr < end; rr++) block_fp8_lookup(w + rr * cols, cols, xp, T, 1, y + rr, ldy);      \
+        for (; rr + (ROWS) <= end; rr += (ROWS)) KERNEL(w + rr * cols, cols, xp, T, ROWS, y + rr, ldy); \
+        for (; rr < end; rr++) KERNEL(w + rr * cols, cols, xp, T, 1, y + rr, ldy);                \
     }
+#define SY_FP8_LOOKUP_RUN(T) SY_FP8_ROW_BLOCKS(block_fp8_lookup, SY_FP8_LOOKUP_ROWS(T), T)
 
 // Blocks of rows with the lookup (1-4 tokens); plain AVX-512 callers never reach it.
 __attribute__((target(SY_512VBMI)))
@@ -205,7 +214,6 @@ static inline void block_fp8_dot(const uint8_t *w, long cols, const uint16_t *xp
     for (long i = 0; i < R; i++) for (long t = 0; t < T; t++) acc[i][t] = _mm512_setzero_ps();
     const __m512i high0 = _mm512_load_si512(lookup_high), high1 = _mm512_load_si512(lookup_high + 64);
     const __m512i low0 = _mm512_load_si512(lookup_low), low1 = _mm512_load_si512(lookup_low + 64);
-    const __m512i sign = _mm512_set1_epi8((char)0x80);
     long steps = (cols + 63) / 64;
     __mmask64 tail = (cols & 63) ? (((__mmask64)1 << (cols & 63)) - 1) : ~(__mmask64)0;
     const uint8_t *ahead = w + R * cols;
@@ -213,10 +221,8 @@ static inline void block_fp8_dot(const uint8_t *w, long cols, const uint16_t *xp
         __mmask64 m = b + 1 == steps ? tail : ~(__mmask64)0;
         __m512i wa[4], wb[4];
         for (long i = 0; i < R; i++) {
-            __m512i codes = _mm512_maskz_loadu_epi8(m, w + i * cols + b * 64);
-            __m512i low = _mm512_permutex2var_epi8(low0, codes, low1);
-            __m512i high = _mm512_permutex2var_epi8(high0, codes, high1);
-            high = _mm512_ternarylogic_epi32(high, codes, sign, 0xF8); // high | (codes & 0x80)
+            __m512i low, high;
+            lookup_bytes(_mm512_maskz_loadu_epi8(m, w + i * cols + b * 64), high0, high1, low0, low1, &low, &high);
             wa[i] = _mm512_unpacklo_epi8(low, high);
             wb[i] = _mm512_unpackhi_epi8(low, high);
         }
@@ -258,13 +264,7 @@ static void pack_dot(const float *x, long ldx, long cols, long T, const float *s
 // the 32 zmm registers. Four rows at 3-4 tokens, against three: in-cache 36.0/36.2/36.4 against
 // 29.9/35.0/35.2 GB/s at 4 tokens (AMD EPYC, alternating bench experts runs).
 #define SY_FP8_DOT_ROWS(T) ((T) <= 4 ? 4 : (T) <= 6 ? 3 : 2)
-#define SY_FP8_DOT_RUN(T)                                                                         \
-    {                                                                                             \
-        long rr = r;                                                                              \
-        for (; rr + SY_FP8_DOT_ROWS(T) <= end; rr += SY_FP8_DOT_ROWS(T))                          \
-            block_fp8_dot(w + rr * cols, cols, xp, T, SY_FP8_DOT_ROWS(T), y + rr, ldy);           \
-        for (; rr < end; rr++) block_fp8_dot(w + rr * cols, cols, xp, T, 1, y + rr, ldy);         \
-    }
+#define SY_FP8_DOT_RUN(T) SY_FP8_ROW_BLOCKS(block_fp8_dot, SY_FP8_DOT_ROWS(T), T)
 
 __attribute__((target(SY_512DOT)))
 static void rows_dot(const uint8_t *w, long cols, const uint16_t *xp, long T, float *y, long ldy, long r, long end) {
